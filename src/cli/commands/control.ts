@@ -1,0 +1,107 @@
+// `start`, `stop`, `restart`, `signal`, `wait` and `reload`: one request each to the daemon.
+import { parseDuration } from '../../config/duration.js';
+import type { InstanceStatus } from '../../core/status.js';
+import type { ControlClient } from '../../ipc/client.js';
+import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
+import { EXIT, print } from '../output.js';
+import { describeExit } from './status.js';
+
+/** Parses `--timeout` (`30s`, `500ms`, a number of ms). @throws CliError (exit 2) */
+export function parseTimeout(text: string | undefined, fallbackMs = 60_000): number {
+  if (text === undefined) return fallbackMs;
+  const r = parseDuration(text);
+  if (!r.ok) throw new CliError(`--timeout: ${r.message}`, EXIT.usage);
+  return r.ms;
+}
+
+function requireTargets(verb: string, services: string[]): void {
+  if (services.length === 0) {
+    throw new CliError(`${verb} needs at least one SERVICE (or "all")`, EXIT.usage);
+  }
+}
+
+/** Waits until the targets run. @throws RemoteError NOT_RUNNING (exit 1) */
+export async function waitRunning(
+  client: ControlClient,
+  targets: string[],
+  timeoutMs: number,
+): Promise<void> {
+  await client.call('wait', { targets, timeoutMs });
+}
+
+/** `warden start SERVICE...|all` */
+export async function start(services: string[], options: GlobalOptions): Promise<number> {
+  requireTargets('start', services);
+  const r = await withClient(homeOf(options), (c) =>
+    c.call<{ instances: string[] }>('start', { targets: services }),
+  );
+  print(`warden: starting ${r.instances.join(', ')}`);
+  return EXIT.ok;
+}
+
+/** `warden stop SERVICE...|all`: returns once every target's process tree is gone. */
+export async function stop(services: string[], options: GlobalOptions): Promise<number> {
+  requireTargets('stop', services);
+  const r = await withClient(homeOf(options), (c) =>
+    c.call<{ instances: InstanceStatus[] }>('stop', { targets: services }),
+  );
+  for (const s of r.instances) {
+    const exit = s.lastExit === null ? '' : ` (last exit: ${describeExit(s)})`;
+    print(`warden: ${s.name} ${s.state}${exit}`);
+  }
+  return EXIT.ok;
+}
+
+/** `warden restart SERVICE...|all` */
+export async function restart(services: string[], options: GlobalOptions): Promise<number> {
+  requireTargets('restart', services);
+  const r = await withClient(homeOf(options), (c) =>
+    c.call<{ instances: string[] }>('restart', { targets: services }),
+  );
+  print(`warden: restarted ${r.instances.join(', ')}`);
+  return EXIT.ok;
+}
+
+/** `warden signal SIGNAL SERVICE...|all` */
+export async function signal(
+  sig: string,
+  services: string[],
+  options: GlobalOptions,
+): Promise<number> {
+  requireTargets('signal', services);
+  const r = await withClient(homeOf(options), (c) =>
+    c.call<{ signal: string; instances: string[] }>('signal', { signal: sig, targets: services }),
+  );
+  if (r.instances.length === 0)
+    throw new CliError(`no running instance to send ${r.signal} to`, EXIT.failed);
+  print(`warden: sent ${r.signal} to ${r.instances.join(', ')}`);
+  return EXIT.ok;
+}
+
+/** `warden wait SERVICE... [--timeout D]`: exit 0 once all run, 1 with the reason otherwise. */
+export async function wait(
+  services: string[],
+  options: GlobalOptions & { timeout?: string },
+): Promise<number> {
+  requireTargets('wait', services);
+  const timeoutMs = parseTimeout(options.timeout);
+  await withClient(homeOf(options), (c) => waitRunning(c, services, timeoutMs));
+  print(`warden: ${services.join(', ')} running`);
+  return EXIT.ok;
+}
+
+/** `warden reload`: re-reads the config; an invalid one changes nothing (exit 2). */
+export async function reload(options: GlobalOptions): Promise<number> {
+  const r = await withClient(homeOf(options), (c) =>
+    c.call<{ added: string[]; changed: string[]; unchanged: string[] }>('reload'),
+  );
+  print(
+    `warden: reloaded; added: ${r.added.join(', ') || 'none'}; unchanged: ${r.unchanged.join(', ') || 'none'}`,
+  );
+  if (r.changed.length > 0) {
+    print(
+      `warden: changed, still running the old spec: ${r.changed.join(', ')} (use "warden restart")`,
+    );
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,84 @@
+// `warden status`: a table for people, or the stable JSON shape with --json.
+import { formatExit } from '../../core/exit.js';
+import type { InstanceStatus, StatusReport } from '../../core/status.js';
+import { homeOf, withClient, type GlobalOptions } from '../context.js';
+import { EXIT, paint, print, type Colour } from '../output.js';
+
+const STATE_COLOUR: Record<InstanceStatus['state'], Colour> = {
+  running: 'green',
+  starting: 'yellow',
+  stopping: 'yellow',
+  backoff: 'yellow',
+  failed: 'red',
+  exited: 'dim',
+  stopped: 'dim',
+};
+
+/** The last exit in words, or `-`. */
+export function describeExit(s: InstanceStatus): string {
+  return s.lastExit === null ? '-' : formatExit(s.lastExit);
+}
+
+/** `1h2m`, `3m4s`, `5s`, `0.4s` for a span of ms. */
+export function formatSpan(ms: number): string {
+  if (ms < 10_000) return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
+  const s = Math.floor(ms / 1000);
+  if (s < 3600) return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
+}
+
+/** Renders the status table (what `warden status` prints). */
+export function renderTable(instances: InstanceStatus[], now: number): string {
+  const header = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT'];
+  const rows = instances.map((s) => [
+    s.name,
+    s.state,
+    s.pid === null ? '-' : String(s.pid),
+    s.state === 'running' || s.state === 'starting' ? formatSpan(now - s.since) : '-',
+    String(s.restarts),
+    describeExit(s),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[], colour?: Colour): string =>
+    cells
+      .map((c, i) => {
+        const padded = c.padEnd(widths[i] ?? 0);
+        return i === 1 && colour !== undefined ? paint(colour, padded) : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  const out = [line(header)];
+  instances.forEach((s, i) => {
+    out.push(line(rows[i] ?? [], STATE_COLOUR[s.state]));
+    for (const note of notes(s, now)) out.push(`    ${paint('dim', note)}`);
+  });
+  return out.join('\n');
+}
+
+// Lines under an instance that is not fine: why, when it retries, what it said last.
+function notes(s: InstanceStatus, now: number): string[] {
+  const lines: string[] = [];
+  if (s.state === 'backoff' && s.nextRestartAt !== null) {
+    lines.push(`restart #${s.attempt ?? '?'} in ${formatSpan(s.nextRestartAt - now)}`);
+  }
+  if (s.state === 'failed' && s.reason !== null) lines.push(s.reason);
+  for (const l of s.lastStderr.slice(-3)) lines.push(`stderr: ${l}`);
+  return lines;
+}
+
+/** `warden status [SERVICE...] [--json]` */
+export async function status(
+  services: string[],
+  options: GlobalOptions & { json?: boolean },
+): Promise<number> {
+  const report = await withClient(homeOf(options), (c) =>
+    c.call<StatusReport>('status', { targets: services }),
+  );
+  if (options.json === true) {
+    print(JSON.stringify(report));
+    return EXIT.ok;
+  }
+  print(renderTable(report.instances, Date.now()));
+  return EXIT.ok;
+}

@@ -1,0 +1,69 @@
+// What every CLI verb shares: the home, the connection to the daemon, and error-to-exit-code mapping.
+import { resolveHome, type HomePaths } from '../daemon/home.js';
+import { connectControl, NoDaemonError, RemoteError, type ControlClient } from '../ipc/client.js';
+import { EXIT, printError } from './output.js';
+
+/** Global options every verb accepts. */
+export interface GlobalOptions {
+  home?: string;
+}
+
+/** A CLI failure with the exit code it maps to (README "Exit codes"). */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** The home selected by `--home` or the environment. */
+export function homeOf(options: GlobalOptions): HomePaths {
+  return resolveHome(options.home);
+}
+
+/** Connects to the running daemon. @throws NoDaemonError (exit 3) */
+export function connect(home: HomePaths): Promise<ControlClient> {
+  return connectControl(home.socket);
+}
+
+/** Runs `fn` with a connection, closing it afterwards. */
+export async function withClient<T>(
+  home: HomePaths,
+  fn: (c: ControlClient) => Promise<T>,
+): Promise<T> {
+  const client = await connect(home);
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+const USAGE_CODES = new Set([
+  'UNKNOWN_SERVICE',
+  'INVALID_PARAMS',
+  'CONFIG_ERROR',
+  'CONFIG_MISMATCH',
+  'BAD_REQUEST',
+]);
+
+/** Prints `error` for a user and returns the exit code it maps to. */
+export function reportError(error: unknown): number {
+  if (error instanceof CliError) {
+    printError(error.message);
+    return error.exitCode;
+  }
+  if (error instanceof NoDaemonError) {
+    printError(error.message);
+    return EXIT.noDaemon;
+  }
+  if (error instanceof RemoteError) {
+    printError(error.message);
+    return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failed;
+  }
+  printError(error instanceof Error ? error.message : String(error));
+  return EXIT.failed;
+}

@@ -1,0 +1,103 @@
+// The `warden` command line: parses argv with commander and hands each verb to its module,
+// loaded only when that verb runs so the CLI starts fast.
+import { Command, CommanderError, Option } from 'commander';
+import { VERSION } from '../version.js';
+import { reportError, type GlobalOptions } from './context.js';
+import { EXIT } from './output.js';
+
+type Action = (...args: never[]) => Promise<number>;
+
+function program(): Command {
+  const cli = new Command('warden')
+    .description(
+      'A process supervisor: starts services, keeps them running, stops them completely.',
+    )
+    .version(VERSION, '-V, --version')
+    .addOption(
+      new Option(
+        '--home <dir>',
+        'the daemon to talk to (default $WARDEN_HOME, else ~/.local/state/warden)',
+      ),
+    )
+    .showHelpAfterError('(run "warden --help" for usage)')
+    .exitOverride();
+  const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals();
+  const verb = (name: string, describe: string): Command =>
+    cli.command(name).description(describe).exitOverride();
+  const file = new Option('-f, --file <file>', 'config file').default('warden.yaml');
+
+  const run =
+    (load: () => Promise<Action>, ...pick: ((a: unknown[], cmd: Command) => unknown)[]) =>
+    async (...raw: unknown[]): Promise<void> => {
+      const cmd = raw.at(-1) as Command;
+      const action = await load();
+      const args = pick.map((p) => p(raw, cmd)) as never[];
+      process.exitCode = await action(...args);
+    };
+  const rest = (i: number) => (a: unknown[]) => a[i] as string[];
+  const first = (a: unknown[]) => a[0];
+  const opts = (_a: unknown[], cmd: Command) => globals(cmd);
+
+  verb('up', 'start the daemon if needed, then the services (all, or those named)')
+    .argument('[service...]')
+    .addOption(file)
+    .option('--wait', 'return only once the services are running')
+    .option('--timeout <duration>', 'with --wait: give up after this long', '60s')
+    .action(run(async () => (await import('./commands/lifecycle.js')).up, rest(0), opts));
+  verb('down', 'stop every service, then the daemon').action(
+    run(async () => (await import('./commands/lifecycle.js')).down, opts),
+  );
+  verb('run', 'the supervisor in the foreground (containers, PID 1, under systemd)')
+    .addOption(file)
+    .action(run(async () => (await import('./commands/lifecycle.js')).run, opts));
+  verb('status', 'show every instance: state, pid, uptime, restarts, last exit')
+    .argument('[service...]')
+    .option('--json', 'the stable JSON shape (README "Status JSON")')
+    .action(run(async () => (await import('./commands/status.js')).status, rest(0), opts));
+  for (const [name, describe] of [
+    ['start', 'start services (names, instance names like web:1, or all)'],
+    ['stop', 'stop services; returns once their process trees are gone'],
+    ['restart', 'stop, then start services'],
+  ] as const) {
+    verb(name, describe)
+      .argument('[service...]')
+      .action(run(async () => (await import('./commands/control.js'))[name], rest(0), opts));
+  }
+  verb('signal', 'send a signal to the process groups of services')
+    .argument('<signal>', 'a name (SIGHUP, HUP) or number')
+    .argument('[service...]')
+    .action(run(async () => (await import('./commands/control.js')).signal, first, rest(1), opts));
+  verb('logs', 'show service logs, merged in time order')
+    .argument('[service...]')
+    .option('-n, --lines <n>', 'how many lines', '50')
+    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+    .action(run(async () => (await import('./commands/logs.js')).logs, rest(0), opts));
+  verb('reload', 're-read the config; an invalid one changes nothing').action(
+    run(async () => (await import('./commands/control.js')).reload, opts),
+  );
+  verb('wait', 'wait until services are running; exit 1 if they fail or time out')
+    .argument('<service...>')
+    .option('--timeout <duration>', 'give up after this long', '60s')
+    .action(run(async () => (await import('./commands/control.js')).wait, rest(0), opts));
+  verb('schema', 'print the JSON Schema of warden.yaml').action(
+    run(async () => (await import('./commands/schema.js')).schema),
+  );
+  return cli;
+}
+
+/** Runs the CLI on `argv` (process.argv form). Sets process.exitCode; never throws. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const ok =
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help';
+      process.exitCode = ok ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    process.exitCode = reportError(error);
+  }
+}

@@ -1,0 +1,131 @@
+// Starts the detached daemon and waits for its handshake (DESIGN.md section 3): the CLI exits 0
+// only once the daemon listens, or reports the daemon's own error and leaves nothing behind.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+import { connectControl, NoDaemonError, type ControlClient } from '../ipc/client.js';
+import type { HomePaths } from '../daemon/home.js';
+
+/** The daemon could not be started; `code` is an errno name, ALREADY_RUNNING or TIMEOUT. */
+export class DaemonStartError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DaemonStartError';
+  }
+}
+
+/** How long to wait for the handshake (ms). */
+const HANDSHAKE_TIMEOUT_MS = 15_000;
+
+const ENTRY = fileURLToPath(new URL('../daemon/entry.js', import.meta.url));
+
+type Handshake =
+  | { ready: true; pid: number }
+  | { error: { code: string; message: string } }
+  | { eof: true; exit: string }
+  | { timeout: true };
+
+/**
+ * Connects to the daemon of `home`, starting it first when none runs.
+ * @returns the connection and whether this call started the daemon
+ * @throws DaemonStartError with the daemon's reason
+ */
+export async function ensureDaemon(
+  home: HomePaths,
+): Promise<{ client: ControlClient; started: boolean }> {
+  const existing = await tryConnect(home.socket);
+  if (existing !== undefined) return { client: existing, started: false };
+  const outcome = await startDaemon(home);
+  if ('ready' in outcome) return { client: await connectControl(home.socket), started: true };
+  if ('error' in outcome && outcome.error.code === 'ALREADY_RUNNING') {
+    // Another `warden up` won the race; its daemon is about to listen.
+    return { client: await connectWithin(home.socket, HANDSHAKE_TIMEOUT_MS), started: false };
+  }
+  if ('error' in outcome) throw new DaemonStartError(outcome.error.code, outcome.error.message);
+  if ('eof' in outcome) {
+    throw new DaemonStartError(
+      'EXITED',
+      `the daemon ${outcome.exit} before it was ready; see ${home.daemonLog}`,
+    );
+  }
+  throw new DaemonStartError(
+    'TIMEOUT',
+    `the daemon did not answer within ${HANDSHAKE_TIMEOUT_MS}ms; see ${home.daemonLog}`,
+  );
+}
+
+async function tryConnect(socket: string): Promise<ControlClient | undefined> {
+  try {
+    return await connectControl(socket);
+  } catch (error) {
+    if (error instanceof NoDaemonError) return undefined;
+    throw error;
+  }
+}
+
+async function connectWithin(socket: string, ms: number): Promise<ControlClient> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const client = await tryConnect(socket);
+    if (client !== undefined) return client;
+    if (Date.now() > deadline)
+      throw new DaemonStartError('TIMEOUT', `no daemon listens on ${socket}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// Spawns `node entry.js HOME` in a new session, stdio on /dev/null except stderr on the daemon
+// log, and a handshake pipe as fd 3.
+async function startDaemon(home: HomePaths): Promise<Handshake> {
+  let logFd: number;
+  try {
+    mkdirSync(home.home, { recursive: true, mode: 0o700 });
+    logFd = openSync(home.daemonLog, 'a', 0o600);
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
+    throw new DaemonStartError(code, `cannot prepare ${home.home}: ${code}`);
+  }
+  try {
+    const child = spawn(process.execPath, [ENTRY, home.home], {
+      detached: true,
+      cwd: '/',
+      stdio: ['ignore', 'ignore', logFd, 'pipe'],
+      env: { ...process.env, WARDEN_DAEMON: '1' },
+    });
+    const outcome = await readHandshake(child.stdio[3] as Readable, child);
+    if ('timeout' in outcome && child.pid !== undefined) child.kill('SIGKILL');
+    child.unref();
+    (child.stdio[3] as Readable).destroy();
+    return outcome;
+  } finally {
+    closeSync(logFd);
+  }
+}
+
+function readHandshake(pipe: Readable, child: ReturnType<typeof spawn>): Promise<Handshake> {
+  return new Promise((resolve) => {
+    let text = '';
+    const timer = setTimeout(() => resolve({ timeout: true }), HANDSHAKE_TIMEOUT_MS);
+    const done = (h: Handshake): void => {
+      clearTimeout(timer);
+      resolve(h);
+    };
+    pipe.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      const nl = text.indexOf('\n');
+      if (nl !== -1) done(JSON.parse(text.slice(0, nl)) as Handshake);
+    });
+    // The pipe's end, not the child's exit, decides: an error line may still be unread at exit.
+    let exit = 'closed its handshake pipe';
+    pipe.on('end', () => done({ eof: true, exit }));
+    pipe.on('error', () => undefined);
+    child.once('error', (error) => done({ error: { code: 'SPAWN', message: error.message } }));
+    child.once('exit', (code, signal) => {
+      exit = signal === null ? `exited with code ${code}` : `was killed by ${signal}`;
+    });
+  });
+}

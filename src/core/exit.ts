@@ -1,0 +1,69 @@
+// Exit statuses as data: how an instance's main process ended, or why it never started.
+import { isCoreSignal, type SignalName } from './signals.js';
+
+/** The process called exit(code) (wait(2): WIFEXITED). */
+export interface CodeExit {
+  code: number;
+}
+
+/** The process was killed by a signal (wait(2): WIFSIGNALED, WCOREDUMP). */
+export interface SignalExit {
+  signal: SignalName;
+  coreDumped: boolean;
+}
+
+/** The process could not be started at all; `spawnError` is the errno name (ENOENT, EACCES...). */
+export interface SpawnFailure {
+  spawnError: string;
+  /** The path the error is about: the program, or the working directory. */
+  path: string;
+  /** The OS's words for it, e.g. "spawn nope ENOENT". */
+  message: string;
+}
+
+/** How a process ended. */
+export type ExitStatus = CodeExit | SignalExit;
+
+/** The last thing that ended an instance: an exit, or a failure to spawn. */
+export type LastExit = ExitStatus | SpawnFailure;
+
+/** True for an exit by signal. */
+export function isSignalExit(exit: LastExit): exit is SignalExit {
+  return 'signal' in exit;
+}
+
+/** True for a spawn failure. */
+export function isSpawnFailure(exit: LastExit): exit is SpawnFailure {
+  return 'spawnError' in exit;
+}
+
+/** Signals that systemd counts as a clean stop (systemd.service(5), `SuccessExitStatus=` defaults). */
+const CLEAN_SIGNALS: ReadonlySet<SignalName> = new Set(['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE']);
+
+/** True when the exit counts as success for `restart: on-failure`: code 0 or a clean signal. */
+export function isCleanExit(exit: ExitStatus): boolean {
+  return isSignalExit(exit) ? CLEAN_SIGNALS.has(exit.signal) : exit.code === 0;
+}
+
+/**
+ * Builds an ExitStatus from what Node's `exit` event gives (code or signal name).
+ * `coreDumped` is inferred: the signal's default action dumps core and `coreLimit` (RLIMIT_CORE,
+ * bytes) is not 0; Node does not expose WCOREDUMP, so a dump that failed is still reported.
+ */
+export function decodeExit(
+  code: number | null,
+  signal: SignalName | null,
+  coreLimit: number,
+): ExitStatus {
+  if (signal !== null) return { signal, coreDumped: coreLimit !== 0 && isCoreSignal(signal) };
+  return { code: code ?? 0 };
+}
+
+/** Human form: `exit 1`, `SIGSEGV (core dumped)`, `spawn failed: ENOENT (/usr/bin/nope)`. */
+export function formatExit(exit: LastExit): string {
+  if (isSpawnFailure(exit)) return `spawn failed: ${exit.spawnError} (${exit.path})`;
+  if (isSignalExit(exit)) return exit.coreDumped ? `${exit.signal} (core dumped)` : exit.signal;
+  const hint =
+    exit.code === 127 ? ' (command not found)' : exit.code === 126 ? ' (not executable)' : '';
+  return `exit ${exit.code}${hint}`;
+}

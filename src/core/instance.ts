@@ -1,0 +1,138 @@
+// The life of one service instance as data: its state (a tagged union), the events that move it
+// and the effects it asks of the runtime. The transition function is in transition.ts.
+import type { ExitStatus, LastExit, SpawnFailure } from './exit.js';
+import type { SignalName } from './signals.js';
+
+/** Why an instance is `stopping`, which decides where it goes once its process tree is gone. */
+export type StopIntent =
+  /** The user asked for a stop: go to `stopped`. */
+  | { kind: 'stop' }
+  /** The user asked for a restart: start again at once. */
+  | { kind: 'restart' }
+  /** The main process ended by itself: apply the restart policy. `failedStart`: before `running`. */
+  | { kind: 'exit'; failedStart: boolean };
+
+/** Why an instance gave up. */
+export type FailReason =
+  | { kind: 'start-limit'; failedStarts: number; intervalMs: number }
+  | { kind: 'spawn-error'; error: SpawnFailure };
+
+/**
+ * The state of an instance (DESIGN.md section 2). Each variant carries only what is valid in it.
+ * All times are ms since the epoch.
+ */
+export type InstanceState =
+  | { state: 'stopped'; since: number; reason: string }
+  /** Spawned, not yet ready. `pid` is null only until the OS has returned one. */
+  | { state: 'starting'; since: number; pid: number | null }
+  | { state: 'running'; since: number; pid: number }
+  /** Stop signal sent (or main process gone); waiting until the whole tree has exited. */
+  | { state: 'stopping'; since: number; pid: number | null; intent: StopIntent; killSent: boolean }
+  | { state: 'backoff'; since: number; restartAt: number; attempt: number }
+  | { state: 'failed'; since: number; reason: FailReason }
+  | { state: 'exited'; since: number };
+
+/** The name of an instance state. */
+export type StateName = InstanceState['state'];
+
+/** Timers an instance may have pending; at most one of each. */
+export type TimerName =
+  /** In `starting`: `min_uptime` elapsed, so the instance counts as running. */
+  | 'uptime'
+  /** In `backoff`: time for the next automatic start. */
+  | 'backoff'
+  /** In `stopping`: `stop_timeout` elapsed, escalate to SIGKILL. */
+  | 'kill'
+  /** In `running`: `reset_after` of continuous running, so the backoff resets. */
+  | 'reset';
+
+/** Something that happened to an instance. `at` is the time it happened (ms since the epoch). */
+export type InstanceEvent =
+  | { type: 'start' }
+  | { type: 'stop' }
+  | { type: 'restart' }
+  | { type: 'spawned'; pid: number }
+  | { type: 'spawn-failed'; error: SpawnFailure }
+  /** The main process ended. */
+  | { type: 'exited'; status: ExitStatus }
+  /** No process of the instance's tree is left. */
+  | { type: 'tree-gone' }
+  | { type: 'timer'; timer: TimerName };
+
+/** Something the runtime must do for an instance. */
+export type Effect =
+  /** Spawn the instance's main process; answer with `spawned` or `spawn-failed`. */
+  | { kind: 'spawn' }
+  /** Send `signal` to every process of the instance's tree. */
+  | { kind: 'signal-tree'; signal: SignalName }
+  /** Watch the tree (main process gone) and answer with `tree-gone` once it is empty. */
+  | { kind: 'await-tree' }
+  /** Arm `timer` to fire after `delayMs`, replacing one of the same name. */
+  | { kind: 'set-timer'; timer: TimerName; delayMs: number }
+  /** Disarm every pending timer of the instance. */
+  | { kind: 'clear-timers' };
+
+/** Everything the core knows about one instance. */
+export interface InstanceModel {
+  /** `web` for a single-instance service, `web:0`, `web:1` for several. */
+  name: string;
+  service: string;
+  index: number;
+  current: InstanceState;
+  /** Automatic restarts since the last start asked for by a user. */
+  restarts: number;
+  /** Failures since the backoff last reset; drives the backoff delay. */
+  consecutiveFailures: number;
+  /** Times (ms) of failed starts (ended before `running`) inside the start-limit window. */
+  failedStarts: number[];
+  lastExit: LastExit | null;
+}
+
+/** The result of one transition: the new model, what to do, and a reason for the log. */
+export interface Transition {
+  model: InstanceModel;
+  effects: Effect[];
+  /** A short phrase for logs and events when the state changed, e.g. `exit 1; restart in 200ms`. */
+  reason?: string;
+}
+
+/** A fresh instance in `stopped`, never started. */
+export function newInstance(
+  service: string,
+  index: number,
+  count: number,
+  now: number,
+): InstanceModel {
+  return {
+    name: instanceName(service, index, count),
+    service,
+    index,
+    current: { state: 'stopped', since: now, reason: 'never started' },
+    restarts: 0,
+    consecutiveFailures: 0,
+    failedStarts: [],
+    lastExit: null,
+  };
+}
+
+/** `web` when the service has one instance, `web:INDEX` when it has several. */
+export function instanceName(service: string, index: number, count: number): string {
+  return count === 1 ? service : `${service}:${index}`;
+}
+
+/** The pid of the instance's main process, when it has one. */
+export function pidOf(state: InstanceState): number | null {
+  switch (state.state) {
+    case 'starting':
+    case 'running':
+    case 'stopping':
+      return state.pid;
+    default:
+      return null;
+  }
+}
+
+/** True when some process of the instance may be alive (the runtime must not forget it). */
+export function isActive(state: InstanceState): boolean {
+  return state.state === 'starting' || state.state === 'running' || state.state === 'stopping';
+}

@@ -1,0 +1,68 @@
+// The stable shape of `warden status --json` (README "Status JSON"), built from core models.
+import type { LastExit } from './exit.js';
+import { pidOf, type FailReason, type InstanceModel, type StateName } from './instance.js';
+
+/** One instance in `status --json`. Times are ms since the epoch. */
+export interface InstanceStatus {
+  /** `web` for one instance, `web:0` when the service has several. */
+  name: string;
+  service: string;
+  state: StateName;
+  /** Main process pid while it has one, else null. */
+  pid: number | null;
+  /** When the instance entered its current state. */
+  since: number;
+  /** Automatic restarts since the last start asked for by a user. */
+  restarts: number;
+  /** `{code}`, `{signal, coreDumped}`, `{spawnError, path, message}` or null. */
+  lastExit: LastExit | null;
+  /** In `backoff`: when the next automatic start happens; else null. */
+  nextRestartAt: number | null;
+  /** In `backoff`: the number of the coming automatic restart; else null. */
+  attempt: number | null;
+  /** Why the instance is `stopped` or `failed`, in words; else null. */
+  reason: string | null;
+  /** The last stderr lines (oldest first) when the instance is not starting or running; else []. */
+  lastStderr: string[];
+}
+
+/** The daemon part of `status --json`. */
+export interface DaemonStatus {
+  pid: number;
+  version: string;
+  home: string;
+  /** Absolute path of the config file, or null before one was loaded. */
+  config: string | null;
+}
+
+/** The whole of `status --json`. */
+export interface StatusReport {
+  daemon: DaemonStatus;
+  instances: InstanceStatus[];
+}
+
+/** Builds the status of one instance from its model and its kept stderr lines. */
+export function encodeInstance(m: InstanceModel, stderr: readonly string[]): InstanceStatus {
+  const s = m.current;
+  const live = s.state === 'starting' || s.state === 'running';
+  return {
+    name: m.name,
+    service: m.service,
+    state: s.state,
+    pid: pidOf(s),
+    since: s.since,
+    restarts: m.restarts,
+    lastExit: m.lastExit,
+    nextRestartAt: s.state === 'backoff' ? s.restartAt : null,
+    attempt: s.state === 'backoff' ? s.attempt : null,
+    reason:
+      s.state === 'stopped' ? s.reason : s.state === 'failed' ? describeFailure(s.reason) : null,
+    lastStderr: live ? [] : [...stderr],
+  };
+}
+
+/** Words for a FailReason, e.g. `start limit: 6 failed starts within 60000ms`. */
+export function describeFailure(reason: FailReason): string {
+  if (reason.kind === 'spawn-error') return `spawn failed: ${reason.error.message}`;
+  return `start limit: ${reason.failedStarts} failed starts within ${reason.intervalMs}ms`;
+}

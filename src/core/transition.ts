@@ -1,0 +1,335 @@
+// The instance state machine: a pure, total function (state x event -> state + effects).
+//
+//            start                 spawned + min_uptime
+//  stopped ────────▶ starting ─────────────────────────▶ running
+//  exited  ◀─┐          │ main exits / stop                 │ main exits / stop
+//  failed  ◀─┤          ▼                                    ▼
+//            │      stopping (signal tree, SIGKILL after stop_timeout) ◀──┘
+//            │          │ tree gone
+//            │          ├─ intent stop ─────▶ stopped
+//            │          ├─ intent restart ──▶ starting
+//            └──────────┴─ intent exit ─────▶ policy: exited | backoff ──timer──▶ starting
+//                                                     | failed (start limit)
+// A spawn error goes from starting to failed. Timers that do not apply to the current state are
+// ignored, so a late timer can never move an instance.
+import type { ServiceSpec } from '../config/types.js';
+import { formatExit, type ExitStatus } from './exit.js';
+import type {
+  InstanceEvent,
+  InstanceModel,
+  InstanceState,
+  StopIntent,
+  TimerName,
+  Transition,
+} from './instance.js';
+import { assertNever, backoffDelay, recordFailedStart, shouldRestart } from './policy.js';
+
+/** The parts of a service's spec that drive its instances' state machine. */
+export type InstancePolicy = Pick<
+  ServiceSpec,
+  'restart' | 'backoff' | 'startLimit' | 'minUptimeMs' | 'stopSignal' | 'stopTimeoutMs'
+>;
+
+/**
+ * Applies `event`, which happened at `now` (ms since the epoch), to instance `m`.
+ * Never throws; an event that means nothing in the current state leaves the model unchanged.
+ */
+export function transition(
+  m: InstanceModel,
+  event: InstanceEvent,
+  now: number,
+  p: InstancePolicy,
+): Transition {
+  const s = m.current;
+  switch (event.type) {
+    case 'start':
+      return onStart(m, now, p, 'started by user');
+    case 'restart':
+      return onRestart(m, now, p);
+    case 'stop':
+      return onStop(m, now, p);
+    case 'spawned':
+      if (s.state === 'starting' && s.pid === null) {
+        return afterSpawn({ ...m, current: { ...s, pid: event.pid } }, now, p);
+      }
+      // Stopped while its spawn was under way: nobody wants this process, so stop it too.
+      if (s.state === 'stopped')
+        return beginStop(m, event.pid, { kind: 'stop' }, now, p, 'spawned after a stop');
+      return unchanged(m);
+    case 'spawn-failed': {
+      const lastExit = event.error;
+      if (s.state !== 'starting') return unchanged({ ...m, lastExit });
+      const reason = { kind: 'spawn-error', error: lastExit } as const;
+      return move(
+        { ...m, lastExit },
+        { state: 'failed', since: now, reason },
+        [],
+        formatExit(lastExit),
+      );
+    }
+    case 'exited':
+      return onExited(m, event.status, now, p);
+    case 'tree-gone':
+      if (s.state !== 'stopping' || s.pid !== null) return unchanged(m);
+      return afterTree(m, s.intent, now, p);
+    case 'timer':
+      return onTimer(m, event.timer, now, p);
+    default:
+      return assertNever(event);
+  }
+}
+
+function onStart(m: InstanceModel, now: number, p: InstancePolicy, why: string): Transition {
+  const s = m.current;
+  switch (s.state) {
+    case 'starting':
+    case 'running':
+      return unchanged(m);
+    case 'stopping':
+      return unchanged({ ...resetCounters(m), current: { ...s, intent: { kind: 'restart' } } });
+    case 'stopped':
+    case 'exited':
+    case 'failed':
+    case 'backoff':
+      return begin(resetCounters(m), now, why);
+    default:
+      return assertNever(s);
+  }
+}
+
+function onRestart(m: InstanceModel, now: number, p: InstancePolicy): Transition {
+  const s = m.current;
+  const pid = s.state === 'running' || s.state === 'starting' ? s.pid : null;
+  if (pid !== null) {
+    return beginStop(resetCounters(m), pid, { kind: 'restart' }, now, p, 'restart by user');
+  }
+  return onStart(m, now, p, 'restarted by user');
+}
+
+function onStop(m: InstanceModel, now: number, p: InstancePolicy): Transition {
+  const s = m.current;
+  const stopped: InstanceState = { state: 'stopped', since: now, reason: 'stopped by user' };
+  switch (s.state) {
+    case 'starting':
+      // pid null: the spawn has not returned; its failure, if any, is still recorded later.
+      if (s.pid === null) return move(m, stopped, [], 'stopped by user');
+      return beginStop(m, s.pid, { kind: 'stop' }, now, p, 'stop by user');
+    case 'running':
+      return beginStop(m, s.pid, { kind: 'stop' }, now, p, 'stop by user');
+    case 'stopping':
+      return unchanged({ ...m, current: { ...s, intent: { kind: 'stop' } } });
+    case 'backoff':
+    case 'failed':
+    case 'exited':
+      return move(m, stopped, [], 'stopped by user');
+    case 'stopped':
+      return unchanged(m);
+    default:
+      return assertNever(s);
+  }
+}
+
+function onExited(
+  m: InstanceModel,
+  status: ExitStatus,
+  now: number,
+  p: InstancePolicy,
+): Transition {
+  const s = m.current;
+  const withExit = { ...m, lastExit: status };
+  switch (s.state) {
+    case 'starting':
+    case 'running': {
+      const intent: StopIntent = { kind: 'exit', failedStart: s.state === 'starting' };
+      const current: InstanceState = {
+        state: 'stopping',
+        since: now,
+        pid: null,
+        intent,
+        killSent: false,
+      };
+      // The rest of the tree (children the main process left) gets the stop signal too.
+      return move(
+        withExit,
+        current,
+        [
+          { kind: 'signal-tree', signal: p.stopSignal },
+          { kind: 'await-tree' },
+          { kind: 'set-timer', timer: 'kill', delayMs: p.stopTimeoutMs },
+        ],
+        formatExit(status),
+      );
+    }
+    case 'stopping':
+      if (s.pid === null) return unchanged(m);
+      return {
+        model: { ...withExit, current: { ...s, pid: null } },
+        effects: [{ kind: 'await-tree' }],
+      };
+    case 'stopped':
+    case 'backoff':
+    case 'failed':
+    case 'exited':
+      return unchanged(m);
+    default:
+      return assertNever(s);
+  }
+}
+
+function onTimer(m: InstanceModel, timer: TimerName, now: number, p: InstancePolicy): Transition {
+  const s = m.current;
+  if (timer === 'uptime' && s.state === 'starting' && s.pid !== null) {
+    return toRunning(m, s.pid, now, p);
+  }
+  if (timer === 'reset' && s.state === 'running') {
+    return unchanged({ ...m, consecutiveFailures: 0, failedStarts: [] });
+  }
+  if (timer === 'backoff' && s.state === 'backoff') {
+    return begin({ ...m, restarts: m.restarts + 1 }, now, `automatic restart #${m.restarts + 1}`);
+  }
+  if (timer === 'kill' && s.state === 'stopping') {
+    if (!s.killSent) {
+      const current: InstanceState = { ...s, killSent: true };
+      return {
+        model: { ...m, current },
+        effects: [
+          { kind: 'signal-tree', signal: 'SIGKILL' },
+          { kind: 'set-timer', timer: 'kill', delayMs: p.stopTimeoutMs },
+        ],
+        reason: `stop_timeout (${p.stopTimeoutMs}ms) elapsed: SIGKILL`,
+      };
+    }
+    // Still there a full stop_timeout after SIGKILL (uninterruptible sleep): stop waiting.
+    return afterTree(m, s.intent, now, p, 'processes survived SIGKILL; ');
+  }
+  return unchanged(m);
+}
+
+function afterSpawn(m: InstanceModel, now: number, p: InstancePolicy): Transition {
+  const s = m.current;
+  if (s.state !== 'starting' || s.pid === null) return unchanged(m);
+  if (p.minUptimeMs === 0) return toRunning(m, s.pid, now, p);
+  return { model: m, effects: [{ kind: 'set-timer', timer: 'uptime', delayMs: p.minUptimeMs }] };
+}
+
+function toRunning(m: InstanceModel, pid: number, now: number, p: InstancePolicy): Transition {
+  return move(
+    m,
+    { state: 'running', since: now, pid },
+    [{ kind: 'set-timer', timer: 'reset', delayMs: p.backoff.resetAfterMs }],
+    `up for min_uptime (${p.minUptimeMs}ms)`,
+  );
+}
+
+// Where an instance goes once its whole tree is gone.
+function afterTree(
+  m: InstanceModel,
+  intent: StopIntent,
+  now: number,
+  p: InstancePolicy,
+  note = '',
+): Transition {
+  switch (intent.kind) {
+    case 'stop':
+      return move(
+        m,
+        { state: 'stopped', since: now, reason: 'stopped by user' },
+        [],
+        `${note}stopped`,
+      );
+    case 'restart':
+      return begin(m, now, `${note}restarting`);
+    case 'exit':
+      return applyPolicy(m, intent.failedStart, now, p, note);
+    default:
+      return assertNever(intent);
+  }
+}
+
+function applyPolicy(
+  m: InstanceModel,
+  failedStart: boolean,
+  now: number,
+  p: InstancePolicy,
+  note: string,
+): Transition {
+  const exit = m.lastExit;
+  const status = exit !== null && !('spawnError' in exit) ? exit : { code: 0 };
+  const what = `${note}${formatExit(status)}`;
+  if (!shouldRestart(p.restart, status)) {
+    return move(m, { state: 'exited', since: now }, [], `${what}; restart: ${p.restart}`);
+  }
+  let next = m;
+  if (failedStart) {
+    const limit = recordFailedStart(p.startLimit, m.failedStarts, now);
+    next = { ...m, failedStarts: limit.history };
+    if (limit.exceeded) {
+      const reason = {
+        kind: 'start-limit',
+        failedStarts: limit.history.length,
+        intervalMs: p.startLimit.intervalMs,
+      } as const;
+      return move(
+        next,
+        { state: 'failed', since: now, reason },
+        [],
+        `${what}; start limit hit (${limit.history.length} failed starts in ${p.startLimit.intervalMs}ms)`,
+      );
+    }
+  }
+  const consecutiveFailures = next.consecutiveFailures + 1;
+  const delayMs = backoffDelay(p.backoff, consecutiveFailures);
+  const current: InstanceState = {
+    state: 'backoff',
+    since: now,
+    restartAt: now + delayMs,
+    attempt: m.restarts + 1,
+  };
+  return move(
+    { ...next, consecutiveFailures },
+    current,
+    [{ kind: 'set-timer', timer: 'backoff', delayMs }],
+    `${what}; restart in ${delayMs}ms`,
+  );
+}
+
+function beginStop(
+  m: InstanceModel,
+  pid: number,
+  intent: StopIntent,
+  now: number,
+  p: InstancePolicy,
+  why: string,
+): Transition {
+  return move(
+    m,
+    { state: 'stopping', since: now, pid, intent, killSent: false },
+    [
+      { kind: 'signal-tree', signal: p.stopSignal },
+      { kind: 'set-timer', timer: 'kill', delayMs: p.stopTimeoutMs },
+    ],
+    `${why}: ${p.stopSignal}`,
+  );
+}
+
+function begin(m: InstanceModel, now: number, why: string): Transition {
+  return move(m, { state: 'starting', since: now, pid: null }, [{ kind: 'spawn' }], why);
+}
+
+function resetCounters(m: InstanceModel): InstanceModel {
+  return { ...m, restarts: 0, consecutiveFailures: 0, failedStarts: [] };
+}
+
+// A change of state: old timers go first, then the new state's effects.
+function move(
+  m: InstanceModel,
+  current: InstanceState,
+  effects: Transition['effects'],
+  reason: string,
+): Transition {
+  return { model: { ...m, current }, effects: [{ kind: 'clear-timers' }, ...effects], reason };
+}
+
+function unchanged(m: InstanceModel): Transition {
+  return { model: m, effects: [] };
+}

@@ -1,0 +1,38 @@
+// WARDEN_HOME and the files in it (DESIGN.md section 4).
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The paths of one daemon's home. */
+export interface HomePaths {
+  home: string;
+  /** Control socket, mode 0600. */
+  socket: string;
+  /** Holds the daemon's pid and its flock; never unlinked. */
+  pidFile: string;
+  /** The daemon's own log (its stderr). */
+  daemonLog: string;
+  /** Per-service log files. */
+  logDir: string;
+}
+
+/**
+ * Resolves the home: `--home`, else `$WARDEN_HOME`, else `$XDG_STATE_HOME/warden`, else
+ * `~/.local/state/warden`.
+ */
+export function resolveHome(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): HomePaths {
+  const base =
+    flag ??
+    env.WARDEN_HOME ??
+    join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'warden');
+  const home = resolve(base);
+  return {
+    home,
+    socket: join(home, 'warden.sock'),
+    pidFile: join(home, 'warden.pid'),
+    daemonLog: join(home, 'warden.log'),
+    logDir: join(home, 'logs'),
+  };
+}

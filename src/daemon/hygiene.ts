@@ -1,0 +1,83 @@
+// What a daemon does to itself at start-up (daemon(7), APUE ch. 13): no inherited fds, a known
+// umask, cwd `/`, and a single instance through a locked pid file.
+import { closeSync, openSync, readdirSync, readFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { isCloseOnExec, setCloseOnExec, tryLockExclusive } from '../effects/libc.js';
+
+/**
+ * Closes every fd above `keepUpTo` that is not close-on-exec. Node's and libuv's own fds are all
+ * close-on-exec, so what remains was inherited from whoever started us (a leaked pipe would keep
+ * a caller's `$(...)` waiting).
+ * @returns the fds closed
+ */
+export function closeInheritedFds(keepUpTo: number): number[] {
+  const closed: number[] = [];
+  for (const name of readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (fd <= keepUpTo) continue;
+    try {
+      if (isCloseOnExec(fd)) continue;
+      closeSync(fd);
+      closed.push(fd);
+    } catch {
+      // EBADF: the fd used to list the directory, already closed.
+    }
+  }
+  return closed;
+}
+
+/** Marks `fd` close-on-exec so no service inherits it. @throws SyscallError */
+export function keepPrivate(fd: number): void {
+  setCloseOnExec(fd);
+}
+
+/** The outcome of taking the pid-file lock. */
+export type PidLock = { ok: true; fd: number } | { ok: false; holder: number | null };
+
+/**
+ * Opens `path` (creating it 0644), takes an exclusive flock, and writes our pid into it. The file
+ * is never unlinked: the lock, not the file's existence, says a daemon runs.
+ * @returns `{ok: false, holder}` with the holder's pid (when readable) if another process has it
+ * @throws fs and SyscallErrors (EACCES, EMFILE...) with `code` set
+ */
+export function lockPidFile(path: string): PidLock {
+  const fd = openSync(path, 'a+', 0o644);
+  let locked: boolean;
+  try {
+    setCloseOnExec(fd);
+    locked = tryLockExclusive(fd);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  if (!locked) {
+    closeSync(fd);
+    return { ok: false, holder: readPid(path) };
+  }
+  ftruncateSync(fd, 0);
+  writeSync(fd, `${process.pid}\n`, 0);
+  return { ok: true, fd };
+}
+
+/** The pid written in a pid file, or null. */
+export function readPid(path: string): number | null {
+  try {
+    const n = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** RLIMIT_CORE of this process in bytes (Infinity when unlimited), from /proc/self/limits. */
+export function coreLimit(): number {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max core file size'));
+    const soft = line?.split(/\s{2,}/)[1]?.trim();
+    if (soft === undefined || soft === 'unlimited') return Infinity;
+    return Number(soft);
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,159 @@
+// The daemon's method table: one table serves the CLI, the library client and any front end.
+import { z } from 'zod';
+import { formatIssue } from '../config/format.js';
+import { loadConfig } from '../config/load.js';
+import type { WardenConfig } from '../config/types.js';
+import type { InstanceModel } from '../core/instance.js';
+import { parseSignal } from '../core/signals.js';
+import type { StatusReport } from '../core/status.js';
+import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
+import type { MethodTable } from '../ipc/server.js';
+import type { Supervisor } from '../runtime/supervisor.js';
+import type { HomePaths } from './home.js';
+
+/** What the methods act on. */
+export interface DaemonContext {
+  supervisor: Supervisor;
+  home: HomePaths;
+  version: string;
+  log: (line: string) => void;
+  /** True once a shutdown began: no new starts are accepted. */
+  isShuttingDown: () => boolean;
+  /** Stops every service, then ends the daemon. */
+  shutdown: (why: string) => Promise<void>;
+}
+
+const targets = z.object({ targets: z.array(z.string()).default([]) });
+const upParams = targets.extend({ config: z.string().startsWith('/') });
+const signalParams = targets.extend({ signal: z.union([z.string(), z.number()]) });
+const waitParams = targets.extend({ timeoutMs: z.number().int().positive().default(60_000) });
+
+function parse<T>(schema: z.ZodType<T>, params: unknown): T {
+  const r = schema.safeParse(params);
+  if (!r.success) throw new ProtocolError('INVALID_PARAMS', z.prettifyError(r.error));
+  return r.data;
+}
+
+async function readConfig(path: string): Promise<WardenConfig> {
+  const loaded = await loadConfig(path);
+  if (loaded.ok) return loaded.config;
+  const lines = loaded.issues.map(formatIssue);
+  throw new ProtocolError('CONFIG_ERROR', `invalid config:\n${lines.join('\n')}`, lines);
+}
+
+/** Builds the method table over `ctx`. Every method's params and result are in the README. */
+export function makeMethods(ctx: DaemonContext): MethodTable {
+  const sup = ctx.supervisor;
+  const refuseWhenStopping = (): void => {
+    if (ctx.isShuttingDown())
+      throw new ProtocolError('SHUTTING_DOWN', 'the daemon is shutting down');
+  };
+  return {
+    hello: () => ({ protocol: PROTOCOL_VERSION, version: ctx.version, pid: process.pid }),
+
+    status: (params): StatusReport => ({
+      daemon: {
+        pid: process.pid,
+        version: ctx.version,
+        home: ctx.home.home,
+        config: sup.config?.path ?? null,
+      },
+      instances: sup.status(parse(targets, params).targets),
+    }),
+
+    up: async (params) => {
+      refuseWhenStopping();
+      const p = parse(upParams, params);
+      const current = sup.config?.path;
+      if (current !== undefined && current !== p.config) {
+        throw new ProtocolError(
+          'CONFIG_MISMATCH',
+          `this daemon runs ${current}, not ${p.config}; run "warden down" first or use another --home`,
+        );
+      }
+      const applied = sup.apply(await readConfig(p.config));
+      if (applied.changed.length > 0) {
+        ctx.log(`up: changed services kept as they run: ${applied.changed.join(', ')}`);
+      }
+      const started = sup.start(p.targets).map((r) => r.name);
+      return { ...applied, started };
+    },
+
+    reload: async () => {
+      refuseWhenStopping();
+      return reload(ctx);
+    },
+
+    start: (params) => {
+      refuseWhenStopping();
+      return { instances: sup.start(parse(targets, params).targets).map((r) => r.name) };
+    },
+
+    stop: async (params) => {
+      const runners = await sup.stop(parse(targets, params).targets);
+      return { instances: runners.map((r) => r.status()) };
+    },
+
+    restart: async (params) => {
+      refuseWhenStopping();
+      const runners = await sup.restart(parse(targets, params).targets);
+      return { instances: runners.map((r) => r.name) };
+    },
+
+    signal: (params) => {
+      const p = parse(signalParams, params);
+      const signal = parseSignal(p.signal);
+      if (signal === undefined) {
+        throw new ProtocolError(
+          'INVALID_PARAMS',
+          `unknown signal "${p.signal}"; use e.g. SIGHUP, HUP or 1`,
+        );
+      }
+      return { signal, instances: sup.signal(signal, p.targets) };
+    },
+
+    wait: async (params) => {
+      const p = parse(waitParams, params);
+      const runners = sup.resolve(p.targets);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), p.timeoutMs);
+      });
+      const settled = Promise.all(runners.map((r) => r.until(isSettled)));
+      const outcome = await Promise.race([settled, timeout]);
+      clearTimeout(timer);
+      const statuses = runners.map((r) => r.status());
+      const notRunning = statuses.filter((s) => s.state !== 'running');
+      if (notRunning.length === 0) return { instances: statuses };
+      const why = outcome === 'timeout' ? `not running after ${p.timeoutMs}ms` : 'not running';
+      const list = notRunning.map((s) => `${s.name} is ${s.state}`).join(', ');
+      throw new ProtocolError('NOT_RUNNING', `${why}: ${list}`, notRunning);
+    },
+
+    down: async () => {
+      const count = sup.status().length;
+      await ctx.shutdown('down requested');
+      return { stopped: count };
+    },
+  };
+}
+
+/** Re-reads the config file, adds and starts new services, and reports the rest. */
+export async function reload(ctx: DaemonContext): Promise<unknown> {
+  const path = ctx.supervisor.config?.path;
+  if (path === undefined)
+    throw new ProtocolError('CONFIG_ERROR', 'no config loaded yet; run "warden up"');
+  const applied = ctx.supervisor.apply(await readConfig(path));
+  if (applied.added.length > 0) ctx.supervisor.start(applied.added);
+  ctx.log(
+    `reload: added [${applied.added.join(', ')}], changed [${applied.changed.join(', ')}] ` +
+      '(changed services keep their running spec until restarted)',
+  );
+  return applied;
+}
+
+// `wait` is over once an instance runs, or can no longer get there by itself.
+function isSettled(m: InstanceModel): boolean {
+  const s = m.current.state;
+  return s === 'running' || s === 'failed' || s === 'exited' || s === 'stopped';
+}

@@ -1,0 +1,107 @@
+// The few libc calls Node lacks, through koffi (FFI, prebuilt binary). Loaded on first use, so
+// the CLI's start-up never pays for it.
+import { constants } from 'node:os';
+import koffi from 'koffi';
+
+interface Libc {
+  flock: (fd: number, op: number) => number;
+  prctl: (option: number, a2: number, a3: number, a4: number, a5: number) => number;
+  waitpid: (pid: number, status: number[], options: number) => number;
+  fcntl: (fd: number, cmd: number, arg: number) => number;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc !== undefined) return libc;
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    flock: lib.func('int flock(int fd, int op)') as Libc['flock'],
+    prctl: lib.func(
+      'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
+    ) as Libc['prctl'],
+    waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)') as Libc['waitpid'],
+    fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as Libc['fcntl'],
+  };
+  return libc;
+}
+
+const errnoNames = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, n]) => [n, name]),
+);
+
+/** A failed system call, with the errno name in `code` (like Node's own fs errors). */
+export class SyscallError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  constructor(syscall: string, errno: number) {
+    const code = errnoNames.get(errno) ?? `E${errno}`;
+    super(`${syscall} failed: ${code}`);
+    this.name = 'SyscallError';
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+}
+
+function check(syscall: string, result: number): number {
+  if (result === -1) throw new SyscallError(syscall, koffi.errno());
+  return result;
+}
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+
+/**
+ * Takes an exclusive, non-blocking flock(2) on `fd`. The lock lives as long as the open file
+ * description, so it ends by itself when the process dies.
+ * @returns false when another open file description holds it (EWOULDBLOCK)
+ * @throws SyscallError for any other failure
+ */
+export function tryLockExclusive(fd: number): boolean {
+  const r = load().flock(fd, LOCK_EX | LOCK_NB);
+  if (r === 0) return true;
+  const errno = koffi.errno();
+  if (errno === constants.errno.EWOULDBLOCK) return false;
+  throw new SyscallError('flock', errno);
+}
+
+const PR_SET_CHILD_SUBREAPER = 36;
+
+/**
+ * Makes this process a child subreaper (prctl(2), PR_SET_CHILD_SUBREAPER): orphaned descendants
+ * are reparented to it instead of to PID 1, so it can reap them.
+ * @throws SyscallError
+ */
+export function becomeSubreaper(): void {
+  check('prctl(PR_SET_CHILD_SUBREAPER)', load().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+}
+
+const WNOHANG = 1;
+
+/**
+ * waitpid(2) with WNOHANG on one pid.
+ * @returns the raw wait status when `pid` had ended and is now reaped, null when it still runs
+ * @throws SyscallError (ECHILD when it is not our child, or already reaped)
+ */
+export function reapNoHang(pid: number): number | null {
+  const status = [0];
+  const r = check('waitpid', load().waitpid(pid, status, WNOHANG));
+  return r === 0 ? null : (status[0] ?? 0);
+}
+
+const F_GETFD = 1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+
+/** True when `fd` has FD_CLOEXEC set (fcntl(2), F_GETFD). @throws SyscallError (EBADF) */
+export function isCloseOnExec(fd: number): boolean {
+  return (check('fcntl(F_GETFD)', load().fcntl(fd, F_GETFD, 0)) & FD_CLOEXEC) !== 0;
+}
+
+/** Sets FD_CLOEXEC on `fd`, so no child process inherits it. @throws SyscallError */
+export function setCloseOnExec(fd: number): void {
+  const flags = check('fcntl(F_GETFD)', load().fcntl(fd, F_GETFD, 0));
+  check('fcntl(F_SETFD)', load().fcntl(fd, F_SETFD, flags | FD_CLOEXEC));
+}

@@ -1,0 +1,75 @@
+// Starts one instance's main process: its own session and process group, its env, piped output.
+import type { ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { Command } from '../config/types.js';
+import type { SpawnFailure } from '../core/exit.js';
+import { spawnTracked } from './children.js';
+
+/** Variables a supervisor above warden may have set, which must not leak into services. */
+const SUPERVISOR_VARS = [
+  'NOTIFY_SOCKET',
+  'NOTIFICATION_FD',
+  'LISTEN_FDS',
+  'LISTEN_PID',
+  'LISTEN_FDNAMES',
+  'WATCHDOG_USEC',
+  'WATCHDOG_PID',
+  'WARDEN_DAEMON',
+];
+
+/** What to start, and where. */
+export interface SpawnRequest {
+  command: Command;
+  /** Absolute working directory. */
+  cwd: string;
+  /** The complete environment of the process. */
+  env: Record<string, string>;
+}
+
+/** The environment of an instance: the daemon's, less supervisor variables, plus its own. */
+export function instanceEnv(
+  base: NodeJS.ProcessEnv,
+  own: Record<string, string>,
+  service: string,
+  index: number,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  for (const k of SUPERVISOR_VARS) delete env[k];
+  return { ...env, ...own, WARDEN_SERVICE: service, WARDEN_INSTANCE: String(index) };
+}
+
+/**
+ * Spawns the process detached (setsid: its own session and process group, no controlling
+ * terminal), stdin on /dev/null, stdout and stderr piped to the daemon. The daemon's own fds are
+ * all close-on-exec, so none leaks into it.
+ * @returns the child, whose `pid` is set on success; or a SpawnFailure known before spawning
+ * (a missing cwd). Other failures (ENOENT, EACCES on the program) arrive as the child's `error`.
+ */
+export function spawnInstance(req: SpawnRequest): ChildProcess | SpawnFailure {
+  try {
+    if (!statSync(req.cwd).isDirectory()) {
+      return { spawnError: 'ENOTDIR', path: req.cwd, message: `cwd ${req.cwd} is not a directory` };
+    }
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
+    return { spawnError: code, path: req.cwd, message: `cannot use cwd ${req.cwd}: ${code}` };
+  }
+  const [file, args] =
+    req.command.kind === 'shell'
+      ? ['/bin/sh', ['-c', req.command.script]]
+      : [req.command.argv[0], req.command.argv.slice(1)];
+  return spawnTracked(file, args, {
+    cwd: req.cwd,
+    env: req.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Turns the `error` event of a failed spawn into a SpawnFailure. */
+export function toSpawnFailure(error: Error, command: Command): SpawnFailure {
+  const code = 'code' in error ? String(error.code) : 'EIO';
+  const path = command.kind === 'shell' ? '/bin/sh' : command.argv[0];
+  return { spawnError: code, path, message: error.message };
+}

@@ -1,0 +1,85 @@
+// The client side of the control socket, used by the CLI and the library.
+import { connect as netConnect, type Socket } from 'node:net';
+import { encodeLine, LineReader } from './ndjson.js';
+import type { ErrorBody, Response } from './protocol.js';
+
+/** No daemon answers on the socket (ENOENT or ECONNREFUSED). */
+export class NoDaemonError extends Error {
+  readonly code = 'NO_DAEMON';
+  constructor(
+    readonly socketPath: string,
+    readonly errno: string,
+  ) {
+    super(`no warden daemon is running for ${socketPath} (${errno}); start one with "warden up"`);
+    this.name = 'NoDaemonError';
+  }
+}
+
+/** The daemon answered a request with an error. */
+export class RemoteError extends Error {
+  readonly code: string;
+  readonly details: unknown;
+  constructor(body: ErrorBody) {
+    super(body.message);
+    this.name = 'RemoteError';
+    this.code = body.code;
+    this.details = body.details;
+  }
+}
+
+/** A connection to a daemon. */
+export interface ControlClient {
+  /** Sends one request and resolves with its result. @throws RemoteError, or a socket error */
+  call<T = unknown>(method: string, params?: unknown): Promise<T>;
+  close(): void;
+}
+
+/**
+ * Connects to the daemon's control socket at `socketPath`.
+ * @throws NoDaemonError when nothing listens there; other socket errors as they are
+ */
+export async function connectControl(socketPath: string): Promise<ControlClient> {
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = netConnect(socketPath);
+    s.once('connect', () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', (error: NodeJS.ErrnoException) => {
+      const code = error.code ?? '';
+      reject(
+        code === 'ENOENT' || code === 'ECONNREFUSED' ? new NoDaemonError(socketPath, code) : error,
+      );
+    });
+  });
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const failAll = (error: Error): void => {
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  };
+  const reader = new LineReader(
+    (line) => {
+      const response = JSON.parse(line) as Response;
+      const p = typeof response.id === 'number' ? pending.get(response.id) : undefined;
+      if (p === undefined) return;
+      pending.delete(response.id as number);
+      if ('error' in response) p.reject(new RemoteError(response.error));
+      else p.resolve(response.result);
+    },
+    () => failAll(new Error('daemon answer too long')),
+  );
+  socket.on('data', (chunk: Buffer) => reader.push(chunk));
+  socket.on('error', failAll);
+  socket.on('close', () => failAll(new Error('the daemon closed the connection')));
+  return {
+    call<T>(method: string, params: unknown = {}): Promise<T> {
+      const id = nextId++;
+      return new Promise<T>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        socket.write(encodeLine({ id, method, params }));
+      });
+    },
+    close: () => socket.end(),
+  };
+}

@@ -1,0 +1,232 @@
+// One instance's runner: feeds events to the pure state machine and carries out its effects
+// (spawn, signals, timers, tree watch, log capture). All OS work goes through injected layers.
+import type { ChildProcess } from 'node:child_process';
+import type { ServiceSpec } from '../config/types.js';
+import { decodeExit, type SpawnFailure } from '../core/exit.js';
+import {
+  isActive,
+  newInstance,
+  type Effect,
+  type InstanceEvent,
+  type InstanceModel,
+  type InstanceState,
+  type TimerName,
+} from '../core/instance.js';
+import { parseSignal, type SignalName } from '../core/signals.js';
+import { encodeInstance, type InstanceStatus } from '../core/status.js';
+import { transition } from '../core/transition.js';
+import { instanceEnv, toSpawnFailure, type SpawnRequest } from '../effects/spawn.js';
+import { LineSplitter } from '../logs/line-splitter.js';
+import type { Stream } from '../logs/log-file.js';
+import { TailBuffer } from '../logs/tail-buffer.js';
+import type { Clock } from './clock.js';
+
+/** The OS operations a runner needs; real ones in the daemon (see src/effects), fakes in tests. */
+export interface ProcessLayer {
+  /** Spawns detached in a new session; a failure known before spawning comes back as data. */
+  spawn(req: SpawnRequest): ChildProcess | SpawnFailure;
+  /** Signals process group `pgid`; false when it is empty. */
+  signalGroup(pgid: number, signal: SignalName): boolean;
+  /** True while process group `pgid` has a member. */
+  isGroupAlive(pgid: number): boolean;
+}
+
+/** Where an instance's output lines go. `time` is ms since the epoch. */
+export type LineSink = (time: number, instance: string, stream: Stream, line: string) => void;
+
+/** What a runner is built from. */
+export interface RunnerOptions {
+  spec: ServiceSpec;
+  index: number;
+  clock: Clock;
+  processes: ProcessLayer;
+  /** Receives every output line of the instance, in order per stream. */
+  sink: LineSink;
+  /** The environment services inherit (the daemon's). */
+  baseEnv: NodeJS.ProcessEnv;
+  /** RLIMIT_CORE of the daemon (bytes; Infinity when unlimited), for `coreDumped`. */
+  coreLimit: number;
+  /** Called after each transition that changed the state or gave a reason. */
+  onTransition: (runner: Runner, from: InstanceState, reason: string) => void;
+  /** Errors of the runner's own OS work (a failed kill(2)), for the daemon log. */
+  onError: (runner: Runner, message: string) => void;
+}
+
+/** How often the tree is checked for emptiness once the main process is gone (ms). */
+const TREE_POLL_MS = 25;
+/** stderr lines kept for `status`. */
+const STDERR_LINES = 10;
+
+/** Drives one instance. */
+export class Runner {
+  spec: ServiceSpec;
+  #model: InstanceModel;
+  readonly #o: RunnerOptions;
+  readonly #timers = new Map<TimerName, unknown>();
+  readonly #stderr = new TailBuffer(STDERR_LINES);
+  readonly #queue: InstanceEvent[] = [];
+  #busy = false;
+  #child: ChildProcess | undefined;
+  #pgid: number | null = null;
+  #treePoll: unknown;
+  #waiters: { test: (m: InstanceModel) => boolean; done: () => void }[] = [];
+
+  constructor(options: RunnerOptions) {
+    this.#o = options;
+    this.spec = options.spec;
+    this.#model = newInstance(
+      options.spec.name,
+      options.index,
+      options.spec.instances,
+      options.clock.now(),
+    );
+  }
+
+  get name(): string {
+    return this.#model.name;
+  }
+
+  get model(): InstanceModel {
+    return this.#model;
+  }
+
+  /** The instance's status, as in `status --json`. */
+  status(): InstanceStatus {
+    return encodeInstance(this.#model, this.#stderr.lines());
+  }
+
+  /** Feeds an event; events raised while one is handled are queued and handled in order. */
+  dispatch(event: InstanceEvent): void {
+    this.#queue.push(event);
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+        this.#apply(next);
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Sends `signal` to the instance's whole process group. @returns false when nothing runs */
+  signal(signal: SignalName): boolean {
+    // Only a live tree: the group id of a dead one may already name an unrelated group.
+    if (this.#pgid === null || !isActive(this.#model.current)) return false;
+    return this.#o.processes.signalGroup(this.#pgid, signal);
+  }
+
+  /** Resolves once `test` holds for the model (checked now and after every transition). */
+  until(test: (m: InstanceModel) => boolean): Promise<void> {
+    if (test(this.#model)) return Promise.resolve();
+    return new Promise((done) => this.#waiters.push({ test, done }));
+  }
+
+  #apply(event: InstanceEvent): void {
+    const from = this.#model.current;
+    const t = transition(this.#model, event, this.#o.clock.now(), this.spec);
+    this.#model = t.model;
+    for (const effect of t.effects) this.#run(effect);
+    if (t.reason !== undefined || from.state !== t.model.current.state) {
+      this.#o.onTransition(this, from, t.reason ?? '');
+    }
+    this.#waiters = this.#waiters.filter((w) => (w.test(this.#model) ? (w.done(), false) : true));
+  }
+
+  #run(effect: Effect): void {
+    switch (effect.kind) {
+      case 'spawn':
+        return this.#spawn();
+      case 'signal-tree':
+        if (this.#pgid === null) return;
+        try {
+          this.#o.processes.signalGroup(this.#pgid, effect.signal);
+        } catch (error) {
+          this.#o.onError(this, `kill(-${this.#pgid}, ${effect.signal}) failed: ${String(error)}`);
+        }
+        return;
+      case 'await-tree':
+        return this.#awaitTree();
+      case 'set-timer': {
+        const old = this.#timers.get(effect.timer);
+        if (old !== undefined) this.#o.clock.cancel(old);
+        const handle = this.#o.clock.after(effect.delayMs, () => {
+          this.#timers.delete(effect.timer);
+          this.dispatch({ type: 'timer', timer: effect.timer });
+        });
+        this.#timers.set(effect.timer, handle);
+        return;
+      }
+      case 'clear-timers':
+        for (const handle of this.#timers.values()) this.#o.clock.cancel(handle);
+        this.#timers.clear();
+        return;
+    }
+  }
+
+  #spawn(): void {
+    const spec = this.spec;
+    const env = instanceEnv(this.#o.baseEnv, spec.env, spec.name, this.#model.index);
+    let child;
+    try {
+      child = this.#o.processes.spawn({ command: spec.command, cwd: spec.cwd, env });
+    } catch (error) {
+      // child_process.spawn throws for some errors (ENOTDIR, E2BIG, a NUL in an argument).
+      const failure = toSpawnFailure(
+        error instanceof Error ? error : new Error(String(error)),
+        spec.command,
+      );
+      this.dispatch({ type: 'spawn-failed', error: failure });
+      return;
+    }
+    if ('spawnError' in child) {
+      this.dispatch({ type: 'spawn-failed', error: child });
+      return;
+    }
+    this.#child = child;
+    child.once('error', (error) => {
+      // Without a pid the spawn itself failed; later errors (a failed kill) only get logged.
+      if (child.pid === undefined)
+        this.dispatch({ type: 'spawn-failed', error: toSpawnFailure(error, spec.command) });
+      else this.#o.onError(this, `child ${child.pid}: ${error.message}`);
+    });
+    const pid = child.pid;
+    if (pid === undefined) return;
+    this.#pgid = pid;
+    this.#capture(child, 'out');
+    this.#capture(child, 'err');
+    child.once('exit', (code, signal) => {
+      if (this.#child !== child) return;
+      const name = signal === null ? null : (parseSignal(signal) ?? 'SIGKILL');
+      this.dispatch({ type: 'exited', status: decodeExit(code, name, this.#o.coreLimit) });
+    });
+    this.dispatch({ type: 'spawned', pid });
+  }
+
+  #capture(child: ChildProcess, stream: Stream): void {
+    const pipe = stream === 'out' ? child.stdout : child.stderr;
+    if (pipe === null) return;
+    const name = this.#model.name;
+    const splitter = new LineSplitter((line) => {
+      if (stream === 'err') this.#stderr.push(line);
+      this.#o.sink(this.#o.clock.now(), name, stream, line);
+    });
+    pipe.on('data', (chunk: Buffer) => splitter.push(chunk));
+    pipe.once('end', () => splitter.flush());
+  }
+
+  #awaitTree(): void {
+    const pgid = this.#pgid;
+    const check = (): void => {
+      this.#treePoll = undefined;
+      if (this.#model.current.state !== 'stopping') return;
+      if (pgid !== null && this.#o.processes.isGroupAlive(pgid)) {
+        this.#treePoll = this.#o.clock.after(TREE_POLL_MS, check);
+        return;
+      }
+      this.dispatch({ type: 'tree-gone' });
+    };
+    if (this.#treePoll !== undefined) this.#o.clock.cancel(this.#treePoll);
+    check();
+  }
+}

@@ -1,0 +1,182 @@
+// The registry of services and their runners: applies a config, resolves names, and turns
+// start/stop/restart/signal requests into runner events.
+import { join } from 'node:path';
+import type { ServiceSpec, WardenConfig } from '../config/types.js';
+import { isActive, type InstanceModel, type InstanceState } from '../core/instance.js';
+import type { SignalName } from '../core/signals.js';
+import type { InstanceStatus } from '../core/status.js';
+import { LogFile } from '../logs/log-file.js';
+import type { Clock } from './clock.js';
+import { Runner, type LineSink, type ProcessLayer } from './runner.js';
+
+/** What a supervisor is built from. */
+export interface SupervisorOptions {
+  clock: Clock;
+  processes: ProcessLayer;
+  /** Directory of the per-service log files (`<service>.log`). */
+  logDir: string;
+  baseEnv: NodeJS.ProcessEnv;
+  /** RLIMIT_CORE of the daemon in bytes (Infinity when unlimited). */
+  coreLimit: number;
+  /** The daemon's own log: one line per state change or runtime error. */
+  log: (line: string) => void;
+  /** Also receives every output line (the foreground `warden run` prints them). */
+  echo?: LineSink;
+  /** Called after every state change of any instance. */
+  onChange?: (runner: Runner, from: InstanceState, reason: string) => void;
+}
+
+/** A name on the command line that matches no service or instance. */
+export class UnknownServiceError extends Error {
+  readonly code = 'UNKNOWN_SERVICE';
+  constructor(
+    readonly names: string[],
+    known: string[],
+  ) {
+    const list = known.length === 0 ? 'no services are loaded' : `known: ${known.join(', ')}`;
+    super(`unknown service ${names.map((n) => `"${n}"`).join(', ')} (${list})`);
+  }
+}
+
+/** The outcome of applying a config. */
+export interface ApplyResult {
+  added: string[];
+  unchanged: string[];
+  /** Services whose spec differs from the running one; applied by `restart` (see README). */
+  changed: string[];
+}
+
+interface Service {
+  spec: ServiceSpec;
+  runners: Runner[];
+  logFile: LogFile;
+}
+
+/** All services of one daemon. */
+export class Supervisor {
+  readonly #o: SupervisorOptions;
+  readonly #services = new Map<string, Service>();
+  #config: WardenConfig | null = null;
+
+  constructor(options: SupervisorOptions) {
+    this.#o = options;
+  }
+
+  /** The config last applied, or null. */
+  get config(): WardenConfig | null {
+    return this.#config;
+  }
+
+  /** Adds the config's new services (stopped); existing ones keep running as they are. */
+  apply(config: WardenConfig): ApplyResult {
+    const result: ApplyResult = { added: [], unchanged: [], changed: [] };
+    for (const spec of config.services) {
+      const existing = this.#services.get(spec.name);
+      if (existing === undefined) {
+        this.#services.set(spec.name, this.#create(spec));
+        result.added.push(spec.name);
+      } else if (JSON.stringify(existing.spec) === JSON.stringify(spec)) {
+        result.unchanged.push(spec.name);
+      } else {
+        result.changed.push(spec.name);
+      }
+    }
+    this.#config = config;
+    return result;
+  }
+
+  /**
+   * The runners named by `targets`: service names, instance names (`web:1`) or `all`.
+   * An empty list means all. @throws UnknownServiceError naming every unknown target
+   */
+  resolve(targets: readonly string[]): Runner[] {
+    const all = [...this.#services.values()].flatMap((s) => s.runners);
+    if (targets.length === 0 || targets.includes('all')) return all;
+    const found = new Set<Runner>();
+    const unknown: string[] = [];
+    for (const t of targets) {
+      const service = this.#services.get(t);
+      const matches = service?.runners ?? all.filter((r) => r.name === t);
+      if (matches.length === 0) unknown.push(t);
+      for (const r of matches) found.add(r);
+    }
+    if (unknown.length > 0) throw new UnknownServiceError(unknown, [...this.#services.keys()]);
+    return [...found];
+  }
+
+  /** Starts the targets; resolves at once (use `waitRunning` to wait). */
+  start(targets: readonly string[]): Runner[] {
+    const runners = this.resolve(targets);
+    for (const r of runners) r.dispatch({ type: 'start' });
+    return runners;
+  }
+
+  /** Stops the targets; resolves when every one's process tree is gone. */
+  async stop(targets: readonly string[]): Promise<Runner[]> {
+    const runners = this.resolve(targets);
+    for (const r of runners) r.dispatch({ type: 'stop' });
+    await Promise.all(runners.map((r) => r.until((m) => !isActive(m.current))));
+    return runners;
+  }
+
+  /** Restarts the targets (stopping first where they run); resolves once each was spawned again. */
+  async restart(targets: readonly string[]): Promise<Runner[]> {
+    const runners = this.resolve(targets);
+    for (const r of runners) r.dispatch({ type: 'restart' });
+    await Promise.all(runners.map((r) => r.until(hasLeftStopping)));
+    return runners;
+  }
+
+  /** Sends `signal` to each target's process group. @returns the instances signalled */
+  signal(signal: SignalName, targets: readonly string[]): string[] {
+    return this.resolve(targets)
+      .filter((r) => r.signal(signal))
+      .map((r) => r.name);
+  }
+
+  /** Stops every instance of every service. */
+  async stopAll(): Promise<void> {
+    await this.stop([]);
+  }
+
+  /** Every instance's status, in config order. */
+  status(targets: readonly string[] = []): InstanceStatus[] {
+    return this.resolve(targets).map((r) => r.status());
+  }
+
+  /** Closes the log files (after stopAll). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#services.values()].map((s) => s.logFile.close()));
+  }
+
+  #create(spec: ServiceSpec): Service {
+    const logFile = new LogFile(join(this.#o.logDir, `${spec.name}.log`));
+    const sink: LineSink = (time, instance, stream, line) => {
+      logFile.write(time, instance, stream, line);
+      this.#o.echo?.(time, instance, stream, line);
+    };
+    const runners = Array.from({ length: spec.instances }, (_, index) => {
+      return new Runner({
+        spec,
+        index,
+        sink,
+        clock: this.#o.clock,
+        processes: this.#o.processes,
+        baseEnv: this.#o.baseEnv,
+        coreLimit: this.#o.coreLimit,
+        onTransition: (runner, from, reason) => {
+          const to = runner.model.current.state;
+          const change = from.state === to ? to : `${from.state} -> ${to}`;
+          this.#o.log(`${runner.name}: ${change}${reason === '' ? '' : ` (${reason})`}`);
+          this.#o.onChange?.(runner, from, reason);
+        },
+        onError: (runner, message) => this.#o.log(`${runner.name}: ${message}`),
+      });
+    });
+    return { spec, runners, logFile };
+  }
+}
+
+function hasLeftStopping(m: InstanceModel): boolean {
+  return m.current.state !== 'stopping';
+}

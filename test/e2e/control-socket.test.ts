@@ -1,0 +1,85 @@
+// The control socket shrugs off bad input: malformed lines get an error reply, a client that
+// goes away mid-request does no harm.
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
+
+function open(path: string): Promise<{ socket: Socket; next: () => Promise<unknown> }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path, () => {
+      let buffer = '';
+      const waiting: ((v: unknown) => void)[] = [];
+      const lines: unknown[] = [];
+      socket.on('data', (d: Buffer) => {
+        buffer += d.toString();
+        let nl = buffer.indexOf('\n');
+        while (nl !== -1) {
+          const value: unknown = JSON.parse(buffer.slice(0, nl));
+          buffer = buffer.slice(nl + 1);
+          const w = waiting.shift();
+          if (w) w(value);
+          else lines.push(value);
+          nl = buffer.indexOf('\n');
+        }
+      });
+      resolve({
+        socket,
+        next: () =>
+          lines.length > 0 ? Promise.resolve(lines.shift()) : new Promise((r) => waiting.push(r)),
+      });
+    });
+    socket.once('error', reject);
+  });
+}
+
+void describe('control socket', () => {
+  let s: Sandbox;
+  before(async () => {
+    s = sandbox();
+    s.config('services:\n  sleeper:\n    command: [sleep, "600"]\n    min_uptime: 100ms\n');
+    assert.equal((await s.warden(['up', '--wait'])).code, 0);
+  });
+  after(() => s.cleanup());
+
+  void it('answers malformed requests with an error and keeps serving', async () => {
+    const c = await open(join(s.home, 'warden.sock'));
+    const cases: [string, string][] = [
+      ['this is not json', 'BAD_REQUEST'],
+      ['[1,2,3]', 'BAD_REQUEST'],
+      ['{"id":1}', 'BAD_REQUEST'],
+      ['{"id":2,"method":"explode"}', 'UNKNOWN_METHOD'],
+      ['{"id":3,"method":"stop","params":{"targets":"sleeper"}}', 'INVALID_PARAMS'],
+      ['{"id":4,"method":"stop","params":{"targets":["ghost"]}}', 'UNKNOWN_SERVICE'],
+      ['{"id":5,"method":"__proto__"}', 'UNKNOWN_METHOD'],
+    ];
+    for (const [line, code] of cases) {
+      c.socket.write(`${line}\n`);
+      const reply = (await c.next()) as { error?: { code: string } };
+      assert.equal(reply.error?.code, code, `reply to ${line}`);
+    }
+    c.socket.write('{"id":"x","method":"hello"}\n');
+    const hello = (await c.next()) as { id: string; result: { protocol: number } };
+    assert.equal(hello.id, 'x');
+    assert.equal(hello.result.protocol, 1);
+    c.socket.end();
+    const st = await s.status();
+    assert.equal(st.instances[0]?.state, 'running');
+  });
+
+  void it('a client that disconnects mid-request does no harm', async () => {
+    const c = await open(join(s.home, 'warden.sock'));
+    c.socket.write('{"id":1,"method":"stop","params":{"targets":["sleeper"]}}\n');
+    c.socket.destroy();
+    await waitFor(
+      'sleeper stopped',
+      async () => (await s.status()).instances[0]?.state === 'stopped',
+    );
+    assert.equal((await s.warden(['start', 'sleeper'])).code, 0);
+    await waitFor(
+      'sleeper running',
+      async () => (await s.status()).instances[0]?.state === 'running',
+    );
+  });
+});

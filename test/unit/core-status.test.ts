@@ -1,0 +1,181 @@
+// The status of an instance as `status --json` shows it, and the small model helpers.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  instanceName,
+  isActive,
+  newInstance,
+  pidOf,
+  type InstanceModel,
+  type InstanceState,
+} from '../../src/core/instance.js';
+import { describeFailure, encodeInstance } from '../../src/core/status.js';
+
+const T0 = 1_700_000_000_000;
+const STDERR = ['first', 'second'];
+const spawnError = { spawnError: 'ENOENT', path: '/bin/nope', message: 'spawn /bin/nope ENOENT' };
+
+function model(current: InstanceState): InstanceModel {
+  return {
+    ...newInstance('web', 1, 2, T0),
+    current,
+    restarts: 3,
+    lastExit: { signal: 'SIGSEGV', coreDumped: true },
+  };
+}
+
+const base = {
+  name: 'web:1',
+  service: 'web',
+  since: T0,
+  restarts: 3,
+  lastExit: { signal: 'SIGSEGV', coreDumped: true },
+};
+
+void describe('encodeInstance', () => {
+  const cases: [InstanceState, Record<string, unknown>][] = [
+    [
+      { state: 'stopped', since: T0, reason: 'stopped by user' },
+      { pid: null, reason: 'stopped by user', lastStderr: STDERR },
+    ],
+    [
+      { state: 'starting', since: T0, pid: null },
+      { pid: null, reason: null, lastStderr: [] },
+    ],
+    [
+      { state: 'starting', since: T0, pid: 12 },
+      { pid: 12, reason: null, lastStderr: [] },
+    ],
+    [
+      { state: 'running', since: T0, pid: 12 },
+      { pid: 12, reason: null, lastStderr: [] },
+    ],
+    [
+      { state: 'stopping', since: T0, pid: 12, intent: { kind: 'stop' }, killSent: false },
+      { pid: 12, reason: null, lastStderr: STDERR },
+    ],
+    [
+      {
+        state: 'stopping',
+        since: T0,
+        pid: null,
+        intent: { kind: 'exit', failedStart: true },
+        killSent: true,
+      },
+      { pid: null, reason: null, lastStderr: STDERR },
+    ],
+    [
+      { state: 'backoff', since: T0, restartAt: T0 + 400, attempt: 4 },
+      { pid: null, reason: null, lastStderr: STDERR, nextRestartAt: T0 + 400, attempt: 4 },
+    ],
+    [
+      {
+        state: 'failed',
+        since: T0,
+        reason: { kind: 'start-limit', failedStarts: 6, intervalMs: 60_000 },
+      },
+      { pid: null, reason: 'start limit: 6 failed starts within 60000ms', lastStderr: STDERR },
+    ],
+    [
+      { state: 'failed', since: T0, reason: { kind: 'spawn-error', error: spawnError } },
+      { pid: null, reason: 'spawn failed: spawn /bin/nope ENOENT', lastStderr: STDERR },
+    ],
+    [
+      { state: 'exited', since: T0 },
+      { pid: null, reason: null, lastStderr: STDERR },
+    ],
+  ];
+  for (const [current, fields] of cases) {
+    const pid = 'pid' in current ? ` pid ${String(current.pid)}` : '';
+    void it(`${current.state}${pid}`, () => {
+      assert.deepEqual(encodeInstance(model(current), STDERR), {
+        ...base,
+        state: current.state,
+        nextRestartAt: null,
+        attempt: null,
+        ...fields,
+      });
+    });
+  }
+
+  void it('copies the stderr lines rather than sharing the array', () => {
+    const lines = ['a'];
+    const status = encodeInstance(model({ state: 'exited', since: T0 }), lines);
+    lines.push('b');
+    assert.deepEqual(status.lastStderr, ['a']);
+  });
+
+  void it('a never-started instance', () => {
+    assert.deepEqual(encodeInstance(newInstance('db', 0, 1, T0), []), {
+      name: 'db',
+      service: 'db',
+      state: 'stopped',
+      pid: null,
+      since: T0,
+      restarts: 0,
+      lastExit: null,
+      nextRestartAt: null,
+      attempt: null,
+      reason: 'never started',
+      lastStderr: [],
+    });
+  });
+
+  void it('is plain JSON', () => {
+    const status = encodeInstance(
+      model({ state: 'failed', since: T0, reason: { kind: 'spawn-error', error: spawnError } }),
+      STDERR,
+    );
+    assert.deepEqual(JSON.parse(JSON.stringify(status)), status);
+  });
+});
+
+void describe('describeFailure', () => {
+  void it('words both reasons', () => {
+    assert.equal(
+      describeFailure({ kind: 'start-limit', failedStarts: 4, intervalMs: 10_000 }),
+      'start limit: 4 failed starts within 10000ms',
+    );
+    assert.equal(
+      describeFailure({ kind: 'spawn-error', error: spawnError }),
+      'spawn failed: spawn /bin/nope ENOENT',
+    );
+  });
+});
+
+void describe('instance helpers', () => {
+  void it('instanceName: bare for one instance, indexed for several', () => {
+    assert.equal(instanceName('web', 0, 1), 'web');
+    assert.equal(instanceName('web', 0, 2), 'web:0');
+    assert.equal(instanceName('web', 11, 12), 'web:11');
+  });
+
+  void it('newInstance: stopped, never started, no history', () => {
+    assert.deepEqual(newInstance('web', 2, 3, T0), {
+      name: 'web:2',
+      service: 'web',
+      index: 2,
+      current: { state: 'stopped', since: T0, reason: 'never started' },
+      restarts: 0,
+      consecutiveFailures: 0,
+      failedStarts: [],
+      lastExit: null,
+    });
+  });
+
+  void it('pidOf and isActive per state', () => {
+    const states: [InstanceState, number | null, boolean][] = [
+      [{ state: 'stopped', since: 0, reason: '' }, null, false],
+      [{ state: 'starting', since: 0, pid: null }, null, true],
+      [{ state: 'starting', since: 0, pid: 5 }, 5, true],
+      [{ state: 'running', since: 0, pid: 5 }, 5, true],
+      [{ state: 'stopping', since: 0, pid: 5, intent: { kind: 'stop' }, killSent: false }, 5, true],
+      [{ state: 'backoff', since: 0, restartAt: 1, attempt: 1 }, null, false],
+      [{ state: 'exited', since: 0 }, null, false],
+    ];
+    for (const [s, pid, active] of states) {
+      assert.equal(pidOf(s), pid, s.state);
+      assert.equal(isActive(s), active, s.state);
+    }
+  });
+});

@@ -1,0 +1,184 @@
+// Properties of the whole state machine: it is total, every change of state clears old timers
+// first, and a crash-looping instance is never shown as running, however long it loops.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  newInstance,
+  type Effect,
+  type InstanceEvent,
+  type InstanceModel,
+  type InstanceState,
+  type TimerName,
+} from '../../src/core/instance.js';
+import { transition, type InstancePolicy } from '../../src/core/transition.js';
+
+const POLICY: InstancePolicy = {
+  restart: 'always',
+  backoff: { initialMs: 100, maxMs: 1000, resetAfterMs: 5000 },
+  startLimit: { burst: 3, intervalMs: 10_000 },
+  minUptimeMs: 500,
+  stopSignal: 'SIGTERM',
+  stopTimeoutMs: 2000,
+};
+const T0 = 1_000_000;
+
+const STATES: InstanceState[] = [
+  { state: 'stopped', since: T0, reason: 'never started' },
+  { state: 'starting', since: T0, pid: null },
+  { state: 'starting', since: T0, pid: 42 },
+  { state: 'running', since: T0, pid: 42 },
+  { state: 'backoff', since: T0, restartAt: T0 + 100, attempt: 1 },
+  { state: 'failed', since: T0, reason: { kind: 'start-limit', failedStarts: 4, intervalMs: 1 } },
+  { state: 'exited', since: T0 },
+];
+for (const intent of [
+  { kind: 'stop' },
+  { kind: 'restart' },
+  { kind: 'exit', failedStart: true },
+  { kind: 'exit', failedStart: false },
+] as const) {
+  for (const pid of [42, null]) {
+    for (const killSent of [false, true]) {
+      STATES.push({ state: 'stopping', since: T0, pid, intent, killSent });
+    }
+  }
+}
+
+const EVENTS: InstanceEvent[] = [
+  { type: 'start' },
+  { type: 'stop' },
+  { type: 'restart' },
+  { type: 'spawned', pid: 77 },
+  { type: 'spawn-failed', error: { spawnError: 'EACCES', path: '/x', message: 'spawn /x EACCES' } },
+  { type: 'exited', status: { code: 1 } },
+  { type: 'exited', status: { signal: 'SIGSEGV', coreDumped: true } },
+  { type: 'tree-gone' },
+  ...(['uptime', 'backoff', 'kill', 'reset'] as const).map((timer) => ({
+    type: 'timer' as const,
+    timer,
+  })),
+];
+
+function label(s: InstanceState): string {
+  if (s.state === 'stopping') {
+    return `stopping(${s.intent.kind}, pid ${String(s.pid)}, killSent ${s.killSent})`;
+  }
+  return 'pid' in s ? `${s.state}(pid ${String(s.pid)})` : s.state;
+}
+
+void describe('transition is total and orderly', () => {
+  for (const restart of ['always', 'on-failure', 'never'] as const) {
+    void it(`every state x event (restart ${restart}) gives a valid transition`, () => {
+      for (const current of STATES) {
+        for (const event of EVENTS) {
+          const m: InstanceModel = { ...newInstance('web', 0, 1, 0), current };
+          const where = `${label(current)} + ${JSON.stringify(event)}`;
+          const t = transition(m, event, T0 + 5, { ...POLICY, restart });
+          const to = t.model.current;
+          if (to.state !== current.state) {
+            assert.deepEqual(t.effects[0], { kind: 'clear-timers' }, `${where}: clear first`);
+            assert.equal(to.since, T0 + 5, `${where}: since is now`);
+            assert.equal(typeof t.reason, 'string', `${where}: a reason`);
+          }
+          const spawns = t.effects.filter((e) => e.kind === 'spawn').length;
+          const begins = to.state === 'starting' && to.pid === null && current.state !== 'starting';
+          assert.equal(spawns, begins ? 1 : 0, `${where}: spawn exactly when starting anew`);
+          assert.ok(
+            t.effects.every((e) => e.kind !== 'clear-timers') ||
+              t.effects[0]?.kind === 'clear-timers',
+            `${where}: clear-timers only first`,
+          );
+          if (to.state === 'running') assert.notEqual(current.state, 'stopping', where);
+        }
+      }
+    });
+  }
+});
+
+/** A tiny runtime over the pure function: virtual timers, and processes that always crash. */
+class Loop {
+  model: InstanceModel;
+  now = T0;
+  readonly timers = new Map<TimerName, number>();
+  readonly seen: string[] = [];
+  #pid = 100;
+
+  constructor(readonly policy: InstancePolicy) {
+    this.model = newInstance('web', 0, 1, T0);
+  }
+
+  send(event: InstanceEvent): void {
+    const t = transition(this.model, event, this.now, this.policy);
+    this.model = t.model;
+    this.seen.push(t.model.current.state);
+    assert.notEqual(t.model.current.state, 'running', 'a crash-looping instance is never running');
+    for (const e of t.effects) this.#do(e);
+  }
+
+  /** Moves to the next timer and fires it; false when none is pending. */
+  fireNext(): boolean {
+    const next = [...this.timers].sort((a, b) => a[1] - b[1])[0];
+    if (next === undefined) return false;
+    this.timers.delete(next[0]);
+    this.now = next[1];
+    this.send({ type: 'timer', timer: next[0] });
+    return true;
+  }
+
+  #do(e: Effect): void {
+    if (e.kind === 'clear-timers') this.timers.clear();
+    if (e.kind === 'set-timer') this.timers.set(e.timer, this.now + e.delayMs);
+    if (e.kind === 'spawn') {
+      this.send({ type: 'spawned', pid: ++this.#pid });
+      this.now += 10; // dies 10ms after the spawn, well before min_uptime
+      this.send({ type: 'exited', status: { code: 1 } });
+      this.send({ type: 'tree-gone' });
+    }
+  }
+}
+
+void describe('a crash-looping instance', () => {
+  void it('goes through backoff to failed and is never running', () => {
+    const loop = new Loop(POLICY);
+    loop.send({ type: 'start' });
+    while (loop.fireNext());
+    assert.equal(loop.model.current.state, 'failed');
+    assert.equal(loop.model.restarts, 3);
+    assert.equal(loop.seen.filter((s) => s === 'backoff').length, 3);
+  });
+
+  void it('with a huge burst keeps looping with capped backoff, never running', () => {
+    const loop = new Loop({ ...POLICY, startLimit: { burst: 1_000_000, intervalMs: 60_000 } });
+    loop.send({ type: 'start' });
+    for (let i = 0; i < 500 && loop.fireNext(); i++);
+    assert.equal(loop.model.current.state, 'backoff');
+    assert.ok(loop.model.restarts >= 200);
+    assert.ok(!loop.seen.includes('running'));
+    const s = loop.model.current;
+    assert.equal(s.state === 'backoff' && s.restartAt - s.since, 1000, 'backoff capped at max');
+  });
+
+  void it('is never running even when a stale uptime timer fires at every step', () => {
+    const loop = new Loop(POLICY);
+    loop.send({ type: 'start' });
+    for (let i = 0; i < 20; i++) {
+      loop.send({ type: 'timer', timer: 'uptime' });
+      loop.send({ type: 'timer', timer: 'reset' });
+      if (!loop.fireNext()) break;
+    }
+    assert.equal(loop.model.current.state, 'failed');
+  });
+});
+
+void describe('a spawn that returns after a stop', () => {
+  void it('does not leave the new process running untracked', () => {
+    const m = newInstance('web', 0, 1, T0);
+    const started = transition(m, { type: 'start' }, T0, POLICY).model;
+    const stopped = transition(started, { type: 'stop' }, T0 + 1, POLICY).model;
+    assert.equal(stopped.current.state, 'stopped');
+    const t = transition(stopped, { type: 'spawned', pid: 4242 }, T0 + 2, POLICY);
+    const stopsIt = t.effects.some((e) => e.kind === 'signal-tree');
+    const tracksIt = t.model.current.state === 'stopping' && t.model.current.pid === 4242;
+    assert.ok(stopsIt || tracksIt, `spawned pid 4242 left alone in ${t.model.current.state}`);
+  });
+});
