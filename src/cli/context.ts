@@ -1,5 +1,5 @@
 // What every CLI verb shares: the home, the connection to the daemon, and error-to-exit-code mapping.
-import { resolveHome, type HomePaths } from '../daemon/home.js';
+import { resolveHome, socketPathProblem, type HomePaths } from '../daemon/home.js';
 import { connectControl, NoDaemonError, RemoteError, type ControlClient } from '../ipc/client.js';
 import { EXIT, printError } from './output.js';
 
@@ -21,7 +21,10 @@ export class CliError extends Error {
 
 /** The home selected by `--home` or the environment. */
 export function homeOf(options: GlobalOptions): HomePaths {
-  return resolveHome(options.home);
+  const home = resolveHome(options.home);
+  const tooLong = socketPathProblem(home.socket);
+  if (tooLong !== undefined) throw new CliError(tooLong, EXIT.usage);
+  return home;
 }
 
 /** Connects to the running daemon. @throws NoDaemonError (exit 3) */

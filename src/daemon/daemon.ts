@@ -2,8 +2,9 @@
 // runs the supervisor until SIGTERM or `down`. Used detached (`warden up`) and in the foreground
 // (`warden run`).
 import { closeSync, lstatSync, mkdirSync, unlinkSync, writeSync } from 'node:fs';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { WardenConfig } from '../config/types.js';
+import { peerCredentials } from '../effects/libc.js';
 import { spawnInstance } from '../effects/spawn.js';
 import { isGroupAlive, signalGroup } from '../effects/process-group.js';
 import { startReaper } from '../effects/reaper.js';
@@ -12,7 +13,7 @@ import { systemClock } from '../runtime/clock.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import type { LineSink } from '../runtime/runner.js';
 import { VERSION } from '../version.js';
-import type { HomePaths } from './home.js';
+import { socketPathProblem, type HomePaths } from './home.js';
 import { coreLimit, lockPidFile } from './hygiene.js';
 import { makeMethods, reload, type DaemonContext } from './methods.js';
 
@@ -92,12 +93,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   };
 
   try {
-    server = await listenControl(home.socket, makeMethods(ctx), logLine);
+    server = await listenControl(home.socket, makeMethods(ctx), logLine, refuseOtherUsers);
   } catch (error) {
     closeSync(lock);
     stopReaper();
-    const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
-    throw new StartupError(code, `cannot listen on ${home.socket}: ${code}`);
+    throw asStartup(error, `cannot listen on ${home.socket}`);
   }
   logLine(`warden ${VERSION} daemon ${process.pid} listening on ${home.socket}`);
 
@@ -120,6 +120,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
 // Creates the home (0700), takes the pid-file lock and clears a stale socket.
 function takeHome(home: HomePaths): number {
+  const tooLong = socketPathProblem(home.socket);
+  if (tooLong !== undefined) throw new StartupError('ENAMETOOLONG', tooLong);
   try {
     mkdirSync(home.home, { recursive: true, mode: 0o700 });
   } catch (error) {
@@ -157,6 +159,21 @@ function takeHome(home: HomePaths): number {
   return lock.fd;
 }
 
+// Only root and the daemon's own user may drive it (DESIGN.md section 7), whatever the socket's mode.
+function refuseOtherUsers(socket: Socket): string | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (fd === undefined || fd < 0) return 'cannot read the peer credentials';
+  try {
+    const { uid, pid } = peerCredentials(fd);
+    const me = process.getuid?.() ?? 0;
+    return uid === me || uid === 0
+      ? undefined
+      : `pid ${pid} runs as uid ${uid}, the daemon as uid ${me}`;
+  } catch (error) {
+    return `cannot read the peer credentials: ${String(error)}`;
+  }
+}
+
 function removeSocket(path: string): void {
   try {
     unlinkSync(path);
@@ -165,9 +182,22 @@ function removeSocket(path: string): void {
   }
 }
 
+const HINTS: Record<string, string> = {
+  EACCES: 'check its owner and mode, or use another --home',
+  EPERM: 'check its owner and mode, or use another --home',
+  EROFS: 'the file system is read-only; use another --home',
+  EMFILE: 'too many open files; raise the limit (ulimit -n)',
+  ENFILE: 'the system is out of file handles',
+  ENOSPC: 'the disk is full',
+  EADDRINUSE: 'another program holds the socket path',
+  ENAMETOOLONG: 'Unix socket paths are limited to 107 bytes; use a shorter --home',
+};
+
+/** A StartupError saying what failed, the errno name, and what to do about it. */
 function asStartup(error: unknown, what: string): StartupError {
   const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
-  return new StartupError(code, `${what}: ${code}`);
+  const hint = HINTS[code];
+  return new StartupError(code, `${what}: ${code}${hint === undefined ? '' : ` (${hint})`}`);
 }
 
 /** Writes the handshake line to fd `fd` and closes it. */

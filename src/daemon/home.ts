@@ -36,3 +36,16 @@ export function resolveHome(
     logDir: join(home, 'logs'),
   };
 }
+
+/** sun_path holds 108 bytes with the terminating NUL (unix(7)). */
+export const MAX_SOCKET_PATH = 107;
+
+/**
+ * Why `socket` cannot be a Unix socket path, or undefined when it can. Node 20 would silently
+ * truncate a longer one, binding or reaching another path.
+ */
+export function socketPathProblem(socket: string): string | undefined {
+  const bytes = Buffer.byteLength(socket);
+  if (bytes <= MAX_SOCKET_PATH) return undefined;
+  return `${socket} is ${bytes} bytes; Unix socket paths are limited to ${MAX_SOCKET_PATH} (use a shorter --home)`;
+}

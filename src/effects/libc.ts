@@ -8,6 +8,14 @@ interface Libc {
   prctl: (option: number, a2: number, a3: number, a4: number, a5: number) => number;
   waitpid: (pid: number, status: number[], options: number) => number;
   fcntl: (fd: number, cmd: number, arg: number) => number;
+  getsockopt: (fd: number, level: number, name: number, value: Ucred, length: number[]) => number;
+}
+
+/** struct ucred (unix(7), SO_PEERCRED). */
+interface Ucred {
+  pid: number;
+  uid: number;
+  gid: number;
 }
 
 let libc: Libc | undefined;
@@ -15,6 +23,7 @@ let libc: Libc | undefined;
 function load(): Libc {
   if (libc !== undefined) return libc;
   const lib = koffi.load('libc.so.6');
+  koffi.struct('ucred', { pid: 'int32_t', uid: 'uint32_t', gid: 'uint32_t' });
   libc = {
     flock: lib.func('int flock(int fd, int op)') as Libc['flock'],
     prctl: lib.func(
@@ -22,6 +31,9 @@ function load(): Libc {
     ) as Libc['prctl'],
     waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)') as Libc['waitpid'],
     fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as Libc['fcntl'],
+    getsockopt: lib.func(
+      'int getsockopt(int fd, int level, int name, _Out_ ucred *value, _Inout_ uint32_t *length)',
+    ) as Libc['getsockopt'],
   };
   return libc;
 }
@@ -104,4 +116,18 @@ export function isCloseOnExec(fd: number): boolean {
 export function setCloseOnExec(fd: number): void {
   const flags = check('fcntl(F_GETFD)', load().fcntl(fd, F_GETFD, 0));
   check('fcntl(F_SETFD)', load().fcntl(fd, F_SETFD, flags | FD_CLOEXEC));
+}
+
+const SOL_SOCKET = 1;
+const SO_PEERCRED = 17;
+
+/**
+ * The credentials of the peer of the connected Unix socket `fd`, as the kernel recorded them at
+ * connect(2) (unix(7), SO_PEERCRED).
+ * @throws SyscallError
+ */
+export function peerCredentials(fd: number): Ucred {
+  const cred: Ucred = { pid: 0, uid: 0, gid: 0 };
+  check('getsockopt(SO_PEERCRED)', load().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, [12]));
+  return cred;
 }

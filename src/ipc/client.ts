@@ -47,9 +47,11 @@ export async function connectControl(socketPath: string): Promise<ControlClient>
     });
     s.once('error', (error: NodeJS.ErrnoException) => {
       const code = error.code ?? '';
-      reject(
-        code === 'ENOENT' || code === 'ECONNREFUSED' ? new NoDaemonError(socketPath, code) : error,
-      );
+      if (code === 'ENOENT' || code === 'ECONNREFUSED')
+        return reject(new NoDaemonError(socketPath, code));
+      const hint =
+        code === 'EACCES' ? ' (the daemon belongs to another user; use your own --home)' : '';
+      reject(Object.assign(new Error(`cannot connect to ${socketPath}: ${code}${hint}`), { code }));
     });
   });
   let nextId = 1;
@@ -61,6 +63,9 @@ export async function connectControl(socketPath: string): Promise<ControlClient>
   const reader = new LineReader(
     (line) => {
       const response = JSON.parse(line) as Response;
+      // An error that answers no request in particular (a refused peer, a line too long).
+      if (response.id === null && 'error' in response)
+        return failAll(new RemoteError(response.error));
       const p = typeof response.id === 'number' ? pending.get(response.id) : undefined;
       if (p === undefined) return;
       pending.delete(response.id as number);

@@ -25,6 +25,8 @@ export type ErrorCode =
   /** `wait` ended without the instances running (failed, exited, stopped or timed out). */
   | 'NOT_RUNNING'
   | 'SHUTTING_DOWN'
+  /** The peer runs as another user than the daemon (and is not root). */
+  | 'PERMISSION_DENIED'
   /** A bug in the daemon; the message says what. */
   | 'INTERNAL';
 

@@ -11,7 +11,8 @@ export type Method = (params: unknown, peer: Socket) => unknown;
 export type MethodTable = Record<string, Method>;
 
 /**
- * Listens on the Unix socket `path` (mode 0600) and serves `methods`. Requests on one connection
+ * Listens on the Unix socket `path` (mode 0600) and serves `methods` to every peer `authorize`
+ * accepts (it returns a refusal message for the others). Requests on one connection
  * run concurrently; each answer carries its request's id. Malformed input gets an error reply and
  * touches nothing else; a client that goes away mid-request only loses its answer.
  * @throws the listen error (EADDRINUSE, EACCES, EMFILE...) through the returned promise
@@ -20,8 +21,14 @@ export async function listenControl(
   path: string,
   methods: MethodTable,
   onError: (message: string) => void,
+  authorize: (socket: Socket) => string | undefined = () => undefined,
 ): Promise<Server> {
-  const server = createServer((socket) => serveConnection(socket, methods, onError));
+  const server = createServer((socket) => {
+    const refusal = authorize(socket);
+    if (refusal === undefined) return serveConnection(socket, methods, onError);
+    onError(`control socket: refused a peer: ${refusal}`);
+    socket.end(encodeLine({ id: null, error: { code: 'PERMISSION_DENIED', message: refusal } }));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => {

@@ -1,10 +1,11 @@
 // The control socket shrugs off bad input: malformed lines get an error reply, a client that
 // goes away mid-request does no harm.
 import assert from 'node:assert/strict';
+import { chmodSync, existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
+import { runProcess, sandbox, waitFor, WARDEN, type Sandbox } from '../helpers/cli.js';
 
 function open(path: string): Promise<{ socket: Socket; next: () => Promise<unknown> }> {
   return new Promise((resolve, reject) => {
@@ -81,5 +82,32 @@ void describe('control socket', () => {
       'sleeper running',
       async () => (await s.status()).instances[0]?.state === 'running',
     );
+  });
+});
+
+void describe('control socket peers', () => {
+  void it('refuses a peer of another uid even when the socket mode would let it in', async (t) => {
+    if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) {
+      t.skip('needs root and setpriv to connect as another user');
+      return;
+    }
+    const s = sandbox();
+    try {
+      s.config('services:\n  sleeper:\n    command: [sleep, "600"]\n');
+      assert.equal((await s.warden(['up'])).code, 0);
+      chmodSync(dirname(s.home), 0o755);
+      chmodSync(s.home, 0o755);
+      chmodSync(join(s.home, 'warden.sock'), 0o666);
+      const r = await runProcess(
+        '/usr/bin/setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', WARDEN, 'status'],
+        { env: s.env, cwd: '/' },
+      );
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /runs as uid 65534, the daemon as uid 0/);
+      assert.equal((await s.warden(['status'])).code, 0, 'its own user is still served');
+    } finally {
+      await s.cleanup();
+    }
   });
 });

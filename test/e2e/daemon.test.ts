@@ -1,8 +1,17 @@
 // The daemon as DESIGN.md section 3 describes it: detached and clean, single instance, a
 // handshake that reports failure, SIGTERM stops everything.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import {
   processesOfHome,
@@ -119,6 +128,28 @@ void describe('the daemon', () => {
     const r = await s.warden(['up']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /warden\.sock exists and is not a socket/);
+    assert.deepEqual(processesOfHome(s.home), []);
+  });
+
+  void it('a daemon that cannot take its pid file reports EACCES through the handshake', async (t) => {
+    s = sandbox();
+    if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) {
+      t.skip('needs root and setpriv to run warden as another user');
+      return;
+    }
+    s.config(SLEEPER);
+    // A home the other user may write in, holding a pid file only root may open for writing.
+    mkdirSync(s.home, { recursive: true });
+    writeFileSync(join(s.home, 'warden.pid'), '');
+    chmodSync(join(s.home, 'warden.pid'), 0o644);
+    for (const dir of [dirname(s.home), s.home, s.dir]) chmodSync(dir, 0o777);
+    const r = await runProcess(
+      '/usr/bin/setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', WARDEN, 'up'],
+      { env: s.env, cwd: s.dir },
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot lock .*warden\.pid: EACCES/);
     assert.deepEqual(processesOfHome(s.home), []);
   });
 

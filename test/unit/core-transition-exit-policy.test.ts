@@ -9,17 +9,8 @@ import {
   type InstanceModel,
   type InstanceState,
 } from '../../src/core/instance.js';
-import { transition, type InstancePolicy } from '../../src/core/transition.js';
-
-const POLICY: InstancePolicy = {
-  restart: 'always',
-  backoff: { initialMs: 100, maxMs: 1000, resetAfterMs: 5000 },
-  startLimit: { burst: 3, intervalMs: 10_000 },
-  minUptimeMs: 500,
-  stopSignal: 'SIGTERM',
-  stopTimeoutMs: 2000,
-};
-const T0 = 1_000_000;
+import { transition } from '../../src/core/transition.js';
+import { POLICY, T0 } from '../helpers/core-fixtures.js';
 
 function model(current: InstanceState, extra: Partial<InstanceModel> = {}): InstanceModel {
   return { ...newInstance('web', 0, 1, 0), current, ...extra };

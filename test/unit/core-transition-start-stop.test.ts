@@ -2,60 +2,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  newInstance,
-  type InstanceEvent,
-  type InstanceModel,
-  type InstanceState,
-  type Transition,
-} from '../../src/core/instance.js';
-import { transition, type InstancePolicy } from '../../src/core/transition.js';
-
-const POLICY: InstancePolicy = {
-  restart: 'always',
-  backoff: { initialMs: 100, maxMs: 1000, resetAfterMs: 5000 },
-  startLimit: { burst: 3, intervalMs: 10_000 },
-  minUptimeMs: 500,
-  stopSignal: 'SIGTERM',
-  stopTimeoutMs: 2000,
-};
-const T0 = 1_000_000;
-const NOW = T0 + 7;
-
-/** An instance in `current` with some history, so counter resets are visible. */
-function model(current: InstanceState, extra: Partial<InstanceModel> = {}): InstanceModel {
-  return {
-    ...newInstance('web', 0, 1, 0),
-    current,
-    restarts: 4,
-    consecutiveFailures: 3,
-    failedStarts: [T0 - 10, T0 - 5],
-    lastExit: { code: 1 },
-    ...extra,
-  };
-}
-
-function step(m: InstanceModel, event: InstanceEvent, p: InstancePolicy = POLICY): Transition {
-  return transition(m, event, NOW, p);
-}
-
-const stopped: InstanceState = { state: 'stopped', since: T0, reason: 'never started' };
-const starting: InstanceState = { state: 'starting', since: T0, pid: 42 };
-const startingNoPid: InstanceState = { state: 'starting', since: T0, pid: null };
-const running: InstanceState = { state: 'running', since: T0, pid: 42 };
-const backoff: InstanceState = { state: 'backoff', since: T0, restartAt: T0 + 100, attempt: 5 };
-const failed: InstanceState = {
-  state: 'failed',
-  since: T0,
-  reason: { kind: 'start-limit', failedStarts: 4, intervalMs: 10_000 },
-};
-const exited: InstanceState = { state: 'exited', since: T0 };
-function stopping(
-  intent: Extract<InstanceState, { state: 'stopping' }>['intent'],
-  pid: number | null = 42,
-  killSent = false,
-): InstanceState {
-  return { state: 'stopping', since: T0, pid, intent, killSent };
-}
+  backoff,
+  exited,
+  failed,
+  modelWithHistory as model,
+  NOW,
+  POLICY,
+  running,
+  starting,
+  startingNoPid,
+  step,
+  stopped,
+  stopping,
+  T0,
+} from '../helpers/core-fixtures.js';
 
 void describe('transition: start', () => {
   for (const from of [stopped, exited, failed, backoff]) {

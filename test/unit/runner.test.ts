@@ -10,6 +10,7 @@ import type { SpawnFailure } from '../../src/core/exit.js';
 import type { SignalName } from '../../src/core/signals.js';
 import type { SpawnRequest } from '../../src/effects/spawn.js';
 import { Runner } from '../../src/runtime/runner.js';
+import { makeSpec } from '../helpers/core-fixtures.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 /** A child process as far as the Runner looks at it. */
@@ -23,23 +24,6 @@ class FakeChild extends EventEmitter {
   die(code: number | null, signal: NodeJS.Signals | null = null): void {
     this.emit('exit', code, signal);
   }
-}
-
-function makeSpec(over: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name: 'web',
-    command: { kind: 'argv', argv: ['/usr/bin/app', '--port', '80'] },
-    cwd: '/srv/web',
-    env: { MODE: 'test' },
-    instances: 1,
-    restart: 'always',
-    backoff: { initialMs: 100, maxMs: 1000, resetAfterMs: 5000 },
-    startLimit: { burst: 3, intervalMs: 10_000 },
-    minUptimeMs: 500,
-    stopSignal: 'SIGTERM',
-    stopTimeoutMs: 2000,
-    ...over,
-  };
 }
 
 type SpawnResult = FakeChild | SpawnFailure;
