@@ -20,6 +20,8 @@ export class DaemonStartError extends Error {
 
 /** How long to wait for the handshake (ms). */
 const HANDSHAKE_TIMEOUT_MS = 15_000;
+/** How long a daemon that reported failure may take to exit before it is killed (ms). */
+const EXIT_WAIT_MS = 5_000;
 
 const ENTRY = fileURLToPath(new URL('../daemon/entry.js', import.meta.url));
 
@@ -96,14 +98,39 @@ async function startDaemon(home: HomePaths): Promise<Handshake> {
       stdio: ['ignore', 'ignore', logFd, 'pipe'],
       env: { ...process.env, WARDEN_DAEMON: '1' },
     });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const outcome = await readHandshake(child.stdio[3] as Readable, child);
-    if ('timeout' in outcome && child.pid !== undefined) child.kill('SIGKILL');
-    child.unref();
     (child.stdio[3] as Readable).destroy();
+    if (!('ready' in outcome) && child.pid !== undefined && child.exitCode === null) {
+      // A daemon that failed is on its way out; make sure it is gone before we report.
+      const gone = await Promise.race([
+        exited.then(() => true),
+        sleep(EXIT_WAIT_MS).then(() => false),
+      ]);
+      if (!gone) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+    child.unref();
     return outcome;
   } finally {
     closeSync(logFd);
   }
+}
+
+function parseHandshake(line: string): Handshake {
+  try {
+    return JSON.parse(line) as Handshake;
+  } catch {
+    return {
+      error: { code: 'PROTOCOL', message: `unexpected handshake from the daemon: ${line}` },
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function readHandshake(pipe: Readable, child: ReturnType<typeof spawn>): Promise<Handshake> {
@@ -117,7 +144,7 @@ function readHandshake(pipe: Readable, child: ReturnType<typeof spawn>): Promise
     pipe.on('data', (chunk: Buffer) => {
       text += chunk.toString('utf8');
       const nl = text.indexOf('\n');
-      if (nl !== -1) done(JSON.parse(text.slice(0, nl)) as Handshake);
+      if (nl !== -1) done(parseHandshake(text.slice(0, nl)));
     });
     // The pipe's end, not the child's exit, decides: an error line may still be unread at exit.
     let exit = 'closed its handshake pipe';

@@ -1,5 +1,5 @@
 // Exit statuses as data: how an instance's main process ended, or why it never started.
-import { isCoreSignal, type SignalName } from './signals.js';
+import { isCoreSignal, isSignalName, type SignalName } from './signals.js';
 
 /** The process called exit(code) (wait(2): WIFEXITED). */
 export interface CodeExit {
@@ -8,7 +8,8 @@ export interface CodeExit {
 
 /** The process was killed by a signal (wait(2): WIFSIGNALED, WCOREDUMP). */
 export interface SignalExit {
-  signal: SignalName;
+  /** `SIGTERM`...; a signal outside the classic table keeps the name Node gave it. */
+  signal: SignalName | (string & {});
   coreDumped: boolean;
 }
 
@@ -42,7 +43,24 @@ const CLEAN_SIGNALS: ReadonlySet<SignalName> = new Set(['SIGHUP', 'SIGINT', 'SIG
 
 /** True when the exit counts as success for `restart: on-failure`: code 0 or a clean signal. */
 export function isCleanExit(exit: ExitStatus): boolean {
-  return isSignalExit(exit) ? CLEAN_SIGNALS.has(exit.signal) : exit.code === 0;
+  if (!isSignalExit(exit)) return exit.code === 0;
+  return isSignalName(exit.signal) && CLEAN_SIGNALS.has(exit.signal);
+}
+
+/** errno names of spawn failures that say the system is short of something, not the service wrong. */
+const TRANSIENT_SPAWN_ERRORS: ReadonlySet<string> = new Set([
+  'EAGAIN',
+  'EMFILE',
+  'ENFILE',
+  'ENOMEM',
+  'EINTR',
+  'EBUSY',
+  'ETXTBSY',
+]);
+
+/** True when a spawn failing with `code` may work if tried again later (execve(2), fork(2)). */
+export function isTransientSpawnError(code: string): boolean {
+  return TRANSIENT_SPAWN_ERRORS.has(code);
 }
 
 /**
@@ -52,10 +70,13 @@ export function isCleanExit(exit: ExitStatus): boolean {
  */
 export function decodeExit(
   code: number | null,
-  signal: SignalName | null,
+  signal: string | null,
   coreLimit: number,
 ): ExitStatus {
-  if (signal !== null) return { signal, coreDumped: coreLimit !== 0 && isCoreSignal(signal) };
+  if (signal !== null) {
+    const core = isSignalName(signal) && isCoreSignal(signal);
+    return { signal, coreDumped: coreLimit !== 0 && core };
+  }
   return { code: code ?? 0 };
 }
 

@@ -13,7 +13,7 @@
 // A spawn error goes from starting to failed. Timers that do not apply to the current state are
 // ignored, so a late timer can never move an instance.
 import type { ServiceSpec } from '../config/types.js';
-import { formatExit, type ExitStatus } from './exit.js';
+import { formatExit, isTransientSpawnError, type ExitStatus } from './exit.js';
 import type {
   InstanceEvent,
   InstanceModel,
@@ -23,6 +23,12 @@ import type {
   Transition,
 } from './instance.js';
 import { assertNever, backoffDelay, recordFailedStart, shouldRestart } from './policy.js';
+
+/**
+ * How long to wait, after SIGKILL, for the tree to be gone before giving up on it (ms). Only a
+ * process in uninterruptible sleep (state D) outlives SIGKILL for long.
+ */
+export const KILL_GRACE_MS = 5000;
 
 /** The parts of a service's spec that drive its instances' state machine. */
 export type InstancePolicy = Pick<
@@ -59,6 +65,10 @@ export function transition(
     case 'spawn-failed': {
       const lastExit = event.error;
       if (s.state !== 'starting') return unchanged({ ...m, lastExit });
+      // EMFILE, EAGAIN...: the system, not the service, is short; try again later.
+      if (isTransientSpawnError(lastExit.spawnError) && p.restart !== 'never') {
+        return retryLater({ ...m, lastExit }, true, now, p, formatExit(lastExit));
+      }
       const reason = { kind: 'spawn-error', error: lastExit } as const;
       return move(
         { ...m, lastExit },
@@ -194,12 +204,12 @@ function onTimer(m: InstanceModel, timer: TimerName, now: number, p: InstancePol
         model: { ...m, current },
         effects: [
           { kind: 'signal-tree', signal: 'SIGKILL' },
-          { kind: 'set-timer', timer: 'kill', delayMs: p.stopTimeoutMs },
+          { kind: 'set-timer', timer: 'kill', delayMs: KILL_GRACE_MS },
         ],
         reason: `stop_timeout (${p.stopTimeoutMs}ms) elapsed: SIGKILL`,
       };
     }
-    // Still there a full stop_timeout after SIGKILL (uninterruptible sleep): stop waiting.
+    // Still there KILL_GRACE_MS after SIGKILL (uninterruptible sleep): stop waiting.
     return afterTree(m, s.intent, now, p, 'processes survived SIGKILL; ');
   }
   return unchanged(m);
@@ -259,6 +269,17 @@ function applyPolicy(
   if (!shouldRestart(p.restart, status)) {
     return move(m, { state: 'exited', since: now }, [], `${what}; restart: ${p.restart}`);
   }
+  return retryLater(m, failedStart, now, p, what);
+}
+
+// A restart is due: count a failed start against the start limit, then back off.
+function retryLater(
+  m: InstanceModel,
+  failedStart: boolean,
+  now: number,
+  p: InstancePolicy,
+  what: string,
+): Transition {
   let next = m;
   if (failedStart) {
     const limit = recordFailedStart(p.startLimit, m.failedStarts, now);

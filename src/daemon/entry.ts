@@ -12,17 +12,16 @@ async function main(): Promise<void> {
   const closed = closeInheritedFds(HANDSHAKE_FD);
   process.umask(0o022);
   process.chdir('/');
-  process.on('uncaughtException', (error) =>
-    logLine(`uncaught exception (still running): ${error.stack ?? String(error)}`),
-  );
   if (closed.length > 0) logLine(`closed inherited fds: ${closed.join(', ')}`);
   const home = resolveHome(process.argv[2]);
   try {
-    const code = await runDaemon({
+    process.exitCode = await runDaemon({
       home,
       onListening: () => writeHandshake(HANDSHAKE_FD, { ready: true, pid: process.pid }),
     });
-    process.exit(code);
+    // Everything is closed, so Node ends by itself once the last answers are flushed; a handle
+    // left open by mistake must not keep a stopped daemon alive.
+    setTimeout(() => process.exit(), 3000).unref();
   } catch (error) {
     const body =
       error instanceof StartupError

@@ -8,7 +8,7 @@ import { parseSignal } from '../core/signals.js';
 import type { StatusReport } from '../core/status.js';
 import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
 import type { MethodTable } from '../ipc/server.js';
-import type { Supervisor } from '../runtime/supervisor.js';
+import type { ApplyResult, Supervisor } from '../runtime/supervisor.js';
 import type { HomePaths } from './home.js';
 
 /** What the methods act on. */
@@ -26,7 +26,10 @@ export interface DaemonContext {
 const targets = z.object({ targets: z.array(z.string()).default([]) });
 const upParams = targets.extend({ config: z.string().startsWith('/') });
 const signalParams = targets.extend({ signal: z.union([z.string(), z.number()]) });
-const waitParams = targets.extend({ timeoutMs: z.number().int().positive().default(60_000) });
+// setTimeout holds at most 2^31-1 ms; longer would fire at once.
+const waitParams = targets.extend({
+  timeoutMs: z.number().int().positive().max(2_147_483_647).default(60_000),
+});
 
 function parse<T>(schema: z.ZodType<T>, params: unknown): T {
   const r = schema.safeParse(params);
@@ -72,9 +75,7 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
         );
       }
       const applied = sup.apply(await readConfig(p.config));
-      if (applied.changed.length > 0) {
-        ctx.log(`up: changed services kept as they run: ${applied.changed.join(', ')}`);
-      }
+      logApplied(ctx, 'up', applied);
       const started = sup.start(p.targets).map((r) => r.name);
       return { ...applied, started };
     },
@@ -112,16 +113,19 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
       return { signal, instances: sup.signal(signal, p.targets) };
     },
 
-    wait: async (params) => {
+    wait: async (params, peer) => {
       const p = parse(waitParams, params);
       const runners = sup.resolve(p.targets);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), p.timeoutMs);
       });
-      const settled = Promise.all(runners.map((r) => r.until(isSettled)));
+      const abandon = new AbortController();
+      peer.once('close', () => abandon.abort());
+      const settled = Promise.all(runners.map((r) => r.until(isSettled, abandon.signal)));
       const outcome = await Promise.race([settled, timeout]);
       clearTimeout(timer);
+      abandon.abort();
       const statuses = runners.map((r) => r.status());
       const notRunning = statuses.filter((s) => s.state !== 'running');
       if (notRunning.length === 0) return { instances: statuses };
@@ -144,12 +148,21 @@ export async function reload(ctx: DaemonContext): Promise<unknown> {
   if (path === undefined)
     throw new ProtocolError('CONFIG_ERROR', 'no config loaded yet; run "warden up"');
   const applied = ctx.supervisor.apply(await readConfig(path));
+  logApplied(ctx, 'reload', applied);
   if (applied.added.length > 0) ctx.supervisor.start(applied.added);
-  ctx.log(
-    `reload: added [${applied.added.join(', ')}], changed [${applied.changed.join(', ')}] ` +
-      '(changed services keep their running spec until restarted)',
-  );
   return applied;
+}
+
+function logApplied(ctx: DaemonContext, verb: string, a: ApplyResult): void {
+  const parts = Object.entries({
+    added: a.added,
+    changed: a.changed,
+    rescaled: a.rescaled,
+    removed: a.removed,
+  })
+    .filter(([, names]) => names.length > 0)
+    .map(([what, names]) => `${what} [${names.join(', ')}]`);
+  ctx.log(`${verb}: ${parts.length === 0 ? 'no change' : parts.join(', ')}`);
 }
 
 // `wait` is over once an instance runs, or can no longer get there by itself.

@@ -7,7 +7,13 @@ import { becomeSubreaper, reapNoHang } from './libc.js';
 /** Pids of this process's children, from /proc/self/task/TID/children (proc(5)). */
 export function listChildren(): number[] {
   const pids: number[] = [];
-  for (const tid of readdirSync('/proc/self/task')) {
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return pids; // EMFILE: try again on the next SIGCHLD or tick
+  }
+  for (const tid of tids) {
     let text: string;
     try {
       text = readFileSync(`/proc/self/task/${tid}/children`, 'utf8');

@@ -1,8 +1,14 @@
 // The daemon's side of the control socket: NDJSON requests in, responses out, one method table.
 import { chmodSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { encodeLine, LineReader } from './ndjson.js';
-import { ProtocolError, type ErrorBody, type Request, type Response } from './protocol.js';
+import {
+  ProtocolError,
+  type ErrorBody,
+  type ErrorCode,
+  type Request,
+  type Response,
+} from './protocol.js';
 
 /** A method: takes the request's params, returns the result (or throws ProtocolError). */
 export type Method = (params: unknown, peer: Socket) => unknown;
@@ -10,11 +16,21 @@ export type Method = (params: unknown, peer: Socket) => unknown;
 /** The table of methods the socket serves. */
 export type MethodTable = Record<string, Method>;
 
+/** A listening control socket. */
+export interface ControlServer {
+  /** Stops accepting, and ends every open connection once its written answers are flushed. */
+  close(): void;
+}
+
+/** Unanswered bytes a connection may queue before the daemon stops reading from it. */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+
 /**
- * Listens on the Unix socket `path` (mode 0600) and serves `methods` to every peer `authorize`
- * accepts (it returns a refusal message for the others). Requests on one connection
- * run concurrently; each answer carries its request's id. Malformed input gets an error reply and
- * touches nothing else; a client that goes away mid-request only loses its answer.
+ * Listens on the Unix socket `path` (created 0600: the umask is 077 while binding) and serves
+ * `methods` to every peer `authorize` accepts (it returns a refusal message for the others).
+ * Requests on one connection run concurrently; each answer carries its request's id. Malformed
+ * input gets an error reply and touches nothing else; a client that goes away mid-request only
+ * loses its answer; one that does not read its answers is not read from either.
  * @throws the listen error (EADDRINUSE, EACCES, EMFILE...) through the returned promise
  */
 export async function listenControl(
@@ -22,28 +38,46 @@ export async function listenControl(
   methods: MethodTable,
   onError: (message: string) => void,
   authorize: (socket: Socket) => string | undefined = () => undefined,
-): Promise<Server> {
+): Promise<ControlServer> {
+  const open = new Set<Socket>();
   const server = createServer((socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
     const refusal = authorize(socket);
     if (refusal === undefined) return serveConnection(socket, methods, onError);
     onError(`control socket: refused a peer: ${refusal}`);
     socket.end(encodeLine({ id: null, error: { code: 'PERMISSION_DENIED', message: refusal } }));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
+  const umask = process.umask(0o077);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } finally {
+    process.umask(umask);
+  }
   chmodSync(path, 0o600);
   server.on('error', (error) => onError(`control socket: ${error.message}`));
-  return server;
+  return {
+    close() {
+      server.close();
+      for (const socket of open) socket.end();
+    },
+  };
 }
 
 function serveConnection(socket: Socket, methods: MethodTable, onError: (m: string) => void): void {
   const send = (response: Response): void => {
-    if (!socket.destroyed && socket.writable) socket.write(encodeLine(response));
+    if (socket.destroyed || !socket.writable) return;
+    socket.write(encodeLine(response));
+    if (socket.writableLength > MAX_QUEUED_BYTES && !socket.isPaused()) {
+      socket.pause();
+      socket.once('drain', () => socket.resume());
+    }
   };
   const reader = new LineReader(
     (line) => void handleLine(line, methods, socket, send, onError),
@@ -96,14 +130,17 @@ function parseRequest(line: string): Request | (Response & { error: ErrorBody })
   return { id, method: r.method, params: r.params };
 }
 
+const PASSED_CODES: ReadonlySet<string> = new Set(['UNKNOWN_SERVICE', 'SHUTTING_DOWN']);
+
 function toErrorBody(error: unknown, onError: (m: string) => void): ErrorBody {
   if (error instanceof ProtocolError) {
     return error.details === undefined
       ? { code: error.code, message: error.message }
       : { code: error.code, message: error.message, details: error.details };
   }
-  if (error instanceof Error && 'code' in error && error.code === 'UNKNOWN_SERVICE') {
-    return { code: 'UNKNOWN_SERVICE', message: error.message };
+  // Runtime errors that carry a protocol code of their own (UnknownServiceError, ShuttingDownError).
+  if (error instanceof Error && 'code' in error && PASSED_CODES.has(String(error.code))) {
+    return { code: String(error.code) as ErrorCode, message: error.message };
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   onError(`internal error: ${message}`);

@@ -9,7 +9,7 @@ export interface Clock {
   cancel(handle: unknown): void;
 }
 
-/** The real clock: Date.now and unref'd Node timers. */
+/** The real clock: Date.now and Node timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   after: (ms, fn) => setTimeout(fn, ms),

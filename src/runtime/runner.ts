@@ -12,7 +12,7 @@ import {
   type InstanceState,
   type TimerName,
 } from '../core/instance.js';
-import { parseSignal, type SignalName } from '../core/signals.js';
+import type { SignalName } from '../core/signals.js';
 import { encodeInstance, type InstanceStatus } from '../core/status.js';
 import { transition } from '../core/transition.js';
 import { instanceEnv, toSpawnFailure, type SpawnRequest } from '../effects/spawn.js';
@@ -116,14 +116,27 @@ export class Runner {
     return this.#o.processes.signalGroup(this.#pgid, signal);
   }
 
-  /** Resolves once `test` holds for the model (checked now and after every transition). */
-  until(test: (m: InstanceModel) => boolean): Promise<void> {
-    if (test(this.#model)) return Promise.resolve();
-    return new Promise((done) => this.#waiters.push({ test, done }));
+  /**
+   * Resolves once `test` holds for the model (checked now and after every transition), or once
+   * `signal` aborts (then the waiter is dropped, so abandoned waits hold no memory).
+   */
+  until(test: (m: InstanceModel) => boolean, signal?: AbortSignal): Promise<void> {
+    if (test(this.#model) || signal?.aborted === true) return Promise.resolve();
+    return new Promise((done) => {
+      const waiter = { test, done };
+      this.#waiters.push(waiter);
+      signal?.addEventListener('abort', () => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        done();
+      });
+    });
   }
 
   #apply(event: InstanceEvent): void {
     const from = this.#model.current;
+    // A user's start begins a new story: the stderr of earlier runs would mislead.
+    if ((event.type === 'start' || event.type === 'restart') && !isActive(from))
+      this.#stderr.clear();
     const t = transition(this.#model, event, this.#o.clock.now(), this.spec);
     this.#model = t.model;
     for (const effect of t.effects) this.#run(effect);
@@ -138,12 +151,9 @@ export class Runner {
       case 'spawn':
         return this.#spawn();
       case 'signal-tree':
-        if (this.#pgid === null) return;
-        try {
-          this.#o.processes.signalGroup(this.#pgid, effect.signal);
-        } catch (error) {
-          this.#o.onError(this, `kill(-${this.#pgid}, ${effect.signal}) failed: ${String(error)}`);
-        }
+        this.#signalTree(effect.signal);
+        // A stopped (SIGSTOP) process acts on nothing but SIGKILL until continued (as systemd does).
+        if (effect.signal !== 'SIGKILL') this.#signalTree('SIGCONT');
         return;
       case 'await-tree':
         return this.#awaitTree();
@@ -161,6 +171,15 @@ export class Runner {
         for (const handle of this.#timers.values()) this.#o.clock.cancel(handle);
         this.#timers.clear();
         return;
+    }
+  }
+
+  #signalTree(signal: SignalName): void {
+    if (this.#pgid === null) return;
+    try {
+      this.#o.processes.signalGroup(this.#pgid, signal);
+    } catch (error) {
+      this.#o.onError(this, `kill(-${this.#pgid}, ${signal}) failed: ${String(error)}`);
     }
   }
 
@@ -184,11 +203,12 @@ export class Runner {
       return;
     }
     this.#child = child;
-    child.once('error', (error) => {
+    child.on('error', (error) => {
       // Without a pid the spawn itself failed; later errors (a failed kill) only get logged.
-      if (child.pid === undefined)
-        this.dispatch({ type: 'spawn-failed', error: toSpawnFailure(error, spec.command) });
-      else this.#o.onError(this, `child ${child.pid}: ${error.message}`);
+      if (child.pid !== undefined)
+        return this.#o.onError(this, `child ${child.pid}: ${error.message}`);
+      if (this.#child !== child) return; // an instance restarted since: not about it any more
+      this.dispatch({ type: 'spawn-failed', error: toSpawnFailure(error, spec.command) });
     });
     const pid = child.pid;
     if (pid === undefined) return;
@@ -197,8 +217,7 @@ export class Runner {
     this.#capture(child, 'err');
     child.once('exit', (code, signal) => {
       if (this.#child !== child) return;
-      const name = signal === null ? null : (parseSignal(signal) ?? 'SIGKILL');
-      this.dispatch({ type: 'exited', status: decodeExit(code, name, this.#o.coreLimit) });
+      this.dispatch({ type: 'exited', status: decodeExit(code, signal, this.#o.coreLimit) });
     });
     this.dispatch({ type: 'spawned', pid });
   }
@@ -213,6 +232,7 @@ export class Runner {
     });
     pipe.on('data', (chunk: Buffer) => splitter.push(chunk));
     pipe.once('end', () => splitter.flush());
+    pipe.on('error', (error) => this.#o.onError(this, `reading ${stream}: ${error.message}`));
   }
 
   #awaitTree(): void {

@@ -38,12 +38,24 @@ export class UnknownServiceError extends Error {
   }
 }
 
+/** A start asked for while the daemon stops everything. */
+export class ShuttingDownError extends Error {
+  readonly code = 'SHUTTING_DOWN';
+  constructor() {
+    super('the daemon is shutting down; nothing new starts');
+  }
+}
+
 /** The outcome of applying a config. */
 export interface ApplyResult {
   added: string[];
   unchanged: string[];
-  /** Services whose spec differs from the running one; applied by `restart` (see README). */
+  /** Services whose definition changed: running instances keep their process; the new definition applies at each instance's next start. */
   changed: string[];
+  /** Changed in their instance count: needs `warden down` and `up` in this version. */
+  rescaled: string[];
+  /** In the daemon but no longer in the config: left as they are in this version. */
+  removed: string[];
 }
 
 interface Service {
@@ -57,6 +69,7 @@ export class Supervisor {
   readonly #o: SupervisorOptions;
   readonly #services = new Map<string, Service>();
   #config: WardenConfig | null = null;
+  #closing = false;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -67,9 +80,19 @@ export class Supervisor {
     return this.#config;
   }
 
-  /** Adds the config's new services (stopped); existing ones keep running as they are. */
+  /**
+   * Applies a config: new services are added (stopped); a changed definition is used from each
+   * instance's next start on (running processes are left alone); instance-count changes and
+   * removed services are only reported.
+   */
   apply(config: WardenConfig): ApplyResult {
-    const result: ApplyResult = { added: [], unchanged: [], changed: [] };
+    const result: ApplyResult = {
+      added: [],
+      unchanged: [],
+      changed: [],
+      rescaled: [],
+      removed: [],
+    };
     for (const spec of config.services) {
       const existing = this.#services.get(spec.name);
       if (existing === undefined) {
@@ -77,12 +100,23 @@ export class Supervisor {
         result.added.push(spec.name);
       } else if (JSON.stringify(existing.spec) === JSON.stringify(spec)) {
         result.unchanged.push(spec.name);
+      } else if (existing.spec.instances !== spec.instances) {
+        result.rescaled.push(spec.name);
       } else {
+        existing.spec = spec;
+        for (const r of existing.runners) r.spec = spec;
         result.changed.push(spec.name);
       }
     }
+    const names = new Set(config.services.map((s) => s.name));
+    result.removed = [...this.#services.keys()].filter((n) => !names.has(n));
     this.#config = config;
     return result;
+  }
+
+  /** From now on nothing starts: `start`, `restart` and `apply`'s callers get ShuttingDownError. */
+  beginShutdown(): void {
+    this.#closing = true;
   }
 
   /**
@@ -104,11 +138,17 @@ export class Supervisor {
     return [...found];
   }
 
-  /** Starts the targets; resolves at once (use `waitRunning` to wait). */
+  /**
+   * Starts the targets (those not already starting, running or stopping).
+   * @returns the runners this call started
+   * @throws UnknownServiceError, ShuttingDownError
+   */
   start(targets: readonly string[]): Runner[] {
     const runners = this.resolve(targets);
+    if (this.#closing) throw new ShuttingDownError();
+    const idle = runners.filter((r) => !isActive(r.model.current));
     for (const r of runners) r.dispatch({ type: 'start' });
-    return runners;
+    return idle;
   }
 
   /** Stops the targets; resolves when every one's process tree is gone. */
@@ -122,6 +162,7 @@ export class Supervisor {
   /** Restarts the targets (stopping first where they run); resolves once each was spawned again. */
   async restart(targets: readonly string[]): Promise<Runner[]> {
     const runners = this.resolve(targets);
+    if (this.#closing) throw new ShuttingDownError();
     for (const r of runners) r.dispatch({ type: 'restart' });
     await Promise.all(runners.map((r) => r.until(hasLeftStopping)));
     return runners;
@@ -134,9 +175,9 @@ export class Supervisor {
       .map((r) => r.name);
   }
 
-  /** Stops every instance of every service. */
+  /** Stops every instance of every service, until none is active (call beginShutdown first). */
   async stopAll(): Promise<void> {
-    await this.stop([]);
+    while (this.resolve([]).some((r) => isActive(r.model.current))) await this.stop([]);
   }
 
   /** Every instance's status, in config order. */

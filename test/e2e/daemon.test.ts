@@ -164,6 +164,56 @@ void describe('the daemon', () => {
     assert.match(readFileSync(join(s.home, 'warden.log'), 'utf8'), /sleeper: stopping -> stopped/);
   });
 
+  void it('nothing starts once a shutdown began, and nothing is left after it', async () => {
+    s = sandbox();
+    s.config(`
+services:
+  stubborn:
+    command: trap "" TERM; while :; do sleep 0.1; done
+    stop_timeout: 1s
+    min_uptime: 100ms
+`);
+    assert.equal((await s.warden(['up', '--wait'])).code, 0);
+    s.config(`
+services:
+  stubborn:
+    command: trap "" TERM; while :; do sleep 0.1; done
+    stop_timeout: 1s
+    min_uptime: 100ms
+  late:
+    command: [sleep, "600"]
+`);
+    const daemon = daemonPid(s);
+    process.kill(daemon, 'SIGTERM');
+    await waitFor('the shutdown began', () =>
+      readFileSync(join(s.home, 'warden.log'), 'utf8').includes('shutting down'),
+    );
+    process.kill(daemon, 'SIGHUP');
+    const up = await s.warden(['start', 'stubborn']);
+    assert.equal(up.code, 1);
+    assert.match(up.stderr, /shutting down/);
+    await waitFor('no process of the home', () => processesOfHome(s.home).length === 0);
+    assert.doesNotMatch(
+      readFileSync(join(s.home, 'warden.log'), 'utf8'),
+      /late: stopped -> starting/,
+    );
+  });
+
+  void it('unknown names and an over-long home are usage errors before anything starts', async () => {
+    s = sandbox();
+    s.config(SLEEPER);
+    const r = await s.warden(['up', 'nope']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown service "nope" in .*warden\.yaml \(known: sleeper\)/);
+    const long = await runProcess(WARDEN, ['up'], {
+      env: { ...s.env, WARDEN_HOME: join(s.dir, 'x'.repeat(120)) },
+      cwd: s.dir,
+    });
+    assert.equal(long.code, 2);
+    assert.match(long.stderr, /Unix socket paths are limited to 107/);
+    assert.deepEqual(processesOfHome(s.home), []);
+  });
+
   void it('SIGHUP and reload with a broken config change nothing', async () => {
     s = sandbox();
     s.config(SLEEPER);

@@ -151,6 +151,25 @@ services:
     assert.equal(processesOfHome(s.home).length, 1, 'only the daemon is left');
   });
 
+  void it('a stopped (SIGSTOP) service still stops at once on its stop signal', async () => {
+    s = sandbox();
+    s.config(`
+services:
+  frozen:
+    command: [sleep, "600"]
+    stop_timeout: 20s
+    min_uptime: 100ms
+`);
+    assert.equal((await s.warden(['up', '--wait'])).code, 0);
+    assert.equal((await s.warden(['signal', 'SIGSTOP', 'frozen'])).code, 0);
+    const r = await s.warden(['stop', 'frozen']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await s.status()).instances[0]?.lastExit, {
+      signal: 'SIGTERM',
+      coreDumped: false,
+    });
+  });
+
   void it('children of a run script without exec are stopped with it', async () => {
     s = sandbox();
     s.config(`

@@ -34,7 +34,7 @@ void describe('lifecycle through bin/warden', () => {
   void it('up starts every instance and status shows them running', async () => {
     const up = await s.warden(['up']);
     assert.equal(up.code, 0, up.stderr);
-    assert.match(up.stdout, /starting ticker:0, ticker:1, sleeper/);
+    assert.match(up.stdout, /started ticker:0, ticker:1, sleeper/);
     const report = await waitFor('all running', async () => {
       const r = await s.status();
       return r.instances.every((i) => i.state === 'running') && r;

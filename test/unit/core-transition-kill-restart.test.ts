@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InstanceEvent, InstanceState } from '../../src/core/instance.js';
+import { KILL_GRACE_MS } from '../../src/core/transition.js';
 import {
   backoff,
   exited,
@@ -45,7 +46,7 @@ void describe('transition: stopping, the kill timer and tree-gone', () => {
     assert.deepEqual(t.model.current, stopping({ kind: 'stop' }, 42, true));
     assert.deepEqual(t.effects, [
       { kind: 'signal-tree', signal: 'SIGKILL' },
-      { kind: 'set-timer', timer: 'kill', delayMs: 2000 },
+      { kind: 'set-timer', timer: 'kill', delayMs: KILL_GRACE_MS },
     ]);
     assert.equal(t.reason, 'stop_timeout (2000ms) elapsed: SIGKILL');
   });

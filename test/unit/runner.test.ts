@@ -10,6 +10,7 @@ import type { SpawnFailure } from '../../src/core/exit.js';
 import type { SignalName } from '../../src/core/signals.js';
 import type { SpawnRequest } from '../../src/effects/spawn.js';
 import { Runner } from '../../src/runtime/runner.js';
+import { KILL_GRACE_MS } from '../../src/core/transition.js';
 import { makeSpec } from '../helpers/core-fixtures.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -113,7 +114,14 @@ void describe('Runner: a full life with virtual time', () => {
     h.clock.advance(100);
     h.child().die(1);
     assert.equal(h.state(), 'backoff');
-    assert.deepEqual(h.signals, [[1001, 'SIGTERM']], 'the rest of the tree got the stop signal');
+    assert.deepEqual(
+      h.signals,
+      [
+        [1001, 'SIGTERM'],
+        [1001, 'SIGCONT'],
+      ],
+      'the rest of the tree got the stop signal, and SIGCONT in case it was stopped',
+    );
     assert.equal(h.clock.pending, 1, 'only the backoff timer: kill and reset were cleared');
     assert.deepEqual(h.runner.status().lastExit, { code: 1 });
     assert.equal(h.runner.status().nextRestartAt, h.clock.now() + 100);
@@ -304,7 +312,10 @@ void describe('Runner: stop and restart', () => {
     h.runner.dispatch({ type: 'start' });
     h.runner.dispatch({ type: 'stop' });
     assert.equal(h.state(), 'stopping');
-    assert.deepEqual(h.signals, [[1001, 'SIGTERM']]);
+    assert.deepEqual(h.signals, [
+      [1001, 'SIGTERM'],
+      [1001, 'SIGCONT'],
+    ]);
     h.child().die(null, 'SIGTERM');
     assert.equal(h.state(), 'stopped');
     assert.equal(h.clock.pending, 0, 'kill and reset timers cancelled');
@@ -318,14 +329,20 @@ void describe('Runner: stop and restart', () => {
     h.runner.dispatch({ type: 'start' });
     h.runner.dispatch({ type: 'stop' });
     h.clock.advance(1999);
-    assert.deepEqual(h.signals, [[1001, 'SIGINT']]);
+    assert.deepEqual(h.signals, [
+      [1001, 'SIGINT'],
+      [1001, 'SIGCONT'],
+    ]);
     h.clock.advance(1);
     assert.deepEqual(h.signals, [
       [1001, 'SIGINT'],
+      [1001, 'SIGCONT'],
       [1001, 'SIGKILL'],
     ]);
     assert.equal(h.state(), 'stopping');
-    h.clock.advance(2000);
+    h.clock.advance(KILL_GRACE_MS - 1);
+    assert.equal(h.state(), 'stopping', 'SIGKILL gets its own grace, not stop_timeout');
+    h.clock.advance(1);
     assert.equal(h.state(), 'stopped');
     assert.equal(h.reasons.at(-1), 'stopping→stopped: processes survived SIGKILL; stopped');
     assert.equal(h.clock.pending, 0);
@@ -351,7 +368,10 @@ void describe('Runner: stop and restart', () => {
     assert.equal(h.runner.model.restarts, 1);
     h.runner.dispatch({ type: 'restart' });
     assert.equal(h.state(), 'stopping');
-    assert.deepEqual(h.signals.at(-1), [1002, 'SIGTERM']);
+    assert.deepEqual(h.signals.slice(-2), [
+      [1002, 'SIGTERM'],
+      [1002, 'SIGCONT'],
+    ]);
     h.child().die(null, 'SIGTERM');
     assert.deepEqual(h.current(), { state: 'running', since: h.clock.now(), pid: 1003 });
     assert.equal(h.runner.model.restarts, 0);
@@ -362,7 +382,7 @@ void describe('Runner: stop and restart', () => {
     const h = setup({ minUptimeMs: 0 });
     h.runner.dispatch({ type: 'start' });
     h.runner.dispatch({ type: 'restart' });
-    h.clock.advance(4000); // the old child survives SIGTERM and SIGKILL: warden gives up on it
+    h.clock.advance(2000 + KILL_GRACE_MS); // the old child survives SIGTERM and SIGKILL: warden gives up on it
     assert.deepEqual(h.current(), { state: 'running', since: h.clock.now(), pid: 1002 });
     h.child(0).die(null, 'SIGKILL');
     assert.equal(h.state(), 'running');
@@ -382,7 +402,10 @@ void describe('Runner: stop and restart', () => {
     h.runner.dispatch({ type: 'start' });
     h.failSignals(new Error('EPERM'));
     h.runner.dispatch({ type: 'stop' });
-    assert.deepEqual(h.errors, ['kill(-1001, SIGTERM) failed: Error: EPERM']);
+    assert.deepEqual(h.errors, [
+      'kill(-1001, SIGTERM) failed: Error: EPERM',
+      'kill(-1001, SIGCONT) failed: Error: EPERM',
+    ]);
     h.child().die(null, 'SIGTERM');
     assert.equal(h.state(), 'stopped');
   });

@@ -4,6 +4,7 @@ import type { InstanceStatus } from '../../core/status.js';
 import type { ControlClient } from '../../ipc/client.js';
 import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, print } from '../output.js';
+import { printApplyNotes, type UpResult } from './apply-notes.js';
 import { describeExit } from './status.js';
 
 /** Parses `--timeout` (`30s`, `500ms`, a number of ms). @throws CliError (exit 2) */
@@ -93,15 +94,9 @@ export async function wait(
 /** `warden reload`: re-reads the config; an invalid one changes nothing (exit 2). */
 export async function reload(options: GlobalOptions): Promise<number> {
   const r = await withClient(homeOf(options), (c) =>
-    c.call<{ added: string[]; changed: string[]; unchanged: string[] }>('reload'),
+    c.call<Omit<UpResult, 'started'> & { added: string[] }>('reload'),
   );
-  print(
-    `warden: reloaded; added: ${r.added.join(', ') || 'none'}; unchanged: ${r.unchanged.join(', ') || 'none'}`,
-  );
-  if (r.changed.length > 0) {
-    print(
-      `warden: changed, still running the old spec: ${r.changed.join(', ')} (use "warden restart")`,
-    );
-  }
+  print(`warden: reloaded; added and started: ${r.added.join(', ') || 'none'}`);
+  printApplyNotes(r);
   return EXIT.ok;
 }

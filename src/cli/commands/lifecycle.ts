@@ -3,10 +3,16 @@
 import { formatIssue } from '../../config/format.js';
 import { loadConfig } from '../../config/load.js';
 import type { WardenConfig } from '../../config/types.js';
+import { instanceName } from '../../core/instance.js';
 import { isPidRunning } from '../../effects/process-group.js';
+import type { HomePaths } from '../../daemon/home.js';
+import { readPid } from '../../daemon/hygiene.js';
+import { RemoteError, type ControlClient } from '../../ipc/client.js';
+import { PROTOCOL_VERSION } from '../../ipc/protocol.js';
 import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print, write } from '../output.js';
 import { ensureDaemon } from '../start-daemon.js';
+import { printApplyNotes, type UpResult } from './apply-notes.js';
 import { parseTimeout, waitRunning } from './control.js';
 
 /** Options of `up`. */
@@ -27,36 +33,73 @@ export async function readConfigOrExit(file: string): Promise<WardenConfig> {
 /** `warden up [-f FILE] [--wait] [SERVICE...]` */
 export async function up(services: string[], options: UpOptions): Promise<number> {
   const config = await readConfigOrExit(options.file);
+  checkNames(config, services);
+  const timeoutMs = options.wait === true ? parseTimeout(options.timeout) : 0;
   const home = homeOf(options);
-  let daemon;
+  for (let attempt = 1; ; attempt++) {
+    const { client, started } = await connectOrStart(home);
+    try {
+      const hello = await client.call<{ pid: number; protocol: number }>('hello');
+      if (hello.protocol !== PROTOCOL_VERSION) {
+        throw new CliError(
+          `the daemon (pid ${hello.pid}) speaks protocol ${hello.protocol}, this warden ${PROTOCOL_VERSION}; run "warden down" first`,
+          EXIT.failed,
+        );
+      }
+      const result = await client.call<UpResult>('up', { config: config.path, targets: services });
+      print(
+        `warden: daemon ${started ? 'started' : 'running'} (pid ${hello.pid}, home ${home.home})`,
+      );
+      print(`warden: started ${result.started.join(', ') || 'nothing (all were running)'}`);
+      printApplyNotes(result);
+      if (options.wait === true) await waitRunning(client, services, timeoutMs);
+      return EXIT.ok;
+    } catch (error) {
+      // A daemon on its way out: wait until it is gone, then start a fresh one (once).
+      if (!(error instanceof RemoteError && error.code === 'SHUTTING_DOWN') || attempt > 1)
+        throw error;
+      await waitUntilGone(home.pidFile);
+    } finally {
+      client.close();
+    }
+  }
+}
+
+// Unknown names are a usage error before anything is started.
+function checkNames(config: WardenConfig, names: string[]): void {
+  const known = new Set<string>(['all']);
+  for (const s of config.services) {
+    known.add(s.name);
+    for (let i = 0; i < s.instances; i++) known.add(instanceName(s.name, i, s.instances));
+  }
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    const list = config.services.map((s) => s.name).join(', ');
+    throw new CliError(
+      `unknown service ${unknown.map((n) => `"${n}"`).join(', ')} in ${config.path} (known: ${list})`,
+      EXIT.usage,
+    );
+  }
+}
+
+async function connectOrStart(
+  home: HomePaths,
+): Promise<{ client: ControlClient; started: boolean }> {
   try {
-    daemon = await ensureDaemon(home);
+    return await ensureDaemon(home);
   } catch (error) {
     throw new CliError(
       `cannot start the daemon: ${error instanceof Error ? error.message : String(error)}`,
       EXIT.failed,
     );
   }
-  const { client, started } = daemon;
-  try {
-    const hello = await client.call<{ pid: number }>('hello');
-    const result = await client.call<{ started: string[]; changed: string[] }>('up', {
-      config: config.path,
-      targets: services,
-    });
-    const how = started ? 'started' : 'running';
-    print(`warden: daemon ${how} (pid ${hello.pid}, home ${home.home})`);
-    print(`warden: starting ${result.started.join(', ') || 'nothing'}`);
-    if (result.changed.length > 0) {
-      print(
-        `warden: changed in the config, still running the old spec: ${result.changed.join(', ')} (use "warden restart")`,
-      );
-    }
-    if (options.wait === true) await waitRunning(client, services, parseTimeout(options.timeout));
-  } finally {
-    client.close();
-  }
-  return EXIT.ok;
+}
+
+async function waitUntilGone(pidFile: string): Promise<void> {
+  const pid = readPid(pidFile);
+  const deadline = Date.now() + 60_000;
+  while (pid !== null && isPidRunning(pid) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
 }
 
 /** `warden down`: stops every service in order, then the daemon; returns once it has exited. */
@@ -82,11 +125,15 @@ export async function down(options: GlobalOptions): Promise<number> {
 export async function run(options: { file: string } & GlobalOptions): Promise<number> {
   const config = await readConfigOrExit(options.file);
   const { runDaemon, StartupError } = await import('../../daemon/daemon.js');
+  // A reader of our stdout that goes away (`warden run | head`) must not take the supervisor down.
+  let echoing = true;
+  process.stdout.on('error', () => (echoing = false));
   try {
     return await runDaemon({
       home: homeOf(options),
       config,
       echo: (_time, instance, stream, line) => {
+        if (!echoing) return;
         const tag = stream === 'err' ? paint('red', instance) : paint('cyan', instance);
         write(`${tag} | ${line}\n`);
       },

@@ -1,0 +1,89 @@
+// Taking a home: create it (0700), lock its pid file, clear a stale socket; start-up errors
+// that say what failed, the errno name and what to do.
+import { chmodSync, closeSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { socketPathProblem, type HomePaths } from './home.js';
+import { lockPidFile } from './hygiene.js';
+
+/** A start-up failure, reported through the handshake: `code` is an errno name or ALREADY_RUNNING. */
+export class StartupError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+/**
+ * Takes `home` for this process. @returns the fd holding the pid-file lock
+ * @throws StartupError (ALREADY_RUNNING, ENAMETOOLONG, EADDRINUSE, or an errno name)
+ */
+export function takeHome(home: HomePaths): number {
+  const tooLong = socketPathProblem(home.socket);
+  if (tooLong !== undefined) throw new StartupError('ENAMETOOLONG', tooLong);
+  try {
+    mkdirSync(home.home, { recursive: true, mode: 0o700 });
+    // A home made by hand may be open to others, who could then swap the socket: close it.
+    if (statSync(home.home).uid === process.getuid?.()) chmodSync(home.home, 0o700);
+  } catch (error) {
+    throw asStartup(error, `cannot create ${home.home}`);
+  }
+  let lock;
+  try {
+    lock = lockPidFile(home.pidFile);
+  } catch (error) {
+    throw asStartup(error, `cannot lock ${home.pidFile}`);
+  }
+  if (!lock.ok) {
+    const who = lock.holder === null ? 'another process' : `pid ${lock.holder}`;
+    throw new StartupError(
+      'ALREADY_RUNNING',
+      `a warden daemon already runs for ${home.home} (${who})`,
+    );
+  }
+  // Holding the lock, any socket file left is stale; anything else at its path is not ours.
+  try {
+    const st = lstatSync(home.socket, { throwIfNoEntry: false });
+    if (st !== undefined && !st.isSocket()) {
+      closeSync(lock.fd);
+      throw new StartupError(
+        'EADDRINUSE',
+        `${home.socket} exists and is not a socket; move it away`,
+      );
+    }
+    if (st !== undefined) unlinkSync(home.socket);
+  } catch (error) {
+    if (error instanceof StartupError) throw error;
+    closeSync(lock.fd);
+    throw asStartup(error, `cannot remove the stale socket ${home.socket}`);
+  }
+  return lock.fd;
+}
+
+/** Unlinks the socket, if it is still there. */
+export function removeSocket(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}
+
+const HINTS: Record<string, string> = {
+  EACCES: 'check its owner and mode, or use another --home',
+  EPERM: 'check its owner and mode, or use another --home',
+  EROFS: 'the file system is read-only; use another --home',
+  EMFILE: 'too many open files; raise the limit (ulimit -n)',
+  ENFILE: 'the system is out of file handles',
+  ENOSPC: 'the disk is full',
+  EADDRINUSE: 'another program holds the socket path',
+  ENAMETOOLONG: 'Unix socket paths are limited to 107 bytes; use a shorter --home',
+};
+
+/** A StartupError saying what failed, the errno name, and what to do about it. */
+export function asStartup(error: unknown, what: string): StartupError {
+  const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
+  const hint = HINTS[code];
+  return new StartupError(code, `${what}: ${code}${hint === undefined ? '' : ` (${hint})`}`);
+}
