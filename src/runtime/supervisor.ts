@@ -191,7 +191,9 @@ export class Supervisor {
   }
 
   #create(spec: ServiceSpec): Service {
-    const logFile = new LogFile(join(this.#o.logDir, `${spec.name}.log`));
+    const logFile = new LogFile(join(this.#o.logDir, `${spec.name}.log`), (message) =>
+      this.#o.log(`${spec.name}: ${message}`),
+    );
     const sink: LineSink = (time, instance, stream, line) => {
       logFile.write(time, instance, stream, line);
       this.#o.echo?.(time, instance, stream, line);

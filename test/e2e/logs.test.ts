@@ -1,11 +1,78 @@
-// Basic log capture: timestamped lines per stream, a partial last line kept, `logs -f` follows,
-// and `warden run` prints service output in the foreground.
+// Basic log capture: timestamped lines per stream, a partial last line kept, `logs -f` follows
+// (before the first `up`, across rotation, with -n 0), and `warden run` prints service output in
+// the foreground.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { formatLogLine } from '../../src/logs/log-file.js';
 import { processesOfHome, sandbox, waitFor, WARDEN, type Sandbox } from '../helpers/cli.js';
+
+/** A running `warden logs ARGS` and what it printed. */
+interface Follower {
+  output(): string;
+  /** Throws if the process has already exited (a follower must stay until told to stop). */
+  assertRunning(): void;
+  /** SIGINT, then its exit code. */
+  stop(): Promise<number | null>;
+}
+
+function startLogs(s: Sandbox, args: string[]): Follower {
+  mkdirSync(s.dir, { recursive: true });
+  const child = spawn(WARDEN, ['logs', ...args], { env: s.env, cwd: s.dir });
+  let out = '';
+  let err = '';
+  let code: number | null | undefined;
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (c) => {
+      code = c;
+      resolve(c);
+    }),
+  );
+  return {
+    output: () => out,
+    assertRunning() {
+      if (code !== undefined) throw new Error(`warden logs exited early with ${code}: ${err}`);
+    },
+    stop() {
+      if (code === undefined) child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+// Appends `prefix N` lines to `file` until the follower has shown one (it may not watch yet).
+async function appendUntilShown(f: Follower, file: string, prefix: string): Promise<void> {
+  let k = 0;
+  await waitFor(`a followed "${prefix}" line`, () => {
+    f.assertRunning();
+    appendFileSync(file, formatLogLine(Date.now(), 'web:0', 'out', `${prefix} ${++k}`));
+    return f.output().includes(`${prefix} `);
+  });
+}
+
+function writeLog(s: Sandbox, service: string, texts: string[]): string {
+  const dir = join(s.home, 'logs');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${service}.log`);
+  const time = Date.now();
+  writeFileSync(
+    file,
+    texts.map((t, i) => formatLogLine(time + i, `${service}:0`, 'out', t)).join(''),
+  );
+  return file;
+}
 
 void describe('logs', () => {
   let s: Sandbox;
@@ -60,6 +127,77 @@ services:
     }
     const code = await new Promise((r) => follower.once('exit', r));
     assert.equal(code, 0);
+  });
+
+  void it('logs -n 0 prints no line, and -n 0 -f only new ones', async () => {
+    s = sandbox();
+    const file = writeLog(s, 'web', ['old 1', 'old 2', 'old 3']);
+    for (const args of [['web'], []]) {
+      const r = await s.warden(['logs', ...args, '-n', '0']);
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, '');
+    }
+    assert.equal((await s.warden(['logs', 'web', '-n', '2'])).stdout.split('\n').length, 3);
+    const f = startLogs(s, ['web', '-n', '0', '-f']);
+    try {
+      await appendUntilShown(f, file, 'new');
+      assert.doesNotMatch(f.output(), /old/);
+    } finally {
+      assert.equal(await f.stop(), 0);
+    }
+  });
+
+  void it('logs -f before the first up waits for the directory and every new log', async () => {
+    s = sandbox();
+    const f = startLogs(s, ['-f']);
+    try {
+      const dir = join(s.home, 'logs');
+      await waitFor('the log directory', () => {
+        f.assertRunning();
+        return existsSync(dir);
+      });
+      assert.equal(statSync(dir).mode & 0o777, 0o700);
+      await appendUntilShown(f, join(dir, 'web.log'), 'first');
+      await appendUntilShown(f, join(dir, 'api.log'), 'second');
+    } finally {
+      assert.equal(await f.stop(), 0);
+    }
+  });
+
+  void it('logs -f SERVICE before the first up follows only that log once it appears', async () => {
+    s = sandbox();
+    const f = startLogs(s, ['web', '-f']);
+    try {
+      const dir = join(s.home, 'logs');
+      await waitFor('the log directory', () => {
+        f.assertRunning();
+        return existsSync(dir);
+      });
+      appendFileSync(join(dir, 'other.log'), formatLogLine(Date.now(), 'other:0', 'out', 'nope'));
+      await appendUntilShown(f, join(dir, 'web.log'), 'web line');
+      assert.doesNotMatch(f.output(), /nope/);
+    } finally {
+      assert.equal(await f.stop(), 0);
+    }
+  });
+
+  void it('logs -f reads a log rotated by rename from the new file start', async () => {
+    s = sandbox();
+    const file = writeLog(s, 'web', ['old 1']);
+    const f = startLogs(s, ['web', '-n', '0', '-f']);
+    try {
+      await appendUntilShown(f, file, 'before');
+      const oldSize = statSync(file).size;
+      renameSync(file, `${file}.1`);
+      const time = Date.now();
+      const texts = Array.from({ length: 50 }, (_, i) => `after ${i + 1}`);
+      writeFileSync(file, texts.map((t) => formatLogLine(time, 'web:0', 'out', t)).join(''));
+      assert.ok(statSync(file).size > oldSize, 'the new file is larger than the old one');
+      await waitFor('the last rotated line', () => f.output().includes('after 50'));
+      assert.match(f.output(), /web:0 out \| after 1\n/);
+    } finally {
+      assert.equal(await f.stop(), 0);
+    }
   });
 
   void it('warden run supervises in the foreground and stops everything on SIGTERM', async () => {

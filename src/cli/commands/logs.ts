@@ -1,9 +1,9 @@
 // `warden logs [SERVICE...] [-n N] [-f]`: reads the log files in WARDEN_HOME directly, so it works
 // whether or not the daemon runs.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseLogLine } from '../../logs/log-file.js';
-import { follow, lastLines, mergeByTime } from '../../logs/reader.js';
+import { follow, lastLines, mergeByTime, takeLast } from '../../logs/reader.js';
 import { CliError, homeOf, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print, printError, type Colour } from '../output.js';
 
@@ -15,7 +15,11 @@ export interface LogsOptions extends GlobalOptions {
   follow?: boolean;
 }
 
-/** `warden logs`: the last N lines (default 50), merged in time order; `-f` keeps following. */
+/**
+ * `warden logs`: the last N lines (default 50), merged in time order. `-f` then prints new lines
+ * until SIGINT/SIGTERM, creating the log directory (mode 0700) if missing and picking up files
+ * that appear later (without SERVICE: every new `*.log`).
+ */
 export async function logs(targets: string[], options: LogsOptions): Promise<number> {
   const dir = homeOf(options).logDir;
   const n = Number(options.lines ?? '50');
@@ -32,20 +36,46 @@ export async function logs(targets: string[], options: LogsOptions): Promise<num
     );
   };
   const paths = [...new Set(services)].map((s) => join(dir, `${s}.log`));
+  const isFollow = options.follow === true;
   for (const p of paths)
-    if (!existsSync(p) && options.follow !== true) printError(`no log yet at ${p}`);
+    if (!existsSync(p))
+      printError(isFollow ? `no log yet at ${p}; waiting for it` : `no log yet at ${p}`);
   const colours = new Map<string, Colour>();
   const show = (line: string): void => print(colourLine(line, colours));
-  for (const line of mergeByTime(paths.map((p) => lastLines(p, n).filter(keep))).slice(-n))
+  for (const line of takeLast(mergeByTime(paths.map((p) => lastLines(p, n).filter(keep))), n))
     show(line);
-  if (options.follow !== true) return EXIT.ok;
-  const stop = follow(paths, (line) => keep(line) && show(line));
+  if (!isFollow) return EXIT.ok;
+  createLogDir(dir);
+  const stop = follow(
+    paths,
+    (line) => {
+      if (keep(line)) show(line);
+    },
+    {
+      // Without SERVICE, services that write their first line later are shown too.
+      discover: targets.length === 0 ? { dir, match: (name) => name.endsWith('.log') } : undefined,
+      onError: printError,
+    },
+  );
+  // The watchers keep Node alive, but should one close, an unsettled await would exit 13.
+  const keepAlive = setInterval(() => undefined, 2 ** 30);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(keepAlive);
   stop();
   return EXIT.ok;
+}
+
+// Before the daemon's first `up` there is no directory to watch: make it, private as the daemon would.
+function createLogDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new CliError(`cannot create ${dir} to follow logs in: ${code}`, EXIT.failed);
+  }
 }
 
 function existingServices(dir: string): string[] {
