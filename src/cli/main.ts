@@ -54,6 +54,10 @@ function program(): Command {
     .argument('[service...]')
     .option('--json', 'the stable JSON shape (README "Status JSON")')
     .action(run(async () => (await import('./commands/status.js')).status, rest(0), opts));
+  verb('ps', 'show the process tree of each instance (pid, RSS, command)')
+    .argument('[service...]')
+    .option('--json', 'as JSON')
+    .action(run(async () => (await import('./commands/ps.js')).ps, rest(0), opts));
   for (const [name, describe] of [
     ['start', 'start services (names, instance names like web:1, or all)'],
     ['stop', 'stop services; returns once their process trees are gone'],
@@ -70,7 +74,11 @@ function program(): Command {
   verb('logs', 'show service logs, merged in time order')
     .argument('[service...]')
     .option('-n, --lines <n>', 'how many lines', '50')
-    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+    .option('-f, --follow', 'keep printing new lines until Ctrl-C, across rotations')
+    .option('--since <when>', 'only lines since a duration ago (10m) or a date')
+    .option('--grep <regex>', 'only lines whose text matches')
+    .option('--stderr', 'only stderr lines')
+    .option('--reopen', 'make the daemon reopen its log files (after an external logrotate)')
     .action(run(async () => (await import('./commands/logs.js')).logs, rest(0), opts));
   verb('reload', 're-read the config; an invalid one changes nothing').action(
     run(async () => (await import('./commands/control.js')).reload, opts),

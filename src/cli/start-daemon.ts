@@ -103,10 +103,12 @@ async function startDaemon(home: HomePaths): Promise<Handshake> {
     (child.stdio[3] as Readable).destroy();
     if (!('ready' in outcome) && child.pid !== undefined && child.exitCode === null) {
       // A daemon that failed is on its way out; make sure it is gone before we report.
-      const gone = await Promise.race([
-        exited.then(() => true),
-        sleep(EXIT_WAIT_MS).then(() => false),
-      ]);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), EXIT_WAIT_MS);
+      });
+      const gone = await Promise.race([exited.then(() => true), late]);
+      clearTimeout(timer);
       if (!gone) {
         child.kill('SIGKILL');
         await exited;
@@ -127,10 +129,6 @@ function parseHandshake(line: string): Handshake {
       error: { code: 'PROTOCOL', message: `unexpected handshake from the daemon: ${line}` },
     };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function readHandshake(pipe: Readable, child: ReturnType<typeof spawn>): Promise<Handshake> {

@@ -11,6 +11,7 @@ import { configReadMessage } from './read-errors.js';
 import { checkServiceFiles, readEnvFileFromDisk } from './service-files.js';
 import type { ReadEnvFile } from './service-files.js';
 import type { ConfigIssue, ServiceSpec, WardenConfig } from './types.js';
+import { resolveLogSpec, type RawLogs } from './logs.js';
 import { locate } from './yaml-position.js';
 import { fromZodIssue } from './zod-issues.js';
 import type { PathIssue } from './zod-issues.js';
@@ -59,6 +60,7 @@ function toServiceSpec(
   raw: RawService,
   dir: string,
   fileEnv: Record<string, string> | undefined,
+  logDefaults: RawLogs,
 ): ServiceSpec {
   return {
     name,
@@ -76,6 +78,10 @@ function toServiceSpec(
     minUptimeMs: raw.min_uptime,
     stopSignal: raw.stop_signal,
     stopTimeoutMs: raw.stop_timeout,
+    logs: resolveLogSpec(raw.logs, logDefaults),
+    ready: null,
+    watchdogMs: null,
+    dependsOn: [],
   };
 }
 
@@ -88,7 +94,9 @@ function buildConfig(
   const dir = dirname(path);
   const services = order.flatMap((name) => {
     const service = Object.hasOwn(raw.services, name) ? raw.services[name] : undefined;
-    return service === undefined ? [] : [toServiceSpec(name, service, dir, envByService.get(name))];
+    return service === undefined
+      ? []
+      : [toServiceSpec(name, service, dir, envByService.get(name), raw.logs)];
   });
   return { path, services };
 }

@@ -9,6 +9,7 @@ import {
   parseDuration,
 } from './duration.js';
 import { describeValue, showValue } from './issue-messages.js';
+import { logsSchema, logsShape } from './logs.js';
 import { didYouMean } from './suggest.js';
 
 /** Allowed service names: they become file names and `name:index` instance names. */
@@ -19,7 +20,6 @@ export const UNSUPPORTED_SERVICE_KEYS: readonly string[] = [
   'ready',
   'depends_on',
   'user',
-  'logs',
   'watchdog',
 ];
 
@@ -166,6 +166,7 @@ const serviceShape = {
   min_uptime: duration('1s', 'Time alive after which an instance counts as running.'),
   stop_signal: stopSignal,
   stop_timeout: duration('10s', 'Time between the stop signal and SIGKILL.'),
+  logs: logsSchema,
 };
 
 const service = z.strictObject(serviceShape).meta({ description: 'One supervised service.' });
@@ -186,6 +187,7 @@ export const configSchema = z
           error: 'has no services; add at least one, e.g. web: { command: "node server.js" }',
         })
         .meta({ description: 'The services to supervise, by name.' }),
+      logs: logsSchema,
     },
     {
       error: (issue) => {
@@ -206,10 +208,11 @@ export type RawService = z.output<typeof service>;
 export type RawConfig = z.output<typeof configSchema>;
 
 const KNOWN_KEYS = {
-  top: ['services'],
+  top: ['services', 'logs'],
   service: Object.keys(serviceShape),
   backoff: Object.keys(backoffShape),
   start_limit: Object.keys(startLimitShape),
+  logs: Object.keys(logsShape),
 } as const;
 
 /**
@@ -218,10 +221,12 @@ const KNOWN_KEYS = {
  */
 export function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return KNOWN_KEYS.top;
+  if (path.length === 1 && path[0] === 'logs') return KNOWN_KEYS.logs;
   if (path.length === 2 && path[0] === 'services') return KNOWN_KEYS.service;
   if (path.length === 3 && path[0] === 'services') {
     if (path[2] === 'backoff') return KNOWN_KEYS.backoff;
     if (path[2] === 'start_limit') return KNOWN_KEYS.start_limit;
+    if (path[2] === 'logs') return KNOWN_KEYS.logs;
   }
   return [];
 }

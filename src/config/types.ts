@@ -29,6 +29,22 @@ export interface StartLimitSpec {
   intervalMs: number;
 }
 
+/** Log capture and rotation of one service (config `logs`; docs/config/logs.md). */
+export interface LogSpec {
+  /** Size at which the file is rotated (bytes); null: never. Default 10 MiB. */
+  maxBytes: number | null;
+  /** Rotated files kept (`NAME.log.1` ... `.keep`). Default 5. */
+  keep: number;
+  /** gzip rotated files in the background. Default false. */
+  compress: boolean;
+  /** `text` (`TIME INSTANCE STREAM | text`) or `json` (one object per line). Default text. */
+  format: 'text' | 'json';
+  /** Timestamps in `utc` (`Z`) or `local` time with its offset. Default utc. */
+  time: 'utc' | 'local';
+  /** Longest line kept whole (bytes); longer ones are split. Default 16384. */
+  maxLineBytes: number;
+}
+
 /** One service of the config, with every default applied and every path absolute. */
 export interface ServiceSpec {
   /** The key under `services:`; matches /^[A-Za-z0-9_.-]+$/ (used in file names). */
@@ -49,6 +65,45 @@ export interface ServiceSpec {
   stopSignal: SignalName;
   /** Time between the stop signal and SIGKILL (ms). Default 10000. */
   stopTimeoutMs: number;
+  /** Log capture and rotation: the service's `logs`, else the top-level `logs`, else defaults. */
+  logs: LogSpec;
+  /** How an instance tells it can serve (`ready`); null: it is running after `min_uptime`. */
+  ready: ReadySpec | null;
+  /** `watchdog`: an instance silent for this long (no `WATCHDOG=1`) is killed (ms); null: off. */
+  watchdogMs: number | null;
+  /** `depends_on`: services to start first (and stop after this one). */
+  dependsOn: Dependency[];
+}
+
+/** A readiness source (DESIGN.md section 2). */
+export type ReadyCheck =
+  /** sd_notify: `READY=1` on the datagram socket named by `$NOTIFY_SOCKET` (sd_notify(3)). */
+  | { kind: 'notify' }
+  /** s6 style: a newline written to fd `fd` (s6-supervise(8), notification-fd). */
+  | { kind: 'fd'; fd: number }
+  /** A TCP connect to `host:port` succeeds. */
+  | { kind: 'tcp'; host: string; port: number }
+  /** A GET of `url` answers 2xx or 3xx. */
+  | { kind: 'http'; url: string }
+  /** A command exits 0 (run by /bin/sh -c for a string, exec'd for an array). */
+  | { kind: 'exec'; command: Command }
+  /** A stdout or stderr line matches the regular expression `pattern`. */
+  | { kind: 'log'; pattern: string };
+
+/** `ready`: the source, how long to wait for it, and how often to poll the polled ones. */
+export interface ReadySpec {
+  check: ReadyCheck;
+  /** Not ready within this long: the start counts as failed (ms). Default 60000. */
+  timeoutMs: number;
+  /** Poll interval of tcp, http and exec checks (ms). Default 250. */
+  intervalMs: number;
+}
+
+/** One entry of `depends_on`. */
+export interface Dependency {
+  service: string;
+  /** `running`: wait until the dependency is ready; `started`: until it has been spawned. */
+  condition: 'running' | 'started';
 }
 
 /** A whole config file, validated. */

@@ -9,8 +9,19 @@ export type StopIntent =
   | { kind: 'stop' }
   /** The user asked for a restart: start again at once. */
   | { kind: 'restart' }
-  /** The main process ended by itself: apply the restart policy. `failedStart`: before `running`. */
-  | { kind: 'exit'; failedStart: boolean };
+  /**
+   * The main process ended by itself, or warden ended it (`forced`): apply the restart policy.
+   * `failedStart`: it never reached `running`. A forced stop counts as a failure whatever the
+   * exit status.
+   */
+  | { kind: 'exit'; failedStart: boolean; forced: ForcedStop | null };
+
+/** Why warden itself ended an instance that had not asked to end. */
+export type ForcedStop =
+  /** `ready.timeout` elapsed in `starting`. */
+  | 'ready-timeout'
+  /** No `WATCHDOG=1` for `watchdog` in `running`. */
+  | 'watchdog';
 
 /** Why an instance gave up. */
 export type FailReason =
@@ -44,7 +55,11 @@ export type TimerName =
   /** In `stopping`: `stop_timeout` elapsed, escalate to SIGKILL. */
   | 'kill'
   /** In `running`: `reset_after` of continuous running, so the backoff resets. */
-  | 'reset';
+  | 'reset'
+  /** In `starting` with a readiness check: `ready.timeout` elapsed. */
+  | 'ready-timeout'
+  /** In `running` with `watchdog`: no `WATCHDOG=1` for that long. */
+  | 'watchdog';
 
 /** Something that happened to an instance. `at` is the time it happened (ms since the epoch). */
 export type InstanceEvent =
@@ -57,6 +72,10 @@ export type InstanceEvent =
   | { type: 'exited'; status: ExitStatus }
   /** No process of the instance's tree is left. */
   | { type: 'tree-gone' }
+  /** The readiness check passed; `source` says which (`notify`, `tcp`...). */
+  | { type: 'ready'; source: string }
+  /** A `WATCHDOG=1` keep-alive. */
+  | { type: 'watchdog-ping' }
   | { type: 'timer'; timer: TimerName };
 
 /** Something the runtime must do for an instance. */

@@ -24,6 +24,20 @@ export interface InstanceStatus {
   reason: string | null;
   /** The last stderr lines (oldest first) when the instance is not starting or running; else []. */
   lastStderr: string[];
+  /** When the current main process was spawned (ms since the epoch), while there is one; else null. */
+  startedAt: number | null;
+  /** Processes and memory (bytes) of the instance's tree, in cgroup containment; else null. */
+  tree: { pids: number; memoryBytes: number } | null;
+  /** The service's log file: lines lost (write failures, full queue) and the current write error. */
+  logs: LogHealth;
+}
+
+/** The health of a service's log (`status --json` `logs`; README "Status JSON"). */
+export interface LogHealth {
+  /** Lines lost since the daemon opened the file; each loss is also a marker line in the file. */
+  droppedLines: number;
+  /** Why writing fails right now (an errno name such as `ENOSPC`), else null. */
+  error: string | null;
 }
 
 /** The daemon part of `status --json`. */
@@ -33,6 +47,8 @@ export interface DaemonStatus {
   home: string;
   /** Absolute path of the config file, or null before one was loaded. */
   config: string | null;
+  /** How instances' process trees are held: `cgroup` (v2) or `process-group`. */
+  containment: 'cgroup' | 'process-group';
 }
 
 /** The whole of `status --json`. */
@@ -58,6 +74,9 @@ export function encodeInstance(m: InstanceModel, stderr: readonly string[]): Ins
     reason:
       s.state === 'stopped' ? s.reason : s.state === 'failed' ? describeFailure(s.reason) : null,
     lastStderr: live ? [] : [...stderr],
+    startedAt: null,
+    tree: null,
+    logs: { droppedLines: 0, error: null },
   };
 }
 

@@ -14,7 +14,9 @@
 // ignored, so a late timer can never move an instance.
 import type { ServiceSpec } from '../config/types.js';
 import { formatExit, isTransientSpawnError, type ExitStatus } from './exit.js';
+import type { SignalName } from './signals.js';
 import type {
+  ForcedStop,
   InstanceEvent,
   InstanceModel,
   InstanceState,
@@ -33,8 +35,18 @@ export const KILL_GRACE_MS = 5000;
 /** The parts of a service's spec that drive its instances' state machine. */
 export type InstancePolicy = Pick<
   ServiceSpec,
-  'restart' | 'backoff' | 'startLimit' | 'minUptimeMs' | 'stopSignal' | 'stopTimeoutMs'
+  | 'restart'
+  | 'backoff'
+  | 'startLimit'
+  | 'minUptimeMs'
+  | 'stopSignal'
+  | 'stopTimeoutMs'
+  | 'ready'
+  | 'watchdogMs'
 >;
+
+/** The signal a watchdog timeout sends, as systemd's `WatchdogSignal=` default: a core dump helps. */
+export const WATCHDOG_SIGNAL = 'SIGABRT';
 
 /**
  * Applies `event`, which happened at `now` (ms since the epoch), to instance `m`.
@@ -84,6 +96,15 @@ export function transition(
       return afterTree(m, s.intent, now, p);
     case 'timer':
       return onTimer(m, event.timer, now, p);
+    case 'ready':
+      if (s.state !== 'starting' || s.pid === null) return unchanged(m);
+      return toRunning(m, s.pid, now, p, `ready (${event.source})`);
+    case 'watchdog-ping':
+      if (s.state !== 'running' || p.watchdogMs === null) return unchanged(m);
+      return {
+        model: m,
+        effects: [{ kind: 'set-timer', timer: 'watchdog', delayMs: p.watchdogMs }],
+      };
     default:
       return assertNever(event);
   }
@@ -150,7 +171,11 @@ function onExited(
   switch (s.state) {
     case 'starting':
     case 'running': {
-      const intent: StopIntent = { kind: 'exit', failedStart: s.state === 'starting' };
+      const intent: StopIntent = {
+        kind: 'exit',
+        failedStart: s.state === 'starting',
+        forced: null,
+      };
       const current: InstanceState = {
         state: 'stopping',
         since: now,
@@ -188,8 +213,17 @@ function onExited(
 
 function onTimer(m: InstanceModel, timer: TimerName, now: number, p: InstancePolicy): Transition {
   const s = m.current;
-  if (timer === 'uptime' && s.state === 'starting' && s.pid !== null) {
-    return toRunning(m, s.pid, now, p);
+  if (timer === 'uptime' && s.state === 'starting' && s.pid !== null && p.ready === null) {
+    return toRunning(m, s.pid, now, p, `up for min_uptime (${p.minUptimeMs}ms)`);
+  }
+  if (timer === 'ready-timeout' && s.state === 'starting' && s.pid !== null && p.ready !== null) {
+    const intent: StopIntent = { kind: 'exit', failedStart: true, forced: 'ready-timeout' };
+    return beginStop(m, s.pid, intent, now, p, `not ready within ${p.ready.timeoutMs}ms`);
+  }
+  if (timer === 'watchdog' && s.state === 'running' && p.watchdogMs !== null) {
+    const intent: StopIntent = { kind: 'exit', failedStart: false, forced: 'watchdog' };
+    const why = `no WATCHDOG=1 for ${p.watchdogMs}ms`;
+    return beginStop(m, s.pid, intent, now, p, why, WATCHDOG_SIGNAL);
   }
   if (timer === 'reset' && s.state === 'running') {
     return unchanged({ ...m, consecutiveFailures: 0, failedStarts: [] });
@@ -218,16 +252,31 @@ function onTimer(m: InstanceModel, timer: TimerName, now: number, p: InstancePol
 function afterSpawn(m: InstanceModel, now: number, p: InstancePolicy): Transition {
   const s = m.current;
   if (s.state !== 'starting' || s.pid === null) return unchanged(m);
-  if (p.minUptimeMs === 0) return toRunning(m, s.pid, now, p);
+  // With a readiness check, only the check (or its timeout) ends `starting`.
+  if (p.ready !== null) {
+    return {
+      model: m,
+      effects: [{ kind: 'set-timer', timer: 'ready-timeout', delayMs: p.ready.timeoutMs }],
+    };
+  }
+  if (p.minUptimeMs === 0) return toRunning(m, s.pid, now, p, 'spawned (min_uptime 0)');
   return { model: m, effects: [{ kind: 'set-timer', timer: 'uptime', delayMs: p.minUptimeMs }] };
 }
 
-function toRunning(m: InstanceModel, pid: number, now: number, p: InstancePolicy): Transition {
+function toRunning(
+  m: InstanceModel,
+  pid: number,
+  now: number,
+  p: InstancePolicy,
+  why: string,
+): Transition {
+  const watchdog: Transition['effects'] =
+    p.watchdogMs === null ? [] : [{ kind: 'set-timer', timer: 'watchdog', delayMs: p.watchdogMs }];
   return move(
     m,
     { state: 'running', since: now, pid },
-    [{ kind: 'set-timer', timer: 'reset', delayMs: p.backoff.resetAfterMs }],
-    `up for min_uptime (${p.minUptimeMs}ms)`,
+    [{ kind: 'set-timer', timer: 'reset', delayMs: p.backoff.resetAfterMs }, ...watchdog],
+    why,
   );
 }
 
@@ -250,7 +299,7 @@ function afterTree(
     case 'restart':
       return begin(m, now, `${note}restarting`);
     case 'exit':
-      return applyPolicy(m, intent.failedStart, now, p, note);
+      return applyPolicy(m, intent, now, p, note);
     default:
       return assertNever(intent);
   }
@@ -258,19 +307,25 @@ function afterTree(
 
 function applyPolicy(
   m: InstanceModel,
-  failedStart: boolean,
+  intent: StopIntent & { kind: 'exit' },
   now: number,
   p: InstancePolicy,
   note: string,
 ): Transition {
   const exit = m.lastExit;
   const status = exit !== null && !('spawnError' in exit) ? exit : { code: 0 };
-  const what = `${note}${formatExit(status)}`;
-  if (!shouldRestart(p.restart, status)) {
-    return move(m, { state: 'exited', since: now }, [], `${what}; restart: ${p.restart}`);
-  }
-  return retryLater(m, failedStart, now, p, what);
+  const forced = intent.forced === null ? '' : `${FORCED[intent.forced]}, `;
+  const what = `${note}${forced}${formatExit(status)}`;
+  // A forced stop is a failure however the process took its signal.
+  const again = intent.forced === null ? shouldRestart(p.restart, status) : p.restart !== 'never';
+  if (!again) return move(m, { state: 'exited', since: now }, [], `${what}; restart: ${p.restart}`);
+  return retryLater(m, intent.failedStart, now, p, what);
 }
+
+const FORCED: Record<ForcedStop, string> = {
+  'ready-timeout': 'not ready in time',
+  watchdog: 'watchdog timeout',
+};
 
 // A restart is due: count a failed start against the start limit, then back off.
 function retryLater(
@@ -321,15 +376,16 @@ function beginStop(
   now: number,
   p: InstancePolicy,
   why: string,
+  signal: SignalName = p.stopSignal,
 ): Transition {
   return move(
     m,
     { state: 'stopping', since: now, pid, intent, killSent: false },
     [
-      { kind: 'signal-tree', signal: p.stopSignal },
+      { kind: 'signal-tree', signal },
       { kind: 'set-timer', timer: 'kill', delayMs: p.stopTimeoutMs },
     ],
-    `${why}: ${p.stopSignal}`,
+    `${why}: ${signal}`,
   );
 }
 

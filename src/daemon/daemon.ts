@@ -4,7 +4,7 @@
 import { closeSync, writeSync } from 'node:fs';
 import type { WardenConfig } from '../config/types.js';
 import { spawnInstance } from '../effects/spawn.js';
-import { isGroupAlive, signalGroup } from '../effects/process-group.js';
+import { chooseContainment } from '../effects/containment.js';
 import { startReaper } from '../effects/reaper.js';
 import { listenControl, type ControlServer } from '../ipc/server.js';
 import { systemClock } from '../runtime/clock.js';
@@ -57,9 +57,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const lock = takeHome(home);
   const stopReaper = startReaper();
+  const containment = chooseContainment(home.home, process.env.WARDEN_CONTAINMENT);
+  logLine(
+    containment.mode === 'cgroup'
+      ? 'containment: cgroup v2'
+      : `containment: process groups (${containment.fallbackReason ?? ''})`,
+  );
   const supervisor = new Supervisor({
     clock: systemClock,
-    processes: { spawn: spawnInstance, signalGroup, isGroupAlive },
+    processes: { spawn: spawnInstance, tree: (name) => containment.tree(name) },
     logDir: home.logDir,
     baseEnv: process.env,
     coreLimit: coreLimit(),
@@ -76,6 +82,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     supervisor,
     home,
     version: VERSION,
+    containment: containment.mode,
     log: logLine,
     isShuttingDown: () => shuttingDown !== undefined,
     shutdown: (why) => {
@@ -84,15 +91,20 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         supervisor.beginShutdown();
         await supervisor.stopAll();
         await supervisor.close();
-        logLine('every service stopped');
+        // Exit 1 when some process outlived SIGKILL: the stop was not complete.
+        const incomplete = supervisor.resolve([]).some((r) => r.survivors.length > 0);
+        logLine(
+          incomplete ? 'stopped, but some processes survived SIGKILL' : 'every service stopped',
+        );
         // Answers to requests that ended with the stop (`down`, `stop`, `wait`) go out first.
         setImmediate(() => {
           control?.close();
           removeSocket(home.socket);
+          containment.close();
           stopReaper();
           closeSync(lock);
           for (const off of handlers) off();
-          finish(0);
+          finish(incomplete ? 1 : 0);
         });
       })();
       return shuttingDown;
@@ -116,6 +128,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         `SIGHUP reload failed, nothing changed: ${error instanceof Error ? error.message : String(error)}`,
       ),
     );
+  });
+
+  // An external logrotate renamed the files: write on in new ones (as `warden logs --reopen`).
+  process.on('SIGUSR2', () => {
+    supervisor
+      .reopenLogs()
+      .then((files) => logLine(`SIGUSR2: reopened ${files.length} log files`))
+      .catch((error: unknown) => logLine(`SIGUSR2: reopening the logs failed: ${String(error)}`));
   });
 
   if (options.config !== undefined) {

@@ -3,9 +3,11 @@ import { z } from 'zod';
 import { formatIssue } from '../config/format.js';
 import { loadConfig } from '../config/load.js';
 import type { WardenConfig } from '../config/types.js';
-import type { InstanceModel } from '../core/instance.js';
+import { pidOf, type InstanceModel } from '../core/instance.js';
 import { parseSignal } from '../core/signals.js';
 import type { StatusReport } from '../core/status.js';
+import type { ContainmentMode } from '../effects/containment.js';
+import { commandLine } from '../effects/proc.js';
 import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
 import type { MethodTable } from '../ipc/server.js';
 import type { ApplyResult, Supervisor } from '../runtime/supervisor.js';
@@ -16,6 +18,7 @@ export interface DaemonContext {
   supervisor: Supervisor;
   home: HomePaths;
   version: string;
+  containment: ContainmentMode;
   log: (line: string) => void;
   /** True once a shutdown began: no new starts are accepted. */
   isShuttingDown: () => boolean;
@@ -60,6 +63,7 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
         version: ctx.version,
         home: ctx.home.home,
         config: sup.config?.path ?? null,
+        containment: ctx.containment,
       },
       instances: sup.status(parse(targets, params).targets),
     }),
@@ -92,7 +96,7 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
 
     stop: async (params) => {
       const runners = await sup.stop(parse(targets, params).targets);
-      return { instances: runners.map((r) => r.status()) };
+      return { instances: runners.map((r) => ({ ...r.status(), survivors: r.survivors })) };
     },
 
     restart: async (params) => {
@@ -132,6 +136,26 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
       const why = outcome === 'timeout' ? `not running after ${p.timeoutMs}ms` : 'not running';
       const list = notRunning.map((s) => `${s.name} is ${s.state}`).join(', ');
       throw new ProtocolError('NOT_RUNNING', `${why}: ${list}`, notRunning);
+    },
+
+    ps: (params) =>
+      sup.resolve(parse(targets, params).targets).map((r) => ({
+        instance: r.name,
+        state: r.model.current.state,
+        pid: pidOf(r.model.current),
+        processes: r.members().map((p) => ({
+          pid: p.pid,
+          ppid: p.ppid,
+          command: commandLine(p.pid),
+          rssBytes: p.rssBytes,
+        })),
+      })),
+
+    // Closes and reopens every log file, after an external logrotate renamed them (docs/cli/logs.md).
+    'logs-reopen': async () => {
+      const files = await sup.reopenLogs();
+      ctx.log(`reopened ${files.length} log files`);
+      return { files };
     },
 
     down: async () => {

@@ -9,6 +9,7 @@ interface Libc {
   waitpid: (pid: number, status: number[], options: number) => number;
   fcntl: (fd: number, cmd: number, arg: number) => number;
   getsockopt: (fd: number, level: number, name: number, value: Ucred, length: number[]) => number;
+  syscall: (nr: number, ...typedArgs: unknown[]) => number;
 }
 
 /** struct ucred (unix(7), SO_PEERCRED). */
@@ -31,6 +32,7 @@ function load(): Libc {
     ) as Libc['prctl'],
     waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)') as Libc['waitpid'],
     fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as Libc['fcntl'],
+    syscall: lib.func('long syscall(long nr, ...)') as Libc['syscall'],
     getsockopt: lib.func(
       'int getsockopt(int fd, int level, int name, _Out_ ucred *value, _Inout_ uint32_t *length)',
     ) as Libc['getsockopt'],
@@ -130,4 +132,44 @@ export function peerCredentials(fd: number): Ucred {
   const cred: Ucred = { pid: 0, uid: 0, gid: 0 };
   check('getsockopt(SO_PEERCRED)', load().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, [12]));
   return cred;
+}
+
+// x86_64 and aarch64 share these numbers (the generic syscall table, since Linux 5.3).
+const SYS_PIDFD_SEND_SIGNAL = 424;
+const SYS_PIDFD_OPEN = 434;
+
+/**
+ * Opens a pidfd for `pid` (pidfd_open(2)); it refers to that very process even after the pid is
+ * reused. @returns the fd, or null when the process no longer exists (ESRCH)
+ * @throws SyscallError (ENOSYS before Linux 5.3, EMFILE...)
+ */
+export function pidfdOpen(pid: number): number | null {
+  const fd = load().syscall(SYS_PIDFD_OPEN, 'int', pid, 'uint', 0);
+  if (fd >= 0) return fd;
+  const errno = koffi.errno();
+  if (errno === constants.errno.ESRCH) return null;
+  throw new SyscallError('pidfd_open', errno);
+}
+
+/**
+ * Sends signal number `signo` through a pidfd (pidfd_send_signal(2)).
+ * @returns false when the process has exited (ESRCH)
+ * @throws SyscallError for other failures
+ */
+export function pidfdSendSignal(pidfd: number, signo: number): boolean {
+  const r = load().syscall(
+    SYS_PIDFD_SEND_SIGNAL,
+    'int',
+    pidfd,
+    'int',
+    signo,
+    'void *',
+    null,
+    'uint',
+    0,
+  );
+  if (r === 0) return true;
+  const errno = koffi.errno();
+  if (errno === constants.errno.ESRCH) return false;
+  throw new SyscallError('pidfd_send_signal', errno);
 }

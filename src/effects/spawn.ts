@@ -24,6 +24,8 @@ export interface SpawnRequest {
   cwd: string;
   /** The complete environment of the process. */
   env: Record<string, string>;
+  /** Runs the command through this argv prefix (the cgroup wrapper), when set. */
+  wrapper?: readonly string[];
 }
 
 /** The environment of an instance: the daemon's, less supervisor variables, plus its own. */
@@ -55,10 +57,9 @@ export function spawnInstance(req: SpawnRequest): ChildProcess | SpawnFailure {
     const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
     return { spawnError: code, path: req.cwd, message: `cannot use cwd ${req.cwd}: ${code}` };
   }
-  const [file, args] =
-    req.command.kind === 'shell'
-      ? ['/bin/sh', ['-c', req.command.script]]
-      : [req.command.argv[0], req.command.argv.slice(1)];
+  const argv =
+    req.command.kind === 'shell' ? ['/bin/sh', '-c', req.command.script] : req.command.argv;
+  const [file = '/bin/sh', ...args] = [...(req.wrapper ?? []), ...argv];
   return spawnTracked(file, args, {
     cwd: req.cwd,
     env: req.env,

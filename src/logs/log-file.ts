@@ -1,96 +1,131 @@
-// One service's log file: lines appended in order, each with a timestamp, instance and stream.
+// One service's log file: formatted lines appended in order through a bounded queue, written
+// by async writev (libuv's thread pool), so a slow disk never stalls the event loop; rotated
+// by size; failures (ENOSPC, EIO) and overflows counted and reported by a marker line.
 import {
   closeSync,
-  createWriteStream,
   fstatSync,
   mkdirSync,
   openSync,
   readSync,
-  type WriteStream,
+  write as fsWrite,
+  writev as fsWritev,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import type { LogHealth } from '../core/status.js';
+import { DEFAULT_FORMAT, formatLogLine, type LineFormat, type Stream } from './format.js';
+import { DEFAULT_ROTATION, gzipFile, shiftFiles, type RotationSpec } from './rotate.js';
 
-/** Which output of the instance a line came from. */
-export type Stream = 'out' | 'err';
+export { formatLogLine, parseLogLine, type Stream } from './format.js';
 
-/**
- * Formats one log line: `2026-11-21T08:30:00.123Z web:0 err | text`.
- * @param time ms since the epoch (printed as ISO 8601 UTC with ms)
- */
-export function formatLogLine(
-  time: number,
-  instance: string,
-  stream: Stream,
-  text: string,
-): string {
-  return `${new Date(time).toISOString()} ${instance} ${stream} | ${text}\n`;
+/** Default bound of the queue of lines not yet written (bytes). */
+export const DEFAULT_BUFFER_BYTES = 16 * 1024 * 1024;
+/** Largest single write (bytes). */
+const MAX_BATCH_BYTES = 1024 * 1024;
+/** Most buffers in one writev (IOV_MAX is 1024 on Linux). */
+const MAX_IOV = 512;
+const NL = 0x0a;
+
+/** Options of a LogFile. */
+export interface LogFileOptions {
+  rotation?: RotationSpec;
+  /** Layout of the marker lines warden writes itself. */
+  format?: LineFormat;
+  /** Bound of the queue of lines waiting for the disk (bytes). */
+  bufferBytes?: number;
+  /** Delay between attempts after a write failure (ms). Default 1000. */
+  retryMs?: number;
+  /** The daemon log: told when writing fails, works again, or the queue overflows. */
+  onError?: (message: string) => void;
 }
 
-/** Parses a line written by formatLogLine; undefined for anything else. */
-export function parseLogLine(
-  line: string,
-): { time: number; instance: string; stream: Stream; text: string } | undefined {
-  const m = /^(\S+) (\S+) (out|err) \| (.*)$/s.exec(line);
-  if (m === null) return undefined;
-  const time = Date.parse(m[1] ?? '');
-  if (Number.isNaN(time)) return undefined;
-  return { time, instance: m[2] ?? '', stream: m[3] as Stream, text: m[4] ?? '' };
+interface Chunk {
+  data: Buffer;
+  lines: number;
 }
 
-/** Least time between two attempts to reopen a file that failed (ms). */
-const REOPEN_EVERY_MS = 1000;
-
-/** One failure episode: from the first failed write until a marker line is written again. */
 interface Failure {
-  /** errno name of the first error (`ENOSPC`), else its message. */
   reason: string;
-  /** Lines lost in this episode that no marker line has reported yet. */
+  /** Lines lost in this episode that no marker has reported yet. */
   dropped: number;
+  /** A marker write is in flight: lines are queued again meanwhile. */
+  isRetrying: boolean;
 }
 
 /**
- * An append-only log file. Writes are queued in order. When writing fails (`ENOSPC`, `EIO`...)
- * lines are dropped and counted, `onError` is told once, and the file is reopened on a later
- * write (at most once a second); the first line that then reaches the file is a marker
- * `warden: dropped N lines (ENOSPC)`.
+ * An append-only, rotating log file. `append` never blocks and never throws: lines that cannot
+ * be queued (the queue holds `bufferBytes`) or written (`ENOSPC`...) are counted, told once to
+ * `onError`, and reported in the file by a line `warden: dropped N lines (REASON)` as soon as
+ * writing works again (retried every `retryMs`). Lines keep their order.
  */
 export class LogFile {
   readonly path: string;
-  readonly #onError: ((message: string) => void) | undefined;
-  #stream: WriteStream;
-  /** When #stream was opened (ms since the epoch). */
-  #openedAt = 0;
+  #rotation: RotationSpec;
+  readonly #format: LineFormat;
+  readonly #bufferBytes: number;
+  readonly #retryMs: number;
+  readonly #onError: (message: string) => void;
+  #queue: Chunk[] = [];
+  #queued = 0;
+  #fd: number | null = null;
+  #size = 0;
+  #isBusy = false;
   #failure: Failure | undefined;
+  #overflow = 0;
   #dropped = 0;
+  #retry: NodeJS.Timeout | undefined;
+  #compressing: Promise<void> = Promise.resolve();
+  #reopenWaiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] = [];
+  #rotateAfter = 0;
   #isClosed = false;
 
   /**
-   * Opens (creating directories as needed, mode 0700) `path` for appending (mode 0600).
-   * @param onError told once per failure episode, e.g. `cannot write /x/web.log: ENOSPC;
-   *   dropping lines until it works again`
+   * Opens `path` for appending (mode 0600), creating its directory (mode 0700).
    * @throws Error from mkdirSync when the directory cannot be created (`EACCES`)
    */
-  constructor(path: string, onError?: (message: string) => void) {
+  constructor(path: string, options: LogFileOptions = {}) {
     this.path = path;
-    this.#onError = onError;
+    this.#rotation = options.rotation ?? DEFAULT_ROTATION;
+    this.#format = options.format ?? DEFAULT_FORMAT;
+    this.#bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+    this.#retryMs = options.retryMs ?? 1000;
+    this.#onError = options.onError ?? (() => undefined);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    this.#stream = this.#open();
+    try {
+      this.#openSync();
+    } catch (error) {
+      this.#fail(error, 0);
+    }
   }
 
-  /**
-   * Appends one line of `instance`'s `stream`, stamped with `time` (ms since the epoch). After a
-   * failure the line is dropped and counted, unless a reopen is due (one per second).
-   */
+  /** Changes rotation from the next write on (a reload). */
+  set rotation(spec: RotationSpec) {
+    this.#rotation = spec;
+  }
+
+  /** Queues `data` (`lines` whole lines, each ending in a newline) for writing. */
+  append(data: Buffer, lines: number): void {
+    if (this.#isClosed) return this.#lose(lines);
+    if (this.#failure !== undefined && !this.#failure.isRetrying) {
+      this.#failure.dropped += lines;
+      return this.#lose(lines);
+    }
+    if (this.#queued + data.length > this.#bufferBytes) {
+      if (this.#overflow === 0)
+        this.#onError(
+          `log queue of ${this.path} is full (the disk is slower than the output); dropping lines`,
+        );
+      this.#overflow += lines;
+      return this.#lose(lines);
+    }
+    this.#reportOverflow();
+    this.#enqueue(data, lines);
+    this.#pump();
+  }
+
+  /** Appends one line of `instance`'s `stream` stamped with `time` (ms since the epoch). */
   write(time: number, instance: string, stream: Stream, text: string): void {
-    if (this.#isClosed) {
-      this.#dropped++;
-      return;
-    }
-    if (this.#isBroken() && !this.#reopen(time, instance)) {
-      this.#lose();
-      return;
-    }
-    this.#put(formatLogLine(time, instance, stream, text));
+    this.append(Buffer.from(formatLogLine(time, instance, stream, text, this.#format)), 1);
   }
 
   /** Why writing fails (an errno name such as `ENOSPC`), or undefined while it works. */
@@ -98,83 +133,299 @@ export class LogFile {
     return this.#failure?.reason;
   }
 
-  /** Lines lost since the file was opened: to write failures (a marker reports them) or after close. */
+  /** Lines lost since the file was opened (a marker line reports them in the file). */
   get droppedLines(): number {
     return this.#dropped;
   }
 
-  /** Flushes and closes the file; later writes are dropped. */
-  close(): Promise<void> {
+  /** Bytes waiting to be written. */
+  get queuedBytes(): number {
+    return this.#queued;
+  }
+
+  /** Dropped lines and the current error, for `status`. */
+  health(): LogHealth {
+    return { droppedLines: this.#dropped, error: this.#failure?.reason ?? null };
+  }
+
+  /**
+   * Closes and opens `path` again once the write in flight is done (for an external logrotate
+   * that renamed the file). Resolves once the new file is open.
+   */
+  reopen(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#reopenWaiters.push(resolve);
+      this.#pump();
+    });
+  }
+
+  /** Resolves once every queued line is written (or dropped). */
+  drain(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Writes what is queued, waits for a compression in progress, and closes the file. */
+  async close(): Promise<void> {
+    await this.drain();
     this.#isClosed = true;
-    if (this.#isBroken()) return Promise.resolve();
-    return new Promise((resolve) => this.#stream.end(resolve));
+    if (this.#retry !== undefined) clearTimeout(this.#retry);
+    this.#closeFd();
+    await this.#compressing;
   }
 
-  #open(): WriteStream {
-    this.#openedAt = Date.now();
-    const stream = createWriteStream(this.path, { flags: 'a', mode: 0o600 });
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (stream === this.#stream) this.#fail(error);
-    });
-    return stream;
+  #isIdle(): boolean {
+    return !this.#isBusy && (this.#queue.length === 0 || this.#fd === null);
   }
 
-  #isBroken(): boolean {
-    return this.#stream.destroyed || this.#stream.errored !== null;
+  #enqueue(data: Buffer, lines: number): void {
+    this.#queue.push({ data, lines });
+    this.#queued += data.length;
   }
 
-  // Opens the file again if a second has passed, writing the marker line first; false if not due.
-  #reopen(time: number, instance: string): boolean {
-    if (Date.now() - this.#openedAt < REOPEN_EVERY_MS) return false;
-    const failure = this.#failure;
-    const cut = endsMidLine(this.path) ? '\n' : '';
-    this.#stream = this.#open();
-    if (failure === undefined) return true;
-    const count = failure.dropped;
-    const text = `warden: dropped ${count} lines (${failure.reason})`;
-    this.#stream.write(cut + formatLogLine(time, instance, 'err', text), (error) => {
-      if (error !== null && error !== undefined) {
-        this.#fail(error);
-      } else if (this.#failure === failure) {
-        this.#failure = undefined;
+  #reportOverflow(): void {
+    if (this.#overflow === 0) return;
+    const text = `warden: dropped ${this.#overflow} lines (log queue full)`;
+    this.#overflow = 0;
+    this.#enqueue(this.#marker(text, false), 1);
+  }
+
+  #marker(text: string, isMidLine: boolean): Buffer {
+    const line = formatLogLine(Date.now(), 'warden', 'err', text, this.#format);
+    return Buffer.from(isMidLine ? `\n${line}` : line);
+  }
+
+  #lose(lines: number): void {
+    this.#dropped += lines;
+  }
+
+  #pump(): void {
+    if (this.#isBusy) return;
+    if (this.#reopenWaiters.length > 0) this.#reopenNow();
+    if (this.#fd === null || this.#queue.length === 0) {
+      if (this.#fd !== null && this.#overflow > 0) {
+        this.#reportOverflow();
+        return this.#pump();
       }
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const done of waiters) done();
+      return;
+    }
+    const max = this.#rotation.maxBytes;
+    const room = max === null ? Infinity : max - this.#size;
+    const batch = this.#takeBatch(room);
+    if (batch.length === 0) {
+      void this.#rotate();
+      return;
+    }
+    this.#isBusy = true;
+    const fd = this.#fd;
+    const done = (error: NodeJS.ErrnoException | null, written: number): void => {
+      this.#isBusy = false;
+      this.#afterWrite(batch, error, written);
+    };
+    if (batch.length === 1) {
+      const data = (batch[0] as Chunk).data;
+      fsWrite(fd, data, 0, data.length, null, done);
+    } else {
+      fsWritev(
+        fd,
+        batch.map((c) => c.data),
+        done,
+      );
+    }
+  }
+
+  // Takes chunks from the queue's front up to `room` bytes, cutting the last at a line end.
+  // Empty when a rotation must come first.
+  #takeBatch(room: number): Chunk[] {
+    const batch: Chunk[] = [];
+    let total = 0;
+    while (this.#queue.length > 0 && batch.length < MAX_IOV && total < MAX_BATCH_BYTES) {
+      const head = this.#queue[0] as Chunk;
+      const left = room - total;
+      if (head.data.length <= left) {
+        batch.push(head);
+        this.#queue.shift();
+        total += head.data.length;
+        continue;
+      }
+      let cut = left > 0 ? head.data.lastIndexOf(NL, left - 1) + 1 : 0;
+      // A line longer than the room in an empty file is written whole (the file may exceed
+      // max_size by less than one line).
+      if (cut === 0 && total === 0 && (this.#size === 0 || Date.now() < this.#rotateAfter))
+        cut = head.data.indexOf(NL) + 1 || head.data.length;
+      if (cut === 0) break;
+      const first = head.data.subarray(0, cut);
+      const lines = countNewlines(first);
+      batch.push({ data: first, lines });
+      this.#queue[0] = { data: head.data.subarray(cut), lines: head.lines - lines };
+      total += cut;
+      break;
+    }
+    this.#queued -= total;
+    return batch;
+  }
+
+  #afterWrite(batch: Chunk[], error: NodeJS.ErrnoException | null, written: number): void {
+    const count = error === null ? written : 0;
+    const rest = unwritten(batch, count);
+    this.#size += count;
+    if (error !== null) {
+      this.#fail(
+        error,
+        rest.reduce((n, c) => n + countNewlines(c.data), 0),
+      );
+    } else if (rest.length > 0) {
+      // A short write: the rest goes first next time.
+      this.#queue.unshift(...rest);
+      this.#queued += rest.reduce((n, c) => n + c.data.length, 0);
+    }
+    this.#pump();
+  }
+
+  async #rotate(): Promise<void> {
+    this.#isBusy = true;
+    const { keep, compress } = this.#rotation;
+    try {
+      await this.#compressing;
+      this.#closeFd();
+      await shiftFiles(this.path, keep);
+      if (compress && keep > 0) this.#compressing = this.#compress(`${this.path}.1`);
+    } catch (error) {
+      this.#onError(`cannot rotate ${this.path}: ${describe(error)}; writing on past max_size`);
+      this.#rotateAfter = Date.now() + this.#retryMs;
+    }
+    try {
+      this.#openSync();
+    } catch (error) {
+      this.#fail(error, 0);
+    }
+    this.#isBusy = false;
+    this.#pump();
+  }
+
+  async #compress(file: string): Promise<void> {
+    try {
+      await gzipFile(file);
+    } catch (error) {
+      this.#onError(`cannot compress ${file}: ${describe(error)}; left uncompressed`);
+    }
+  }
+
+  #openSync(): void {
+    this.#closeFd();
+    // a+ (read too): the recovery marker checks whether the file ends mid-line.
+    this.#fd = openSync(this.path, 'a+', 0o600);
+    this.#size = fstatSync(this.#fd).size;
+  }
+
+  #closeFd(): void {
+    if (this.#fd === null) return;
+    try {
+      closeSync(this.#fd);
+    } catch {
+      // EIO on close: the data is as lost as it will ever be; the failure was counted on write
+    }
+    this.#fd = null;
+  }
+
+  #reopenNow(): void {
+    const waiters = this.#reopenWaiters;
+    this.#reopenWaiters = [];
+    try {
+      this.#openSync();
+    } catch (error) {
+      this.#fail(error, 0);
+    }
+    for (const done of waiters) done();
+  }
+
+  // Starts (or continues) a failure episode: the queue is dropped and counted, a retry scheduled.
+  #fail(error: unknown, lost: number): void {
+    const reason = describe(error);
+    const queuedLines = this.#queue.reduce((n, c) => n + c.lines, 0);
+    this.#queue = [];
+    this.#queued = 0;
+    const count = lost + queuedLines;
+    this.#lose(count);
+    if (this.#failure === undefined) {
+      this.#failure = { reason, dropped: 0, isRetrying: false };
+      this.#onError(`cannot write ${this.path}: ${reason}; dropping lines until it works again`);
+    }
+    this.#failure.dropped += count;
+    this.#failure.isRetrying = false;
+    this.#closeFd();
+    if (this.#retry === undefined && !this.#isClosed) {
+      this.#retry = setTimeout(() => this.#recover(), this.#retryMs);
+      this.#retry.unref();
+    }
+  }
+
+  // Reopens the file and writes the marker; lines queue meanwhile and follow it if it works.
+  #recover(): void {
+    this.#retry = undefined;
+    const failure = this.#failure;
+    if (failure === undefined || this.#isClosed) return;
+    try {
+      this.#openSync();
+    } catch (error) {
+      return this.#fail(error, 0);
+    }
+    const fd = this.#fd as number;
+    const text = `warden: dropped ${failure.dropped} lines (${failure.reason})`;
+    const marker = this.#marker(text, endsMidLine(fd, this.#size));
+    failure.isRetrying = true;
+    this.#isBusy = true;
+    fsWrite(fd, marker, 0, marker.length, null, (error, written) => {
+      this.#isBusy = false;
+      if (error !== null || written !== marker.length) {
+        this.#lose(1);
+        return this.#fail(error ?? new Error('short write'), 0);
+      }
+      this.#size += written;
+      this.#failure = undefined;
+      this.#onError(`writing ${this.path} again (${text})`);
+      this.#pump();
     });
-    return true;
-  }
-
-  #put(line: string): void {
-    this.#stream.write(line, (error) => {
-      if (error === null || error === undefined) return;
-      this.#fail(error);
-      this.#lose();
-    });
-  }
-
-  #fail(error: NodeJS.ErrnoException): void {
-    if (this.#failure !== undefined) return;
-    const reason = error.code ?? error.message;
-    this.#failure = { reason, dropped: 0 };
-    this.#onError?.(`cannot write ${this.path}: ${reason}; dropping lines until it works again`);
-  }
-
-  #lose(): void {
-    this.#dropped++;
-    if (this.#failure !== undefined) this.#failure.dropped++;
   }
 }
 
-// A failed write can leave half a line (a short write before ENOSPC); the marker starts a new one.
-function endsMidLine(path: string): boolean {
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const last = Buffer.alloc(1);
-      return size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
-    } finally {
-      closeSync(fd);
+// The chunks of `batch` after its first `written` bytes.
+function unwritten(batch: Chunk[], written: number): Chunk[] {
+  const rest: Chunk[] = [];
+  let skip = written;
+  for (const c of batch) {
+    if (skip >= c.data.length) {
+      skip -= c.data.length;
+      continue;
     }
-  } catch {
-    return false;
+    const data = c.data.subarray(skip);
+    rest.push({ data, lines: skip === 0 ? c.lines : countNewlines(data) });
+    skip = 0;
   }
+  return rest;
+}
+
+function countNewlines(buf: Buffer): number {
+  let count = 0;
+  for (let i = buf.indexOf(NL); i !== -1; i = buf.indexOf(NL, i + 1)) count++;
+  return count;
+}
+
+// A failed write can leave half a line (a short write before ENOSPC); the marker starts a new one.
+function endsMidLine(fd: number, size: number): boolean {
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  try {
+    return readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== NL;
+  } catch {
+    return false; // opened for appending only, or EIO: a marker on the same line is still readable
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
+  return String(error);
 }

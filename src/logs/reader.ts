@@ -5,14 +5,17 @@ import {
   fstatSync,
   openSync,
   readdirSync,
+  readFileSync,
   readSync,
+  statSync,
   watch,
   type BigIntStats,
   type FSWatcher,
 } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { parseLogLine } from './log-file.js';
+import { parseLogLine } from './format.js';
 
 const CHUNK = 64 * 1024;
 const NEWLINE = 0x0a;
@@ -53,6 +56,66 @@ export function lastLines(path: string, n: number): string[] {
   }
 }
 
+/** Most rotated files looked at (`NAME.log.1` ... `.N`, gzipped or not). */
+const MAX_ROTATED = 1000;
+
+/**
+ * The last `n` lines of a log that pass `keep`, reading `path`, then its rotated files
+ * `path.1` (or `path.1.gz`), `path.2`... as far as needed and as they exist. With `sinceMs`,
+ * older files are not read once a file starts before that time.
+ */
+export function historyLines(
+  path: string,
+  n: number,
+  keep?: (line: string) => boolean,
+  sinceMs?: number,
+): string[] {
+  if (n <= 0) return [];
+  if (keep === undefined) {
+    const current = lastLines(path, n);
+    if (current.length >= n) return current;
+  }
+  let collected: string[] = [];
+  for (let i = 0; i <= MAX_ROTATED && collected.length < n; i++) {
+    const lines = readLogFile(i === 0 ? path : `${path}.${i}`);
+    if (lines === undefined) {
+      if (i === 0) continue;
+      break;
+    }
+    collected = [...(keep === undefined ? lines : lines.filter(keep)), ...collected];
+    const first = parseLogLine(lines[0] ?? '');
+    if (sinceMs !== undefined && first !== undefined && first.time < sinceMs) break;
+  }
+  return takeLast(collected, n);
+}
+
+// Every line of one log file, gunzipping `file.gz` when `file` is absent; undefined if neither exists.
+function readLogFile(file: string): string[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    try {
+      text = gunzipSync(readFileSync(`${file}.gz`)).toString('utf8');
+    } catch {
+      return undefined;
+    }
+  }
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+/** True when `path` exists (as anything). */
+export function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The last `n` items of `items`; [] when `n` is 0 (where `slice(-0)` would give them all). */
 export function takeLast<T>(items: T[], n: number): T[] {
   return items.slice(Math.max(0, items.length - n));
@@ -86,6 +149,8 @@ interface Followed {
   partial: string;
   /** The problem last reported for this file, so it is reported once. */
   problem: string | undefined;
+  /** The file being read, held open across a rotation; undefined before it first exists. */
+  fd: number | undefined;
 }
 
 /**
@@ -143,7 +208,11 @@ export function follow(
   const dirs = new Set(paths.map((p) => dirname(resolve(p))));
   if (discoverDir !== undefined) dirs.add(discoverDir);
   const watchers: FSWatcher[] = [];
-  const stop = (): void => watchers.forEach((w) => w.close());
+  const stop = (): void => {
+    watchers.forEach((w) => w.close());
+    for (const f of files.values()) if (f.fd !== undefined) closeSync(f.fd);
+    files.clear();
+  };
   for (const dir of dirs) {
     try {
       watchers.push(watchDir(dir, onEvent, onError));
@@ -168,32 +237,44 @@ function watchDir(
   return watcher;
 }
 
-// Reads what `path` gained since `f`, from the start if it is another file or was truncated.
+// Reads what `path` gained since `f`. The file read so far stays open, so after a rotation by
+// rename its last lines are read to its end before the new file is read from its start.
 function readNew(path: string, f: Followed, onLine: (line: string) => void): void {
+  if (f.fd !== undefined) drain(f, onLine);
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (error) {
     if (errnoOf(error) !== 'ENOENT') throw error;
-    f.identity = undefined; // gone (perhaps between the event and now): wait for the next one
+    return; // gone (rotated, not yet recreated): wait for the next event
+  }
+  const stat = fstatSync(fd, { bigint: true });
+  const identity = identityOf(stat);
+  if (!stat.isFile() || (identity === f.identity && f.fd !== undefined)) {
+    closeSync(fd);
     return;
   }
-  try {
-    const stat = fstatSync(fd, { bigint: true });
-    if (!stat.isFile()) return;
-    const size = Number(stat.size);
-    if (identityOf(stat) !== f.identity || size < f.offset) restart(f, identityOf(stat));
-    while (f.offset < size) {
-      const buf = Buffer.alloc(Math.min(CHUNK, size - f.offset));
-      const got = readSync(fd, buf, 0, buf.length, f.offset);
-      if (got === 0) break;
-      f.offset += got;
-      const lines = (f.partial + f.decoder.write(buf.subarray(0, got))).split('\n');
-      f.partial = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    }
-  } finally {
-    closeSync(fd);
+  if (f.fd !== undefined) closeSync(f.fd);
+  // The file seen when following began is read from where it ended then; any other from its start.
+  if (identity !== f.identity) restart(f, identity);
+  f.fd = fd;
+  drain(f, onLine);
+}
+
+// Reads the open file of `f` from its offset to its end (from its start if it was truncated).
+function drain(f: Followed, onLine: (line: string) => void): void {
+  const fd = f.fd;
+  if (fd === undefined) return;
+  const size = fstatSync(fd).size;
+  if (size < f.offset) restart(f, f.identity ?? '');
+  while (f.offset < size) {
+    const buf = Buffer.alloc(Math.min(CHUNK, size - f.offset));
+    const got = readSync(fd, buf, 0, buf.length, f.offset);
+    if (got === 0) break;
+    f.offset += got;
+    const lines = (f.partial + f.decoder.write(buf.subarray(0, got))).split('\n');
+    f.partial = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
   }
 }
 
@@ -204,6 +285,7 @@ function fresh(): Followed {
     decoder: new StringDecoder('utf8'),
     partial: '',
     problem: undefined,
+    fd: undefined,
   };
 }
 

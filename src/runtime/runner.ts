@@ -4,8 +4,10 @@ import type { ChildProcess } from 'node:child_process';
 import type { ServiceSpec } from '../config/types.js';
 import { decodeExit, type SpawnFailure } from '../core/exit.js';
 import {
+  instanceName,
   isActive,
   newInstance,
+  pidOf,
   type Effect,
   type InstanceEvent,
   type InstanceModel,
@@ -15,9 +17,11 @@ import {
 import type { SignalName } from '../core/signals.js';
 import { encodeInstance, type InstanceStatus } from '../core/status.js';
 import { transition } from '../core/transition.js';
+import type { InstanceTree } from '../effects/containment.js';
+import type { ProcInfo } from '../effects/proc.js';
 import { instanceEnv, toSpawnFailure, type SpawnRequest } from '../effects/spawn.js';
-import { LineSplitter } from '../logs/line-splitter.js';
-import type { Stream } from '../logs/log-file.js';
+import type { Stream } from '../logs/format.js';
+import type { OutputSink } from '../logs/service-log.js';
 import { TailBuffer } from '../logs/tail-buffer.js';
 import type { Clock } from './clock.js';
 
@@ -25,10 +29,8 @@ import type { Clock } from './clock.js';
 export interface ProcessLayer {
   /** Spawns detached in a new session; a failure known before spawning comes back as data. */
   spawn(req: SpawnRequest): ChildProcess | SpawnFailure;
-  /** Signals process group `pgid`; false when it is empty. */
-  signalGroup(pgid: number, signal: SignalName): boolean;
-  /** True while process group `pgid` has a member. */
-  isGroupAlive(pgid: number): boolean;
+  /** The process tree (containment) of instance `name`, kept across its restarts. */
+  tree(name: string): InstanceTree;
 }
 
 /** Where an instance's output lines go. `time` is ms since the epoch. */
@@ -40,8 +42,8 @@ export interface RunnerOptions {
   index: number;
   clock: Clock;
   processes: ProcessLayer;
-  /** Receives every output line of the instance, in order per stream. */
-  sink: LineSink;
+  /** Captures the instance's stdout and stderr (in order per stream) into the service's log. */
+  sink: OutputSink;
   /** The environment services inherit (the daemon's). */
   baseEnv: NodeJS.ProcessEnv;
   /** RLIMIT_CORE of the daemon (bytes; Infinity when unlimited), for `coreDumped`. */
@@ -67,13 +69,19 @@ export class Runner {
   readonly #queue: InstanceEvent[] = [];
   #busy = false;
   #child: ChildProcess | undefined;
-  #pgid: number | null = null;
+  readonly #tree: InstanceTree;
+  #attached = false;
+  #survivors: number[] = [];
+  #startedAt: number | null = null;
   #treePoll: unknown;
   #waiters: { test: (m: InstanceModel) => boolean; done: () => void }[] = [];
 
   constructor(options: RunnerOptions) {
     this.#o = options;
     this.spec = options.spec;
+    this.#tree = options.processes.tree(
+      instanceName(options.spec.name, options.index, options.spec.instances),
+    );
     this.#model = newInstance(
       options.spec.name,
       options.index,
@@ -92,7 +100,24 @@ export class Runner {
 
   /** The instance's status, as in `status --json`. */
   status(): InstanceStatus {
-    return encodeInstance(this.#model, this.#stderr.lines());
+    const live = isActive(this.#model.current) && this.#attached;
+    const pid = pidOf(this.#model.current);
+    return {
+      ...encodeInstance(this.#model, this.#stderr.lines()),
+      startedAt: pid === null ? null : this.#startedAt,
+      tree: live ? (this.#tree.stats() ?? null) : null,
+      logs: this.#o.sink.health(),
+    };
+  }
+
+  /** Pids that outlived SIGKILL at the last stop, which warden stopped waiting for; else []. */
+  get survivors(): number[] {
+    return [...this.#survivors];
+  }
+
+  /** The live processes of the instance's tree (for `warden ps`). */
+  members(): ProcInfo[] {
+    return this.#attached ? this.#tree.members() : [];
   }
 
   /** Feeds an event; events raised while one is handled are queued and handled in order. */
@@ -112,8 +137,8 @@ export class Runner {
   /** Sends `signal` to the instance's whole process group. @returns false when nothing runs */
   signal(signal: SignalName): boolean {
     // Only a live tree: the group id of a dead one may already name an unrelated group.
-    if (this.#pgid === null || !isActive(this.#model.current)) return false;
-    return this.#o.processes.signalGroup(this.#pgid, signal);
+    if (!this.#attached || !isActive(this.#model.current)) return false;
+    return this.#tree.signal(signal);
   }
 
   /**
@@ -135,9 +160,27 @@ export class Runner {
   #apply(event: InstanceEvent): void {
     const from = this.#model.current;
     // A user's start begins a new story: the stderr of earlier runs would mislead.
-    if ((event.type === 'start' || event.type === 'restart') && !isActive(from))
+    if (event.type === 'restart' || (event.type === 'start' && !isActive(from)))
       this.#stderr.clear();
+    // The core gives up on a tree that outlives SIGKILL by KILL_GRACE_MS; say which pids those are.
+    const givingUp =
+      event.type === 'timer' &&
+      event.timer === 'kill' &&
+      from.state === 'stopping' &&
+      from.killSent;
+    const survivors = givingUp && this.#attached ? this.#tree.members().map((p) => p.pid) : [];
     const t = transition(this.#model, event, this.#o.clock.now(), this.spec);
+    if (givingUp) {
+      this.#survivors = survivors;
+      if (survivors.length > 0) {
+        this.#o.onError(
+          this,
+          `pids ${survivors.join(', ')} survived SIGKILL (uninterruptible sleep?); no longer waiting for them`,
+        );
+      }
+    } else if (event.type === 'start' || event.type === 'restart' || event.type === 'stop') {
+      this.#survivors = [];
+    }
     this.#model = t.model;
     for (const effect of t.effects) this.#run(effect);
     if (t.reason !== undefined || from.state !== t.model.current.state) {
@@ -175,11 +218,11 @@ export class Runner {
   }
 
   #signalTree(signal: SignalName): void {
-    if (this.#pgid === null) return;
+    if (!this.#attached) return;
     try {
-      this.#o.processes.signalGroup(this.#pgid, signal);
+      this.#tree.signal(signal);
     } catch (error) {
-      this.#o.onError(this, `kill(-${this.#pgid}, ${signal}) failed: ${String(error)}`);
+      this.#o.onError(this, `${signal} to the tree failed: ${String(error)}`);
     }
   }
 
@@ -188,7 +231,8 @@ export class Runner {
     const env = instanceEnv(this.#o.baseEnv, spec.env, spec.name, this.#model.index);
     let child;
     try {
-      child = this.#o.processes.spawn({ command: spec.command, cwd: spec.cwd, env });
+      const req = this.#tree.prepare({ command: spec.command, cwd: spec.cwd, env });
+      child = 'spawnError' in req ? req : this.#o.processes.spawn(req);
     } catch (error) {
       // child_process.spawn throws for some errors (ENOTDIR, E2BIG, a NUL in an argument).
       const failure = toSpawnFailure(
@@ -212,7 +256,9 @@ export class Runner {
     });
     const pid = child.pid;
     if (pid === undefined) return;
-    this.#pgid = pid;
+    this.#tree.attach(pid);
+    this.#attached = true;
+    this.#startedAt = this.#o.clock.now();
     this.#capture(child, 'out');
     this.#capture(child, 'err');
     child.once('exit', (code, signal) => {
@@ -225,25 +271,23 @@ export class Runner {
   #capture(child: ChildProcess, stream: Stream): void {
     const pipe = stream === 'out' ? child.stdout : child.stderr;
     if (pipe === null) return;
-    const name = this.#model.name;
-    const splitter = new LineSplitter((line) => {
-      if (stream === 'err') this.#stderr.push(line);
-      this.#o.sink(this.#o.clock.now(), name, stream, line);
-    });
-    pipe.on('data', (chunk: Buffer) => splitter.push(chunk));
-    pipe.once('end', () => splitter.flush());
+    const tail = stream === 'err' ? (line: string) => this.#stderr.push(line) : undefined;
+    const capture = this.#o.sink.open(this.#model.name, stream, tail);
+    pipe.on('data', (chunk: Buffer) => capture.push(chunk));
+    pipe.once('end', () => capture.end());
     pipe.on('error', (error) => this.#o.onError(this, `reading ${stream}: ${error.message}`));
   }
 
   #awaitTree(): void {
-    const pgid = this.#pgid;
     const check = (): void => {
       this.#treePoll = undefined;
       if (this.#model.current.state !== 'stopping') return;
-      if (pgid !== null && this.#o.processes.isGroupAlive(pgid)) {
+      if (this.#attached) this.#tree.sweep();
+      if (this.#attached && !this.#tree.isEmpty()) {
         this.#treePoll = this.#o.clock.after(TREE_POLL_MS, check);
         return;
       }
+      this.#tree.release();
       this.dispatch({ type: 'tree-gone' });
     };
     if (this.#treePoll !== undefined) this.#o.clock.cancel(this.#treePoll);

@@ -5,7 +5,7 @@ import type { ServiceSpec, WardenConfig } from '../config/types.js';
 import { isActive, type InstanceModel, type InstanceState } from '../core/instance.js';
 import type { SignalName } from '../core/signals.js';
 import type { InstanceStatus } from '../core/status.js';
-import { LogFile } from '../logs/log-file.js';
+import { ServiceLog } from '../logs/service-log.js';
 import type { Clock } from './clock.js';
 import { Runner, type LineSink, type ProcessLayer } from './runner.js';
 
@@ -61,7 +61,7 @@ export interface ApplyResult {
 interface Service {
   spec: ServiceSpec;
   runners: Runner[];
-  logFile: LogFile;
+  logFile: ServiceLog;
 }
 
 /** All services of one daemon. */
@@ -185,19 +185,28 @@ export class Supervisor {
     return this.resolve(targets).map((r) => r.status());
   }
 
+  /**
+   * Closes and reopens every service's log file, for an external logrotate that renamed them
+   * (`warden logs --reopen`, SIGUSR2). @returns the paths reopened
+   */
+  async reopenLogs(): Promise<string[]> {
+    const logs = [...this.#services.values()].map((s) => s.logFile);
+    await Promise.all(logs.map((l) => l.reopen()));
+    return logs.map((l) => l.file.path);
+  }
+
   /** Closes the log files (after stopAll). */
   async close(): Promise<void> {
     await Promise.all([...this.#services.values()].map((s) => s.logFile.close()));
   }
 
   #create(spec: ServiceSpec): Service {
-    const logFile = new LogFile(join(this.#o.logDir, `${spec.name}.log`), (message) =>
-      this.#o.log(`${spec.name}: ${message}`),
-    );
-    const sink: LineSink = (time, instance, stream, line) => {
-      logFile.write(time, instance, stream, line);
-      this.#o.echo?.(time, instance, stream, line);
-    };
+    const logFile = new ServiceLog(join(this.#o.logDir, `${spec.name}.log`), spec.logs, {
+      now: () => this.#o.clock.now(),
+      onError: (message) => this.#o.log(`${spec.name}: ${message}`),
+      ...(this.#o.echo === undefined ? {} : { echo: this.#o.echo }),
+    });
+    const sink = logFile;
     const runners = Array.from({ length: spec.instances }, (_, index) => {
       return new Runner({
         spec,

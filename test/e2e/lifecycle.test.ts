@@ -50,7 +50,10 @@ void describe('lifecycle through bin/warden', () => {
     }
     assert.equal(report.daemon.home, s.home);
     const table = await s.warden(['status']);
-    assert.match(table.stdout, /^NAME\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+LAST EXIT/);
+    assert.match(
+      table.stdout,
+      /^NAME\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+(PIDS\s+MEM\s+)?LAST EXIT/,
+    );
     assert.match(table.stdout, /sleeper\s+running\s+\d+/);
   });
 

@@ -17,6 +17,8 @@ export const POLICY: InstancePolicy = {
   minUptimeMs: 500,
   stopSignal: 'SIGTERM',
   stopTimeoutMs: 2000,
+  ready: null,
+  watchdogMs: null,
 };
 
 /** The time origin of the tests (ms). */
@@ -33,6 +35,15 @@ export function makeSpec(over: Partial<ServiceSpec> = {}): ServiceSpec {
     env: { MODE: 'test' },
     instances: 1,
     ...POLICY,
+    logs: {
+      maxBytes: 10 * 1024 * 1024,
+      keep: 5,
+      compress: false,
+      format: 'text',
+      time: 'utc',
+      maxLineBytes: 16384,
+    },
+    dependsOn: [],
     ...over,
   };
 }

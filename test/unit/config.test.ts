@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatIssue } from '../../src/config/format.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { DEFAULT_LOG_SPEC } from '../../src/config/logs.js';
 import type { ServiceSpec } from '../../src/config/types.js';
 import { BROKEN_CONFIGS } from '../fixtures/config/broken-configs.js';
 
@@ -125,6 +126,10 @@ void describe('loadConfig accepts good configs', () => {
       minUptimeMs: 500,
       stopSignal: 'SIGINT',
       stopTimeoutMs: 3_600_000,
+      logs: DEFAULT_LOG_SPEC,
+      ready: null,
+      watchdogMs: null,
+      dependsOn: [],
     };
     const db: ServiceSpec = {
       name: 'db',
@@ -138,6 +143,10 @@ void describe('loadConfig accepts good configs', () => {
       minUptimeMs: 1000,
       stopSignal: 'SIGTERM',
       stopTimeoutMs: 10_000,
+      logs: DEFAULT_LOG_SPEC,
+      ready: null,
+      watchdogMs: null,
+      dependsOn: [],
     };
     assert.deepEqual(await loadConfig(file), {
       ok: true,

@@ -59,7 +59,7 @@ void describe('encodeInstance', () => {
         state: 'stopping',
         since: T0,
         pid: null,
-        intent: { kind: 'exit', failedStart: true },
+        intent: { kind: 'exit', failedStart: true, forced: null },
         killSent: true,
       },
       { pid: null, reason: null, lastStderr: STDERR },
@@ -93,6 +93,9 @@ void describe('encodeInstance', () => {
         state: current.state,
         nextRestartAt: null,
         attempt: null,
+        startedAt: null,
+        tree: null,
+        logs: { droppedLines: 0, error: null },
         ...fields,
       });
     });
@@ -118,6 +121,9 @@ void describe('encodeInstance', () => {
       attempt: null,
       reason: 'never started',
       lastStderr: [],
+      startedAt: null,
+      tree: null,
+      logs: { droppedLines: 0, error: null },
     });
   });
 

@@ -43,7 +43,7 @@ void describe('transition: the main process exits', () => {
         state: 'stopping',
         since: T0 + 9,
         pid: null,
-        intent: { kind: 'exit', failedStart },
+        intent: { kind: 'exit', failedStart, forced: null },
         killSent: false,
       });
       assert.deepEqual(t.model.lastExit, { code: 3 });

@@ -25,8 +25,8 @@ const STATES: InstanceState[] = [
 for (const intent of [
   { kind: 'stop' },
   { kind: 'restart' },
-  { kind: 'exit', failedStart: true },
-  { kind: 'exit', failedStart: false },
+  { kind: 'exit', failedStart: true, forced: null },
+  { kind: 'exit', failedStart: false, forced: null },
 ] as const) {
   for (const pid of [42, null]) {
     for (const killSent of [false, true]) {

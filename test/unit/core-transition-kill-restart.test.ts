@@ -61,10 +61,13 @@ void describe('transition: stopping, the kill timer and tree-gone', () => {
     });
     assert.deepEqual(r.model.current, { state: 'starting', since: NOW, pid: null });
     assert.deepEqual(r.effects, [{ kind: 'clear-timers' }, { kind: 'spawn' }]);
-    const e = step(model(stopping({ kind: 'exit', failedStart: false }, null, true)), {
-      type: 'timer',
-      timer: 'kill',
-    });
+    const e = step(
+      model(stopping({ kind: 'exit', failedStart: false, forced: null }, null, true)),
+      {
+        type: 'timer',
+        timer: 'kill',
+      },
+    );
     assert.equal(e.model.current.state, 'backoff');
     assert.equal(e.reason, 'processes survived SIGKILL; exit 1; restart in 800ms');
   });

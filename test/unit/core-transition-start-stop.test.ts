@@ -41,7 +41,10 @@ void describe('transition: start', () => {
     });
   }
 
-  for (const intent of [{ kind: 'stop' }, { kind: 'exit', failedStart: true }] as const) {
+  for (const intent of [
+    { kind: 'stop' },
+    { kind: 'exit', failedStart: true, forced: null },
+  ] as const) {
     void it(`while stopping (intent ${intent.kind}) turns the intent into restart`, () => {
       const t = step(model(stopping(intent)), { type: 'start' });
       assert.deepEqual(t.model.current, stopping({ kind: 'restart' }));
@@ -137,7 +140,10 @@ void describe('transition: stop', () => {
     assert.deepEqual(t.effects, []);
   });
 
-  for (const intent of [{ kind: 'restart' }, { kind: 'exit', failedStart: false }] as const) {
+  for (const intent of [
+    { kind: 'restart' },
+    { kind: 'exit', failedStart: false, forced: null },
+  ] as const) {
     void it(`while stopping with intent ${intent.kind}: the intent becomes stop`, () => {
       const t = step(model(stopping(intent, null, true)), { type: 'stop' });
       assert.deepEqual(t.model.current, stopping({ kind: 'stop' }, null, true));

@@ -9,6 +9,7 @@ import type { ServiceSpec } from '../../src/config/types.js';
 import type { SpawnFailure } from '../../src/core/exit.js';
 import type { SignalName } from '../../src/core/signals.js';
 import type { SpawnRequest } from '../../src/effects/spawn.js';
+import { lineSink } from '../../src/logs/service-log.js';
 import { Runner } from '../../src/runtime/runner.js';
 import { KILL_GRACE_MS } from '../../src/core/transition.js';
 import { makeSpec } from '../helpers/core-fixtures.js';
@@ -53,14 +54,29 @@ function setup(over: Partial<ServiceSpec> = {}, spawn?: (n: number) => SpawnResu
         if (made instanceof FakeChild) children.push(made);
         return made instanceof FakeChild ? (made as unknown as ChildProcess) : made;
       },
-      signalGroup(pgid, signal) {
-        if (signalError !== undefined) throw signalError;
-        signals.push([pgid, signal]);
-        return true;
+      // A tree that empties as soon as its main process is gone, recording each signal.
+      tree: () => {
+        let main = 0;
+        return {
+          prepare: (req) => req,
+          attach: (pid) => void (main = pid),
+          signal(signal) {
+            if (signalError !== undefined) throw signalError;
+            signals.push([main, signal]);
+            return true;
+          },
+          sweep: () => undefined,
+          isEmpty: () => true,
+          members: () => [],
+          stats: () => undefined,
+          release: () => undefined,
+        };
       },
-      isGroupAlive: () => false,
     },
-    sink: (time, instance, stream, line) => lines.push(`${time} ${instance} ${stream} ${line}`),
+    sink: lineSink(
+      (time, instance, stream, line) => lines.push(`${time} ${instance} ${stream} ${line}`),
+      () => clock.now(),
+    ),
     onTransition: (r, from, reason) => {
       states.push(r.model.current.state);
       reasons.push(`${from.state}→${r.model.current.state}: ${reason}`);
@@ -403,8 +419,8 @@ void describe('Runner: stop and restart', () => {
     h.failSignals(new Error('EPERM'));
     h.runner.dispatch({ type: 'stop' });
     assert.deepEqual(h.errors, [
-      'kill(-1001, SIGTERM) failed: Error: EPERM',
-      'kill(-1001, SIGCONT) failed: Error: EPERM',
+      'SIGTERM to the tree failed: Error: EPERM',
+      'SIGCONT to the tree failed: Error: EPERM',
     ]);
     h.child().die(null, 'SIGTERM');
     assert.equal(h.state(), 'stopped');

@@ -13,7 +13,7 @@ export interface UpResult {
 export function printApplyNotes(r: Omit<UpResult, 'started'>): void {
   if (r.changed.length > 0) {
     print(
-      `warden: changed: ${r.changed.join(', ')}; running instances keep their process, the new definition applies at their next start ("warden restart" to apply it now)`,
+      `warden: changed: ${r.changed.join(', ')}; restart, backoff, limits and stop settings apply now; command, cwd and env at each instance's next start ("warden restart" to apply them now)`,
     );
   }
   if (r.rescaled.length > 0) {

@@ -3,7 +3,7 @@ import { parseDuration } from '../../config/duration.js';
 import type { InstanceStatus } from '../../core/status.js';
 import type { ControlClient } from '../../ipc/client.js';
 import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
-import { EXIT, print } from '../output.js';
+import { EXIT, print, printError } from '../output.js';
 import { printApplyNotes, type UpResult } from './apply-notes.js';
 import { describeExit } from './status.js';
 
@@ -36,7 +36,11 @@ export async function start(services: string[], options: GlobalOptions): Promise
   const r = await withClient(homeOf(options), (c) =>
     c.call<{ instances: string[] }>('start', { targets: services }),
   );
-  print(`warden: starting ${r.instances.join(', ')}`);
+  print(
+    r.instances.length === 0
+      ? 'warden: nothing to start (all were running)'
+      : `warden: starting ${r.instances.join(', ')}`,
+  );
   return EXIT.ok;
 }
 
@@ -44,13 +48,22 @@ export async function start(services: string[], options: GlobalOptions): Promise
 export async function stop(services: string[], options: GlobalOptions): Promise<number> {
   requireTargets('stop', services);
   const r = await withClient(homeOf(options), (c) =>
-    c.call<{ instances: InstanceStatus[] }>('stop', { targets: services }),
+    c.call<{ instances: (InstanceStatus & { survivors: number[] })[] }>('stop', {
+      targets: services,
+    }),
   );
+  let complete = true;
   for (const s of r.instances) {
     const exit = s.lastExit === null ? '' : ` (last exit: ${describeExit(s)})`;
     print(`warden: ${s.name} ${s.state}${exit}`);
+    if (s.survivors.length > 0) {
+      complete = false;
+      printError(
+        `${s.name}: pids ${s.survivors.join(', ')} survived SIGKILL (uninterruptible sleep?)`,
+      );
+    }
   }
-  return EXIT.ok;
+  return complete ? EXIT.ok : EXIT.failed;
 }
 
 /** `warden restart SERVICE...|all` */

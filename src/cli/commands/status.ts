@@ -28,15 +28,37 @@ export function formatSpan(ms: number): string {
   return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
 }
 
+/** `1.5M`, `230K`, `2.1G` for a size in bytes. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)}K`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)}M`;
+  return `${(bytes / 1024 ** 3).toFixed(1)}G`;
+}
+
 /** Renders the status table (what `warden status` prints). */
 export function renderTable(instances: InstanceStatus[], now: number): string {
-  const header = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'LAST EXIT'];
+  // PIDS and MEM only where the containment can tell them (cgroup mode).
+  const trees = instances.some((s) => s.tree !== null);
+  const header = [
+    'NAME',
+    'STATE',
+    'PID',
+    'UPTIME',
+    'RESTARTS',
+    ...(trees ? ['PIDS', 'MEM'] : []),
+    'LAST EXIT',
+  ];
   const rows = instances.map((s) => [
     s.name,
     s.state,
     s.pid === null ? '-' : String(s.pid),
-    s.state === 'running' || s.state === 'starting' ? formatSpan(now - s.since) : '-',
+    s.startedAt !== null && (s.state === 'running' || s.state === 'starting')
+      ? formatSpan(now - s.startedAt)
+      : '-',
     String(s.restarts),
+    ...(trees
+      ? [String(s.tree?.pids ?? '-'), s.tree === null ? '-' : formatBytes(s.tree.memoryBytes)]
+      : []),
     describeExit(s),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -1,0 +1,100 @@
+// An instance contained in its own leaf cgroup: it starts through a tiny sh wrapper that joins
+// the cgroup before exec'ing the command, so not even an immediate grandchild escapes.
+import { join } from 'node:path';
+import type { SpawnFailure } from '../core/exit.js';
+import type { SignalName } from '../core/signals.js';
+import { CgroupLeaf } from './cgroup.js';
+import type { InstanceTree, TreeStats } from './containment.js';
+import { findProgram } from './find-program.js';
+import { readProc, signalProcess, type ProcInfo } from './proc.js';
+import type { SpawnRequest } from './spawn.js';
+
+// $1 is the cgroup; the rest is the command. Exit 125 (as env(1) does) when the move fails.
+const WRAPPER =
+  'echo $$ > "$1/cgroup.procs" || { echo "warden: cannot join cgroup $1" >&2; exit 125; }; shift; exec "$@"';
+
+/** A leaf cgroup name for an instance name (`web:1` -> `web@1`). */
+export function leafName(instance: string): string {
+  return instance.replace(/:/g, '@');
+}
+
+/** The tree of one instance in cgroup mode. */
+export class CgroupTree implements InstanceTree {
+  readonly #leaf: CgroupLeaf;
+  // The last signal sent to the whole tree, and the processes (pid:startTime) that got it.
+  #last: SignalName | undefined;
+  readonly #signalled = new Set<string>();
+
+  constructor(base: string, instance: string) {
+    this.#leaf = new CgroupLeaf(join(base, leafName(instance)));
+  }
+
+  prepare(req: SpawnRequest): SpawnRequest | SpawnFailure {
+    if (req.command.kind === 'argv') {
+      // The real exec happens in the wrapper; find the program now so ENOENT stays ENOENT.
+      const missing = findProgram(req.command.argv[0], req.env.PATH, req.cwd);
+      if (missing !== undefined) return missing;
+    }
+    try {
+      this.#leaf.create();
+    } catch (error) {
+      const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
+      return {
+        spawnError: code,
+        path: this.#leaf.path,
+        message: `cannot create cgroup ${this.#leaf.path}: ${code}`,
+      };
+    }
+    return { ...req, wrapper: ['/bin/sh', '-c', WRAPPER, 'warden-cgroup', this.#leaf.path] };
+  }
+
+  attach(): void {
+    // The wrapper moved itself in before exec; only the signal bookkeeping starts afresh.
+    this.#last = undefined;
+    this.#signalled.clear();
+  }
+
+  signal(signal: SignalName): boolean {
+    if (signal === 'SIGKILL') {
+      const populated = this.#leaf.isPopulated();
+      this.#leaf.kill();
+      return populated;
+    }
+    this.#last = signal;
+    let any = false;
+    for (const p of this.members()) {
+      this.#signalled.add(`${p.pid}:${p.startTime}`);
+      if (signalProcess(p.pid, p.startTime, signal)) any = true;
+    }
+    return any;
+  }
+
+  sweep(): void {
+    const signal = this.#last;
+    if (signal === undefined) return;
+    for (const p of this.members()) {
+      const key = `${p.pid}:${p.startTime}`;
+      if (this.#signalled.has(key)) continue;
+      this.#signalled.add(key);
+      signalProcess(p.pid, p.startTime, signal);
+    }
+  }
+
+  isEmpty(): boolean {
+    return !this.#leaf.isPopulated();
+  }
+
+  members(): ProcInfo[] {
+    return this.#leaf.procs().flatMap((pid) => readProc(pid) ?? []);
+  }
+
+  stats(): TreeStats | undefined {
+    const members = this.members();
+    const memory = this.#leaf.memoryCurrent() ?? members.reduce((sum, p) => sum + p.rssBytes, 0);
+    return { pids: members.length, memoryBytes: memory };
+  }
+
+  release(): void {
+    if (!this.#leaf.isPopulated()) this.#leaf.remove();
+  }
+}

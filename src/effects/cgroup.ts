@@ -1,0 +1,141 @@
+// cgroup v2 (Documentation/admin-guide/cgroup-v2.rst): finding a usable hierarchy, and the leaf
+// cgroup of one instance (its processes, cgroup.kill, cgroup.events, memory).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where warden's cgroups live: `base` is an absolute path under the cgroup2 mount. */
+export interface CgroupBase {
+  mount: string;
+  base: string;
+}
+
+/** The outcome of detection: a usable base, or why cgroups cannot be used. */
+export type CgroupDetection = { ok: true; cgroup: CgroupBase } | { ok: false; reason: string };
+
+function errno(error: unknown): string {
+  return error instanceof Error && 'code' in error ? String(error.code) : String(error);
+}
+
+/** The cgroup2 mount point, from /proc/self/mountinfo (proc(5)); undefined when none. */
+export function cgroup2Mount(
+  mountinfo = readFileSync('/proc/self/mountinfo', 'utf8'),
+): string | undefined {
+  for (const line of mountinfo.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (right?.startsWith('cgroup2 ') === true) return left?.split(' ')[4];
+  }
+  return undefined;
+}
+
+/** This process's cgroup v2 path (the `0::PATH` line of /proc/self/cgroup). */
+export function ownCgroup(text = readFileSync('/proc/self/cgroup', 'utf8')): string | undefined {
+  return text
+    .split('\n')
+    .find((l) => l.startsWith('0::'))
+    ?.slice(3);
+}
+
+/**
+ * Finds out whether warden can contain instances in cgroups: a cgroup2 mount, our own cgroup in
+ * it, a writable base `name` below it (created), `cgroup.kill` (Linux 5.14), and one real move
+ * of a short-lived process into a probe cgroup. Leaves the base in place on success.
+ */
+export function detectCgroup(name: string): CgroupDetection {
+  const mount = cgroup2Mount();
+  if (mount === undefined) return { ok: false, reason: 'no cgroup2 file system is mounted' };
+  const own = ownCgroup();
+  if (own === undefined) return { ok: false, reason: 'this process has no cgroup v2 path' };
+  const base = join(mount, own, name);
+  const probe = join(base, `probe-${process.pid}`);
+  try {
+    mkdirSync(probe, { recursive: true });
+  } catch (error) {
+    return { ok: false, reason: `cannot create ${probe}: ${errno(error)}` };
+  }
+  try {
+    if (!existsSync(join(probe, 'cgroup.kill')))
+      return { ok: false, reason: 'no cgroup.kill (Linux < 5.14)' };
+    const moved = spawnSync(
+      '/bin/sh',
+      ['-c', 'echo $$ > "$1/cgroup.procs" && cat /proc/self/cgroup', 'sh', probe],
+      {
+        encoding: 'utf8',
+        timeout: 5000,
+      },
+    );
+    const path = ownCgroup(moved.stdout ?? '');
+    if (moved.status !== 0 || path === undefined || !probe.endsWith(path)) {
+      return {
+        ok: false,
+        reason: `cannot move a process into ${probe}: ${(moved.stderr ?? '').trim() || `status ${moved.status}`}`,
+      };
+    }
+  } finally {
+    removeCgroup(probe);
+  }
+  return { ok: true, cgroup: { mount, base } };
+}
+
+/** Removes an empty cgroup directory; ignores ENOENT and EBUSY (still populated). */
+export function removeCgroup(path: string): void {
+  try {
+    rmdirSync(path);
+  } catch {
+    // ENOENT: already gone; EBUSY: processes or children remain, so it must stay.
+  }
+}
+
+/** One instance's leaf cgroup. */
+export class CgroupLeaf {
+  constructor(readonly path: string) {}
+
+  /** Creates the directory (it may exist). @throws with `code` (EACCES, ENOSPC...) */
+  create(): void {
+    mkdirSync(this.path, { recursive: true });
+  }
+
+  /** Pids of its processes now (cgroup.procs); [] when the cgroup is gone. */
+  procs(): number[] {
+    try {
+      return readFileSync(join(this.path, 'cgroup.procs'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  /** True while any process lives in it (cgroup.events `populated 1`). */
+  isPopulated(): boolean {
+    try {
+      return readFileSync(join(this.path, 'cgroup.events'), 'utf8').includes('populated 1');
+    } catch {
+      return false;
+    }
+  }
+
+  /** SIGKILLs every process in it at once, forks in flight included (cgroup.kill). */
+  kill(): void {
+    try {
+      writeFileSync(join(this.path, 'cgroup.kill'), '1');
+    } catch {
+      // ENOENT: nothing left to kill.
+    }
+  }
+
+  /** memory.current in bytes, when the memory controller is enabled here. */
+  memoryCurrent(): number | undefined {
+    try {
+      return Number(readFileSync(join(this.path, 'memory.current'), 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Removes the cgroup if it is empty. */
+  remove(): void {
+    removeCgroup(this.path);
+  }
+}

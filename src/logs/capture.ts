@@ -1,0 +1,247 @@
+// Turns one stream of one instance (raw chunks from its pipe) into formatted log lines, in
+// order. Works on bytes: a chunk of clean text lines is stamped and copied in one pass, with
+// no string per line; only unusual lines (control bytes, invalid UTF-8, CR, over-long, JSON
+// format, `warden run` echo) take the per-line path.
+import { escapeBytes, isClean } from './escape.js';
+import { formatTime, textPrefix, type LineFormat, type Stream } from './format.js';
+
+const NL = 0x0a;
+const NEWLINE = Buffer.from('\n');
+const SLAB_BYTES = 4 * 1024 * 1024;
+/** Lines handed to `onLine` per chunk: enough for the stderr tail kept for `status`. */
+export const TAIL_LINES = 10;
+
+/** Where a capture sends its output. */
+export interface CaptureOptions {
+  instance: string;
+  stream: Stream;
+  format: LineFormat;
+  /** Longest line kept whole, in bytes; longer ones are cut (at a character boundary). */
+  maxLineBytes: number;
+  /** Quiet time after which a partial line is written (ms). */
+  partialFlushMs: number;
+  /** The arrival time of a chunk (ms since the epoch). */
+  now: () => number;
+  /** Receives formatted lines (whole lines, newline-terminated) and how many there are. */
+  write: (data: Buffer, lines: number) => void;
+  /** Receives at least the last TAIL_LINES lines of each chunk, in order (for `status`). */
+  onLine?: (line: string) => void;
+  /** Receives every line (foreground `warden run`); slower. */
+  echo?: (time: number, line: string) => void;
+}
+
+/** The capture of one stream: `push` each chunk read, `end` at EOF. */
+export class Capture {
+  readonly #o: CaptureOptions;
+  readonly #isLinewise: boolean;
+  #pending: Buffer = Buffer.alloc(0);
+  #parts: Buffer[] = [];
+  #lines = 0;
+  #tail: string[] = [];
+  #time = 0;
+  #prefixTime = -1;
+  #prefix: Buffer = Buffer.alloc(0);
+  #timer: NodeJS.Timeout | undefined;
+  #lastPush = 0;
+  #ends: number[] = [];
+  #slab: Buffer = Buffer.alloc(0);
+  #slabUsed = 0;
+
+  constructor(options: CaptureOptions) {
+    this.#o = options;
+    this.#isLinewise = options.format.kind === 'json' || options.echo !== undefined;
+  }
+
+  /** Feeds a chunk read from the pipe. */
+  push(chunk: Buffer): void {
+    this.#time = this.#o.now();
+    let pos = 0;
+    if (this.#pending.length > 0) {
+      const nl = chunk.indexOf(NL);
+      if (nl === -1) {
+        this.#keepPartial(Buffer.concat([this.#pending, chunk]));
+        return this.#emit();
+      }
+      const line = Buffer.concat([this.#pending, chunk.subarray(0, nl)]);
+      this.#pending = Buffer.alloc(0);
+      this.#addLine(line, 0, line.length);
+      pos = nl + 1;
+    }
+    const last = chunk.lastIndexOf(NL);
+    if (last >= pos) this.#addRegion(chunk, pos, last + 1);
+    this.#keepPartial(Buffer.from(chunk.subarray(Math.max(pos, last + 1))));
+    this.#emit();
+  }
+
+  /** Writes the partial line, if any (at EOF, or after the quiet delay). */
+  flush(): void {
+    this.#clearTimer();
+    if (this.#pending.length === 0) return;
+    this.#time = this.#o.now();
+    const line = this.#pending;
+    this.#pending = Buffer.alloc(0);
+    this.#addLine(line, 0, line.length);
+    this.#emit();
+  }
+
+  /** The stream ended: writes what is left. */
+  end(): void {
+    this.flush();
+  }
+
+  // Keeps the bytes after the last newline; cuts them while longer than a line may be.
+  #keepPartial(rest: Buffer): void {
+    let buf = rest;
+    const max = this.#o.maxLineBytes;
+    while (buf.length > max) {
+      const cut = charBoundary(buf, max);
+      this.#addLine(buf, 0, cut);
+      buf = buf.subarray(cut);
+    }
+    this.#pending = buf.length === rest.length ? rest : Buffer.from(buf);
+    this.#lastPush = Date.now();
+    if (this.#pending.length > 0 && this.#timer === undefined) this.#arm(this.#o.partialFlushMs);
+  }
+
+  #arm(delay: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const quiet = Date.now() - this.#lastPush;
+      if (quiet >= this.#o.partialFlushMs) this.flush();
+      else if (this.#pending.length > 0) this.#arm(this.#o.partialFlushMs - quiet);
+    }, delay);
+    this.#timer.unref();
+  }
+
+  // Whole lines `start..end` (end just after a newline): one copy pass when nothing is unusual.
+  #addRegion(buf: Buffer, start: number, end: number): void {
+    const ends = this.#ends;
+    ends.length = 0;
+    let isPlain = !this.#isLinewise && isClean(buf, start, end);
+    const max = this.#o.maxLineBytes;
+    for (let s = start, nl = buf.indexOf(NL, start); nl !== -1 && nl < end;) {
+      ends.push(nl);
+      if (nl - s > max || (nl > s && buf[nl - 1] === 0x0d)) isPlain = false;
+      s = nl + 1;
+      nl = buf.indexOf(NL, s);
+    }
+    if (!isPlain) {
+      let s = start;
+      for (const nl of ends) {
+        this.#addLine(buf, s, nl);
+        s = nl + 1;
+      }
+      return;
+    }
+    // The lines are copied once behind the room their prefixes need, then moved into place
+    // with copyWithin (a builtin without a per-line allocation, unlike Buffer#copy).
+    const prefix = this.#prefixNow();
+    const pl = prefix.length;
+    const base = ends.length * pl;
+    const out = this.#allocate(base + (end - start));
+    out.set(buf.subarray(start, end), base);
+    let o = 0;
+    let s = start;
+    for (const nl of ends) {
+      out.set(prefix, o);
+      o += pl;
+      out.copyWithin(o, base + s - start, base + nl + 1 - start);
+      o += nl + 1 - s;
+      s = nl + 1;
+    }
+    this.#parts.push(out);
+    this.#lines += ends.length;
+    if (this.#o.onLine !== undefined) {
+      let first = Math.max(0, ends.length - TAIL_LINES);
+      let ls = first === 0 ? start : (ends[first - 1] as number) + 1;
+      for (; first < ends.length; first++) {
+        const nl = ends[first] as number;
+        this.#tail.push(buf.toString('utf8', ls, nl));
+        ls = nl + 1;
+      }
+    }
+  }
+
+  // One line without its newline: CR dropped, cut to the maximum, unsafe bytes escaped.
+  #addLine(buf: Buffer, start: number, end: number): void {
+    const e = end > start && buf[end - 1] === 0x0d ? end - 1 : end;
+    let s = start;
+    const max = this.#o.maxLineBytes;
+    do {
+      const cut = e - s > max ? s + charBoundary(buf.subarray(s, e), max) : e;
+      const text = isClean(buf, s, cut) ? buf.subarray(s, cut) : escapeBytes(buf, s, cut);
+      this.#addText(text);
+      s = cut;
+    } while (s < e);
+  }
+
+  #addText(text: Buffer): void {
+    const o = this.#o;
+    if (o.format.kind === 'json') {
+      const json = JSON.stringify({
+        time: formatTime(this.#time, o.format.time),
+        instance: o.instance,
+        stream: o.stream,
+        text: text.toString('utf8'),
+      });
+      this.#parts.push(Buffer.from(`${json}\n`));
+    } else {
+      this.#parts.push(this.#prefixNow(), text, NEWLINE);
+    }
+    this.#lines++;
+    if (o.onLine !== undefined || o.echo !== undefined) {
+      const line = text.toString('utf8');
+      if (o.onLine !== undefined) this.#tail.push(line);
+      o.echo?.(this.#time, line);
+    }
+  }
+
+  // Output buffers are cut from 4 MiB slabs, never reused (the file writes them later): far
+  // fewer ArrayBuffers than one per chunk, so far less garbage collection under a flood.
+  #allocate(size: number): Buffer {
+    if (size > this.#slab.length - this.#slabUsed) {
+      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, size));
+      this.#slabUsed = 0;
+    }
+    const out = this.#slab.subarray(this.#slabUsed, this.#slabUsed + size);
+    this.#slabUsed += size;
+    return out;
+  }
+
+  #prefixNow(): Buffer {
+    if (this.#prefixTime !== this.#time) {
+      const o = this.#o;
+      this.#prefix = Buffer.from(textPrefix(this.#time, o.instance, o.stream, o.format.time));
+      this.#prefixTime = this.#time;
+    }
+    return this.#prefix;
+  }
+
+  #emit(): void {
+    if (this.#lines > 0) {
+      const data =
+        this.#parts.length === 1 ? (this.#parts[0] as Buffer) : Buffer.concat(this.#parts);
+      const lines = this.#lines;
+      this.#parts = [];
+      this.#lines = 0;
+      this.#o.write(data, lines);
+    }
+    if (this.#tail.length > 0) {
+      const tail = this.#tail.slice(-TAIL_LINES);
+      this.#tail = [];
+      for (const line of tail) this.#o.onLine?.(line);
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+// The largest cut at or below `max` bytes that does not split a UTF-8 character (at least 1).
+function charBoundary(buf: Buffer, max: number): number {
+  let cut = max;
+  for (let k = 0; k < 3 && cut > 1 && ((buf[cut] as number) & 0xc0) === 0x80; k++) cut--;
+  return cut;
+}

@@ -1,0 +1,24 @@
+// Process facts for tests: zombies of a parent, and pids of a home's daemon.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Zombie children of `parent` now (state Z in /proc/PID/stat). */
+export function zombieChildren(parent: number): number[] {
+  const zombies: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (f[0] === 'Z' && Number(f[1]) === parent) zombies.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return zombies;
+}
+
+/** The daemon pid written in a home's pid file. */
+export function daemonPidOf(home: string): number {
+  return Number(readFileSync(join(home, 'warden.pid'), 'utf8').trim());
+}
