@@ -54,6 +54,9 @@ function program(): Command {
     .argument('[service...]')
     .option('--json', 'the stable JSON shape (README "Status JSON")')
     .action(run(async () => (await import('./commands/status.js')).status, rest(0), opts));
+  verb('events', 'stream state changes as NDJSON until Ctrl-C')
+    .argument('[service...]')
+    .action(run(async () => (await import('./commands/events.js')).events, rest(0), opts));
   verb('ps', 'show the process tree of each instance (pid, RSS, command)')
     .argument('[service...]')
     .option('--json', 'as JSON')

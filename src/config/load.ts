@@ -10,7 +10,8 @@ import type { RawConfig, RawService } from './schema.js';
 import { configReadMessage } from './read-errors.js';
 import { checkServiceFiles, readEnvFileFromDisk } from './service-files.js';
 import type { ReadEnvFile } from './service-files.js';
-import type { ConfigIssue, ServiceSpec, WardenConfig } from './types.js';
+import { dependencyIssues } from './dependencies.js';
+import type { ConfigIssue, Dependency, ServiceSpec, WardenConfig } from './types.js';
 import { resolveLogSpec, type RawLogs } from './logs.js';
 import { locate } from './yaml-position.js';
 import { fromZodIssue } from './zod-issues.js';
@@ -79,10 +80,19 @@ function toServiceSpec(
     stopSignal: raw.stop_signal,
     stopTimeoutMs: raw.stop_timeout,
     logs: resolveLogSpec(raw.logs, logDefaults),
-    ready: null,
-    watchdogMs: null,
-    dependsOn: [],
+    ready: raw.ready ?? null,
+    watchdogMs: raw.watchdog ?? null,
+    dependsOn: raw.depends_on,
   };
+}
+
+function dependencyMap(raw: RawConfig, order: string[]): Map<string, Dependency[]> {
+  return new Map(
+    order.flatMap((name) => {
+      const service = Object.hasOwn(raw.services, name) ? raw.services[name] : undefined;
+      return service === undefined ? [] : [[name, service.depends_on] as const];
+    }),
+  );
 }
 
 function buildConfig(
@@ -145,6 +155,7 @@ export async function parseConfig(
   const files = await checkServiceFiles(document, dirname(path), readEnvFile);
   const pathIssues = [
     ...(parsed.success ? [] : parsed.error.issues.flatMap(fromZodIssue)),
+    ...(parsed.success ? dependencyIssues(dependencyMap(parsed.data, serviceOrder(doc))) : []),
     ...files.pathIssues,
   ];
   const issues = [...pathIssues.map(place), ...files.envFileIssues];

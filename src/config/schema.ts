@@ -10,23 +10,26 @@ import {
 } from './duration.js';
 import { describeValue, showValue } from './issue-messages.js';
 import { logsSchema, logsShape } from './logs.js';
+import { dependsOnSchema, readySchema } from './readiness.js';
 import { didYouMean } from './suggest.js';
 
 /** Allowed service names: they become file names and `name:index` instance names. */
 export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 /** Service keys from DESIGN.md that this version rejects with "not supported" instead of ignoring. */
-export const UNSUPPORTED_SERVICE_KEYS: readonly string[] = [
-  'ready',
-  'depends_on',
-  'user',
-  'watchdog',
-];
+export const UNSUPPORTED_SERVICE_KEYS: readonly string[] = ['user'];
 
 const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const;
 
 /** A duration key: `500ms`, `10s`, `5m`, `1h`, or a number of ms; parsed to integer ms. */
 function duration(defaultValue: string, description: string) {
+  return durationValue()
+    .prefault(defaultValue)
+    .meta({ description: `${description} Default ${defaultValue}.` });
+}
+
+// A duration without a default.
+function durationValue() {
   const error = (issue: { input?: unknown }) => notADurationMessage(issue.input);
   return z
     .union(
@@ -41,9 +44,7 @@ function duration(defaultValue: string, description: string) {
       if (parsed.ok) return parsed.ms;
       ctx.addIssue({ code: 'custom', message: parsed.message, input: value, continue: false });
       return z.NEVER;
-    })
-    .prefault(defaultValue)
-    .meta({ description: `${description} Default ${defaultValue}.` });
+    });
 }
 
 /** A string command (`/bin/sh -c`) or an argv list (exec'd directly). */
@@ -167,6 +168,15 @@ const serviceShape = {
   stop_signal: stopSignal,
   stop_timeout: duration('10s', 'Time between the stop signal and SIGKILL.'),
   logs: logsSchema,
+  ready: readySchema(command, duration),
+  watchdog: durationValue()
+    .refine((ms) => ms > 0, { error: 'must be more than 0' })
+    .optional()
+    .meta({
+      description:
+        'Kill and restart an instance that sends no sd_notify WATCHDOG=1 for this long (sets WATCHDOG_USEC).',
+    }),
+  depends_on: dependsOnSchema,
 };
 
 const service = z.strictObject(serviceShape).meta({ description: 'One supervised service.' });
@@ -213,6 +223,7 @@ const KNOWN_KEYS = {
   backoff: Object.keys(backoffShape),
   start_limit: Object.keys(startLimitShape),
   logs: Object.keys(logsShape),
+  ready: ['notify', 'fd', 'tcp', 'http', 'exec', 'log', 'timeout', 'interval'],
 } as const;
 
 /**
@@ -227,6 +238,7 @@ export function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
     if (path[2] === 'backoff') return KNOWN_KEYS.backoff;
     if (path[2] === 'start_limit') return KNOWN_KEYS.start_limit;
     if (path[2] === 'logs') return KNOWN_KEYS.logs;
+    if (path[2] === 'ready') return KNOWN_KEYS.ready;
   }
   return [];
 }

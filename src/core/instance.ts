@@ -25,7 +25,8 @@ export type ForcedStop =
 
 /** Why an instance gave up. */
 export type FailReason =
-  | { kind: 'start-limit'; failedStarts: number; intervalMs: number }
+  /** More than burst failed starts; `last` says how the last one ended (`exit 1`, `not ready in time, SIGTERM`). */
+  | { kind: 'start-limit'; failedStarts: number; intervalMs: number; last: string }
   | { kind: 'spawn-error'; error: SpawnFailure };
 
 /**
@@ -63,7 +64,8 @@ export type TimerName =
 
 /** Something that happened to an instance. `at` is the time it happened (ms since the epoch). */
 export type InstanceEvent =
-  | { type: 'start' }
+  /** A start; `reason` says who asked when it is not the user (`dependencies ready`). */
+  | { type: 'start'; reason?: string }
   | { type: 'stop' }
   | { type: 'restart' }
   | { type: 'spawned'; pid: number }
@@ -76,6 +78,8 @@ export type InstanceEvent =
   | { type: 'ready'; source: string }
   /** A `WATCHDOG=1` keep-alive. */
   | { type: 'watchdog-ping' }
+  /** Kept from starting (a dependency not ready, or failed): stays `stopped` with `reason`. */
+  | { type: 'hold'; reason: string }
   | { type: 'timer'; timer: TimerName };
 
 /** Something the runtime must do for an instance. */

@@ -24,6 +24,10 @@ export interface InstanceStatus {
   reason: string | null;
   /** The last stderr lines (oldest first) when the instance is not starting or running; else []. */
   lastStderr: string[];
+  /** What makes the instance `running`: a readiness source (`notify`, `tcp`...) or `min_uptime`. */
+  readySource: string;
+  /** The last sd_notify `STATUS=` text while starting or running; else null. */
+  statusText: string | null;
   /** When the current main process was spawned (ms since the epoch), while there is one; else null. */
   startedAt: number | null;
   /** Processes and memory (bytes) of the instance's tree, in cgroup containment; else null. */
@@ -74,14 +78,16 @@ export function encodeInstance(m: InstanceModel, stderr: readonly string[]): Ins
     reason:
       s.state === 'stopped' ? s.reason : s.state === 'failed' ? describeFailure(s.reason) : null,
     lastStderr: live ? [] : [...stderr],
+    readySource: 'min_uptime',
+    statusText: null,
     startedAt: null,
     tree: null,
     logs: { droppedLines: 0, error: null },
   };
 }
 
-/** Words for a FailReason, e.g. `start limit: 6 failed starts within 60000ms`. */
+/** Words for a FailReason, e.g. `start limit: 6 failed starts within 60000ms; last: exit 1`. */
 export function describeFailure(reason: FailReason): string {
   if (reason.kind === 'spawn-error') return `spawn failed: ${reason.error.message}`;
-  return `start limit: ${reason.failedStarts} failed starts within ${reason.intervalMs}ms`;
+  return `start limit: ${reason.failedStarts} failed starts within ${reason.intervalMs}ms; last: ${reason.last}`;
 }

@@ -61,7 +61,7 @@ export function transition(
   const s = m.current;
   switch (event.type) {
     case 'start':
-      return onStart(m, now, p, 'started by user');
+      return onStart(m, now, p, event.reason ?? 'started by user');
     case 'restart':
       return onRestart(m, now, p);
     case 'stop':
@@ -99,6 +99,11 @@ export function transition(
     case 'ready':
       if (s.state !== 'starting' || s.pid === null) return unchanged(m);
       return toRunning(m, s.pid, now, p, `ready (${event.source})`);
+    case 'hold':
+      if (s.state !== 'stopped' && s.state !== 'exited' && s.state !== 'failed')
+        return unchanged(m);
+      if (s.state === 'stopped' && s.reason === event.reason) return unchanged(m);
+      return move(m, { state: 'stopped', since: now, reason: event.reason }, [], event.reason);
     case 'watchdog-ping':
       if (s.state !== 'running' || p.watchdogMs === null) return unchanged(m);
       return {
@@ -344,6 +349,7 @@ function retryLater(
         kind: 'start-limit',
         failedStarts: limit.history.length,
         intervalMs: p.startLimit.intervalMs,
+        last: what,
       } as const;
       return move(
         next,

@@ -2,8 +2,10 @@
 // runs the supervisor until SIGTERM or `down`. Used detached (`warden up`) and in the foreground
 // (`warden run`).
 import { closeSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import type { WardenConfig } from '../config/types.js';
 import { spawnInstance } from '../effects/spawn.js';
+import { pidOf } from '../core/instance.js';
 import { chooseContainment } from '../effects/containment.js';
 import { startReaper } from '../effects/reaper.js';
 import { listenControl, type ControlServer } from '../ipc/server.js';
@@ -11,10 +13,13 @@ import { systemClock } from '../runtime/clock.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import type { LineSink } from '../runtime/runner.js';
 import { VERSION } from '../version.js';
+import { createProbe } from '../runtime/readiness/probe.js';
+import { openNotifyHub } from '../runtime/readiness/notify-hub.js';
+import { EventBus } from './events.js';
 import type { HomePaths } from './home.js';
 import { coreLimit } from './hygiene.js';
 import { refuseOtherUsers } from './peer.js';
-import { asStartup, removeSocket, takeHome } from './take-home.js';
+import { asStartup, removeSocket, StartupError, takeHome } from './take-home.js';
 
 export { StartupError } from './take-home.js';
 import { makeMethods, reload, type DaemonContext } from './methods.js';
@@ -63,6 +68,17 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       ? 'containment: cgroup v2'
       : `containment: process groups (${containment.fallbackReason ?? ''})`,
   );
+  const events = new EventBus();
+  const opened = openNotifyHub(join(home.home, 'notify.sock'), logLine);
+  if (!opened.ok) {
+    closeSync(lock);
+    stopReaper();
+    throw new StartupError(
+      opened.error.code,
+      `cannot open the notify socket: ${opened.error.message}`,
+    );
+  }
+  const notify = opened.hub;
   const supervisor = new Supervisor({
     clock: systemClock,
     processes: { spawn: spawnInstance, tree: (name) => containment.tree(name) },
@@ -70,6 +86,24 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     baseEnv: process.env,
     coreLimit: coreLimit(),
     log: logLine,
+    probes: (spec, name, hooks, isMember) =>
+      createProbe(spec.ready, spec.watchdogMs, name, hooks, {
+        notify,
+        isMember,
+        exec: { cwd: spec.cwd, env: { ...process.env, ...spec.env } },
+      }),
+    onChange: (runner, from, reason) => {
+      const now = runner.model.current;
+      events.publish({
+        time: Date.now(),
+        instance: runner.name,
+        service: runner.spec.name,
+        from: from.state,
+        to: now.state,
+        reason,
+        pid: pidOf(now),
+      });
+    },
     ...(options.echo === undefined ? {} : { echo: options.echo }),
   });
 
@@ -83,6 +117,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     home,
     version: VERSION,
     containment: containment.mode,
+    events,
     log: logLine,
     isShuttingDown: () => shuttingDown !== undefined,
     shutdown: (why) => {
@@ -91,6 +126,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         supervisor.beginShutdown();
         await supervisor.stopAll();
         await supervisor.close();
+        await notify.close();
         // Exit 1 when some process outlived SIGKILL: the stop was not complete.
         const incomplete = supervisor.resolve([]).some((r) => r.survivors.length > 0);
         logLine(

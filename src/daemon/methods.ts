@@ -11,6 +11,7 @@ import { commandLine } from '../effects/proc.js';
 import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
 import type { MethodTable } from '../ipc/server.js';
 import type { ApplyResult, Supervisor } from '../runtime/supervisor.js';
+import { streamEvents, type EventBus } from './events.js';
 import type { HomePaths } from './home.js';
 
 /** What the methods act on. */
@@ -19,6 +20,8 @@ export interface DaemonContext {
   home: HomePaths;
   version: string;
   containment: ContainmentMode;
+  /** State changes, for `subscribe`. */
+  events: EventBus;
   log: (line: string) => void;
   /** True once a shutdown began: no new starts are accepted. */
   isShuttingDown: () => boolean;
@@ -126,7 +129,10 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
       });
       const abandon = new AbortController();
       peer.once('close', () => abandon.abort());
-      const settled = Promise.all(runners.map((r) => r.until(isSettled, abandon.signal)));
+      // A service held for its dependencies is not settled: it starts once they are ready.
+      const settled = Promise.all(
+        runners.map((r) => r.until((m) => isSettled(m) && !sup.isWaiting(r), abandon.signal)),
+      );
       const outcome = await Promise.race([settled, timeout]);
       clearTimeout(timer);
       abandon.abort();
@@ -156,6 +162,12 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
       const files = await sup.reopenLogs();
       ctx.log(`reopened ${files.length} log files`);
       return { files };
+    },
+
+    subscribe: (params, peer) => {
+      const names = new Set(sup.resolve(parse(targets, params).targets).map((r) => r.name));
+      streamEvents(ctx.events, peer, (e) => names.has(e.instance));
+      return { subscribed: [...names] };
     },
 
     down: async () => {

@@ -88,6 +88,10 @@ export class CgroupTree implements InstanceTree {
     return this.#leaf.procs().flatMap((pid) => readProc(pid) ?? []);
   }
 
+  contains(pid: number): boolean {
+    return this.#leaf.procs().includes(pid);
+  }
+
   stats(): TreeStats | undefined {
     const members = this.members();
     const memory = this.#leaf.memoryCurrent() ?? members.reduce((sum, p) => sum + p.rssBytes, 0);

@@ -36,6 +36,8 @@ export interface InstanceTree {
   isEmpty(): boolean;
   /** The tree's live processes now. */
   members(): ProcInfo[];
+  /** True when the live process `pid` belongs to the tree (to accept its sd_notify messages). */
+  contains(pid: number): boolean;
   /** Memory and pids, when this mode can tell them cheaply; else undefined. */
   stats(): TreeStats | undefined;
   /** Frees what the tree holds once it is empty (its cgroup). */

@@ -117,6 +117,10 @@ export class GroupTree implements InstanceTree {
     return members;
   }
 
+  contains(pid: number): boolean {
+    return this.members().some((p) => p.pid === pid);
+  }
+
   stats(): TreeStats | undefined {
     return undefined; // a /proc scan per status request costs too much with many instances
   }

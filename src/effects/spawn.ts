@@ -26,6 +26,8 @@ export interface SpawnRequest {
   env: Record<string, string>;
   /** Runs the command through this argv prefix (the cgroup wrapper), when set. */
   wrapper?: readonly string[];
+  /** fds beyond 0-2 the process gets as pipes it writes to (`ready.fd`). */
+  pipes?: readonly number[];
 }
 
 /** The environment of an instance: the daemon's, less supervisor variables, plus its own. */
@@ -64,7 +66,7 @@ export function spawnInstance(req: SpawnRequest): ChildProcess | SpawnFailure {
     cwd: req.cwd,
     env: req.env,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: stdioFor(req.pipes ?? []),
   });
 }
 
@@ -73,4 +75,12 @@ export function toSpawnFailure(error: Error, command: Command): SpawnFailure {
   const code = 'code' in error ? String(error.code) : 'EIO';
   const path = command.kind === 'shell' ? '/bin/sh' : command.argv[0];
   return { spawnError: code, path, message: error.message };
+}
+
+// stdin on /dev/null, stdout and stderr piped, plus a pipe at each extra fd (gaps closed).
+function stdioFor(pipes: readonly number[]): ('ignore' | 'pipe')[] {
+  const top = Math.max(2, ...pipes);
+  return Array.from({ length: top + 1 }, (_, fd) =>
+    fd === 0 ? 'ignore' : fd <= 2 || pipes.includes(fd) ? 'pipe' : 'ignore',
+  );
 }

@@ -32,13 +32,19 @@ export interface ControlClient {
   /** Sends one request and resolves with its result. @throws RemoteError, or a socket error */
   call<T = unknown>(method: string, params?: unknown): Promise<T>;
   close(): void;
+  /** Calls `fn` once the connection is closed (by either side). */
+  onClose(fn: () => void): void;
 }
 
 /**
- * Connects to the daemon's control socket at `socketPath`.
+ * Connects to the daemon's control socket at `socketPath`. `onEvent` receives the events of a
+ * `subscribe` stream on this connection (`{"event": ...}` lines, docs/protocol.md).
  * @throws NoDaemonError when nothing listens there; other socket errors as they are
  */
-export async function connectControl(socketPath: string): Promise<ControlClient> {
+export async function connectControl(
+  socketPath: string,
+  options: { onEvent?: (event: unknown) => void } = {},
+): Promise<ControlClient> {
   const socket = await new Promise<Socket>((resolve, reject) => {
     const s = netConnect(socketPath);
     s.once('connect', () => {
@@ -62,7 +68,10 @@ export async function connectControl(socketPath: string): Promise<ControlClient>
   };
   const reader = new LineReader(
     (line) => {
-      const response = JSON.parse(line) as Response;
+      const message = JSON.parse(line) as Response | { event: unknown };
+      // A line of a `subscribe` stream.
+      if ('event' in message) return options.onEvent?.(message.event);
+      const response = message;
       // An error that answers no request in particular (a refused peer, a line too long).
       if (response.id === null && 'error' in response)
         return failAll(new RemoteError(response.error));
@@ -86,5 +95,6 @@ export async function connectControl(socketPath: string): Promise<ControlClient>
       });
     },
     close: () => socket.end(),
+    onClose: (fn) => void socket.once('close', fn),
   };
 }

@@ -26,6 +26,8 @@ export interface CaptureOptions {
   write: (data: Buffer, lines: number) => void;
   /** Receives at least the last TAIL_LINES lines of each chunk, in order (for `status`). */
   onLine?: (line: string) => void;
+  /** Receives every line, as it is read (costly: only for a `ready.log` check). */
+  onEveryLine?: (line: string) => void;
   /** Receives every line (foreground `warden run`); slower. */
   echo?: (time: number, line: string) => void;
 }
@@ -151,6 +153,13 @@ export class Capture {
     }
     this.#parts.push(out);
     this.#lines += ends.length;
+    if (this.#o.onEveryLine !== undefined) {
+      let ls = start;
+      for (const nl of ends) {
+        this.#o.onEveryLine(buf.toString('utf8', ls, nl));
+        ls = nl + 1;
+      }
+    }
     if (this.#o.onLine !== undefined) {
       let first = Math.max(0, ends.length - TAIL_LINES);
       let ls = first === 0 ? start : (ends[first - 1] as number) + 1;
@@ -189,10 +198,11 @@ export class Capture {
       this.#parts.push(this.#prefixNow(), text, NEWLINE);
     }
     this.#lines++;
-    if (o.onLine !== undefined || o.echo !== undefined) {
+    if (o.onLine !== undefined || o.echo !== undefined || o.onEveryLine !== undefined) {
       const line = text.toString('utf8');
       if (o.onLine !== undefined) this.#tail.push(line);
       o.echo?.(this.#time, line);
+      o.onEveryLine?.(line);
     }
   }
 

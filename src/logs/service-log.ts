@@ -22,7 +22,12 @@ export interface OutputSink {
    * Starts capturing one stream of `instance`. `onLine` receives at least the last 10 lines of
    * each chunk read (the stderr tail of `status`).
    */
-  open(instance: string, stream: Stream, onLine?: (line: string) => void): StreamCapture;
+  open(
+    instance: string,
+    stream: Stream,
+    onLine?: (line: string) => void,
+    onEveryLine?: (line: string) => void,
+  ): StreamCapture;
   /** Dropped lines and write errors of the log. */
   health(): LogHealth;
 }
@@ -54,7 +59,12 @@ export class ServiceLog implements OutputSink {
     });
   }
 
-  open(instance: string, stream: Stream, onLine?: (line: string) => void): StreamCapture {
+  open(
+    instance: string,
+    stream: Stream,
+    onLine?: (line: string) => void,
+    onEveryLine?: (line: string) => void,
+  ): StreamCapture {
     const echo = this.#o.echo;
     return new Capture({
       instance,
@@ -65,6 +75,7 @@ export class ServiceLog implements OutputSink {
       now: this.#o.now,
       write: (data, lines) => this.file.append(data, lines),
       ...(onLine === undefined ? {} : { onLine }),
+      ...(onEveryLine === undefined ? {} : { onEveryLine }),
       ...(echo === undefined ? {} : { echo: (time, line) => echo(time, instance, stream, line) }),
     });
   }

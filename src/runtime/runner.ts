@@ -24,6 +24,7 @@ import type { Stream } from '../logs/format.js';
 import type { OutputSink } from '../logs/service-log.js';
 import { TailBuffer } from '../logs/tail-buffer.js';
 import type { Clock } from './clock.js';
+import type { ReadinessHooks, ReadinessProbe } from './readiness/types.js';
 
 /** The OS operations a runner needs; real ones in the daemon (see src/effects), fakes in tests. */
 export interface ProcessLayer {
@@ -52,7 +53,25 @@ export interface RunnerOptions {
   onTransition: (runner: Runner, from: InstanceState, reason: string) => void;
   /** Errors of the runner's own OS work (a failed kill(2)), for the daemon log. */
   onError: (runner: Runner, message: string) => void;
+  /** Makes the readiness probe of the instance (config `ready`, `watchdog`); default: none. */
+  probes?: ProbeFactory;
 }
+
+/** Builds the readiness probe of instance `name` of `spec`; `isMember` is its tree's membership. */
+export type ProbeFactory = (
+  spec: ServiceSpec,
+  name: string,
+  hooks: ReadinessHooks,
+  isMember: (pid: number) => boolean,
+) => ReadinessProbe;
+
+const NO_PROBE: ReadinessProbe = {
+  extras: () => ({ env: {}, pipes: [] }),
+  started: () => undefined,
+  line: () => undefined,
+  stop: () => undefined,
+  close: () => undefined,
+};
 
 /** How often the tree is checked for emptiness once the main process is gone (ms). */
 const TREE_POLL_MS = 25;
@@ -74,6 +93,9 @@ export class Runner {
   #survivors: number[] = [];
   #startedAt: number | null = null;
   #treePoll: unknown;
+  #probe: ReadinessProbe = NO_PROBE;
+  #probeSpec: ServiceSpec | undefined;
+  #statusText: string | null = null;
   #waiters: { test: (m: InstanceModel) => boolean; done: () => void }[] = [];
 
   constructor(options: RunnerOptions) {
@@ -106,6 +128,8 @@ export class Runner {
       ...encodeInstance(this.#model, this.#stderr.lines()),
       startedAt: pid === null ? null : this.#startedAt,
       tree: live ? (this.#tree.stats() ?? null) : null,
+      readySource: this.spec.ready?.check.kind ?? 'min_uptime',
+      statusText: live ? this.#statusText : null,
       logs: this.#o.sink.health(),
     };
   }
@@ -170,6 +194,8 @@ export class Runner {
       from.killSent;
     const survivors = givingUp && this.#attached ? this.#tree.members().map((p) => p.pid) : [];
     const t = transition(this.#model, event, this.#o.clock.now(), this.spec);
+    const to = t.model.current.state;
+    if (to !== 'starting' && to !== 'running') this.#probe.stop();
     if (givingUp) {
       this.#survivors = survivors;
       if (survivors.length > 0) {
@@ -226,12 +252,45 @@ export class Runner {
     }
   }
 
+  /** Frees the readiness probe (the daemon is closing). */
+  close(): void {
+    this.#probe.close();
+  }
+
+  // The probe follows the spec: a changed `ready` takes effect at the next spawn.
+  #currentProbe(): ReadinessProbe {
+    const factory = this.#o.probes;
+    if (factory === undefined || this.#probeSpec === this.spec) return this.#probe;
+    this.#probe.close();
+    this.#probeSpec = this.spec;
+    const hooks: ReadinessHooks = {
+      ready: (source) => this.dispatch({ type: 'ready', source }),
+      status: (text) => void (this.#statusText = text),
+      watchdog: () => this.dispatch({ type: 'watchdog-ping' }),
+      log: (message) => this.#o.onError(this, message),
+    };
+    this.#probe = factory(
+      this.spec,
+      this.name,
+      hooks,
+      (pid) => this.#attached && this.#tree.contains(pid),
+    );
+    return this.#probe;
+  }
+
   #spawn(): void {
     const spec = this.spec;
-    const env = instanceEnv(this.#o.baseEnv, spec.env, spec.name, this.#model.index);
+    const probe = this.#currentProbe();
+    const extras = probe.extras();
+    const env = {
+      ...instanceEnv(this.#o.baseEnv, spec.env, spec.name, this.#model.index),
+      ...extras.env,
+    };
+    this.#statusText = null;
     let child;
     try {
-      const req = this.#tree.prepare({ command: spec.command, cwd: spec.cwd, env });
+      const base = { command: spec.command, cwd: spec.cwd, env, pipes: extras.pipes };
+      const req = this.#tree.prepare(base);
       child = 'spawnError' in req ? req : this.#o.processes.spawn(req);
     } catch (error) {
       // child_process.spawn throws for some errors (ENOTDIR, E2BIG, a NUL in an argument).
@@ -261,6 +320,7 @@ export class Runner {
     this.#startedAt = this.#o.clock.now();
     this.#capture(child, 'out');
     this.#capture(child, 'err');
+    probe.started(child);
     child.once('exit', (code, signal) => {
       if (this.#child !== child) return;
       this.dispatch({ type: 'exited', status: decodeExit(code, signal, this.#o.coreLimit) });
@@ -272,7 +332,11 @@ export class Runner {
     const pipe = stream === 'out' ? child.stdout : child.stderr;
     if (pipe === null) return;
     const tail = stream === 'err' ? (line: string) => this.#stderr.push(line) : undefined;
-    const capture = this.#o.sink.open(this.#model.name, stream, tail);
+    // Only a `ready.log` check needs every line (the fast path hands out only the tail).
+    const probe = this.#probe;
+    const every =
+      this.spec.ready?.check.kind === 'log' ? (l: string) => probe.line(stream, l) : undefined;
+    const capture = this.#o.sink.open(this.#model.name, stream, tail, every);
     pipe.on('data', (chunk: Buffer) => capture.push(chunk));
     pipe.once('end', () => capture.end());
     pipe.on('error', (error) => this.#o.onError(this, `reading ${stream}: ${error.message}`));

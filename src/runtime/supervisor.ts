@@ -1,13 +1,20 @@
 // The registry of services and their runners: applies a config, resolves names, and turns
 // start/stop/restart/signal requests into runner events.
 import { join } from 'node:path';
-import type { ServiceSpec, WardenConfig } from '../config/types.js';
-import { isActive, type InstanceModel, type InstanceState } from '../core/instance.js';
+import { startOrder } from '../config/dependencies.js';
+import type { Dependency, ServiceSpec, WardenConfig } from '../config/types.js';
+import {
+  isActive,
+  type InstanceModel,
+  type InstanceState,
+  type StateName,
+} from '../core/instance.js';
 import type { SignalName } from '../core/signals.js';
 import type { InstanceStatus } from '../core/status.js';
 import { ServiceLog } from '../logs/service-log.js';
 import type { Clock } from './clock.js';
-import { Runner, type LineSink, type ProcessLayer } from './runner.js';
+import { StartGate, stopBatches, withDependencies } from './dependencies.js';
+import { Runner, type LineSink, type ProbeFactory, type ProcessLayer } from './runner.js';
 
 /** What a supervisor is built from. */
 export interface SupervisorOptions {
@@ -22,6 +29,8 @@ export interface SupervisorOptions {
   log: (line: string) => void;
   /** Also receives every output line (the foreground `warden run` prints them). */
   echo?: LineSink;
+  /** Makes each instance's readiness probe; default: none (min_uptime only). */
+  probes?: ProbeFactory;
   /** Called after every state change of any instance. */
   onChange?: (runner: Runner, from: InstanceState, reason: string) => void;
 }
@@ -70,6 +79,11 @@ export class Supervisor {
   readonly #services = new Map<string, Service>();
   #config: WardenConfig | null = null;
   #closing = false;
+  /** Services (and which of their runners) waiting for dependencies before they start. */
+  readonly #gate = new StartGate<Runner>(
+    (n) => this.#depsOf(n),
+    (n) => this.#statesOf(n),
+  );
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -146,14 +160,50 @@ export class Supervisor {
   start(targets: readonly string[]): Runner[] {
     const runners = this.resolve(targets);
     if (this.#closing) throw new ShuttingDownError();
-    const idle = runners.filter((r) => !isActive(r.model.current));
-    for (const r of runners) r.dispatch({ type: 'start' });
+    // Dependencies come along; each service starts once its own are ready (the pending set).
+    const names = withDependencies(
+      [...new Set(runners.map((r) => r.spec.name))],
+      (n) => this.#depsOf(n),
+      this.#order(),
+    );
+    const idle: Runner[] = [];
+    for (const name of names) {
+      const own = runners.filter((r) => r.spec.name === name);
+      const chosen = own.length > 0 ? own : (this.#services.get(name)?.runners ?? []);
+      const fresh = chosen.filter((r) => !isActive(r.model.current));
+      idle.push(...fresh);
+      if (this.#depsOf(name).length === 0) {
+        for (const r of chosen) r.dispatch({ type: 'start' });
+      } else {
+        this.#gate.hold(name, fresh);
+      }
+    }
+    this.#gate.settle();
     return idle;
+  }
+
+  /** True while `runner` waits for its service's dependencies. */
+  isWaiting(runner: Runner): boolean {
+    return this.#gate.isWaiting(runner.spec.name, runner);
+  }
+
+  #depsOf(name: string): Dependency[] {
+    return this.#services.get(name)?.spec.dependsOn ?? [];
+  }
+
+  #statesOf(name: string): StateName[] {
+    return (this.#services.get(name)?.runners ?? []).map((r) => r.model.current.state);
+  }
+
+  // Services in start order (each after its dependencies).
+  #order(): string[] {
+    return startOrder(new Map([...this.#services].map(([n, svc]) => [n, svc.spec.dependsOn])));
   }
 
   /** Stops the targets; resolves when every one's process tree is gone. */
   async stop(targets: readonly string[]): Promise<Runner[]> {
     const runners = this.resolve(targets);
+    this.#gate.release(runners);
     for (const r of runners) r.dispatch({ type: 'stop' });
     await Promise.all(runners.map((r) => r.until((m) => !isActive(m.current))));
     return runners;
@@ -175,9 +225,16 @@ export class Supervisor {
       .map((r) => r.name);
   }
 
-  /** Stops every instance of every service, until none is active (call beginShutdown first). */
+  /**
+   * Stops every service, dependents before their dependencies (batches in parallel), until no
+   * instance is active (call beginShutdown first).
+   */
   async stopAll(): Promise<void> {
-    while (this.resolve([]).some((r) => isActive(r.model.current))) await this.stop([]);
+    this.#gate.clear();
+    do {
+      for (const batch of stopBatches(this.#order(), (n) => this.#depsOf(n)))
+        await this.stop(batch);
+    } while (this.resolve([]).some((r) => isActive(r.model.current)));
   }
 
   /** Every instance's status, in config order. */
@@ -197,6 +254,7 @@ export class Supervisor {
 
   /** Closes the log files (after stopAll). */
   async close(): Promise<void> {
+    for (const r of this.resolve([])) r.close();
     await Promise.all([...this.#services.values()].map((s) => s.logFile.close()));
   }
 
@@ -220,9 +278,12 @@ export class Supervisor {
           const to = runner.model.current.state;
           const change = from.state === to ? to : `${from.state} -> ${to}`;
           this.#o.log(`${runner.name}: ${change}${reason === '' ? '' : ` (${reason})`}`);
+          // The change is told first, then what it lets start (events keep causal order).
           this.#o.onChange?.(runner, from, reason);
+          if (from.state !== runner.model.current.state) this.#gate.settle();
         },
         onError: (runner, message) => this.#o.log(`${runner.name}: ${message}`),
+        ...(this.#o.probes === undefined ? {} : { probes: this.#o.probes }),
       });
     });
     return { spec, runners, logFile };

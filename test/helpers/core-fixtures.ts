@@ -93,7 +93,7 @@ export const backoff: Of<'backoff'> = {
 export const failed: Of<'failed'> = {
   state: 'failed',
   since: T0,
-  reason: { kind: 'start-limit', failedStarts: 4, intervalMs: 10_000 },
+  reason: { kind: 'start-limit', failedStarts: 4, intervalMs: 10_000, last: 'exit 1' },
 };
 export const exited: Of<'exited'> = { state: 'exited', since: T0 };
 

@@ -72,9 +72,13 @@ void describe('encodeInstance', () => {
       {
         state: 'failed',
         since: T0,
-        reason: { kind: 'start-limit', failedStarts: 6, intervalMs: 60_000 },
+        reason: { kind: 'start-limit', failedStarts: 6, intervalMs: 60_000, last: 'exit 1' },
       },
-      { pid: null, reason: 'start limit: 6 failed starts within 60000ms', lastStderr: STDERR },
+      {
+        pid: null,
+        reason: 'start limit: 6 failed starts within 60000ms; last: exit 1',
+        lastStderr: STDERR,
+      },
     ],
     [
       { state: 'failed', since: T0, reason: { kind: 'spawn-error', error: spawnError } },
@@ -93,6 +97,8 @@ void describe('encodeInstance', () => {
         state: current.state,
         nextRestartAt: null,
         attempt: null,
+        readySource: 'min_uptime',
+        statusText: null,
         startedAt: null,
         tree: null,
         logs: { droppedLines: 0, error: null },
@@ -121,6 +127,8 @@ void describe('encodeInstance', () => {
       attempt: null,
       reason: 'never started',
       lastStderr: [],
+      readySource: 'min_uptime',
+      statusText: null,
       startedAt: null,
       tree: null,
       logs: { droppedLines: 0, error: null },
@@ -139,8 +147,8 @@ void describe('encodeInstance', () => {
 void describe('describeFailure', () => {
   void it('words both reasons', () => {
     assert.equal(
-      describeFailure({ kind: 'start-limit', failedStarts: 4, intervalMs: 10_000 }),
-      'start limit: 4 failed starts within 10000ms',
+      describeFailure({ kind: 'start-limit', failedStarts: 4, intervalMs: 10_000, last: 'exit 1' }),
+      'start limit: 4 failed starts within 10000ms; last: exit 1',
     );
     assert.equal(
       describeFailure({ kind: 'spawn-error', error: spawnError }),

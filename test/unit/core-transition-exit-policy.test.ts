@@ -192,7 +192,7 @@ void describe('transition: start limit', () => {
     assert.deepEqual(m.current, {
       state: 'failed',
       since: now,
-      reason: { kind: 'start-limit', failedStarts: 4, intervalMs: 10_000 },
+      reason: { kind: 'start-limit', failedStarts: 4, intervalMs: 10_000, last: 'exit 1' },
     });
     assert.equal(m.failedStarts.length, 4);
     assert.deepEqual(m.lastExit, { code: 1 });

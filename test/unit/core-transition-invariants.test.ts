@@ -19,7 +19,11 @@ const STATES: InstanceState[] = [
   { state: 'starting', since: T0, pid: 42 },
   { state: 'running', since: T0, pid: 42 },
   { state: 'backoff', since: T0, restartAt: T0 + 100, attempt: 1 },
-  { state: 'failed', since: T0, reason: { kind: 'start-limit', failedStarts: 4, intervalMs: 1 } },
+  {
+    state: 'failed',
+    since: T0,
+    reason: { kind: 'start-limit', failedStarts: 4, intervalMs: 1, last: 'exit 1' },
+  },
   { state: 'exited', since: T0 },
 ];
 for (const intent of [

@@ -68,6 +68,7 @@ function setup(over: Partial<ServiceSpec> = {}, spawn?: (n: number) => SpawnResu
           sweep: () => undefined,
           isEmpty: () => true,
           members: () => [],
+          contains: () => false,
           stats: () => undefined,
           release: () => undefined,
         };
@@ -172,6 +173,7 @@ void describe('Runner: a full life with virtual time', () => {
         command: { kind: 'argv', argv: ['/usr/bin/app', '--port', '80'] },
         cwd: '/srv/web',
         env: { PATH: '/usr/bin', MODE: 'test', WARDEN_SERVICE: 'web', WARDEN_INSTANCE: '1' },
+        pipes: [],
       },
     ]);
   });
@@ -439,7 +441,10 @@ void describe('Runner: a crash loop', () => {
     assert.equal(h.state(), 'failed');
     assert.equal(h.requests.length, 4);
     assert.ok(!h.states.includes('running'), h.states.join(' '));
-    assert.equal(h.runner.status().reason, 'start limit: 4 failed starts within 10000ms');
+    assert.equal(
+      h.runner.status().reason,
+      'start limit: 4 failed starts within 10000ms; last: exit 1',
+    );
     assert.equal(h.clock.pending, 0);
     h.clock.advance(3_600_000);
     assert.equal(h.requests.length, 4, 'no restart after failed');

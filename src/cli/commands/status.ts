@@ -85,6 +85,9 @@ function notes(s: InstanceStatus, now: number): string[] {
     lines.push(`restart #${s.attempt ?? '?'} in ${formatSpan(s.nextRestartAt - now)}`);
   }
   if (s.state === 'failed' && s.reason !== null) lines.push(s.reason);
+  // A stopped instance says why, unless it is the plain case.
+  const plain = s.reason === null || s.reason === 'never started' || s.reason === 'stopped by user';
+  if (s.state === 'stopped' && !plain) lines.push(s.reason ?? '');
   for (const l of s.lastStderr.slice(-3)) lines.push(`stderr: ${l}`);
   return lines;
 }

@@ -1,0 +1,22 @@
+// `warden events [SERVICE...]`: state changes as NDJSON, one per line, until Ctrl-C.
+import { connectControl } from '../../ipc/client.js';
+import { homeOf, type GlobalOptions } from '../context.js';
+import { EXIT, print } from '../output.js';
+
+/** Streams `{time, instance, service, from, to, reason, pid}` lines for the services named (or all). */
+export async function events(services: string[], options: GlobalOptions): Promise<number> {
+  const home = homeOf(options);
+  let ended: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (ended = resolve));
+  const client = await connectControl(home.socket, {
+    onEvent: (event) => print(JSON.stringify(event)),
+  });
+  await client.call('subscribe', { targets: services });
+  process.once('SIGINT', () => ended(EXIT.ok));
+  process.once('SIGTERM', () => ended(EXIT.ok));
+  // The daemon went away (`down`): the stream is over.
+  client.onClose(() => ended(EXIT.ok));
+  const code = await done;
+  client.close();
+  return code;
+}

@@ -1,0 +1,135 @@
+// The daemon's NOTIFY_SOCKET: an AF_UNIX datagram socket whose datagrams (with their sender's
+// credentials and any fds) reach the main thread from a receiving thread of its own.
+//
+// Why a worker thread: Node has no AF_UNIX datagrams and no public way to watch an arbitrary fd,
+// so something must block in recvmsg(2). koffi's `.async` calls run on libuv's thread pool
+// (napi_create_async_work): a recvmsg parked there for good takes one of its 4 threads from fs,
+// dns.lookup, crypto and zlib (measured: with 4 parked calls, fs.readFile never completes). A
+// worker_threads Worker blocks in a synchronous recvmsg instead, costs ~11 MiB and ~45 ms once,
+// and no CPU while idle. Node joins worker threads at exit, so the socket is shut down (which
+// wakes recvmsg) on `close()` and, as a safety net, on the process's `exit` event.
+import { closeSync, lstatSync, unlinkSync, chmodSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { SyscallError } from './libc.js';
+import type { NotifyWorkerData, NotifyWorkerMessage } from './notify-worker.js';
+import { bindDatagramSocket, closeSocket, shutdownSocket, type Datagram } from './unix-dgram.js';
+
+export type { Datagram } from './unix-dgram.js';
+
+/** The largest datagram read whole (bytes); sd_notify(3) messages are far smaller. */
+export const NOTIFY_MAX_BYTES = 65536;
+
+/** A bound notify socket. */
+export interface NotifySocket {
+  /** The absolute path services get in `NOTIFY_SOCKET`. */
+  readonly path: string;
+  /** Stops receiving, closes the socket and unlinks its path. Resolves once the thread ended. */
+  close(): Promise<void>;
+}
+
+/** Why the socket could not be opened: the errno name and a sentence for the daemon log. */
+export interface NotifySocketError {
+  code: string;
+  message: string;
+}
+
+/** What `openNotifySocket` gives. */
+export type OpenNotifySocketResult =
+  { ok: true; socket: NotifySocket } | { ok: false; error: NotifySocketError };
+
+/** Receivers of an open notify socket. */
+export interface NotifySocketHandlers {
+  /**
+   * Each datagram, in arrival order. Runs on the main thread; its fds (SCM_RIGHTS) are closed
+   * right after it returns, so a sender waiting on such an fd (sd_notify `BARRIER=1`) resumes
+   * only once every earlier message was handled.
+   */
+  datagram(d: Datagram): void;
+  /** A receive error (errno name and text); after anything but ENOBUFS/ENOMEM it stops. */
+  error(code: string, message: string): void;
+}
+
+/**
+ * Binds an AF_UNIX SOCK_DGRAM socket at `path` (unix(7)), mode 0600, with SO_PASSCRED so that
+ * each datagram carries its sender's pid/uid/gid (SCM_CREDENTIALS), as sd_notify(3) clients
+ * expect of `$NOTIFY_SOCKET`. A stale socket at `path` is replaced: the caller must own the
+ * path (the daemon holds its home's lock). Mode 0600 means only the daemon's user (and root)
+ * can send: services running as another user could not notify.
+ */
+export function openNotifySocket(
+  path: string,
+  handlers: NotifySocketHandlers,
+  maxBytes = NOTIFY_MAX_BYTES,
+): OpenNotifySocketResult {
+  const stale = removeStaleSocket(path);
+  if (stale !== undefined) return { ok: false, error: stale };
+  let fd: number;
+  try {
+    fd = bindDatagramSocket(path);
+    chmodSync(path, 0o600);
+  } catch (error) {
+    const failure = describe(error, `cannot bind the notify socket ${path}`);
+    if (failure.code === 'ENAMETOOLONG') failure.message += ' (over 107 bytes: use a shorter home)';
+    return { ok: false, error: failure };
+  }
+  const wake = (): void => shutdownSocket(fd);
+  process.once('exit', wake);
+  const workerData: NotifyWorkerData = { fd, maxBytes };
+  const worker = new Worker(new URL('./notify-worker.js', import.meta.url), { workerData });
+  worker.unref();
+  worker.on('message', (m: NotifyWorkerMessage) => {
+    if (m.kind === 'error') return handlers.error(m.code, m.message);
+    try {
+      handlers.datagram(m.datagram);
+    } finally {
+      for (const received of m.datagram.fds) closeQuietly(received);
+    }
+  });
+  worker.on('error', (e) => handlers.error('EIO', `notify socket thread failed: ${e.message}`));
+  const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    worker.ref(); // an unref'd worker would let the process end before its exit is seen
+    shutdownSocket(fd);
+    await ended;
+    process.off('exit', wake);
+    closeSocket(fd);
+    try {
+      unlinkSync(path);
+    } catch {
+      // already gone: nothing to clean
+    }
+  };
+  return { ok: true, socket: { path, close: () => (closing ??= close()) } };
+}
+
+function removeStaleSocket(path: string): NotifySocketError | undefined {
+  try {
+    if (!lstatSync(path).isSocket()) {
+      return { code: 'EEXIST', message: `${path} exists and is not a socket: remove it` };
+    }
+    unlinkSync(path);
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return undefined;
+    return describe(error, `cannot replace the stale socket ${path}`);
+  }
+  return undefined;
+}
+
+function describe(error: unknown, what: string): NotifySocketError {
+  const code =
+    error instanceof SyscallError
+      ? error.code
+      : error instanceof Error && 'code' in error
+        ? String(error.code)
+        : 'EIO';
+  return { code, message: `${what}: ${code}` };
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // EBADF: nothing left to close
+  }
+}
