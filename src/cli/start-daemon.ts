@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { connectControl, NoDaemonError, type ControlClient } from '../ipc/client.js';
 import type { HomePaths } from '../daemon/home.js';
+import { readHandshake, settleFailedChild, type Handshake } from '../daemon/handshake.js';
 
 /** The daemon could not be started; `code` is an errno name, ALREADY_RUNNING or TIMEOUT. */
 export class DaemonStartError extends Error {
@@ -24,12 +25,6 @@ const HANDSHAKE_TIMEOUT_MS = 15_000;
 const EXIT_WAIT_MS = 5_000;
 
 const ENTRY = fileURLToPath(new URL('../daemon/entry.js', import.meta.url));
-
-type Handshake =
-  | { ready: true; pid: number }
-  | { error: { code: string; message: string } }
-  | { eof: true; exit: string }
-  | { timeout: true };
 
 /**
  * Connects to the daemon of `home`, starting it first when none runs.
@@ -99,58 +94,13 @@ async function startDaemon(home: HomePaths): Promise<Handshake> {
       env: { ...process.env, WARDEN_DAEMON: '1' },
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const outcome = await readHandshake(child.stdio[3] as Readable, child);
+    const outcome = await readHandshake(child.stdio[3] as Readable, child, HANDSHAKE_TIMEOUT_MS);
     (child.stdio[3] as Readable).destroy();
-    if (!('ready' in outcome) && child.pid !== undefined && child.exitCode === null) {
-      // A daemon that failed is on its way out; make sure it is gone before we report.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), EXIT_WAIT_MS);
-      });
-      const gone = await Promise.race([exited.then(() => true), late]);
-      clearTimeout(timer);
-      if (!gone) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
+    // A daemon that failed is on its way out; make sure it is gone before we report.
+    if (!('ready' in outcome)) await settleFailedChild(child, exited, EXIT_WAIT_MS);
     child.unref();
     return outcome;
   } finally {
     closeSync(logFd);
   }
-}
-
-function parseHandshake(line: string): Handshake {
-  try {
-    return JSON.parse(line) as Handshake;
-  } catch {
-    return {
-      error: { code: 'PROTOCOL', message: `unexpected handshake from the daemon: ${line}` },
-    };
-  }
-}
-
-function readHandshake(pipe: Readable, child: ReturnType<typeof spawn>): Promise<Handshake> {
-  return new Promise((resolve) => {
-    let text = '';
-    const timer = setTimeout(() => resolve({ timeout: true }), HANDSHAKE_TIMEOUT_MS);
-    const done = (h: Handshake): void => {
-      clearTimeout(timer);
-      resolve(h);
-    };
-    pipe.on('data', (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      const nl = text.indexOf('\n');
-      if (nl !== -1) done(parseHandshake(text.slice(0, nl)));
-    });
-    // The pipe's end, not the child's exit, decides: an error line may still be unread at exit.
-    let exit = 'closed its handshake pipe';
-    pipe.on('end', () => done({ eof: true, exit }));
-    pipe.on('error', () => undefined);
-    child.once('error', (error) => done({ error: { code: 'SPAWN', message: error.message } }));
-    child.once('exit', (code, signal) => {
-      exit = signal === null ? `exited with code ${code}` : `was killed by ${signal}`;
-    });
-  });
 }

@@ -1,7 +1,7 @@
 // The daemon process: takes its home (pid-file lock, socket), serves the control protocol and
 // runs the supervisor until SIGTERM or `down`. Used detached (`warden up`) and in the foreground
 // (`warden run`).
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WardenConfig } from '../config/types.js';
 import { spawnInstance } from '../effects/spawn.js';
@@ -22,6 +22,7 @@ import { refuseOtherUsers } from './peer.js';
 import { asStartup, removeSocket, StartupError, takeHome } from './take-home.js';
 
 export { StartupError } from './take-home.js';
+export { writeHandshake } from './handshake.js';
 import { makeMethods, reload, type DaemonContext } from './methods.js';
 
 /** How the daemon runs. */
@@ -127,6 +128,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         await supervisor.stopAll();
         await supervisor.close();
         await notify.close();
+        const busy = await containment.close();
+        if (busy.length > 0) logLine(`cgroups left behind (still busy): ${busy.join(', ')}`);
         // Exit 1 when some process outlived SIGKILL: the stop was not complete.
         const incomplete = supervisor.resolve([]).some((r) => r.survivors.length > 0);
         logLine(
@@ -136,7 +139,6 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         setImmediate(() => {
           control?.close();
           removeSocket(home.socket);
-          containment.close();
           stopReaper();
           closeSync(lock);
           for (const off of handlers) off();
@@ -181,14 +183,4 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   options.onListening?.();
   if (early !== undefined) void ctx.shutdown(early);
   return exited;
-}
-
-/** Writes the handshake line to fd `fd` and closes it. */
-export function writeHandshake(fd: number, message: object): void {
-  try {
-    writeSync(fd, `${JSON.stringify(message)}\n`);
-    closeSync(fd);
-  } catch {
-    // The CLI went away; the daemon runs on regardless.
-  }
 }

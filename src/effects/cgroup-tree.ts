@@ -5,8 +5,9 @@ import type { SpawnFailure } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { CgroupLeaf } from './cgroup.js';
 import type { InstanceTree, TreeStats } from './containment.js';
+import { SignalLedger } from './signal-ledger.js';
 import { findProgram } from './find-program.js';
-import { readProc, signalProcess, type ProcInfo } from './proc.js';
+import { readProc, type ProcInfo } from './proc.js';
 import type { SpawnRequest } from './spawn.js';
 
 // $1 is the cgroup; the rest is the command. Exit 125 (as env(1) does) when the move fails.
@@ -21,9 +22,7 @@ export function leafName(instance: string): string {
 /** The tree of one instance in cgroup mode. */
 export class CgroupTree implements InstanceTree {
   readonly #leaf: CgroupLeaf;
-  // The last signal sent to the whole tree, and the processes (pid:startTime) that got it.
-  #last: SignalName | undefined;
-  readonly #signalled = new Set<string>();
+  readonly #ledger = new SignalLedger();
 
   constructor(base: string, instance: string) {
     this.#leaf = new CgroupLeaf(join(base, leafName(instance)));
@@ -50,8 +49,7 @@ export class CgroupTree implements InstanceTree {
 
   attach(): void {
     // The wrapper moved itself in before exec; only the signal bookkeeping starts afresh.
-    this.#last = undefined;
-    this.#signalled.clear();
+    this.#ledger.reset();
   }
 
   signal(signal: SignalName): boolean {
@@ -60,24 +58,11 @@ export class CgroupTree implements InstanceTree {
       this.#leaf.kill();
       return populated;
     }
-    this.#last = signal;
-    let any = false;
-    for (const p of this.members()) {
-      this.#signalled.add(`${p.pid}:${p.startTime}`);
-      if (signalProcess(p.pid, p.startTime, signal)) any = true;
-    }
-    return any;
+    return this.#ledger.signalAll(signal, this.members());
   }
 
   sweep(): void {
-    const signal = this.#last;
-    if (signal === undefined) return;
-    for (const p of this.members()) {
-      const key = `${p.pid}:${p.startTime}`;
-      if (this.#signalled.has(key)) continue;
-      this.#signalled.add(key);
-      signalProcess(p.pid, p.startTime, signal);
-    }
+    this.#ledger.sweep(this.members());
   }
 
   isEmpty(): boolean {

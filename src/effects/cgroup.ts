@@ -1,7 +1,14 @@
 // cgroup v2 (Documentation/admin-guide/cgroup-v2.rst): finding a usable hierarchy, and the leaf
 // cgroup of one instance (its processes, cgroup.kill, cgroup.events, memory).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** Where warden's cgroups live: `base` is an absolute path under the cgroup2 mount. */
@@ -75,6 +82,42 @@ export function detectCgroup(name: string): CgroupDetection {
     removeCgroup(probe);
   }
   return { ok: true, cgroup: { mount, base } };
+}
+
+/**
+ * Removes `base` and every cgroup below it, deepest first, retrying EBUSY (a process that was
+ * just killed can keep a cgroup busy for a moment) for up to `patienceMs`.
+ * @returns the paths that could not be removed
+ */
+export async function removeCgroupTree(base: string, patienceMs = 2000): Promise<string[]> {
+  const deadline = Date.now() + patienceMs;
+  for (;;) {
+    const left = cgroupDirs(base).filter((dir) => !tryRmdir(dir));
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+// Every cgroup directory from `base` down, deepest first.
+function cgroupDirs(base: string): string[] {
+  let children: string[];
+  try {
+    children = readdirSync(base, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(base, e.name));
+  } catch {
+    return [];
+  }
+  return [...children.flatMap(cgroupDirs), base];
+}
+
+function tryRmdir(path: string): boolean {
+  try {
+    rmdirSync(path);
+    return true;
+  } catch (error) {
+    return error instanceof Error && 'code' in error && error.code === 'ENOENT';
+  }
 }
 
 /** Removes an empty cgroup directory; ignores ENOENT and EBUSY (still populated). */

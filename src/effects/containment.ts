@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { SpawnFailure } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
-import { detectCgroup, removeCgroup, type CgroupBase } from './cgroup.js';
+import { detectCgroup, removeCgroupTree, type CgroupBase } from './cgroup.js';
 import { CgroupTree } from './cgroup-tree.js';
 import { GroupTree } from './group-tree.js';
 import type { ProcInfo } from './proc.js';
@@ -50,8 +50,11 @@ export interface Containment {
   /** Why cgroups are not used, in process-group mode; else undefined. */
   readonly fallbackReason: string | undefined;
   tree(instance: string): InstanceTree;
-  /** Removes what the mode created (the warden cgroup), once every tree is empty. */
-  close(): void;
+  /**
+   * Removes what the mode created (the warden cgroup and its leaves), once every tree is empty.
+   * @returns the cgroups that could not be removed (still busy)
+   */
+  close(): Promise<string[]>;
 }
 
 /**
@@ -72,7 +75,7 @@ function groupContainment(reason: string): Containment {
     mode: 'process-group',
     fallbackReason: reason,
     tree: () => new GroupTree(),
-    close: () => undefined,
+    close: () => Promise.resolve([]),
   };
 }
 
@@ -81,6 +84,6 @@ function cgroupContainment(cgroup: CgroupBase): Containment {
     mode: 'cgroup',
     fallbackReason: undefined,
     tree: (instance) => new CgroupTree(cgroup.base, instance),
-    close: () => removeCgroup(cgroup.base),
+    close: () => removeCgroupTree(cgroup.base),
   };
 }

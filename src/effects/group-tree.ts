@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { SignalName } from '../core/signals.js';
 import type { InstanceTree, TreeStats } from './containment.js';
-import { environHas, isDead, readProc, scanProcs, signalProcess, type ProcInfo } from './proc.js';
+import { SignalLedger } from './signal-ledger.js';
+import { environHas, isDead, readProc, scanProcs, type ProcInfo } from './proc.js';
 import type { SpawnRequest } from './spawn.js';
 
 /** The environment variable that marks every process of one spawn (inherited unless scrubbed). */
@@ -37,9 +38,7 @@ export class GroupTree implements InstanceTree {
   #main: { pid: number; startTime: number } | undefined;
   #marker = '';
   #known = new Map<number, number>();
-  // The last signal sent to the whole tree, and the processes (pid:startTime) that got it.
-  #last: SignalName | undefined;
-  readonly #signalled = new Set<string>();
+  readonly #ledger = new SignalLedger();
 
   prepare(req: SpawnRequest): SpawnRequest {
     const id = randomBytes(8).toString('hex');
@@ -51,8 +50,7 @@ export class GroupTree implements InstanceTree {
     const startTime = readProc(pid)?.startTime ?? 0;
     this.#main = { pid, startTime };
     this.#known = new Map([[pid, startTime]]);
-    this.#last = undefined;
-    this.#signalled.clear();
+    this.#ledger.reset();
   }
 
   signal(signal: SignalName): boolean {
@@ -68,23 +66,11 @@ export class GroupTree implements InstanceTree {
         // ESRCH: it just went.
       }
     }
-    this.#last = signal;
-    for (const p of this.members()) {
-      this.#signalled.add(`${p.pid}:${p.startTime}`);
-      if (signalProcess(p.pid, p.startTime, signal)) any = true;
-    }
-    return any;
+    return this.#ledger.signalAll(signal, this.members()) || any;
   }
 
   sweep(): void {
-    const signal = this.#last;
-    if (signal === undefined) return;
-    for (const p of this.members()) {
-      const key = `${p.pid}:${p.startTime}`;
-      if (this.#signalled.has(key)) continue;
-      this.#signalled.add(key);
-      signalProcess(p.pid, p.startTime, signal);
-    }
+    this.#ledger.sweep(this.members());
   }
 
   isEmpty(): boolean {

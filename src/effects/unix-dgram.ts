@@ -75,14 +75,20 @@ const EINTR = 4;
 export const MAX_SOCKET_PATH_BYTES = 107;
 
 /**
- * Creates an AF_UNIX SOCK_DGRAM socket (close-on-exec, blocking) bound at `path`, with
- * SO_PASSCRED on, so every datagram carries its sender's pid, uid and gid (unix(7)).
+ * Creates an AF_UNIX SOCK_DGRAM socket (close-on-exec, blocking) bound at `path` (or `@name` in
+ * the abstract namespace), with SO_PASSCRED on, so every datagram carries its sender's pid, uid
+ * and gid (unix(7)).
  * The caller makes sure no other socket lives at `path`.
  * @returns the fd. @throws SyscallError (ENAMETOOLONG for a path over 107 bytes, EADDRINUSE...)
  */
 export function bindDatagramSocket(path: string): number {
-  const bytes = Buffer.from(path);
-  if (bytes.length > MAX_SOCKET_PATH_BYTES) throw new SyscallError('bind', 36); // ENAMETOOLONG
+  // `@name`: the abstract namespace, a leading NUL and no trailing one (unix(7), sd_notify(3)).
+  const isAbstract = path.startsWith('@');
+  const bytes = isAbstract
+    ? Buffer.concat([Buffer.of(0), Buffer.from(path.slice(1))])
+    : Buffer.from(path);
+  if (bytes.length > MAX_SOCKET_PATH_BYTES + (isAbstract ? 1 : 0))
+    throw new SyscallError('bind', 36); // ENAMETOOLONG
   const c = load();
   const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw new SyscallError('socket(AF_UNIX, SOCK_DGRAM)', koffi.errno());
@@ -93,7 +99,7 @@ export function bindDatagramSocket(path: string): number {
     c.close(fd);
     throw new SyscallError('setsockopt(SO_PASSCRED)', errno);
   }
-  if (c.bind(fd, { family: AF_UNIX, path: sunPath }, 2 + bytes.length + 1) < 0) {
+  if (c.bind(fd, { family: AF_UNIX, path: sunPath }, 2 + bytes.length + (isAbstract ? 0 : 1)) < 0) {
     const errno = koffi.errno();
     c.close(fd);
     throw new SyscallError(`bind(${path})`, errno);

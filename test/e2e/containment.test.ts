@@ -1,12 +1,12 @@
 // Stopping completely, in both containment modes: whatever a service's processes did to detach,
 // none is left after `stop`, and no zombie is left as a child of the daemon.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import type { StatusReport } from '../../src/core/status.js';
 import { processesOfHome, sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
-import { daemonPidOf, zombieChildren } from '../helpers/procs.js';
+import { daemonPidOf, wardenCgroupOf, zombieChildren } from '../helpers/procs.js';
 
 const SCENARIOS = `
 services:
@@ -107,6 +107,11 @@ services:
       assert.deepEqual(odd, [], 'every exit was exit 7: no status was stolen by the reaper');
       const daemon = daemonPidOf(s.home);
       await waitFor('no zombie child of the daemon', () => zombieChildren(daemon).length === 0);
+      assert.equal((await s.warden(['down'])).code, 0);
+      const cgroup = wardenCgroupOf(s.home);
+      if (mode === 'cgroup' && cgroup !== undefined) {
+        assert.equal(existsSync(cgroup), false, `${cgroup} was removed by down`);
+      }
     });
   });
 }

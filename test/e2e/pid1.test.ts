@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { processesOfHome, sandbox, waitFor, WARDEN, type Sandbox } from '../helpers/cli.js';
-import { zombieChildren } from '../helpers/procs.js';
+import { wardenCgroupOf, zombieChildren } from '../helpers/procs.js';
 
 const CONFIG = `
 services:
@@ -74,6 +74,8 @@ void describe('PID 1 mode', () => {
       const code = await new Promise((r) => ns.once('exit', r));
       assert.equal(code, 0, stderr);
       assert.deepEqual(processesOfHome(s.home), []);
+      const cgroup = wardenCgroupOf(s.home);
+      if (cgroup !== undefined) assert.equal(existsSync(cgroup), false, `${cgroup} was removed`);
     } finally {
       if (ns.exitCode === null) ns.kill('SIGKILL');
     }

@@ -1,6 +1,8 @@
 // Process facts for tests: zombies of a parent, and pids of a home's daemon.
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cgroup2Mount, ownCgroup } from '../../src/effects/cgroup.js';
 
 /** Zombie children of `parent` now (state Z in /proc/PID/stat). */
 export function zombieChildren(parent: number): number[] {
@@ -21,4 +23,12 @@ export function zombieChildren(parent: number): number[] {
 /** The daemon pid written in a home's pid file. */
 export function daemonPidOf(home: string): number {
   return Number(readFileSync(join(home, 'warden.pid'), 'utf8').trim());
+}
+
+/** The cgroup a daemon of `home` would create (src/effects/containment.ts), when cgroup2 is mounted. */
+export function wardenCgroupOf(home: string): string | undefined {
+  const mount = cgroup2Mount();
+  const own = ownCgroup();
+  if (mount === undefined || own === undefined) return undefined;
+  return join(mount, own, `warden-${createHash('sha256').update(home).digest('hex').slice(0, 12)}`);
 }

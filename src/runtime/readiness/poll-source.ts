@@ -3,8 +3,12 @@
 import type { Attempt } from './checks.js';
 import type { ReadinessHooks, ReadinessProbe } from './types.js';
 
+/** The least time one attempt gets (ms), however short the interval: a loaded machine is slow. */
+export const MIN_ATTEMPT_MS = 1000;
+
 /**
- * A probe that runs `attempt` (each limited to `intervalMs`) from `started()` until it succeeds,
+ * A probe that runs `attempt` (each limited to max(`intervalMs`, MIN_ATTEMPT_MS)) from
+ * `started()` until it succeeds,
  * then calls `hooks.ready(source)` once. Each distinct reason for not being ready is logged once
  * per run (`ready tcp 127.0.0.1:3000: not yet: ECONNREFUSED`).
  */
@@ -33,7 +37,7 @@ export function pollSource(
     lastWhy: string,
   ): Promise<void> => {
     timer = undefined;
-    const result = await attempt(intervalMs, controller.signal);
+    const result = await attempt(Math.max(intervalMs, MIN_ATTEMPT_MS), controller.signal);
     if (myRun !== run) return;
     if (result === true) {
       abort = undefined;
