@@ -1,9 +1,10 @@
 // The benchmark's service: writes COUNT lines of exactly 100 bytes to stdout as fast as it can,
 // in blocks of BLOCK bytes (default 4096, what C stdio uses for a pipe): a 10-digit sequence
 // number, a space, 88 filler characters and a newline. Before the first line it writes its
-// start time (ms since the epoch) to START_FILE, if given.
+// start time (ms since the epoch) to START_FILE, if given, and after the last one appends its
+// end time: how long the writer itself took, blocked on a full pipe or not.
 // Usage: node writer.js COUNT [BLOCK] [START_FILE]
-import { writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, writeFileSync, writeSync } from 'node:fs';
 
 const count = Number(process.argv[2] ?? '2000000');
 const block = Number(process.argv[3] ?? '4096');
@@ -23,6 +24,7 @@ for (let first = 0; first < count; first += PER) {
   pending = buf.subarray(off);
 }
 if (pending.length > 0) writeAll(pending);
+if (startFile !== undefined) appendFileSync(startFile, ` ${Date.now()}`);
 
 // stdout may be a non-blocking pipe (PM2 makes it one): wait for room instead of failing.
 function writeAll(buf: Buffer): void {

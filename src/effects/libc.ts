@@ -10,6 +10,7 @@ interface Libc {
   fcntl: (fd: number, cmd: number, arg: number) => number;
   getsockopt: (fd: number, level: number, name: number, value: Ucred, length: number[]) => number;
   syscall: (nr: number, ...typedArgs: unknown[]) => number;
+  pipe2: (fds: number[], flags: number) => number;
 }
 
 /** struct ucred (unix(7), SO_PEERCRED). */
@@ -33,6 +34,7 @@ function load(): Libc {
     waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)') as Libc['waitpid'],
     fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as Libc['fcntl'],
     syscall: lib.func('long syscall(long nr, ...)') as Libc['syscall'],
+    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Libc['pipe2'],
     getsockopt: lib.func(
       'int getsockopt(int fd, int level, int name, _Out_ ucred *value, _Inout_ uint32_t *length)',
     ) as Libc['getsockopt'],
@@ -118,6 +120,38 @@ export function isCloseOnExec(fd: number): boolean {
 export function setCloseOnExec(fd: number): void {
   const flags = check('fcntl(F_GETFD)', load().fcntl(fd, F_GETFD, 0));
   check('fcntl(F_SETFD)', load().fcntl(fd, F_SETFD, flags | FD_CLOEXEC));
+}
+
+const O_CLOEXEC = 0o2000000;
+const F_SETPIPE_SZ = 1031;
+const F_GETPIPE_SZ = 1032;
+
+/**
+ * Creates a pipe (pipe2(2)) with FD_CLOEXEC on both ends, so no child inherits it unless it is
+ * passed on explicitly (spawn's stdio dup2s it, which clears the flag on the copy).
+ * @returns [readFd, writeFd]
+ * @throws SyscallError (EMFILE, ENFILE)
+ */
+export function makePipe(): [number, number] {
+  const fds = [-1, -1];
+  check('pipe2', load().pipe2(fds, O_CLOEXEC));
+  return [fds[0] ?? -1, fds[1] ?? -1];
+}
+
+/**
+ * Sets the capacity of the pipe `fd` (fcntl(2) F_SETPIPE_SZ); the kernel rounds it up to a
+ * power-of-two number of pages.
+ * @returns the capacity now set (bytes)
+ * @throws SyscallError (EPERM above /proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE, or
+ * when the user's pipe quota is spent; EBUSY below the bytes it holds)
+ */
+export function setPipeSize(fd: number, bytes: number): number {
+  return check('fcntl(F_SETPIPE_SZ)', load().fcntl(fd, F_SETPIPE_SZ, bytes));
+}
+
+/** The capacity of the pipe `fd` (fcntl(2) F_GETPIPE_SZ), in bytes. @throws SyscallError */
+export function pipeSize(fd: number): number {
+  return check('fcntl(F_GETPIPE_SZ)', load().fcntl(fd, F_GETPIPE_SZ, 0));
 }
 
 const SOL_SOCKET = 1;

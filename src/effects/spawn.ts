@@ -1,9 +1,17 @@
 // Starts one instance's main process: its own session and process group, its env, piped output.
 import type { ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { closeSync, statSync } from 'node:fs';
 import type { Command } from '../config/types.js';
 import type { SpawnFailure } from '../core/exit.js';
 import { spawnTracked } from './children.js';
+import { openOutputPipe } from '../logs/output-pipe.js';
+import { makePipe, setPipeSize } from './libc.js';
+
+/**
+ * Capacity asked for the stdout and stderr pipes (bytes): a burst of output waits there while
+ * the daemon is busy, instead of stalling the service (the default is 64 KiB). Best effort.
+ */
+export const OUTPUT_PIPE_BYTES = 1024 * 1024;
 
 /** Variables a supervisor above warden may have set, which must not leak into services. */
 const SUPERVISOR_VARS = [
@@ -45,8 +53,9 @@ export function instanceEnv(
 
 /**
  * Spawns the process detached (setsid: its own session and process group, no controlling
- * terminal), stdin on /dev/null, stdout and stderr piped to the daemon. The daemon's own fds are
- * all close-on-exec, so none leaks into it.
+ * terminal), stdin on /dev/null, stdout and stderr on pipes to the daemon (real pipes, so that
+ * opening /dev/stdout works; read by `openOutputPipe` as `child.stdout` and `child.stderr`). The
+ * daemon's own fds are all close-on-exec, so none leaks into it.
  * @returns the child, whose `pid` is set on success; or a SpawnFailure known before spawning
  * (a missing cwd). Other failures (ENOENT, EACCES on the program) arrive as the child's `error`.
  */
@@ -62,12 +71,46 @@ export function spawnInstance(req: SpawnRequest): ChildProcess | SpawnFailure {
   const argv =
     req.command.kind === 'shell' ? ['/bin/sh', '-c', req.command.script] : req.command.argv;
   const [file = '/bin/sh', ...args] = [...(req.wrapper ?? []), ...argv];
-  return spawnTracked(file, args, {
-    cwd: req.cwd,
-    env: req.env,
-    detached: true,
-    stdio: stdioFor(req.pipes ?? []),
-  });
+  const out = outputPipe();
+  let err: [number, number];
+  try {
+    err = outputPipe();
+  } catch (error) {
+    closeSync(out[0]);
+    closeSync(out[1]);
+    throw error;
+  }
+  let child: ChildProcess;
+  try {
+    child = spawnTracked(file, args, {
+      cwd: req.cwd,
+      env: req.env,
+      detached: true,
+      stdio: stdioFor(req.pipes ?? [], out[1], err[1]),
+    });
+  } catch (error) {
+    closeSync(out[0]);
+    closeSync(err[0]);
+    throw error;
+  } finally {
+    // The child has its copies (or none, if it failed): EOF comes when its side closes.
+    closeSync(out[1]);
+    closeSync(err[1]);
+  }
+  child.stdout = openOutputPipe(out[0]);
+  child.stderr = openOutputPipe(err[0]);
+  return child;
+}
+
+// A pipe for stdout or stderr, at OUTPUT_PIPE_BYTES if the kernel allows (pipe-max-size).
+function outputPipe(): [number, number] {
+  const fds = makePipe();
+  try {
+    setPipeSize(fds[0], OUTPUT_PIPE_BYTES);
+  } catch {
+    // EPERM (above pipe-max-size, or the user's pipe quota spent): the default size works too
+  }
+  return fds;
 }
 
 /** Turns the `error` event of a failed spawn into a SpawnFailure. */
@@ -77,10 +120,14 @@ export function toSpawnFailure(error: Error, command: Command): SpawnFailure {
   return { spawnError: code, path, message: error.message };
 }
 
-// stdin on /dev/null, stdout and stderr piped, plus a pipe at each extra fd (gaps closed).
-function stdioFor(pipes: readonly number[]): ('ignore' | 'pipe')[] {
-  const top = Math.max(2, ...pipes);
-  return Array.from({ length: top + 1 }, (_, fd) =>
-    fd === 0 ? 'ignore' : fd <= 2 || pipes.includes(fd) ? 'pipe' : 'ignore',
-  );
+// stdin on /dev/null, stdout and stderr on the given fds, a pipe at each extra fd (gaps closed).
+function stdioFor(
+  pipes: readonly number[],
+  stdout: number,
+  stderr: number,
+): ('ignore' | 'pipe' | number)[] {
+  const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', stdout, stderr];
+  for (let fd = 3; fd <= Math.max(2, ...pipes); fd++)
+    stdio.push(pipes.includes(fd) ? 'pipe' : 'ignore');
+  return stdio;
 }

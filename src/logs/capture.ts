@@ -1,13 +1,13 @@
 // Turns one stream of one instance (raw chunks from its pipe) into formatted log lines, in
 // order. Works on bytes: a chunk of clean text lines is stamped and copied in one pass, with
 // no string per line; only unusual lines (control bytes, invalid UTF-8, CR, over-long, JSON
-// format, `warden run` echo) take the per-line path.
+// format, `warden run` echo) take the per-line path. Every output byte is written once, into a
+// slab of the pool, and what a chunk gave is handed on as one region of it.
 import { escapeBytes, isClean } from './escape.js';
 import { formatTime, textPrefix, type LineFormat, type Stream } from './format.js';
+import { slabs as defaultSlabs, type Slab, type SlabPool } from './slab-pool.js';
 
 const NL = 0x0a;
-const NEWLINE = Buffer.from('\n');
-const SLAB_BYTES = 4 * 1024 * 1024;
 /** Lines handed to `onLine` per chunk: enough for the stderr tail kept for `status`. */
 export const TAIL_LINES = 10;
 
@@ -24,21 +24,27 @@ export interface CaptureOptions {
   now: () => number;
   /** Receives formatted lines (whole lines, newline-terminated) and how many there are. */
   write: (data: Buffer, lines: number) => void;
+  /** Whether `write`'s destination has room (see StreamCapture.room); default: always. */
+  room?: () => Promise<void> | undefined;
   /** Receives at least the last TAIL_LINES lines of each chunk, in order (for `status`). */
   onLine?: (line: string) => void;
   /** Receives every line, as it is read (costly: only for a `ready.log` check). */
   onEveryLine?: (line: string) => void;
   /** Receives every line (foreground `warden run`); slower. */
   echo?: (time: number, line: string) => void;
+  /** Where output memory comes from; `write`'s receiver releases it there. Default: the daemon's. */
+  slabs?: SlabPool;
 }
 
 /** The capture of one stream: `push` each chunk read, `end` at EOF. */
 export class Capture {
   readonly #o: CaptureOptions;
   readonly #isLinewise: boolean;
+  readonly #slabs: SlabPool;
   #pending: Buffer = Buffer.alloc(0);
-  #parts: Buffer[] = [];
+  /** Lines in the output not handed to `write` yet: `#outStart..#slabUsed` of the slab. */
   #lines = 0;
+  #outStart = 0;
   #tail: string[] = [];
   #time = 0;
   #prefixTime = -1;
@@ -46,15 +52,19 @@ export class Capture {
   #timer: NodeJS.Timeout | undefined;
   #lastPush = 0;
   #ends: number[] = [];
-  #slab: Buffer = Buffer.alloc(0);
+  #slab: Slab | undefined;
   #slabUsed = 0;
 
   constructor(options: CaptureOptions) {
     this.#o = options;
+    this.#slabs = options.slabs ?? defaultSlabs;
     this.#isLinewise = options.format.kind === 'json' || options.echo !== undefined;
   }
 
-  /** Feeds a chunk read from the pipe. */
+  /**
+   * Feeds a chunk read from the pipe. Keeps no reference to `chunk` (what it keeps is copied), so
+   * the caller may read into the same memory again as soon as this returns.
+   */
   push(chunk: Buffer): void {
     this.#time = this.#o.now();
     let pos = 0;
@@ -86,9 +96,16 @@ export class Capture {
     this.#emit();
   }
 
-  /** The stream ended: writes what is left. */
+  /** The stream ended: writes what is left and gives the slab back. */
   end(): void {
     this.flush();
+    if (this.#slab !== undefined) this.#slabs.retire(this.#slab);
+    this.#slab = undefined;
+  }
+
+  /** undefined while the destination has room; else resolves once it has (see CaptureOptions). */
+  room(): Promise<void> | undefined {
+    return this.#o.room?.();
   }
 
   // Keeps the bytes after the last newline; cuts them while longer than a line may be.
@@ -140,7 +157,7 @@ export class Capture {
     const prefix = this.#prefixNow();
     const pl = prefix.length;
     const base = ends.length * pl;
-    const out = this.#allocate(base + (end - start));
+    const out = this.#cut(base + (end - start));
     out.set(buf.subarray(start, end), base);
     let o = 0;
     let s = start;
@@ -151,7 +168,6 @@ export class Capture {
       o += nl + 1 - s;
       s = nl + 1;
     }
-    this.#parts.push(out);
     this.#lines += ends.length;
     if (this.#o.onEveryLine !== undefined) {
       let ls = start;
@@ -193,9 +209,14 @@ export class Capture {
         stream: o.stream,
         text: text.toString('utf8'),
       });
-      this.#parts.push(Buffer.from(`${json}\n`));
+      const line = `${json}\n`;
+      this.#cut(Buffer.byteLength(line)).write(line);
     } else {
-      this.#parts.push(this.#prefixNow(), text, NEWLINE);
+      const prefix = this.#prefixNow();
+      const out = this.#cut(prefix.length + text.length + 1);
+      out.set(prefix, 0);
+      out.set(text, prefix.length);
+      out[out.length - 1] = NL;
     }
     this.#lines++;
     if (o.onLine !== undefined || o.echo !== undefined || o.onEveryLine !== undefined) {
@@ -206,15 +227,20 @@ export class Capture {
     }
   }
 
-  // Output buffers are cut from 4 MiB slabs, never reused (the file writes them later): far
-  // fewer ArrayBuffers than one per chunk, so far less garbage collection under a flood.
-  #allocate(size: number): Buffer {
-    if (size > this.#slab.length - this.#slabUsed) {
-      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, size));
+  // Room for `size` output bytes right after the output so far (in a new slab, once the output
+  // so far is handed on, when the current one is full): a chunk's output stays one region.
+  #cut(size: number): Buffer {
+    let slab = this.#slab;
+    if (slab === undefined || size > slab.buf.length - this.#slabUsed) {
+      this.#emitOutput();
+      if (slab !== undefined) this.#slabs.retire(slab);
+      slab = this.#slab = this.#slabs.take(size);
       this.#slabUsed = 0;
+      this.#outStart = 0;
     }
-    const out = this.#slab.subarray(this.#slabUsed, this.#slabUsed + size);
+    const out = slab.buf.subarray(this.#slabUsed, this.#slabUsed + size);
     this.#slabUsed += size;
+    slab.pending += size;
     return out;
   }
 
@@ -227,15 +253,19 @@ export class Capture {
     return this.#prefix;
   }
 
+  // Hands the output so far to `write`, as one region of the slab.
+  #emitOutput(): void {
+    const slab = this.#slab;
+    if (slab === undefined || this.#slabUsed === this.#outStart) return;
+    const data = slab.buf.subarray(this.#outStart, this.#slabUsed);
+    const lines = this.#lines;
+    this.#outStart = this.#slabUsed;
+    this.#lines = 0;
+    this.#o.write(data, lines);
+  }
+
   #emit(): void {
-    if (this.#lines > 0) {
-      const data =
-        this.#parts.length === 1 ? (this.#parts[0] as Buffer) : Buffer.concat(this.#parts);
-      const lines = this.#lines;
-      this.#parts = [];
-      this.#lines = 0;
-      this.#o.write(data, lines);
-    }
+    this.#emitOutput();
     if (this.#tail.length > 0) {
       const tail = this.#tail.slice(-TAIL_LINES);
       this.#tail = [];

@@ -14,13 +14,20 @@ import { dirname } from 'node:path';
 import type { LogHealth } from '../core/status.js';
 import { DEFAULT_FORMAT, formatLogLine, type LineFormat, type Stream } from './format.js';
 import { DEFAULT_ROTATION, gzipFile, shiftFiles, type RotationSpec } from './rotate.js';
+import { slabs } from './slab-pool.js';
 
 export { formatLogLine, parseLogLine, type Stream } from './format.js';
 
 /** Default bound of the queue of lines not yet written (bytes). */
 export const DEFAULT_BUFFER_BYTES = 16 * 1024 * 1024;
-/** Largest single write (bytes). */
+/**
+ * Largest single write (bytes). Measured (bench/logs.ts): 1 MiB costs less CPU than 8 MiB (the
+ * kernel copies lines formatted a moment ago, still in the CPU's cache); readers pause on a full
+ * queue (`room`), so a write need not take all that one turn of the event loop read.
+ */
 const MAX_BATCH_BYTES = 1024 * 1024;
+/** Default longest pause of the readers per episode of a full queue (ms); see `room`. */
+export const DEFAULT_MAX_STALL_MS = 1000;
 /** Most buffers in one writev (IOV_MAX is 1024 on Linux). */
 const MAX_IOV = 512;
 const NL = 0x0a;
@@ -34,6 +41,8 @@ export interface LogFileOptions {
   bufferBytes?: number;
   /** Delay between attempts after a write failure (ms). Default 1000. */
   retryMs?: number;
+  /** Longest pause asked of the readers while the queue is full (ms). Default 1000. */
+  maxStallMs?: number;
   /** The daemon log: told when writing fails, works again, or the queue overflows. */
   onError?: (message: string) => void;
 }
@@ -41,6 +50,13 @@ export interface LogFileOptions {
 interface Chunk {
   data: Buffer;
   lines: number;
+}
+
+/** Readers asked to pause until the queue drains (see `room`). */
+interface Stall {
+  room: Promise<void>;
+  end: () => void;
+  timer: NodeJS.Timeout;
 }
 
 interface Failure {
@@ -55,7 +71,9 @@ interface Failure {
  * An append-only, rotating log file. `append` never blocks and never throws: lines that cannot
  * be queued (the queue holds `bufferBytes`) or written (`ENOSPC`...) are counted, told once to
  * `onError`, and reported in the file by a line `warden: dropped N lines (REASON)` as soon as
- * writing works again (retried every `retryMs`). Lines keep their order.
+ * writing works again (retried every `retryMs`). Lines keep their order. Readers that check
+ * `room` pause while the queue is over half full, so a burst waits in the pipe instead of being
+ * dropped; for `maxStallMs` at most, then the overflow rule applies.
  */
 export class LogFile {
   readonly path: string;
@@ -63,6 +81,7 @@ export class LogFile {
   readonly #format: LineFormat;
   readonly #bufferBytes: number;
   readonly #retryMs: number;
+  readonly #maxStallMs: number;
   readonly #onError: (message: string) => void;
   #queue: Chunk[] = [];
   #queued = 0;
@@ -78,6 +97,9 @@ export class LogFile {
   #idleWaiters: (() => void)[] = [];
   #rotateAfter = 0;
   #isClosed = false;
+  #stall: Stall | undefined;
+  /** A stall ran out of time: readers read on (and lines overflow) until the queue drains. */
+  #isOverdue = false;
 
   /**
    * Opens `path` for appending (mode 0600), creating its directory (mode 0700).
@@ -89,6 +111,7 @@ export class LogFile {
     this.#format = options.format ?? DEFAULT_FORMAT;
     this.#bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
     this.#retryMs = options.retryMs ?? 1000;
+    this.#maxStallMs = options.maxStallMs ?? DEFAULT_MAX_STALL_MS;
     this.#onError = options.onError ?? (() => undefined);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     try {
@@ -103,12 +126,15 @@ export class LogFile {
     this.#rotation = spec;
   }
 
-  /** Queues `data` (`lines` whole lines, each ending in a newline) for writing. */
+  /**
+   * Queues `data` (`lines` whole lines, each ending in a newline) for writing. Memory cut from
+   * the slab pool goes back to it once written or dropped.
+   */
   append(data: Buffer, lines: number): void {
-    if (this.#isClosed) return this.#lose(lines);
+    if (this.#isClosed) return this.#lose(lines, data);
     if (this.#failure !== undefined && !this.#failure.isRetrying) {
       this.#failure.dropped += lines;
-      return this.#lose(lines);
+      return this.#lose(lines, data);
     }
     if (this.#queued + data.length > this.#bufferBytes) {
       if (this.#overflow === 0)
@@ -116,7 +142,7 @@ export class LogFile {
           `log queue of ${this.path} is full (the disk is slower than the output); dropping lines`,
         );
       this.#overflow += lines;
-      return this.#lose(lines);
+      return this.#lose(lines, data);
     }
     this.#reportOverflow();
     this.#enqueue(data, lines);
@@ -136,6 +162,26 @@ export class LogFile {
   /** Lines lost since the file was opened (a marker line reports them in the file). */
   get droppedLines(): number {
     return this.#dropped;
+  }
+
+  /**
+   * undefined while readers may go on; else a promise that resolves once the queue is below a
+   * quarter of its bound, writing fails (then lines are counted as dropped), the file closes, or
+   * `maxStallMs` passed (a disk that slow: reading goes on and the overflow rule applies).
+   */
+  room(): Promise<void> | undefined {
+    if (this.#stall !== undefined) return this.#stall.room;
+    const isFull = this.#queued > this.#bufferBytes / 2;
+    if (!isFull || this.#isOverdue || this.#failure !== undefined || this.#isClosed) return;
+    let end = (): void => undefined;
+    const room = new Promise<void>((resolve) => (end = resolve));
+    const timer = setTimeout(() => {
+      this.#isOverdue = true;
+      this.#endStall();
+    }, this.#maxStallMs);
+    timer.unref();
+    this.#stall = { room, end, timer };
+    return room;
   }
 
   /** Bytes waiting to be written. */
@@ -169,6 +215,7 @@ export class LogFile {
   async close(): Promise<void> {
     await this.drain();
     this.#isClosed = true;
+    this.#endStall();
     if (this.#retry !== undefined) clearTimeout(this.#retry);
     this.#closeFd();
     await this.#compressing;
@@ -195,11 +242,23 @@ export class LogFile {
     return Buffer.from(isMidLine ? `\n${line}` : line);
   }
 
-  #lose(lines: number): void {
+  #lose(lines: number, data?: Buffer): void {
     this.#dropped += lines;
+    if (data !== undefined) slabs.release(data);
+  }
+
+  #endStall(): void {
+    if (this.#stall === undefined) return;
+    clearTimeout(this.#stall.timer);
+    this.#stall.end();
+    this.#stall = undefined;
   }
 
   #pump(): void {
+    if (this.#queued < this.#bufferBytes / 4) {
+      this.#isOverdue = false;
+      this.#endStall();
+    }
     if (this.#isBusy) return;
     if (this.#reopenWaiters.length > 0) this.#reopenNow();
     if (this.#fd === null || this.#queue.length === 0) {
@@ -272,7 +331,14 @@ export class LogFile {
     const count = error === null ? written : 0;
     const rest = unwritten(batch, count);
     this.#size += count;
+    let left = count;
+    for (const c of batch) {
+      const bytes = Math.min(left, c.data.length);
+      if (bytes > 0) slabs.release(c.data, bytes);
+      left -= bytes;
+    }
     if (error !== null) {
+      for (const c of rest) slabs.release(c.data);
       this.#fail(
         error,
         rest.reduce((n, c) => n + countNewlines(c.data), 0),
@@ -346,6 +412,7 @@ export class LogFile {
   #fail(error: unknown, lost: number): void {
     const reason = describe(error);
     const queuedLines = this.#queue.reduce((n, c) => n + c.lines, 0);
+    for (const c of this.#queue) slabs.release(c.data);
     this.#queue = [];
     this.#queued = 0;
     const count = lost + queuedLines;
@@ -356,6 +423,7 @@ export class LogFile {
     }
     this.#failure.dropped += count;
     this.#failure.isRetrying = false;
+    this.#endStall();
     this.#closeFd();
     if (this.#retry === undefined && !this.#isClosed) {
       this.#retry = setTimeout(() => this.#recover(), this.#retryMs);

@@ -14,6 +14,11 @@ export interface StreamCapture {
   push(chunk: Buffer): void;
   /** The pipe ended: writes the partial line. */
   end(): void;
+  /**
+   * undefined while the log has room; else a promise that resolves once it has room again (the
+   * reader pauses meanwhile, so the pipe holds the service back). Bounded in time: see LogFile.
+   */
+  room(): Promise<void> | undefined;
 }
 
 /** Where the runner sends its instance's output. */
@@ -74,6 +79,7 @@ export class ServiceLog implements OutputSink {
       partialFlushMs: PARTIAL_FLUSH_MS,
       now: this.#o.now,
       write: (data, lines) => this.file.append(data, lines),
+      room: () => this.file.room(),
       ...(onLine === undefined ? {} : { onLine }),
       ...(onEveryLine === undefined ? {} : { onEveryLine }),
       ...(echo === undefined ? {} : { echo: (time, line) => echo(time, instance, stream, line) }),

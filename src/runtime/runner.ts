@@ -21,6 +21,7 @@ import type { InstanceTree } from '../effects/containment.js';
 import type { ProcInfo } from '../effects/proc.js';
 import { instanceEnv, toSpawnFailure, type SpawnRequest } from '../effects/spawn.js';
 import type { Stream } from '../logs/format.js';
+import { readOutput } from '../logs/output-pipe.js';
 import type { OutputSink } from '../logs/service-log.js';
 import { TailBuffer } from '../logs/tail-buffer.js';
 import type { Clock } from './clock.js';
@@ -337,9 +338,9 @@ export class Runner {
     const every =
       this.spec.ready?.check.kind === 'log' ? (l: string) => probe.line(stream, l) : undefined;
     const capture = this.#o.sink.open(this.#model.name, stream, tail, every);
-    pipe.on('data', (chunk: Buffer) => capture.push(chunk));
-    pipe.once('end', () => capture.end());
-    pipe.on('error', (error) => this.#o.onError(this, `reading ${stream}: ${error.message}`));
+    readOutput(pipe, capture, (error) =>
+      this.#o.onError(this, `reading ${stream}: ${error.message}`),
+    );
   }
 
   #awaitTree(): void {
