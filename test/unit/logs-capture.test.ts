@@ -3,29 +3,24 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Capture, type CaptureOptions } from '../../src/logs/capture.js';
+import { captureOptions, T } from '../helpers/capture.js';
 import { escapeBytes, isClean } from '../../src/logs/escape.js';
 import { formatTime, parseLogLine } from '../../src/logs/format.js';
-
-const T = Date.parse('2026-01-02T03:04:05.006Z');
 
 function capture(over: Partial<CaptureOptions> = {}) {
   const out: string[] = [];
   let lines = 0;
   const tail: string[] = [];
-  const c = new Capture({
-    instance: 'web:0',
-    stream: 'out',
-    format: { kind: 'text', time: 'utc' },
-    maxLineBytes: 16,
-    partialFlushMs: 60_000,
-    now: () => T,
-    write: (data, n) => {
-      out.push(data.toString('utf8'));
-      lines += n;
-    },
-    onLine: (l) => tail.push(l),
-    ...over,
-  });
+  const c = new Capture(
+    captureOptions({
+      write: (data, n) => {
+        out.push(data.toString('utf8'));
+        lines += n;
+      },
+      onLine: (l) => tail.push(l),
+      ...over,
+    }),
+  );
   return { c, text: () => out.join(''), lines: () => lines, tail };
 }
 

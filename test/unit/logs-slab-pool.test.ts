@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Capture } from '../../src/logs/capture.js';
+import { captureOptions } from '../helpers/capture.js';
 import { LogFile } from '../../src/logs/log-file.js';
 import { slabs, SlabPool } from '../../src/logs/slab-pool.js';
-
-const T = Date.parse('2026-01-02T03:04:05.006Z');
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'warden-slabs-'));
@@ -45,16 +44,12 @@ void describe('Capture and the slab pool', () => {
   void it('keeps no reference to a chunk: the reader may reuse its buffer at once', () => {
     const out: string[] = [];
     const pool = new SlabPool(4096);
-    const c = new Capture({
-      instance: 'web:0',
-      stream: 'out',
-      format: { kind: 'text', time: 'utc' },
-      maxLineBytes: 16,
-      partialFlushMs: 60_000,
-      now: () => T,
-      write: (data) => out.push(data.toString()),
-      slabs: pool,
-    });
+    const c = new Capture(
+      captureOptions({
+        write: (data) => out.push(data.toString()),
+        slabs: pool,
+      }),
+    );
     const shared = Buffer.alloc(64);
     const feed = (text: string): void => {
       const n = shared.write(text);
@@ -82,16 +77,13 @@ void describe('Capture and the slab pool', () => {
 
   void it('hands on what one chunk gave as one region of a slab', () => {
     const regions: Buffer[] = [];
-    const c = new Capture({
-      instance: 'web:0',
-      stream: 'out',
-      format: { kind: 'text', time: 'utc' },
-      maxLineBytes: 16384,
-      partialFlushMs: 60_000,
-      now: () => T,
-      write: (data) => regions.push(data),
-      slabs: new SlabPool(),
-    });
+    const c = new Capture(
+      captureOptions({
+        maxLineBytes: 16384,
+        write: (data) => regions.push(data),
+        slabs: new SlabPool(),
+      }),
+    );
     c.push(Buffer.from('a partial'));
     c.push(Buffer.from(' line\nand\x1b[1m bold\nplain\n'));
     assert.equal(regions.length, 1);
@@ -106,15 +98,12 @@ void describe('LogFile and the slab pool', () => {
     try {
       const line = `${'x'.repeat(99)}\n`;
       const flood = (): void => {
-        const c = new Capture({
-          instance: 'web:0',
-          stream: 'out',
-          format: { kind: 'text', time: 'utc' },
-          maxLineBytes: 16384,
-          partialFlushMs: 60_000,
-          now: () => T,
-          write: (data, lines) => log.append(data, lines),
-        });
+        const c = new Capture(
+          captureOptions({
+            maxLineBytes: 16384,
+            write: (data, lines) => log.append(data, lines),
+          }),
+        );
         for (let i = 0; i < 100; i++) c.push(Buffer.from(line.repeat(500)));
         c.end();
       };
