@@ -1,15 +1,24 @@
 // AF_UNIX datagram sockets through koffi (Node has none): socket, bind, SO_PASSCRED, blocking
-// recvmsg with SCM_CREDENTIALS and SCM_RIGHTS (unix(7)), shutdown, close. Loaded per thread on
-// first use: the receiving loop runs on a worker thread of its own (see notify-socket.ts).
+// recvmsg with SCM_CREDENTIALS and SCM_RIGHTS (unix(7)), sendto (the sd_notify client side),
+// shutdown, close. Loaded per thread on first use: the receiving loop runs on a worker thread of
+// its own (see notify-socket.ts).
 import { endianness } from 'node:os';
 import koffi from 'koffi';
 import { SyscallError } from './libc.js';
 
 interface Dgram {
   socket: (domain: number, type: number, protocol: number) => number;
-  bind: (fd: number, addr: { family: number; path: Uint8Array }, len: number) => number;
+  bind: (fd: number, addr: SockaddrUn, len: number) => number;
   setsockopt: (fd: number, level: number, name: number, value: number[], len: number) => number;
   recvmsg: (fd: number, msg: Msghdr, flags: number) => number;
+  sendto: (
+    fd: number,
+    buf: Buffer,
+    len: number,
+    flags: number,
+    to: SockaddrUn,
+    n: number,
+  ) => number;
   shutdown: (fd: number, how: number) => number;
   close: (fd: number) => number;
 }
@@ -49,6 +58,9 @@ function load(): Dgram {
     setsockopt: lib.func(
       'int setsockopt(int fd, int level, int name, const int *value, uint32_t len)',
     ) as Dgram['setsockopt'],
+    sendto: lib.func(
+      'intptr_t sendto(int fd, const void *buf, size_t len, int flags, const warden_sockaddr_un *to, uint32_t n)',
+    ) as Dgram['sendto'],
     recvmsg: lib.func(
       'intptr_t recvmsg(int fd, _Inout_ warden_msghdr *msg, int flags)',
     ) as Dgram['recvmsg'],
@@ -82,29 +94,68 @@ export const MAX_SOCKET_PATH_BYTES = 107;
  * @returns the fd. @throws SyscallError (ENAMETOOLONG for a path over 107 bytes, EADDRINUSE...)
  */
 export function bindDatagramSocket(path: string): number {
-  // `@name`: the abstract namespace, a leading NUL and no trailing one (unix(7), sd_notify(3)).
-  const isAbstract = path.startsWith('@');
-  const bytes = isAbstract
-    ? Buffer.concat([Buffer.of(0), Buffer.from(path.slice(1))])
-    : Buffer.from(path);
-  if (bytes.length > MAX_SOCKET_PATH_BYTES + (isAbstract ? 1 : 0))
-    throw new SyscallError('bind', 36); // ENAMETOOLONG
+  const { addr, length } = socketAddress(path, 'bind');
   const c = load();
   const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw new SyscallError('socket(AF_UNIX, SOCK_DGRAM)', koffi.errno());
-  const sunPath = new Uint8Array(108);
-  sunPath.set(bytes);
   if (c.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, [1], 4) < 0) {
     const errno = koffi.errno();
     c.close(fd);
     throw new SyscallError('setsockopt(SO_PASSCRED)', errno);
   }
-  if (c.bind(fd, { family: AF_UNIX, path: sunPath }, 2 + bytes.length + (isAbstract ? 0 : 1)) < 0) {
+  if (c.bind(fd, addr, length) < 0) {
     const errno = koffi.errno();
     c.close(fd);
     throw new SyscallError(`bind(${path})`, errno);
   }
   return fd;
+}
+
+/** struct sockaddr_un (unix(7)). */
+interface SockaddrUn {
+  family: number;
+  path: Uint8Array;
+}
+
+const MSG_NOSIGNAL = 0x4000;
+const ENAMETOOLONG = 36;
+
+/**
+ * The sockaddr_un of `address`: a path, or `@name` in the abstract namespace (a leading NUL and
+ * no trailing one; the length counts only the name, as sd_notify(3) and systemd do).
+ * @throws SyscallError ENAMETOOLONG (attributed to `syscall`) when it does not fit in sun_path
+ */
+function socketAddress(address: string, syscall: string): { addr: SockaddrUn; length: number } {
+  const isAbstract = address.startsWith('@');
+  const bytes = isAbstract
+    ? Buffer.concat([Buffer.of(0), Buffer.from(address.slice(1))])
+    : Buffer.from(address);
+  if (bytes.length > MAX_SOCKET_PATH_BYTES + (isAbstract ? 1 : 0)) {
+    throw new SyscallError(`${syscall}(${address})`, ENAMETOOLONG);
+  }
+  const path = new Uint8Array(108);
+  path.set(bytes);
+  return { addr: { family: AF_UNIX, path }, length: 2 + bytes.length + (isAbstract ? 0 : 1) };
+}
+
+/**
+ * Sends `data` as one datagram to the AF_UNIX SOCK_DGRAM socket at `address` (a path or
+ * `@abstract`) from a fresh unbound socket, then closes it (sendto(2), unix(7)).
+ * @throws SyscallError: ENOENT or ECONNREFUSED when nothing is bound there, EACCES, EAGAIN
+ * when the receiver's queue is full, ENAMETOOLONG, EMFILE
+ */
+export function sendDatagram(address: string, data: Buffer): void {
+  const { addr, length } = socketAddress(address, 'sendto');
+  const c = load();
+  const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new SyscallError('socket(AF_UNIX, SOCK_DGRAM)', koffi.errno());
+  try {
+    if (Number(c.sendto(fd, data, data.length, MSG_NOSIGNAL, addr, length)) < 0) {
+      throw new SyscallError(`sendto(${address})`, koffi.errno());
+    }
+  } finally {
+    c.close(fd);
+  }
 }
 
 /** One datagram as received, before any parsing of its text. */

@@ -166,23 +166,16 @@ void describe('the daemon', () => {
 
   void it('nothing starts once a shutdown began, and nothing is left after it', async () => {
     s = sandbox();
-    s.config(`
+    const stubborn = `
 services:
   stubborn:
     command: trap "" TERM; while :; do sleep 0.1; done
     stop_timeout: 1s
     min_uptime: 100ms
-`);
+`;
+    s.config(stubborn);
     assert.equal((await s.warden(['up', '--wait'])).code, 0);
-    s.config(`
-services:
-  stubborn:
-    command: trap "" TERM; while :; do sleep 0.1; done
-    stop_timeout: 1s
-    min_uptime: 100ms
-  late:
-    command: [sleep, "600"]
-`);
+    s.config(`${stubborn}  late:\n    command: [sleep, "600"]\n`);
     const daemon = daemonPid(s);
     process.kill(daemon, 'SIGTERM');
     await waitFor('the shutdown began', () =>

@@ -21,7 +21,14 @@ function capture(over: Partial<CaptureOptions> = {}) {
       ...over,
     }),
   );
-  return { c, text: () => out.join(''), lines: () => lines, tail };
+  const text = (): string => out.join('');
+  // The text part of each line written so far.
+  const texts = () =>
+    text()
+      .trimEnd()
+      .split('\n')
+      .map((l) => parseLogLine(l)?.text);
+  return { c, text, texts, lines: () => lines, tail };
 }
 
 void describe('Capture', () => {
@@ -34,11 +41,7 @@ void describe('Capture', () => {
     );
     h.c.push(Buffer.from('ee\nfou'));
     h.c.end();
-    const texts = h
-      .text()
-      .trimEnd()
-      .split('\n')
-      .map((l) => parseLogLine(l)?.text);
+    const texts = h.texts();
     assert.deepEqual(texts, ['one', 'two', 'three', 'fou']);
     assert.equal(h.lines(), 4);
     assert.deepEqual(h.tail, ['one', 'two', 'three', 'fou']);
@@ -47,11 +50,7 @@ void describe('Capture', () => {
   void it('splits an over-long line at a character boundary and drops a CR', () => {
     const h = capture();
     h.c.push(Buffer.from(`${'a'.repeat(15)}é${'b'.repeat(20)}\r\nok\r\n`));
-    const texts = h
-      .text()
-      .trimEnd()
-      .split('\n')
-      .map((l) => parseLogLine(l)?.text);
+    const texts = h.texts();
     assert.deepEqual(texts, ['a'.repeat(15), `é${'b'.repeat(14)}`, 'b'.repeat(6), 'ok']);
   });
 
@@ -86,11 +85,7 @@ void describe('Capture', () => {
     for (let off = 0, size = 1; off < all.length; off += size, size = (size * 7 + 3) % 5000)
       h.c.push(all.subarray(off, off + size));
     h.c.end();
-    const texts = h
-      .text()
-      .trimEnd()
-      .split('\n')
-      .map((l) => parseLogLine(l)?.text);
+    const texts = h.texts();
     assert.equal(texts.length, 20_000);
     texts.forEach((t, i) => assert.equal(t, `l${i} ü`));
   });
