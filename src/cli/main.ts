@@ -44,9 +44,9 @@ function program(): Command {
     .option('--wait', 'return only once the services are running')
     .option('--timeout <duration>', 'with --wait: give up after this long', '60s')
     .action(run(async () => (await import('./commands/lifecycle.js')).up, rest(0), opts));
-  verb('down', 'stop every service, then the daemon').action(
-    run(async () => (await import('./commands/lifecycle.js')).down, opts),
-  );
+  verb('down', 'stop every service, then the daemon')
+    .option('--keep-services', 'only the daemon exits; the next "up" takes the services back')
+    .action(run(async () => (await import('./commands/lifecycle.js')).down, opts));
   verb('run', 'the supervisor in the foreground (containers, PID 1, under systemd)')
     .addOption(file)
     .action(run(async () => (await import('./commands/lifecycle.js')).run, opts));
@@ -66,9 +66,10 @@ function program(): Command {
     ['stop', 'stop services; returns once their process trees are gone'],
     ['restart', 'stop, then start services'],
   ] as const) {
-    verb(name, describe)
-      .argument('[service...]')
-      .action(run(async () => (await import('./commands/control.js'))[name], rest(0), opts));
+    const cmd = verb(name, describe).argument('[service...]');
+    if (name === 'restart')
+      cmd.option('--rolling', 'one instance at a time while an extra one serves (one service)');
+    cmd.action(run(async () => (await import('./commands/control.js'))[name], rest(0), opts));
   }
   verb('signal', 'send a signal to the process groups of services')
     .argument('<signal>', 'a name (SIGHUP, HUP) or number')
@@ -83,9 +84,9 @@ function program(): Command {
     .option('--stderr', 'only stderr lines')
     .option('--reopen', 'make the daemon reopen its log files (after an external logrotate)')
     .action(run(async () => (await import('./commands/logs.js')).logs, rest(0), opts));
-  verb('reload', 're-read the config; an invalid one changes nothing').action(
-    run(async () => (await import('./commands/control.js')).reload, opts),
-  );
+  verb('reload', 're-read the config and apply only the difference; an invalid one changes nothing')
+    .option('--dry-run', 'print what would change, change nothing')
+    .action(run(async () => (await import('./commands/control.js')).reload, opts));
   verb('wait', 'wait until services are running; exit 1 if they fail or time out')
     .argument('<service...>')
     .option('--timeout <duration>', 'give up after this long', '60s')

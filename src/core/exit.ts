@@ -22,8 +22,16 @@ export interface SpawnFailure {
   message: string;
 }
 
+/**
+ * The process ended, but no wait(2) status reached warden: it was adopted after a daemon restart,
+ * so it was not this daemon's child. `unknown` says why, in words.
+ */
+export interface UnknownExit {
+  unknown: string;
+}
+
 /** How a process ended. */
-export type ExitStatus = CodeExit | SignalExit;
+export type ExitStatus = CodeExit | SignalExit | UnknownExit;
 
 /** The last thing that ended an instance: an exit, or a failure to spawn. */
 export type LastExit = ExitStatus | SpawnFailure;
@@ -31,6 +39,11 @@ export type LastExit = ExitStatus | SpawnFailure;
 /** True for an exit by signal. */
 export function isSignalExit(exit: LastExit): exit is SignalExit {
   return 'signal' in exit;
+}
+
+/** True for an exit whose status warden could not learn (an adopted process). */
+export function isUnknownExit(exit: LastExit): exit is UnknownExit {
+  return 'unknown' in exit;
 }
 
 /** True for a spawn failure. */
@@ -41,8 +54,12 @@ export function isSpawnFailure(exit: LastExit): exit is SpawnFailure {
 /** Signals that systemd counts as a clean stop (systemd.service(5), `SuccessExitStatus=` defaults). */
 const CLEAN_SIGNALS: ReadonlySet<SignalName> = new Set(['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGPIPE']);
 
-/** True when the exit counts as success for `restart: on-failure`: code 0 or a clean signal. */
+/**
+ * True when the exit counts as success for `restart: on-failure`: code 0 or a clean signal. An
+ * unknown status is not: restarting a service that meant to end is the lesser harm.
+ */
 export function isCleanExit(exit: ExitStatus): boolean {
+  if (isUnknownExit(exit)) return false;
   if (!isSignalExit(exit)) return exit.code === 0;
   return isSignalName(exit.signal) && CLEAN_SIGNALS.has(exit.signal);
 }
@@ -80,10 +97,14 @@ export function decodeExit(
   return { code: code ?? 0 };
 }
 
-/** Human form: `exit 1`, `SIGSEGV (core dumped)`, `spawn failed: ENOENT (/usr/bin/nope)`. */
+/**
+ * Human form: `exit 1`, `SIGSEGV (core dumped)`, `spawn failed: ENOENT (/usr/bin/nope)`,
+ * `exit status unknown (adopted: not a child of this daemon)`.
+ */
 export function formatExit(exit: LastExit): string {
   if (isSpawnFailure(exit)) return `spawn failed: ${exit.spawnError} (${exit.path})`;
   if (isSignalExit(exit)) return exit.coreDumped ? `${exit.signal} (core dumped)` : exit.signal;
+  if (isUnknownExit(exit)) return `exit status unknown (${exit.unknown})`;
   const hint =
     exit.code === 127 ? ' (command not found)' : exit.code === 126 ? ' (not executable)' : '';
   return `exit ${exit.code}${hint}`;

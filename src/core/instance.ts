@@ -78,6 +78,20 @@ export type InstanceEvent =
   | { type: 'ready'; source: string }
   /** A `WATCHDOG=1` keep-alive. */
   | { type: 'watchdog-ping' }
+  /**
+   * A process of this instance, started by an earlier daemon, is taken back (state.json): the
+   * instance resumes in `as` (since `since`) with its main process `pid`. Only from a state
+   * without a process; for `stopping`, `intent` is carried on and the stop signal sent again.
+   */
+  | {
+      type: 'adopted';
+      pid: number;
+      as: 'starting' | 'running' | 'stopping';
+      since: number;
+      intent?: StopIntent;
+    }
+  /** The instance was restored in `backoff` (state.json): its restart is due at `restartAt`. */
+  | { type: 'resumed' }
   /** Kept from starting (a dependency not ready, or failed): stays `stopped` with `reason`. */
   | { type: 'hold'; reason: string }
   | { type: 'timer'; timer: TimerName };
@@ -156,6 +170,8 @@ export function pidOf(state: InstanceState): number | null {
 }
 
 /** True when some process of the instance may be alive (the runtime must not forget it). */
-export function isActive(state: InstanceState): boolean {
+export function isActive(
+  state: InstanceState,
+): state is Extract<InstanceState, { state: 'starting' | 'running' | 'stopping' }> {
   return state.state === 'starting' || state.state === 'running' || state.state === 'stopping';
 }

@@ -15,6 +15,7 @@
 import type { ServiceSpec } from '../config/types.js';
 import { formatExit, isTransientSpawnError, type ExitStatus } from './exit.js';
 import type { SignalName } from './signals.js';
+import { isActive } from './instance.js';
 import type {
   ForcedStop,
   InstanceEvent,
@@ -104,6 +105,14 @@ export function transition(
         return unchanged(m);
       if (s.state === 'stopped' && s.reason === event.reason) return unchanged(m);
       return move(m, { state: 'stopped', since: now, reason: event.reason }, [], event.reason);
+    case 'adopted':
+      return onAdopted(m, event, now, p);
+    case 'resumed':
+      if (s.state !== 'backoff') return unchanged(m);
+      return {
+        model: m,
+        effects: [{ kind: 'set-timer', timer: 'backoff', delayMs: Math.max(0, s.restartAt - now) }],
+      };
     case 'watchdog-ping':
       if (s.state !== 'running' || p.watchdogMs === null) return unchanged(m);
       return {
@@ -130,6 +139,38 @@ function onStart(m: InstanceModel, now: number, p: InstancePolicy, why: string):
       return begin(resetCounters(m), now, why);
     default:
       return assertNever(s);
+  }
+}
+
+// A process from an earlier daemon resumes where that daemon left it; timers start afresh.
+function onAdopted(
+  m: InstanceModel,
+  e: InstanceEvent & { type: 'adopted' },
+  now: number,
+  p: InstancePolicy,
+): Transition {
+  if (isActive(m.current)) return unchanged(m);
+  const why = `adopted pid ${e.pid}`;
+  switch (e.as) {
+    case 'running': {
+      const t = toRunning(m, e.pid, now, p, why);
+      return {
+        ...t,
+        model: { ...t.model, current: { state: 'running', since: e.since, pid: e.pid } },
+      };
+    }
+    case 'starting': {
+      const t = afterSpawn(
+        { ...m, current: { state: 'starting', since: e.since, pid: e.pid } },
+        now,
+        p,
+      );
+      return { ...t, effects: [{ kind: 'clear-timers' }, ...t.effects], reason: t.reason ?? why };
+    }
+    case 'stopping':
+      return beginStop(m, e.pid, e.intent ?? { kind: 'stop' }, now, p, why);
+    default:
+      return assertNever(e.as);
   }
 }
 

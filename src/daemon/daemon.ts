@@ -1,10 +1,12 @@
 // The daemon process: takes its home (pid-file lock, socket), serves the control protocol and
 // runs the supervisor until SIGTERM or `down`. Used detached (`warden up`) and in the foreground
 // (`warden run`).
-import { closeSync } from 'node:fs';
+import { closeSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WardenConfig } from '../config/types.js';
-import { spawnInstance } from '../effects/spawn.js';
+import { openExitWatcher } from '../effects/exit-watch.js';
+import { isDead, readProc } from '../effects/proc.js';
+import { outputPipesOf, reopenOutputPipes, spawnInstance } from '../effects/spawn.js';
 import { pidOf } from '../core/instance.js';
 import { chooseContainment } from '../effects/containment.js';
 import { startReaper } from '../effects/reaper.js';
@@ -19,6 +21,7 @@ import { EventBus } from './events.js';
 import type { HomePaths } from './home.js';
 import { coreLimit } from './hygiene.js';
 import { refuseOtherUsers } from './peer.js';
+import { readState, STATE_FORMAT, StateSaver } from './state-file.js';
 import { asStartup, removeSocket, StartupError, takeHome } from './take-home.js';
 
 export { StartupError } from './take-home.js';
@@ -80,9 +83,22 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     );
   }
   const notify = opened.hub;
+  const exits = openExitWatcher();
+  let saver: StateSaver | undefined;
   const supervisor = new Supervisor({
     clock: systemClock,
-    processes: { spawn: spawnInstance, tree: (name) => containment.tree(name) },
+    processes: {
+      spawn: spawnInstance,
+      tree: (name) => containment.tree(name),
+      startTimeOf: (pid) => {
+        const p = readProc(pid);
+        return p === undefined || isDead(p) ? undefined : p.startTime;
+      },
+      pipesOf: outputPipesOf,
+      reopenOutput: reopenOutputPipes,
+      watchExit: (pid, startTime, onExit) => exits.watch(pid, startTime, onExit),
+    },
+    onRecordChange: () => saver?.schedule(),
     logDir: home.logDir,
     baseEnv: process.env,
     coreLimit: coreLimit(),
@@ -121,20 +137,35 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     events,
     log: logLine,
     isShuttingDown: () => shuttingDown !== undefined,
-    shutdown: (why) => {
+    shutdown: (why, keepServices = false) => {
       shuttingDown ??= (async () => {
-        logLine(`shutting down: ${why}; stopping every service`);
-        supervisor.beginShutdown();
-        await supervisor.stopAll();
-        await supervisor.close();
-        await notify.close();
-        const busy = await containment.close();
-        if (busy.length > 0) logLine(`cgroups left behind (still busy): ${busy.join(', ')}`);
-        // Exit 1 when some process outlived SIGKILL: the stop was not complete.
-        const incomplete = supervisor.resolve([]).some((r) => r.survivors.length > 0);
-        logLine(
-          incomplete ? 'stopped, but some processes survived SIGKILL' : 'every service stopped',
-        );
+        let incomplete = false;
+        if (keepServices) {
+          logLine(`shutting down: ${why}; services keep running`);
+          supervisor.detachAll();
+          await saver?.flush();
+          await supervisor.close();
+          await notify.close();
+          await exits.close();
+          logLine('state saved; the next daemon of this home takes the services back');
+        } else {
+          logLine(`shutting down: ${why}; stopping every service`);
+          supervisor.beginShutdown();
+          await supervisor.stopAll();
+          await supervisor.close();
+          await notify.close();
+          await exits.close();
+          await saver?.flush();
+          saver = undefined;
+          removeState(home.state);
+          const busy = await containment.close();
+          if (busy.length > 0) logLine(`cgroups left behind (still busy): ${busy.join(', ')}`);
+          // Exit 1 when some process outlived SIGKILL: the stop was not complete.
+          incomplete = supervisor.resolve([]).some((r) => r.survivors.length > 0);
+          logLine(
+            incomplete ? 'stopped, but some processes survived SIGKILL' : 'every service stopped',
+          );
+        }
         // Answers to requests that ended with the stop (`down`, `stop`, `wait`) go out first.
         setImmediate(() => {
           control?.close();
@@ -176,11 +207,61 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       .catch((error: unknown) => logLine(`SIGUSR2: reopening the logs failed: ${String(error)}`));
   });
 
+  await restoreState(supervisor, home.state);
+  saver = new StateSaver(
+    home.state,
+    () => ({
+      format: STATE_FORMAT,
+      warden: VERSION,
+      daemonPid: process.pid,
+      savedAt: Date.now(),
+      config: supervisor.config?.path ?? null,
+      services: supervisor.records(),
+    }),
+    logLine,
+  );
+  saver.schedule();
   if (options.config !== undefined) {
-    supervisor.apply(options.config);
+    await supervisor.apply(options.config);
     supervisor.start([]);
   }
   options.onListening?.();
   if (early !== undefined) void ctx.shutdown(early);
   return exited;
+}
+
+// Takes back what the daemon before this one left running (state.json), if anything.
+async function restoreState(supervisor: Supervisor, path: string): Promise<void> {
+  const read = await readState(path);
+  if (read.kind === 'none') return;
+  if (read.kind === 'corrupt') {
+    const kept = `${path}.corrupt`;
+    try {
+      renameSync(path, kept);
+    } catch {
+      // the next save replaces it anyway
+    }
+    logLine(
+      `state.json unusable (${read.why}); starting clean, nothing adopted and nothing killed (kept as ${kept})`,
+    );
+    return;
+  }
+  const { state } = read;
+  const outcomes = supervisor.restore(state.config, state.services);
+  const count = (o: string): number => outcomes.filter((x) => x.outcome === o).length;
+  logLine(
+    `state.json of daemon ${state.daemonPid} (warden ${state.warden}): adopted ${count('adopted')}, ` +
+      `gone while no daemon ran ${count('lost')}, restored without a process ${count('restored')}, ` +
+      `left alone ${count('left-alone')}`,
+  );
+  for (const o of outcomes) if (o.outcome === 'left-alone') logLine(`${o.instance}: left alone`);
+}
+
+// After a full stop nothing is left to take back.
+function removeState(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // ENOENT: never written
+  }
 }

@@ -13,6 +13,8 @@ export interface HomePaths {
   daemonLog: string;
   /** Per-service log files. */
   logDir: string;
+  /** What the next daemon needs to take the services back (src/daemon/state-file.ts). */
+  state: string;
 }
 
 /**
@@ -34,6 +36,7 @@ export function resolveHome(
     pidFile: join(home, 'warden.pid'),
     daemonLog: join(home, 'warden.log'),
     logDir: join(home, 'logs'),
+    state: join(home, 'state.json'),
   };
 }
 

@@ -10,7 +10,8 @@ import type { ContainmentMode } from '../effects/containment.js';
 import { commandLine } from '../effects/proc.js';
 import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
 import type { MethodTable } from '../ipc/server.js';
-import type { ApplyResult, Supervisor } from '../runtime/supervisor.js';
+import type { ReloadPlan } from '../runtime/reload-plan.js';
+import type { Supervisor } from '../runtime/supervisor.js';
 import { streamEvents, type EventBus } from './events.js';
 import type { HomePaths } from './home.js';
 
@@ -25,14 +26,20 @@ export interface DaemonContext {
   log: (line: string) => void;
   /** True once a shutdown began: no new starts are accepted. */
   isShuttingDown: () => boolean;
-  /** Stops every service, then ends the daemon. */
-  shutdown: (why: string) => Promise<void>;
+  /**
+   * Stops every service, then ends the daemon; with `keepServices`, ends the daemon and leaves
+   * them running (state.json lets the next daemon take them back).
+   */
+  shutdown: (why: string, keepServices?: boolean) => Promise<void>;
 }
 
 const targets = z.object({ targets: z.array(z.string()).default([]) });
 const upParams = targets.extend({ config: z.string().startsWith('/') });
 const signalParams = targets.extend({ signal: z.union([z.string(), z.number()]) });
 // setTimeout holds at most 2^31-1 ms; longer would fire at once.
+const reloadParams = z.object({ dryRun: z.boolean().default(false) });
+const restartParams = targets.extend({ rolling: z.boolean().default(false) });
+const downParams = z.object({ keepServices: z.boolean().default(false) });
 const waitParams = targets.extend({
   timeoutMs: z.number().int().positive().max(2_147_483_647).default(60_000),
 });
@@ -81,15 +88,15 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
           `this daemon runs ${current}, not ${p.config}; run "warden down" first or use another --home`,
         );
       }
-      const applied = sup.apply(await readConfig(p.config));
+      const applied = await sup.apply(await readConfig(p.config));
       logApplied(ctx, 'up', applied);
       const started = sup.start(p.targets).map((r) => r.name);
       return { ...applied, started };
     },
 
-    reload: async () => {
+    reload: async (params) => {
       refuseWhenStopping();
-      return reload(ctx);
+      return reload(ctx, parse(reloadParams, params).dryRun);
     },
 
     start: (params) => {
@@ -104,8 +111,11 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
 
     restart: async (params) => {
       refuseWhenStopping();
-      const runners = await sup.restart(parse(targets, params).targets);
-      return { instances: runners.map((r) => r.name) };
+      const p = parse(restartParams, params);
+      if (!p.rolling) return { instances: (await sup.restart(p.targets)).map((r) => r.name) };
+      if (p.targets.length !== 1 || p.targets[0] === 'all')
+        throw new ProtocolError('INVALID_PARAMS', 'a rolling restart takes exactly one service');
+      return { instances: await sup.rollingRestart(p.targets[0] ?? '') };
     },
 
     signal: (params) => {
@@ -170,31 +180,43 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
       return { subscribed: [...names] };
     },
 
-    down: async () => {
+    down: async (params) => {
+      const { keepServices } = parse(downParams, params);
       const count = sup.status().length;
+      if (keepServices) {
+        await ctx.shutdown('down --keep-services requested', true);
+        return { stopped: 0, kept: count };
+      }
       await ctx.shutdown('down requested');
-      return { stopped: count };
+      return { stopped: count, kept: 0 };
     },
   };
 }
 
-/** Re-reads the config file, adds and starts new services, and reports the rest. */
-export async function reload(ctx: DaemonContext): Promise<unknown> {
+/**
+ * Re-reads the config file and applies the difference (Supervisor.apply), starting the services
+ * it added; with `dryRun`, only returns the plan. An invalid file changes nothing.
+ * @throws ProtocolError CONFIG_ERROR with every issue (file:line:col)
+ */
+export async function reload(ctx: DaemonContext, dryRun = false): Promise<ReloadPlan> {
   const path = ctx.supervisor.config?.path;
   if (path === undefined)
     throw new ProtocolError('CONFIG_ERROR', 'no config loaded yet; run "warden up"');
-  const applied = ctx.supervisor.apply(await readConfig(path));
-  logApplied(ctx, 'reload', applied);
-  if (applied.added.length > 0) ctx.supervisor.start(applied.added);
-  return applied;
+  const plan = await ctx.supervisor.apply(await readConfig(path), { dryRun });
+  if (dryRun) return plan;
+  logApplied(ctx, 'reload', plan);
+  if (plan.added.length > 0) ctx.supervisor.start(plan.added);
+  return plan;
 }
 
-function logApplied(ctx: DaemonContext, verb: string, a: ApplyResult): void {
+function logApplied(ctx: DaemonContext, verb: string, a: ReloadPlan): void {
   const parts = Object.entries({
     added: a.added,
-    changed: a.changed,
-    rescaled: a.rescaled,
     removed: a.removed,
+    changed: a.changed,
+    updated: a.updated,
+    scaled: a.scaled.map((s) => `${s.service} ${s.from}->${s.to}`),
+    restarted: a.restarted,
   })
     .filter(([, names]) => names.length > 0)
     .map(([what, names]) => `${what} [${names.join(', ')}]`);

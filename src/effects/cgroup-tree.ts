@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { SpawnFailure } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { CgroupLeaf } from './cgroup.js';
-import type { InstanceTree, TreeStats } from './containment.js';
+import type { InstanceTree, TreeIdentity, TreeStats } from './containment.js';
 import { SignalLedger } from './signal-ledger.js';
 import { findProgram } from './find-program.js';
 import { readProc, type ProcInfo } from './proc.js';
@@ -21,14 +21,19 @@ export function leafName(instance: string): string {
 
 /** The tree of one instance in cgroup mode. */
 export class CgroupTree implements InstanceTree {
-  readonly #leaf: CgroupLeaf;
+  readonly #own: CgroupLeaf;
+  /** The leaf of the current tree: our own, or an adopted one an earlier daemon made. */
+  #leaf: CgroupLeaf;
   readonly #ledger = new SignalLedger();
 
   constructor(base: string, instance: string) {
-    this.#leaf = new CgroupLeaf(join(base, leafName(instance)));
+    this.#own = new CgroupLeaf(join(base, leafName(instance)));
+    this.#leaf = this.#own;
   }
 
   prepare(req: SpawnRequest): SpawnRequest | SpawnFailure {
+    if (this.#leaf !== this.#own) this.#leaf.remove();
+    this.#leaf = this.#own;
     if (req.command.kind === 'argv') {
       // The real exec happens in the wrapper; find the program now so ENOENT stays ENOENT.
       const missing = findProgram(req.command.argv[0], req.env.PATH, req.cwd);
@@ -85,5 +90,16 @@ export class CgroupTree implements InstanceTree {
 
   release(): void {
     if (!this.#leaf.isPopulated()) this.#leaf.remove();
+  }
+
+  identity(): TreeIdentity {
+    return { cgroup: this.#leaf.path };
+  }
+
+  adopt(_pid: number, _startTime: number, identity: TreeIdentity): boolean {
+    if (!('cgroup' in identity)) return false;
+    this.#leaf = identity.cgroup === this.#own.path ? this.#own : new CgroupLeaf(identity.cgroup);
+    this.#ledger.reset();
+    return true;
   }
 }

@@ -19,6 +19,12 @@ export interface TreeStats {
   memoryBytes: number;
 }
 
+/**
+ * What a later daemon needs to take a tree back (state.json): its leaf cgroup, or the
+ * WARDEN_INVOCATION marker (`WARDEN_INVOCATION=ID`) its processes carry.
+ */
+export type TreeIdentity = { cgroup: string } | { marker: string };
+
 /** The process tree of one instance, across its restarts. */
 export interface InstanceTree {
   /** Readies a spawn: the request to run so the process starts inside the tree, or why not. */
@@ -42,6 +48,14 @@ export interface InstanceTree {
   stats(): TreeStats | undefined;
   /** Frees what the tree holds once it is empty (its cgroup). */
   release(): void;
+  /** The identity of the current tree (after attach or adopt); else undefined. */
+  identity(): TreeIdentity | undefined;
+  /**
+   * Takes back the tree of main process `pid` (started at `startTime`, /proc/PID/stat field 22)
+   * that an earlier daemon started. @returns false when this containment cannot hold that
+   * identity (another mode): nothing is taken
+   */
+  adopt(pid: number, startTime: number, identity: TreeIdentity): boolean;
 }
 
 /** A containment mode and the trees it makes. */

@@ -3,7 +3,7 @@
 // invocation marker in their environment. Processes are signalled one by one through pidfds.
 import { randomBytes } from 'node:crypto';
 import type { SignalName } from '../core/signals.js';
-import type { InstanceTree, TreeStats } from './containment.js';
+import type { InstanceTree, TreeIdentity, TreeStats } from './containment.js';
 import { SignalLedger } from './signal-ledger.js';
 import { environHas, isDead, readProc, scanProcs, type ProcInfo } from './proc.js';
 import type { SpawnRequest } from './spawn.js';
@@ -38,6 +38,8 @@ export class GroupTree implements InstanceTree {
   #main: { pid: number; startTime: number } | undefined;
   #marker = '';
   #known = new Map<number, number>();
+  /** Taken back from an earlier daemon: its orphans were reparented to init, not to us. */
+  #adopted = false;
   readonly #ledger = new SignalLedger();
 
   prepare(req: SpawnRequest): SpawnRequest {
@@ -50,7 +52,22 @@ export class GroupTree implements InstanceTree {
     const startTime = readProc(pid)?.startTime ?? 0;
     this.#main = { pid, startTime };
     this.#known = new Map([[pid, startTime]]);
+    this.#adopted = false;
     this.#ledger.reset();
+  }
+
+  identity(): TreeIdentity | undefined {
+    return this.#marker === '' ? undefined : { marker: this.#marker };
+  }
+
+  adopt(pid: number, startTime: number, identity: TreeIdentity): boolean {
+    if (!('marker' in identity)) return false;
+    this.#marker = identity.marker;
+    this.#main = { pid, startTime };
+    this.#known = new Map([[pid, startTime]]);
+    this.#adopted = true;
+    this.#ledger.reset();
+    return true;
   }
 
   signal(signal: SignalName): boolean {
@@ -83,11 +100,18 @@ export class GroupTree implements InstanceTree {
     const live = recentProcs().filter((p) => !isDead(p) && p.startTime >= main.startTime);
     const daemon = process.pid;
     const inTree = new Set<number>();
+    // The kernel does not hand out a pid still used as a group or session id, so processes in
+    // group/session `main.pid` are ours, unless that pid now names another process: then the
+    // group and session are that process's, and ours has no member left.
+    const leader = live.find((p) => p.pid === main.pid);
+    const isOurs = leader === undefined || leader.startTime === main.startTime;
     for (const p of live) {
       const known = this.#known.get(p.pid) === p.startTime;
-      const kin = p.pgid === main.pid || p.sid === main.pid;
-      // Orphans come back to the daemon as subreaper; only the marker says whose they were.
-      if (known || kin || (p.ppid === daemon && carries(p, this.#marker))) inTree.add(p.pid);
+      const kin = isOurs && (p.pgid === main.pid || p.sid === main.pid);
+      // Orphans come back to the daemon as subreaper (to init, while no daemon ran); only the
+      // marker says whose they were.
+      const orphan = p.ppid === daemon || (this.#adopted && p.ppid === 1);
+      if (known || kin || (orphan && carries(p, this.#marker))) inTree.add(p.pid);
     }
     // Then every descendant of those, however it regrouped.
     for (let grew = true; grew;) {

@@ -207,3 +207,51 @@ export function pidfdSendSignal(pidfd: number, signo: number): boolean {
   if (errno === constants.errno.ESRCH) return false;
   throw new SyscallError('pidfd_send_signal', errno);
 }
+
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+
+/**
+ * Sets O_NONBLOCK on the open file description of `fd` (fcntl(2), F_SETFL): a read or write
+ * that would block fails with EAGAIN instead. @throws SyscallError (EBADF)
+ */
+export function setNonBlocking(fd: number): void {
+  const flags = check('fcntl(F_GETFL)', load().fcntl(fd, F_GETFL, 0));
+  check('fcntl(F_SETFL)', load().fcntl(fd, F_SETFL, flags | O_NONBLOCK));
+}
+
+// Bound on first use, apart from load(): only the exit-watch thread polls.
+type Poll = (fds: Int32Array, nfds: number, timeoutMs: number) => number;
+let poll: Poll | undefined;
+
+const POLLIN = 0x1;
+
+/**
+ * Blocks until at least one of `fds` can be read, has hung up, has an error or is not open
+ * (poll(2) with POLLIN; POLLHUP, POLLERR and POLLNVAL come whatever is asked), or until
+ * `timeoutMs` passed. A signal (EINTR) restarts the wait with the whole timeout, which is exact
+ * for -1 and 0.
+ * @param timeoutMs -1 waits for ever, 0 returns at once
+ * @returns the indexes in `fds` of the ready ones, in order (none on timeout)
+ * @throws SyscallError (ENOMEM; EINVAL when `fds` outnumber RLIMIT_NOFILE)
+ */
+export function pollReadable(fds: readonly number[], timeoutMs: number): number[] {
+  poll ??= koffi
+    .load('libc.so.6')
+    .func('int poll(_Inout_ void *fds, unsigned long nfds, int timeout)') as Poll;
+  // struct pollfd is { int fd; short events; short revents; }: 8 bytes, native byte order.
+  const words = new Int32Array(fds.length * 2);
+  const halves = new Int16Array(words.buffer);
+  fds.forEach((fd, i) => {
+    words[2 * i] = fd;
+    halves[4 * i + 2] = POLLIN;
+  });
+  while (poll(words, fds.length, timeoutMs) === -1) {
+    const errno = koffi.errno();
+    if (errno !== constants.errno.EINTR) throw new SyscallError('poll', errno);
+  }
+  const ready: number[] = [];
+  for (let i = 0; i < fds.length; i++) if (halves[4 * i + 3] !== 0) ready.push(i);
+  return ready;
+}

@@ -76,7 +76,6 @@ export function openNotifySocket(
   process.once('exit', wake);
   const workerData: NotifyWorkerData = { fd, maxBytes };
   const worker = new Worker(new URL('./notify-worker.js', import.meta.url), { workerData });
-  worker.unref();
   worker.on('message', (m: NotifyWorkerMessage) => {
     if (m.kind === 'error') return handlers.error(m.code, m.message);
     try {
@@ -86,6 +85,8 @@ export function openNotifySocket(
     }
   });
   worker.on('error', (e) => handlers.error('EIO', `notify socket thread failed: ${e.message}`));
+  // After the listeners: adding a 'message' listener refs the worker's port again.
+  worker.unref();
   const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {

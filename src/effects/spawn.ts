@@ -1,6 +1,7 @@
 // Starts one instance's main process: its own session and process group, its env, piped output.
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readlinkSync, statSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import type { Command } from '../config/types.js';
 import type { SpawnFailure } from '../core/exit.js';
 import { spawnTracked } from './children.js';
@@ -24,6 +25,22 @@ const SUPERVISOR_VARS = [
   'WATCHDOG_PID',
   'WARDEN_DAEMON',
 ];
+
+/**
+ * The identity of an instance's stdout and stderr pipes (inode numbers, as `pipe:[INODE]` in
+ * /proc/PID/fd), kept in state.json so that a later daemon can read them again.
+ */
+export interface OutputPipes {
+  stdout: number;
+  stderr: number;
+}
+
+const spawnedPipes = new WeakMap<ChildProcess, OutputPipes>();
+
+/** The output pipes of a child made by spawnInstance. */
+export function outputPipesOf(child: ChildProcess): OutputPipes | undefined {
+  return spawnedPipes.get(child);
+}
 
 /** What to start, and where. */
 export interface SpawnRequest {
@@ -56,6 +73,11 @@ export function instanceEnv(
  * terminal), stdin on /dev/null, stdout and stderr on pipes to the daemon (real pipes, so that
  * opening /dev/stdout works; read by `openOutputPipe` as `child.stdout` and `child.stderr`). The
  * daemon's own fds are all close-on-exec, so none leaks into it.
+ *
+ * The process gets its pipes opened read-write (through /proc/self/fd): it holds a read end
+ * itself, so while no daemon reads (a daemon crash, `down --keep-services`) its writes fill the
+ * pipe and then wait, instead of killing it with SIGPIPE; the next daemon reopens the pipes from
+ * /proc/PID/fd (reopenOutputPipes) and reads what was kept.
  * @returns the child, whose `pid` is set on success; or a SpawnFailure known before spawning
  * (a missing cwd). Other failures (ENOENT, EACCES on the program) arrive as the child's `error`.
  */
@@ -97,20 +119,51 @@ export function spawnInstance(req: SpawnRequest): ChildProcess | SpawnFailure {
     closeSync(out[1]);
     closeSync(err[1]);
   }
+  spawnedPipes.set(child, { stdout: fstatSync(out[0]).ino, stderr: fstatSync(err[0]).ino });
   child.stdout = openOutputPipe(out[0]);
   child.stderr = openOutputPipe(err[0]);
   return child;
 }
 
-// A pipe for stdout or stderr, at OUTPUT_PIPE_BYTES if the kernel allows (pipe-max-size).
+/**
+ * Reads the output pipes of an adopted process again: opens /proc/PID/fd/1 and /2 for reading
+ * when they are still the pipes `pipes` names (a process that redirected its own output is not
+ * read). @returns a stream per pipe found (undefined for one that is not)
+ */
+export function reopenOutputPipes(
+  pid: number,
+  pipes: OutputPipes,
+): { stdout: Socket | undefined; stderr: Socket | undefined } {
+  const reopen = (fd: number, inode: number): Socket | undefined => {
+    const path = `/proc/${pid}/fd/${fd}`;
+    try {
+      if (readlinkSync(path) !== `pipe:[${inode}]`) return undefined;
+      return openOutputPipe(openSync(path, constants.O_RDONLY | constants.O_NONBLOCK));
+    } catch {
+      return undefined; // ENOENT: gone; EACCES: not ours to read
+    }
+  };
+  return { stdout: reopen(1, pipes.stdout), stderr: reopen(2, pipes.stderr) };
+}
+
+// A pipe for stdout or stderr, at OUTPUT_PIPE_BYTES if the kernel allows (pipe-max-size): the
+// read end, and a read-write end for the child (see spawnInstance).
 function outputPipe(): [number, number] {
-  const fds = makePipe();
+  const [read, write] = makePipe();
   try {
-    setPipeSize(fds[0], OUTPUT_PIPE_BYTES);
+    setPipeSize(read, OUTPUT_PIPE_BYTES);
   } catch {
     // EPERM (above pipe-max-size, or the user's pipe quota spent): the default size works too
   }
-  return fds;
+  try {
+    // Opening the pipe through /proc gives a new read-write description of it (close-on-exec).
+    return [read, openSync(`/proc/self/fd/${write}`, constants.O_RDWR)];
+  } catch (error) {
+    closeSync(read);
+    throw error;
+  } finally {
+    closeSync(write);
+  }
 }
 
 /** Turns the `error` event of a failed spawn into a SpawnFailure. */

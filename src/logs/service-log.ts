@@ -50,7 +50,7 @@ export interface ServiceLogOptions {
 /** One service's log file and the captures writing to it. */
 export class ServiceLog implements OutputSink {
   readonly file: LogFile;
-  readonly #spec: LogSpec;
+  #spec: LogSpec;
   readonly #o: ServiceLogOptions;
 
   /** @throws Error when the log directory cannot be created (`EACCES`) */
@@ -84,6 +84,12 @@ export class ServiceLog implements OutputSink {
       ...(onEveryLine === undefined ? {} : { onEveryLine }),
       ...(echo === undefined ? {} : { echo: (time, line) => echo(time, instance, stream, line) }),
     });
+  }
+
+  /** A reload changed the service's `logs`: rotation from the next write, the rest for new captures. */
+  update(spec: LogSpec): void {
+    this.#spec = spec;
+    this.file.rotation = { maxBytes: spec.maxBytes, keep: spec.keep, compress: spec.compress };
   }
 
   health(): LogHealth {

@@ -1,6 +1,8 @@
 // One instance's runner: feeds events to the pure state machine and carries out its effects
 // (spawn, signals, timers, tree watch, log capture). All OS work goes through injected layers.
 import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { spawnIdentity } from '../config/spawn-identity.js';
 import type { ServiceSpec } from '../config/types.js';
 import { decodeExit, type SpawnFailure } from '../core/exit.js';
 import {
@@ -19,21 +21,55 @@ import { encodeInstance, type InstanceStatus } from '../core/status.js';
 import { transition } from '../core/transition.js';
 import type { InstanceTree } from '../effects/containment.js';
 import type { ProcInfo } from '../effects/proc.js';
-import { instanceEnv, toSpawnFailure, type SpawnRequest } from '../effects/spawn.js';
+import {
+  instanceEnv,
+  toSpawnFailure,
+  type OutputPipes,
+  type SpawnRequest,
+} from '../effects/spawn.js';
 import type { Stream } from '../logs/format.js';
 import { readOutput } from '../logs/output-pipe.js';
 import type { OutputSink } from '../logs/service-log.js';
 import { TailBuffer } from '../logs/tail-buffer.js';
 import type { Clock } from './clock.js';
+import type { InstanceRecord, ProcessRecord } from './instance-record.js';
 import type { ReadinessHooks, ReadinessProbe } from './readiness/types.js';
 
-/** The OS operations a runner needs; real ones in the daemon (see src/effects), fakes in tests. */
+/**
+ * The OS operations a runner needs; real ones in the daemon (see src/effects), fakes in tests.
+ * The optional ones serve state.json and adoption; without them nothing can be taken back.
+ */
 export interface ProcessLayer {
   /** Spawns detached in a new session; a failure known before spawning comes back as data. */
   spawn(req: SpawnRequest): ChildProcess | SpawnFailure;
   /** The process tree (containment) of instance `name`, kept across its restarts. */
   tree(name: string): InstanceTree;
+  /** The start time (/proc/PID/stat field 22) of live process `pid`; undefined when gone. */
+  startTimeOf?(pid: number): number | undefined;
+  /** The identity of a spawned child's output pipes. */
+  pipesOf?(child: ChildProcess): OutputPipes | undefined;
+  /** Reads an adopted process's output pipes again (undefined: not found). */
+  reopenOutput?(
+    pid: number,
+    pipes: OutputPipes,
+  ): { stdout: Readable | undefined; stderr: Readable | undefined };
+  /**
+   * Calls `onExit` once when process (pid, startTime), not the daemon's child, exits.
+   * @returns undefined when that process does not run now
+   */
+  watchExit?(pid: number, startTime: number, onExit: () => void): { cancel(): void } | undefined;
 }
+
+/** How a restored instance was taken back. */
+export type RestoreOutcome =
+  /** Its main process runs and is watched again. */
+  | 'adopted'
+  /** Its main process was gone: it ended (status unknown) and its policy applies. */
+  | 'lost'
+  /** It had no process; its state was restored as it was. */
+  | 'restored'
+  /** Its process could not be identified or held: left alone, the instance is stopped. */
+  | 'left-alone';
 
 /** Where an instance's output lines go. `time` is ms since the epoch. */
 export type LineSink = (time: number, instance: string, stream: Stream, line: string) => void;
@@ -42,6 +78,8 @@ export type LineSink = (time: number, instance: string, stream: Stream, line: st
 export interface RunnerOptions {
   spec: ServiceSpec;
   index: number;
+  /** The instance count its name is made for (`web` for 1, `web:0`...); default spec.instances. */
+  count?: number;
   clock: Clock;
   processes: ProcessLayer;
   /** Captures the instance's stdout and stderr (in order per stream) into the service's log. */
@@ -54,6 +92,8 @@ export interface RunnerOptions {
   onTransition: (runner: Runner, from: InstanceState, reason: string) => void;
   /** Errors of the runner's own OS work (a failed kill(2)), for the daemon log. */
   onError: (runner: Runner, message: string) => void;
+  /** Called after any change of what `record()` returns (for state.json). */
+  onRecordChange?: (runner: Runner) => void;
   /** Makes the readiness probe of the instance (config `ready`, `watchdog`); default: none. */
   probes?: ProbeFactory;
 }
@@ -73,6 +113,9 @@ const NO_PROBE: ReadinessProbe = {
   stop: () => undefined,
   close: () => undefined,
 };
+
+/** The exit status of an adopted process, which is not the daemon's child. */
+const ADOPTED = 'adopted: not a child of this daemon';
 
 /** How often the tree is checked for emptiness once the main process is gone (ms). */
 const TREE_POLL_MS = 25;
@@ -95,6 +138,11 @@ export class Runner {
   #startedAt: number | null = null;
   #treePoll: unknown;
   #probe: ReadinessProbe = NO_PROBE;
+  /** The current main process as state.json records it; undefined when there is none. */
+  #process: ProcessRecord | undefined;
+  #exitWatch: { cancel(): void } | undefined;
+  /** The output pipes being read (destroyed by detach: the next daemon reads them). */
+  #pipes: Readable[] = [];
   #probeSpec: ServiceSpec | undefined;
   #statusText: string | null = null;
   #waiters: { test: (m: InstanceModel) => boolean; done: () => void }[] = [];
@@ -102,19 +150,39 @@ export class Runner {
   constructor(options: RunnerOptions) {
     this.#o = options;
     this.spec = options.spec;
-    this.#tree = options.processes.tree(
-      instanceName(options.spec.name, options.index, options.spec.instances),
-    );
-    this.#model = newInstance(
-      options.spec.name,
-      options.index,
-      options.spec.instances,
-      options.clock.now(),
-    );
+    const count = options.count ?? options.spec.instances;
+    this.#tree = options.processes.tree(instanceName(options.spec.name, options.index, count));
+    this.#model = newInstance(options.spec.name, options.index, count, options.clock.now());
   }
 
   get name(): string {
     return this.#model.name;
+  }
+
+  /** The service's instance count changed: `web` becomes `web:0`, or back. */
+  renumber(count: number): void {
+    this.#model = { ...this.#model, name: instanceName(this.spec.name, this.#model.index, count) };
+  }
+
+  /** spawnIdentity of the definition the live process was started from; null without one. */
+  get spawnedAs(): string | null {
+    return isActive(this.#model.current) ? (this.#process?.spawnedAs ?? null) : null;
+  }
+
+  /** What state.json keeps of the instance. */
+  record(): InstanceRecord {
+    const m = this.#model;
+    const live = pidOf(m.current) !== null && this.#attached;
+    return {
+      name: m.name,
+      index: m.index,
+      current: m.current,
+      restarts: m.restarts,
+      consecutiveFailures: m.consecutiveFailures,
+      failedStarts: m.failedStarts,
+      lastExit: m.lastExit,
+      process: live ? (this.#process ?? null) : null,
+    };
   }
 
   get model(): InstanceModel {
@@ -182,6 +250,86 @@ export class Runner {
     });
   }
 
+  /**
+   * Takes the instance back as an earlier daemon left it (state.json): its counters, and its
+   * process when the same one (pid and start time) still runs; a process that is gone ended
+   * while no daemon ran (exit status unknown) and its restart policy applies.
+   */
+  restore(rec: InstanceRecord): RestoreOutcome {
+    const counters = {
+      restarts: rec.restarts,
+      consecutiveFailures: rec.consecutiveFailures,
+      failedStarts: rec.failedStarts,
+      lastExit: rec.lastExit,
+    };
+    this.#model = { ...this.#model, ...counters };
+    const s = rec.current;
+    if (!isActive(s)) {
+      this.#model = { ...this.#model, current: s };
+      if (s.state === 'backoff') this.dispatch({ type: 'resumed' });
+      return 'restored';
+    }
+    const p = rec.process;
+    if (p === null || !this.#tree.adopt(p.pid, p.startTime, p.tree)) {
+      const reason = `not adopted: ${p === null ? 'its spawn was under way' : `pid ${p.pid} is held by another containment mode`}`;
+      this.#model = { ...this.#model, current: { state: 'stopped', since: s.since, reason } };
+      return 'left-alone';
+    }
+    this.#attached = true;
+    this.#process = p;
+    this.#startedAt = p.startedAt;
+    const alive = this.#o.processes.startTimeOf?.(p.pid) === p.startTime;
+    const watch = alive
+      ? this.#o.processes.watchExit?.(p.pid, p.startTime, () => this.#lost(p.pid, ADOPTED))
+      : undefined;
+    if (watch === undefined) {
+      // Gone before it could be watched: it ended while no daemon ran.
+      this.#model = { ...this.#model, current: s };
+      this.dispatch({ type: 'exited', status: { unknown: 'ended while no daemon ran' } });
+      return 'lost';
+    }
+    this.#exitWatch = watch;
+    const probe = this.#currentProbe();
+    if (p.pipes !== null) {
+      const pipes = this.#o.processes.reopenOutput?.(p.pid, p.pipes);
+      this.#capture(pipes?.stdout, 'out');
+      this.#capture(pipes?.stderr, 'err');
+      if (pipes?.stdout === undefined || pipes.stderr === undefined)
+        this.#o.onError(this, `output of pid ${p.pid} not found in /proc; it is not captured`);
+    }
+    const as = s.state;
+    const intent = s.state === 'stopping' ? s.intent : undefined;
+    this.dispatch({
+      type: 'adopted',
+      pid: p.pid,
+      as,
+      since: s.since,
+      ...(intent === undefined ? {} : { intent }),
+    });
+    if (as === 'starting') probe.started(undefined);
+    return 'adopted';
+  }
+
+  // The adopted main process `pid` ended; how is unknown (not our child).
+  #lost(pid: number, why: string): void {
+    this.#exitWatch = undefined;
+    if (this.#process?.pid !== pid || pidOf(this.#model.current) !== pid) return;
+    this.dispatch({ type: 'exited', status: { unknown: why } });
+  }
+
+  /** Lets the instance's processes run on without this daemon (`down --keep-services`). */
+  detach(): void {
+    this.#exitWatch?.cancel();
+    this.#exitWatch = undefined;
+    for (const handle of this.#timers.values()) this.#o.clock.cancel(handle);
+    this.#timers.clear();
+    if (this.#treePoll !== undefined) this.#o.clock.cancel(this.#treePoll);
+    this.#probe.close();
+    // What is still in the pipes stays there for the next daemon; nothing read is lost.
+    for (const pipe of this.#pipes) pipe.destroy();
+    this.#pipes = [];
+  }
+
   #apply(event: InstanceEvent): void {
     const from = this.#model.current;
     // A user's start begins a new story: the stderr of earlier runs would mislead.
@@ -208,8 +356,10 @@ export class Runner {
     } else if (event.type === 'start' || event.type === 'restart' || event.type === 'stop') {
       this.#survivors = [];
     }
+    const changed = this.#model !== t.model;
     this.#model = t.model;
     for (const effect of t.effects) this.#run(effect);
+    if (changed) this.#o.onRecordChange?.(this);
     if (t.reason !== undefined || from.state !== t.model.current.state) {
       this.#o.onTransition(this, from, t.reason ?? '');
     }
@@ -281,6 +431,7 @@ export class Runner {
 
   #spawn(): void {
     const spec = this.spec;
+    this.#process = undefined;
     const probe = this.#currentProbe();
     const extras = probe.extras();
     const env = {
@@ -319,8 +470,21 @@ export class Runner {
     this.#tree.attach(pid);
     this.#attached = true;
     this.#startedAt = this.#o.clock.now();
-    this.#capture(child, 'out');
-    this.#capture(child, 'err');
+    const tree = this.#tree.identity();
+    const startTime = this.#o.processes.startTimeOf?.(pid);
+    this.#process =
+      tree === undefined || startTime === undefined
+        ? undefined
+        : {
+            pid,
+            startTime,
+            startedAt: this.#startedAt,
+            spawnedAs: spawnIdentity(spec),
+            tree,
+            pipes: this.#o.processes.pipesOf?.(child) ?? null,
+          };
+    this.#capture(child.stdout, 'out');
+    this.#capture(child.stderr, 'err');
     probe.started(child);
     child.once('exit', (code, signal) => {
       if (this.#child !== child) return;
@@ -329,9 +493,9 @@ export class Runner {
     this.dispatch({ type: 'spawned', pid });
   }
 
-  #capture(child: ChildProcess, stream: Stream): void {
-    const pipe = stream === 'out' ? child.stdout : child.stderr;
-    if (pipe === null) return;
+  #capture(pipe: Readable | null | undefined, stream: Stream): void {
+    if (pipe === null || pipe === undefined) return;
+    this.#pipes = [...this.#pipes.filter((p) => !p.destroyed), pipe];
     const tail = stream === 'err' ? (line: string) => this.#stderr.push(line) : undefined;
     // Only a `ready.log` check needs every line (the fast path hands out only the tail).
     const probe = this.#probe;

@@ -14,7 +14,15 @@ import type { InstanceStatus } from '../core/status.js';
 import { ServiceLog } from '../logs/service-log.js';
 import type { Clock } from './clock.js';
 import { StartGate, stopBatches, withDependencies } from './dependencies.js';
-import { Runner, type LineSink, type ProbeFactory, type ProcessLayer } from './runner.js';
+import type { InstanceRecord } from './instance-record.js';
+import { planReload, type ReloadPlan } from './reload-plan.js';
+import {
+  Runner,
+  type LineSink,
+  type ProbeFactory,
+  type ProcessLayer,
+  type RestoreOutcome,
+} from './runner.js';
 
 /** What a supervisor is built from. */
 export interface SupervisorOptions {
@@ -33,6 +41,8 @@ export interface SupervisorOptions {
   probes?: ProbeFactory;
   /** Called after every state change of any instance. */
   onChange?: (runner: Runner, from: InstanceState, reason: string) => void;
+  /** Called after any change of what `records()` returns (for state.json). */
+  onRecordChange?: () => void;
 }
 
 /** A name on the command line that matches no service or instance. */
@@ -55,21 +65,24 @@ export class ShuttingDownError extends Error {
   }
 }
 
-/** The outcome of applying a config. */
-export interface ApplyResult {
-  added: string[];
-  unchanged: string[];
-  /** Services whose definition changed: running instances keep their process; the new definition applies at each instance's next start. */
-  changed: string[];
-  /** Changed in their instance count: needs `warden down` and `up` in this version. */
-  rescaled: string[];
-  /** In the daemon but no longer in the config: left as they are in this version. */
-  removed: string[];
+/** A rolling restart that could not go on: the instance that did not come up, and why. */
+export class RollingRestartError extends Error {
+  readonly code = 'NOT_RUNNING';
+  constructor(
+    readonly instance: string,
+    readonly state: StateName,
+  ) {
+    super(
+      `rolling restart stopped: ${instance} is ${state}, not running; the others were left as they are`,
+    );
+  }
 }
 
 interface Service {
   spec: ServiceSpec;
   runners: Runner[];
+  /** The extra instance of a rolling restart, while there is one. */
+  surge?: Runner;
   logFile: ServiceLog;
 }
 
@@ -79,6 +92,7 @@ export class Supervisor {
   readonly #services = new Map<string, Service>();
   #config: WardenConfig | null = null;
   #closing = false;
+  #applying: Promise<void> = Promise.resolve();
   /** Services (and which of their runners) waiting for dependencies before they start. */
   readonly #gate = new StartGate<Runner>(
     (n) => this.#depsOf(n),
@@ -95,37 +109,174 @@ export class Supervisor {
   }
 
   /**
-   * Applies a config: new services are added (stopped); a changed definition is used from each
-   * instance's next start on (running processes are left alone); instance-count changes and
-   * removed services are only reported.
+   * Applies a config by its difference from what runs (planReload): removed services are
+   * stopped and forgotten, live instances started from another definition restart, instance
+   * counts grow (new instances start when the service is wanted) or shrink, and everything else
+   * applies live; added services are created stopped (the caller starts them). Applies run one
+   * at a time. With `dryRun`, only plans. @returns the plan carried out
+   * @throws ShuttingDownError
    */
-  apply(config: WardenConfig): ApplyResult {
-    const result: ApplyResult = {
-      added: [],
-      unchanged: [],
-      changed: [],
-      rescaled: [],
-      removed: [],
-    };
+  async apply(config: WardenConfig, options: { dryRun?: boolean } = {}): Promise<ReloadPlan> {
+    const turn = this.#applying.then(() => this.#applyNow(config, options.dryRun === true));
+    this.#applying = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  async #applyNow(config: WardenConfig, dryRun: boolean): Promise<ReloadPlan> {
+    const current = new Map(
+      [...this.#services].map(([name, svc]) => [
+        name,
+        {
+          spec: svc.spec,
+          instances: svc.runners.map((r) => ({
+            name: r.name,
+            index: r.model.index,
+            active: isActive(r.model.current),
+            spawnedAs: r.spawnedAs,
+          })),
+        },
+      ]),
+    );
+    const plan = planReload(current, config);
+    if (dryRun) return plan;
+    if (this.#closing) throw new ShuttingDownError();
+    this.#config = config;
+    await Promise.all(plan.removed.map((name) => this.#remove(name)));
+    const services = new Map<string, Service>();
+    const waits: Promise<unknown>[] = [];
     for (const spec of config.services) {
-      const existing = this.#services.get(spec.name);
-      if (existing === undefined) {
-        this.#services.set(spec.name, this.#create(spec));
-        result.added.push(spec.name);
-      } else if (JSON.stringify(existing.spec) === JSON.stringify(spec)) {
-        result.unchanged.push(spec.name);
-      } else if (existing.spec.instances !== spec.instances) {
-        result.rescaled.push(spec.name);
-      } else {
-        existing.spec = spec;
-        for (const r of existing.runners) r.spec = spec;
-        result.changed.push(spec.name);
+      const svc = this.#services.get(spec.name) ?? this.#create(spec);
+      waits.push(this.#update(svc, spec, new Set(plan.restarted)));
+      services.set(spec.name, svc);
+    }
+    this.#services.clear();
+    for (const [name, svc] of services) this.#services.set(name, svc);
+    await Promise.all(waits);
+    this.#o.onRecordChange?.();
+    return plan;
+  }
+
+  // Gives a kept service its new definition: live settings at once, restarts, count changes.
+  async #update(svc: Service, spec: ServiceSpec, restart: ReadonlySet<string>): Promise<void> {
+    const wanted = svc.runners.some((r) => r.model.current.state !== 'stopped');
+    svc.spec = spec;
+    svc.logFile.update(spec.logs);
+    const kept = svc.runners.slice(0, spec.instances);
+    const dropped = svc.runners.slice(spec.instances);
+    const restarting = kept.filter((r) => restart.has(r.name));
+    for (const r of kept) {
+      r.spec = spec;
+      r.renumber(spec.instances);
+    }
+    const added = Array.from({ length: spec.instances - kept.length }, (_, i) =>
+      this.#runner(svc, spec, kept.length + i, spec.instances),
+    );
+    svc.runners = [...kept, ...added];
+    for (const r of restarting) r.dispatch({ type: 'restart' });
+    if (wanted && added.length > 0) this.start(added.map((r) => r.name));
+    await Promise.all([this.#retire(dropped), ...restarting.map((r) => r.until(hasLeftStopping))]);
+  }
+
+  // Stops runners that are no longer wanted and frees them.
+  async #retire(runners: readonly Runner[]): Promise<void> {
+    if (runners.length === 0) return;
+    this.#gate.release(runners);
+    for (const r of runners) r.dispatch({ type: 'stop' });
+    await Promise.all(runners.map((r) => r.until((m) => !isActive(m.current))));
+    for (const r of runners) r.close();
+  }
+
+  async #remove(name: string): Promise<void> {
+    const svc = this.#services.get(name);
+    if (svc === undefined) return;
+    await this.#retire(svc.runners);
+    this.#services.delete(name);
+    await svc.logFile.close();
+  }
+
+  /**
+   * Restarts the instances of `service` one by one while an extra instance serves: the extra
+   * one starts first and must reach `running`, then each instance restarts and must reach
+   * `running` before the next; the extra one stops at the end. With a readiness check, at least
+   * `instances` instances are running at every moment.
+   * @returns the instances restarted, in order
+   * @throws UnknownServiceError, ShuttingDownError, RollingRestartError (the first instance that
+   * did not reach `running`; those after it were not touched)
+   */
+  async rollingRestart(service: string): Promise<string[]> {
+    const svc = this.#services.get(service);
+    if (svc === undefined) throw new UnknownServiceError([service], [...this.#services.keys()]);
+    if (this.#closing) throw new ShuttingDownError();
+    if (svc.surge !== undefined) throw new RollingRestartError(svc.surge.name, 'starting');
+    const count = svc.runners.length;
+    const surge = this.#runner(svc, svc.spec, count, count + 1);
+    svc.surge = surge;
+    const done: string[] = [];
+    try {
+      surge.dispatch({ type: 'start', reason: 'rolling restart: extra instance' });
+      await this.#untilRunning(surge);
+      for (const r of [...svc.runners]) {
+        r.dispatch({ type: 'restart' });
+        await this.#untilRunning(r);
+        done.push(r.name);
+      }
+    } finally {
+      await this.#retire([surge]);
+      svc.surge = undefined;
+    }
+    return done;
+  }
+
+  // Resolves once `r` runs; throws once it settled anywhere else.
+  async #untilRunning(r: Runner): Promise<void> {
+    await r.until((m) => m.current.state !== 'starting' && m.current.state !== 'stopping');
+    const state = r.model.current.state;
+    if (state !== 'running') throw new RollingRestartError(r.name, state);
+  }
+
+  /** What state.json keeps: every service's definition and instances. */
+  records(): { spec: ServiceSpec; instances: InstanceRecord[] }[] {
+    return [...this.#services.values()].map((svc) => ({
+      spec: svc.spec,
+      instances: (svc.surge === undefined ? svc.runners : [...svc.runners, svc.surge]).map((r) =>
+        r.record(),
+      ),
+    }));
+  }
+
+  /**
+   * Takes back the services an earlier daemon left (state.json): each is created from its
+   * recorded definition and each instance restored (Runner.restore). Call before any apply.
+   * @returns each instance's name and how it was taken back
+   */
+  restore(
+    config: string | null,
+    services: readonly { spec: ServiceSpec; instances: readonly InstanceRecord[] }[],
+  ): { instance: string; outcome: RestoreOutcome }[] {
+    if (config !== null) this.#config = { path: config, services: services.map((s) => s.spec) };
+    const outcomes: { instance: string; outcome: RestoreOutcome }[] = [];
+    for (const { spec, instances } of services) {
+      const svc = this.#create(spec);
+      this.#services.set(spec.name, svc);
+      for (const rec of instances) {
+        // Past the count: the extra instance of a rolling restart that the crash interrupted.
+        const extra = rec.index >= spec.instances;
+        const r = svc.runners[rec.index] ?? this.#runner(svc, spec, rec.index, rec.index + 1);
+        outcomes.push({ instance: r.name, outcome: r.restore(rec) });
+        if (extra) void this.#retire([r]);
       }
     }
-    const names = new Set(config.services.map((s) => s.name));
-    result.removed = [...this.#services.keys()].filter((n) => !names.has(n));
-    this.#config = config;
-    return result;
+    return outcomes;
+  }
+
+  /** Lets every process run on without this daemon (`down --keep-services`); see Runner.detach. */
+  detachAll(): void {
+    this.#closing = true;
+    this.#gate.clear();
+    for (const r of this.resolve([])) r.detach();
   }
 
   /** From now on nothing starts: `start`, `restart` and `apply`'s callers get ShuttingDownError. */
@@ -138,13 +289,15 @@ export class Supervisor {
    * An empty list means all. @throws UnknownServiceError naming every unknown target
    */
   resolve(targets: readonly string[]): Runner[] {
-    const all = [...this.#services.values()].flatMap((s) => s.runners);
+    const all = [...this.#services.values()].flatMap((s) =>
+      s.surge === undefined ? s.runners : [...s.runners, s.surge],
+    );
     if (targets.length === 0 || targets.includes('all')) return all;
     const found = new Set<Runner>();
     const unknown: string[] = [];
     for (const t of targets) {
       const service = this.#services.get(t);
-      const matches = service?.runners ?? all.filter((r) => r.name === t);
+      const matches = service === undefined ? all.filter((r) => r.name === t) : service.runners;
       if (matches.length === 0) unknown.push(t);
       for (const r of matches) found.add(r);
     }
@@ -264,29 +417,35 @@ export class Supervisor {
       onError: (message) => this.#o.log(`${spec.name}: ${message}`),
       ...(this.#o.echo === undefined ? {} : { echo: this.#o.echo }),
     });
-    const sink = logFile;
-    const runners = Array.from({ length: spec.instances }, (_, index) => {
-      return new Runner({
-        spec,
-        index,
-        sink,
-        clock: this.#o.clock,
-        processes: this.#o.processes,
-        baseEnv: this.#o.baseEnv,
-        coreLimit: this.#o.coreLimit,
-        onTransition: (runner, from, reason) => {
-          const to = runner.model.current.state;
-          const change = from.state === to ? to : `${from.state} -> ${to}`;
-          this.#o.log(`${runner.name}: ${change}${reason === '' ? '' : ` (${reason})`}`);
-          // The change is told first, then what it lets start (events keep causal order).
-          this.#o.onChange?.(runner, from, reason);
-          if (from.state !== runner.model.current.state) this.#gate.settle();
-        },
-        onError: (runner, message) => this.#o.log(`${runner.name}: ${message}`),
-        ...(this.#o.probes === undefined ? {} : { probes: this.#o.probes }),
-      });
+    const svc: Service = { spec, runners: [], logFile };
+    svc.runners = Array.from({ length: spec.instances }, (_, index) =>
+      this.#runner(svc, spec, index, spec.instances),
+    );
+    return svc;
+  }
+
+  #runner(svc: Service, spec: ServiceSpec, index: number, count: number): Runner {
+    return new Runner({
+      spec,
+      index,
+      count,
+      sink: svc.logFile,
+      clock: this.#o.clock,
+      processes: this.#o.processes,
+      baseEnv: this.#o.baseEnv,
+      coreLimit: this.#o.coreLimit,
+      onTransition: (runner, from, reason) => {
+        const to = runner.model.current.state;
+        const change = from.state === to ? to : `${from.state} -> ${to}`;
+        this.#o.log(`${runner.name}: ${change}${reason === '' ? '' : ` (${reason})`}`);
+        // The change is told first, then what it lets start (events keep causal order).
+        this.#o.onChange?.(runner, from, reason);
+        if (from.state !== runner.model.current.state) this.#gate.settle();
+      },
+      onError: (runner, message) => this.#o.log(`${runner.name}: ${message}`),
+      onRecordChange: () => this.#o.onRecordChange?.(),
+      ...(this.#o.probes === undefined ? {} : { probes: this.#o.probes }),
     });
-    return { spec, runners, logFile };
   }
 }
 

@@ -71,6 +71,8 @@ function setup(over: Partial<ServiceSpec> = {}, spawn?: (n: number) => SpawnResu
           contains: () => false,
           stats: () => undefined,
           release: () => undefined,
+          identity: () => undefined,
+          adopt: () => false,
         };
       },
     },

@@ -1,27 +1,35 @@
-// What `up` and `reload` say about the parts of a config change they did not (fully) apply.
+// What `up`, `reload` and `reload --dry-run` say about a config change.
 import { print } from '../output.js';
 
-/** What the daemon's `up` and `reload` answer. */
-export interface UpResult {
-  started: string[];
-  changed: string[];
-  rescaled: string[];
+/** The plan the daemon's `up` and `reload` carry out (src/runtime/reload-plan.ts). */
+export interface ApplyPlan {
+  added: string[];
   removed: string[];
+  changed: string[];
+  updated: string[];
+  scaled: { service: string; from: number; to: number }[];
+  unchanged: string[];
+  restarted: string[];
 }
 
-/** Prints what a config change did not (fully) apply. */
-export function printApplyNotes(r: Omit<UpResult, 'started'>): void {
-  if (r.changed.length > 0) {
-    print(
-      `warden: changed: ${r.changed.join(', ')}; restart, backoff, limits and stop settings apply now; command, cwd and env at each instance's next start ("warden restart" to apply them now)`,
-    );
+/** What the daemon's `up` answers. */
+export type UpResult = ApplyPlan & { started: string[] };
+
+/** Prints a plan, one line per kind of change; `dryRun` words it as what would happen. */
+export function printPlan(p: ApplyPlan, dryRun = false): void {
+  const will = (done: string, todo: string): string => (dryRun ? todo : done);
+  const lines: [string, string[]][] = [
+    [will('added', 'would add and start'), p.added],
+    [will('removed (stopped)', 'would stop and remove'), p.removed],
+    [will('restarted', 'would restart'), p.restarted],
+    [will('rescaled', 'would rescale'), p.scaled.map((s) => `${s.service} ${s.from} -> ${s.to}`)],
+    [will('changed, applied live', 'would apply live'), p.updated],
+  ];
+  const changedIdle = p.changed.filter((n) => !p.restarted.some((i) => i.split(':')[0] === n));
+  lines.push([will('changed, used at next start', 'changed, used at next start'), changedIdle]);
+  if (dryRun) lines.push(['unchanged', p.unchanged]);
+  for (const [what, names] of lines) {
+    if (names.length > 0) print(`warden: ${what}: ${names.join(', ')}`);
   }
-  if (r.rescaled.length > 0) {
-    print(
-      `warden: instance count changed: ${r.rescaled.join(', ')}; not applied by this version ("warden down" then "up")`,
-    );
-  }
-  if (r.removed.length > 0) {
-    print(`warden: no longer in the config, left as they are: ${r.removed.join(', ')}`);
-  }
+  if (lines.every(([, names]) => names.length === 0)) print('warden: no change');
 }

@@ -4,7 +4,7 @@ import type { InstanceStatus } from '../../core/status.js';
 import type { ControlClient } from '../../ipc/client.js';
 import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, print, printError } from '../output.js';
-import { printApplyNotes, type UpResult } from './apply-notes.js';
+import { printPlan, type ApplyPlan } from './apply-notes.js';
 import { describeExit } from './status.js';
 
 /** Parses `--timeout` (`30s`, `500ms`, a number of ms). @throws CliError (exit 2) */
@@ -66,13 +66,22 @@ export async function stop(services: string[], options: GlobalOptions): Promise<
   return complete ? EXIT.ok : EXIT.failed;
 }
 
-/** `warden restart SERVICE...|all` */
-export async function restart(services: string[], options: GlobalOptions): Promise<number> {
+/**
+ * `warden restart SERVICE...|all`; `--rolling SERVICE`: one instance at a time, while an extra
+ * instance serves (exit 1 naming the instance that did not come up).
+ */
+export async function restart(
+  services: string[],
+  options: GlobalOptions & { rolling?: boolean },
+): Promise<number> {
   requireTargets('restart', services);
+  const rolling = options.rolling === true;
+  if (rolling && (services.length !== 1 || services[0] === 'all'))
+    throw new CliError('restart --rolling takes exactly one SERVICE', EXIT.usage);
   const r = await withClient(homeOf(options), (c) =>
-    c.call<{ instances: string[] }>('restart', { targets: services }),
+    c.call<{ instances: string[] }>('restart', { targets: services, rolling }),
   );
-  print(`warden: restarted ${r.instances.join(', ')}`);
+  print(`warden: restarted ${rolling ? 'one by one ' : ''}${r.instances.join(', ')}`);
   return EXIT.ok;
 }
 
@@ -104,12 +113,14 @@ export async function wait(
   return EXIT.ok;
 }
 
-/** `warden reload`: re-reads the config; an invalid one changes nothing (exit 2). */
-export async function reload(options: GlobalOptions): Promise<number> {
-  const r = await withClient(homeOf(options), (c) =>
-    c.call<Omit<UpResult, 'started'> & { added: string[] }>('reload'),
-  );
-  print(`warden: reloaded; added and started: ${r.added.join(', ') || 'none'}`);
-  printApplyNotes(r);
+/**
+ * `warden reload [--dry-run]`: re-reads the config and applies the difference (or only prints
+ * it); an invalid one changes nothing (exit 2).
+ */
+export async function reload(options: GlobalOptions & { dryRun?: boolean }): Promise<number> {
+  const dryRun = options.dryRun === true;
+  const r = await withClient(homeOf(options), (c) => c.call<ApplyPlan>('reload', { dryRun }));
+  print(dryRun ? 'warden: reload plan (nothing changed):' : 'warden: reloaded');
+  printPlan(r, dryRun);
   return EXIT.ok;
 }

@@ -12,7 +12,7 @@ import { PROTOCOL_VERSION } from '../../ipc/protocol.js';
 import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print, write } from '../output.js';
 import { ensureDaemon } from '../start-daemon.js';
-import { printApplyNotes, type UpResult } from './apply-notes.js';
+import { printPlan, type UpResult } from './apply-notes.js';
 import { parseTimeout, waitRunning } from './control.js';
 
 /** Options of `up`. */
@@ -51,7 +51,9 @@ export async function up(services: string[], options: UpOptions): Promise<number
         `warden: daemon ${started ? 'started' : 'running'} (pid ${hello.pid}, home ${home.home})`,
       );
       print(`warden: started ${result.started.join(', ') || 'nothing (all were running)'}`);
-      printApplyNotes(result);
+      const { removed, changed, updated, scaled } = result;
+      if ([removed, changed, updated, scaled].some((list) => list.length > 0))
+        printPlan({ ...result, added: [], unchanged: [] });
       if (options.wait === true) await waitRunning(client, services, timeoutMs);
       return EXIT.ok;
     } catch (error) {
@@ -102,13 +104,17 @@ async function waitUntilGone(pidFile: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
 }
 
-/** `warden down`: stops every service in order, then the daemon; returns once it has exited. */
-export async function down(options: GlobalOptions): Promise<number> {
+/**
+ * `warden down`: stops every service in order, then the daemon; returns once it has exited.
+ * `--keep-services`: only the daemon exits; the next `warden up` takes the services back.
+ */
+export async function down(options: GlobalOptions & { keepServices?: boolean }): Promise<number> {
   const home = homeOf(options);
-  const { pid, stopped } = await withClient(home, async (c) => {
+  const keepServices = options.keepServices === true;
+  const { pid, stopped, kept } = await withClient(home, async (c) => {
     const hello = await c.call<{ pid: number }>('hello');
-    const r = await c.call<{ stopped: number }>('down');
-    return { pid: hello.pid, stopped: r.stopped };
+    const r = await c.call<{ stopped: number; kept?: number }>('down', { keepServices });
+    return { pid: hello.pid, stopped: r.stopped, kept: r.kept ?? 0 };
   });
   const deadline = Date.now() + 10_000;
   while (isPidRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -117,7 +123,11 @@ export async function down(options: GlobalOptions): Promise<number> {
       `the daemon (pid ${pid}) stopped its services but has not exited`,
       EXIT.failed,
     );
-  print(`warden: stopped ${stopped} instance(s); daemon ${pid} exited`);
+  print(
+    keepServices
+      ? `warden: daemon ${pid} exited; ${kept} instance(s) left running for the next "warden up"`
+      : `warden: stopped ${stopped} instance(s); daemon ${pid} exited`,
+  );
   return EXIT.ok;
 }
 

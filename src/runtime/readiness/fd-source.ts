@@ -21,6 +21,11 @@ export function fdSource(fd: number, hooks: ReadinessHooks): ReadinessProbe {
     extras: () => ({ env: { NOTIFICATION_FD: String(fd) }, pipes: [fd] }),
     started(child) {
       drop();
+      if (child === undefined) {
+        return hooks.log(
+          `ready fd ${fd}: adopted while starting; its pipe went with the old daemon`,
+        );
+      }
       const pipe = child.stdio[fd] as Readable | null | undefined;
       if (pipe === null || pipe === undefined) {
         return hooks.log(`ready fd ${fd}: the instance has no pipe at fd ${fd}`);

@@ -26,8 +26,11 @@ export interface SpawnExtras {
 export interface ReadinessProbe {
   /** Before each spawn: what the instance must be given. */
   extras(): SpawnExtras;
-  /** After a spawn: the main process and its extra pipes (child.stdio[N]) are there. */
-  started(child: ChildProcess): void;
+  /**
+   * After a spawn: the main process and its extra pipes (child.stdio[N]) are there. undefined:
+   * a process adopted from an earlier daemon, whose extra pipes went with that daemon.
+   */
+  started(child: ChildProcess | undefined): void;
   /** Every output line of the instance, in order per stream (for `ready.log`). */
   line(stream: Stream, text: string): void;
   /** The instance is no longer starting or running: stop polling, drop what it holds. */

@@ -1,0 +1,17 @@
+// What of a service's definition reaches its process: a change here needs a restart to apply,
+// any other change (restart policy, backoff, logs, stop settings, readiness polls) applies live.
+import { createHash } from 'node:crypto';
+import type { ServiceSpec } from './types.js';
+
+/**
+ * A stable digest (sha256, hex, 16 chars) of what an instance of `spec` is started with: its
+ * command, cwd, env, and the readiness and watchdog settings that add to its environment or fds
+ * (`ready.notify`, `ready.fd`, `watchdog`). Equal digests: the same process would be started.
+ */
+export function spawnIdentity(spec: ServiceSpec): string {
+  const check = spec.ready?.check;
+  const given = check?.kind === 'notify' || check?.kind === 'fd' ? check : null;
+  const env = Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const parts = [spec.command, spec.cwd, env, given, spec.watchdogMs];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,89 @@
+// The difference between the services a daemon runs and a new config: what `reload` (and `up`
+// with a changed file) does, and what `reload --dry-run` prints. Pure: computed, not carried out.
+import { spawnIdentity } from '../config/spawn-identity.js';
+import type { ServiceSpec, WardenConfig } from '../config/types.js';
+
+/** One instance as the plan sees it. */
+export interface PlannedInstance {
+  name: string;
+  index: number;
+  /** Some process of it may be alive (starting, running, stopping). */
+  active: boolean;
+  /** spawnIdentity of the definition its process was started from; null without a process. */
+  spawnedAs: string | null;
+}
+
+/** One service as the plan sees it. */
+export interface PlannedService {
+  spec: ServiceSpec;
+  instances: readonly PlannedInstance[];
+}
+
+/** A change of a service's instance count. */
+export interface Rescale {
+  service: string;
+  from: number;
+  to: number;
+}
+
+/** What applying a config does (every list in config order). */
+export interface ReloadPlan {
+  /** New services: created, then started. */
+  added: string[];
+  /** No longer in the config: their instances are stopped, then forgotten. */
+  removed: string[];
+  /** Changed in what reaches the process (command, cwd, env...): their live instances restart. */
+  changed: string[];
+  /** Changed only in what applies live (restart policy, backoff, logs, stop settings...). */
+  updated: string[];
+  /** Instance count changed: instances are added (and started) or removed (stopped). */
+  scaled: Rescale[];
+  /** Exactly as before: untouched, same pids. */
+  unchanged: string[];
+  /** The instances that restart: live and started from another definition. */
+  restarted: string[];
+}
+
+/** Plans how `current` becomes `next`. */
+export function planReload(
+  current: ReadonlyMap<string, PlannedService>,
+  next: WardenConfig,
+): ReloadPlan {
+  const plan: ReloadPlan = {
+    added: [],
+    removed: [],
+    changed: [],
+    updated: [],
+    scaled: [],
+    unchanged: [],
+    restarted: [],
+  };
+  const names = new Set(next.services.map((s) => s.name));
+  for (const spec of next.services) {
+    const old = current.get(spec.name);
+    if (old === undefined) {
+      plan.added.push(spec.name);
+      continue;
+    }
+    if (JSON.stringify(old.spec) === JSON.stringify(spec)) {
+      plan.unchanged.push(spec.name);
+      continue;
+    }
+    const from = old.spec.instances;
+    if (from !== spec.instances) plan.scaled.push({ service: spec.name, from, to: spec.instances });
+    const identity = spawnIdentity(spec);
+    // Instances past the new count are removed, not restarted.
+    const stale = old.instances.filter(
+      (i) => i.index < spec.instances && i.active && i.spawnedAs !== identity,
+    );
+    plan.restarted.push(...stale.map((i) => i.name));
+    if (spawnIdentity(old.spec) !== identity || stale.length > 0) plan.changed.push(spec.name);
+    else if (!sameBesidesCount(old.spec, spec)) plan.updated.push(spec.name);
+  }
+  plan.removed = [...current.keys()].filter((n) => !names.has(n));
+  return plan;
+}
+
+function sameBesidesCount(a: ServiceSpec, b: ServiceSpec): boolean {
+  return JSON.stringify({ ...a, instances: 0 }) === JSON.stringify({ ...b, instances: 0 });
+}
