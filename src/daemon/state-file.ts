@@ -94,8 +94,9 @@ export async function readState(path: string): Promise<StateRead> {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (error) {
-    return { kind: 'corrupt', why: `not JSON (${(error as Error).message})` };
+  } catch {
+    // JSON.parse's message quotes the text, which may be binary: say only where it broke.
+    return { kind: 'corrupt', why: `not valid JSON (${text.length} characters)` };
   }
   const parsed = fileShape.safeParse(json);
   if (!parsed.success) return { kind: 'corrupt', why: z.prettifyError(parsed.error) };

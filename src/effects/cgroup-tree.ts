@@ -21,18 +21,24 @@ export function leafName(instance: string): string {
 
 /** The tree of one instance in cgroup mode. */
 export class CgroupTree implements InstanceTree {
-  readonly #own: CgroupLeaf;
   /** The leaf of the current tree: our own, or an adopted one an earlier daemon made. */
   #leaf: CgroupLeaf;
   readonly #ledger = new SignalLedger();
 
+  #own: CgroupLeaf;
+  readonly #path: string;
+
   constructor(base: string, instance: string) {
-    this.#own = new CgroupLeaf(join(base, leafName(instance)));
+    this.#path = join(base, leafName(instance));
+    this.#own = new CgroupLeaf(this.#path);
     this.#leaf = this.#own;
   }
 
   prepare(req: SpawnRequest): SpawnRequest | SpawnFailure {
     if (this.#leaf !== this.#own) this.#leaf.remove();
+    // Our tree is empty before a spawn: processes in the leaf are someone else's (left by a
+    // daemon whose state.json was unusable). Never share a leaf with them: take another.
+    for (let n = 2; this.#own.isPopulated(); n++) this.#own = new CgroupLeaf(`${this.#path}~${n}`);
     this.#leaf = this.#own;
     if (req.command.kind === 'argv') {
       // The real exec happens in the wrapper; find the program now so ENOENT stays ENOENT.

@@ -130,7 +130,11 @@ function parseRequest(line: string): Request | (Response & { error: ErrorBody })
   return { id, method: r.method, params: r.params };
 }
 
-const PASSED_CODES: ReadonlySet<string> = new Set(['UNKNOWN_SERVICE', 'SHUTTING_DOWN']);
+const PASSED_CODES: ReadonlySet<string> = new Set([
+  'UNKNOWN_SERVICE',
+  'SHUTTING_DOWN',
+  'NOT_RUNNING',
+]);
 
 function toErrorBody(error: unknown, onError: (m: string) => void): ErrorBody {
   if (error instanceof ProtocolError) {

@@ -1,7 +1,6 @@
 // What state.json keeps of each instance, so that a later daemon can take it back: its model
 // (state and counters) and, while it has one, the identity of its process and tree.
-import type { LastExit } from '../core/exit.js';
-import type { InstanceState } from '../core/instance.js';
+import type { InstanceModel } from '../core/instance.js';
 import type { TreeIdentity } from '../effects/containment.js';
 import type { OutputPipes } from '../effects/spawn.js';
 
@@ -22,15 +21,8 @@ export interface ProcessRecord {
   pipes: OutputPipes | null;
 }
 
-/** One instance in state.json. */
-export interface InstanceRecord {
-  name: string;
-  index: number;
-  current: InstanceState;
-  restarts: number;
-  consecutiveFailures: number;
-  failedStarts: number[];
-  lastExit: LastExit | null;
+/** One instance in state.json: its model (less the service name) and its process. */
+export type InstanceRecord = Omit<InstanceModel, 'service'> & {
   /** While the instance has a main process; else null. */
   process: ProcessRecord | null;
-}
+};

@@ -328,6 +328,9 @@ export class Runner {
     // What is still in the pipes stays there for the next daemon; nothing read is lost.
     for (const pipe of this.#pipes) pipe.destroy();
     this.#pipes = [];
+    // The daemon may exit while its child runs on (its handle would keep the loop alive).
+    this.#child?.unref();
+    for (const pipe of this.#child?.stdio ?? []) pipe?.destroy();
   }
 
   #apply(event: InstanceEvent): void {

@@ -65,16 +65,14 @@ export class ShuttingDownError extends Error {
   }
 }
 
-/** A rolling restart that could not go on: the instance that did not come up, and why. */
+/** A rolling restart that could not go on (or begin); `instance` is the one in the way. */
 export class RollingRestartError extends Error {
   readonly code = 'NOT_RUNNING';
   constructor(
     readonly instance: string,
-    readonly state: StateName,
+    message: string,
   ) {
-    super(
-      `rolling restart stopped: ${instance} is ${state}, not running; the others were left as they are`,
-    );
+    super(message);
   }
 }
 
@@ -210,31 +208,45 @@ export class Supervisor {
     const svc = this.#services.get(service);
     if (svc === undefined) throw new UnknownServiceError([service], [...this.#services.keys()]);
     if (this.#closing) throw new ShuttingDownError();
-    if (svc.surge !== undefined) throw new RollingRestartError(svc.surge.name, 'starting');
+    if (svc.surge !== undefined) {
+      const busy = `its extra instance ${svc.surge.name} still serves (a rolling restart is under way, or one failed and waits for its instance to run)`;
+      throw new RollingRestartError(
+        svc.surge.name,
+        `cannot restart ${service} one by one: ${busy}`,
+      );
+    }
     const count = svc.runners.length;
     const surge = this.#runner(svc, svc.spec, count, count + 1);
     svc.surge = surge;
     const done: string[] = [];
-    try {
-      surge.dispatch({ type: 'start', reason: 'rolling restart: extra instance' });
-      await this.#untilRunning(surge);
-      for (const r of [...svc.runners]) {
-        r.dispatch({ type: 'restart' });
-        await this.#untilRunning(r);
-        done.push(r.name);
-      }
-    } finally {
+    const retire = async (): Promise<void> => {
       await this.#retire([surge]);
-      svc.surge = undefined;
+      if (svc.surge === surge) delete svc.surge;
+    };
+    surge.dispatch({ type: 'start', reason: 'rolling restart: extra instance' });
+    if (!(await this.#reachesRunning(surge))) {
+      await retire();
+      throw new RollingRestartError(surge.name, notRunning(surge, 'nothing was restarted'));
     }
+    for (const r of [...svc.runners]) {
+      r.dispatch({ type: 'restart' });
+      if (await this.#reachesRunning(r)) {
+        done.push(r.name);
+        continue;
+      }
+      // The extra instance keeps serving in its place until it runs again (or gives up).
+      void r.until((m) => isAtRest(m.current.state)).then(retire);
+      const rest = `the ones after it were not touched; ${surge.name} serves until it runs`;
+      throw new RollingRestartError(r.name, notRunning(r, rest));
+    }
+    await retire();
     return done;
   }
 
-  // Resolves once `r` runs; throws once it settled anywhere else.
-  async #untilRunning(r: Runner): Promise<void> {
+  // Resolves true once `r` runs, false once it settled anywhere else (backoff included).
+  async #reachesRunning(r: Runner): Promise<boolean> {
     await r.until((m) => m.current.state !== 'starting' && m.current.state !== 'stopping');
-    const state = r.model.current.state;
-    if (state !== 'running') throw new RollingRestartError(r.name, state);
+    return r.model.current.state === 'running';
   }
 
   /** What state.json keeps: every service's definition and instances. */
@@ -447,6 +459,15 @@ export class Supervisor {
       ...(this.#o.probes === undefined ? {} : { probes: this.#o.probes }),
     });
   }
+}
+
+function notRunning(r: Runner, rest: string): string {
+  return `rolling restart stopped: ${r.name} is ${r.model.current.state}, not running; ${rest}`;
+}
+
+// Where an instance stays until a user asks otherwise: running, or given up.
+function isAtRest(state: StateName): boolean {
+  return state === 'running' || state === 'failed' || state === 'exited' || state === 'stopped';
 }
 
 function hasLeftStopping(m: InstanceModel): boolean {
