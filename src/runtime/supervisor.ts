@@ -16,6 +16,7 @@ import type { Clock } from './clock.js';
 import { StartGate, stopBatches, withDependencies } from './dependencies.js';
 import type { InstanceRecord } from './instance-record.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
+import { restartRolling } from './rolling-restart.js';
 import {
   Runner,
   type LineSink,
@@ -62,17 +63,6 @@ export class ShuttingDownError extends Error {
   readonly code = 'SHUTTING_DOWN';
   constructor() {
     super('the daemon is shutting down; nothing new starts');
-  }
-}
-
-/** A rolling restart that could not go on (or begin); `instance` is the one in the way. */
-export class RollingRestartError extends Error {
-  readonly code = 'NOT_RUNNING';
-  constructor(
-    readonly instance: string,
-    message: string,
-  ) {
-    super(message);
   }
 }
 
@@ -201,52 +191,16 @@ export class Supervisor {
    * `running` before the next; the extra one stops at the end. With a readiness check, at least
    * `instances` instances are running at every moment.
    * @returns the instances restarted, in order
-   * @throws UnknownServiceError, ShuttingDownError, RollingRestartError (the first instance that
-   * did not reach `running`; those after it were not touched)
+   * @throws UnknownServiceError, ShuttingDownError, RollingRestartError (see restartRolling)
    */
   async rollingRestart(service: string): Promise<string[]> {
     const svc = this.#services.get(service);
     if (svc === undefined) throw new UnknownServiceError([service], [...this.#services.keys()]);
     if (this.#closing) throw new ShuttingDownError();
-    if (svc.surge !== undefined) {
-      const busy = `its extra instance ${svc.surge.name} still serves (a rolling restart is under way, or one failed and waits for its instance to run)`;
-      throw new RollingRestartError(
-        svc.surge.name,
-        `cannot restart ${service} one by one: ${busy}`,
-      );
-    }
-    const count = svc.runners.length;
-    const surge = this.#runner(svc, svc.spec, count, count + 1);
-    svc.surge = surge;
-    const done: string[] = [];
-    const retire = async (): Promise<void> => {
-      await this.#retire([surge]);
-      if (svc.surge === surge) delete svc.surge;
-    };
-    surge.dispatch({ type: 'start', reason: 'rolling restart: extra instance' });
-    if (!(await this.#reachesRunning(surge))) {
-      await retire();
-      throw new RollingRestartError(surge.name, notRunning(surge, 'nothing was restarted'));
-    }
-    for (const r of [...svc.runners]) {
-      r.dispatch({ type: 'restart' });
-      if (await this.#reachesRunning(r)) {
-        done.push(r.name);
-        continue;
-      }
-      // The extra instance keeps serving in its place until it runs again (or gives up).
-      void r.until((m) => isAtRest(m.current.state)).then(retire);
-      const rest = `the ones after it were not touched; ${surge.name} serves until it runs`;
-      throw new RollingRestartError(r.name, notRunning(r, rest));
-    }
-    await retire();
-    return done;
-  }
-
-  // Resolves true once `r` runs, false once it settled anywhere else (backoff included).
-  async #reachesRunning(r: Runner): Promise<boolean> {
-    await r.until((m) => m.current.state !== 'starting' && m.current.state !== 'stopping');
-    return r.model.current.state === 'running';
+    return restartRolling(svc, {
+      extra: () => this.#runner(svc, svc.spec, svc.runners.length, svc.runners.length + 1),
+      retire: (r) => this.#retire([r]),
+    });
   }
 
   /** What state.json keeps: every service's definition and instances. */
@@ -459,15 +413,6 @@ export class Supervisor {
       ...(this.#o.probes === undefined ? {} : { probes: this.#o.probes }),
     });
   }
-}
-
-function notRunning(r: Runner, rest: string): string {
-  return `rolling restart stopped: ${r.name} is ${r.model.current.state}, not running; ${rest}`;
-}
-
-// Where an instance stays until a user asks otherwise: running, or given up.
-function isAtRest(state: StateName): boolean {
-  return state === 'running' || state === 'failed' || state === 'exited' || state === 'stopped';
 }
 
 function hasLeftStopping(m: InstanceModel): boolean {
