@@ -402,6 +402,12 @@ function retryLater(
   }
   const consecutiveFailures = next.consecutiveFailures + 1;
   const delayMs = backoffDelay(p.backoff, consecutiveFailures);
+  // No delay: start again in this same step, without a timer's turn of the event loop.
+  if (delayMs === 0) {
+    const restarts = m.restarts + 1;
+    const again = { ...next, consecutiveFailures, restarts };
+    return begin(again, now, `${what}; automatic restart #${restarts} (backoff 0)`);
+  }
   const current: InstanceState = {
     state: 'backoff',
     since: now,

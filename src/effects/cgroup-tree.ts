@@ -95,7 +95,9 @@ export class CgroupTree implements InstanceTree {
   }
 
   release(): void {
-    if (!this.#leaf.isPopulated()) this.#leaf.remove();
+    // Our own leaf stays for the next start (a cgroup's rmdir and mkdir cost about 1 ms of a
+    // restart); Containment.close removes it. An adopted one from an earlier daemon goes.
+    if (this.#leaf !== this.#own && !this.#leaf.isPopulated()) this.#leaf.remove();
   }
 
   identity(): TreeIdentity {

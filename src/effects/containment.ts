@@ -46,7 +46,7 @@ export interface InstanceTree {
   contains(pid: number): boolean;
   /** Memory and pids, when this mode can tell them cheaply; else undefined. */
   stats(): TreeStats | undefined;
-  /** Frees what the tree holds once it is empty (its cgroup). */
+  /** The tree is empty: frees what only this tree needed (an adopted cgroup). */
   release(): void;
   /** The identity of the current tree (after attach or adopt); else undefined. */
   identity(): TreeIdentity | undefined;

@@ -104,3 +104,15 @@ void describe('an unknown exit status (an adopted process ended)', () => {
     assert.equal(formatExit(unknown), 'exit status unknown (adopted: not a child of this daemon)');
   });
 });
+
+void describe('a zero backoff', () => {
+  void it('starts again in the same step, counting the restart', () => {
+    const zero = { ...POLICY, backoff: { initialMs: 0, maxMs: 0, resetAfterMs: 5000 } };
+    const t = step(model(running, { restarts: 2 }), { type: 'exited', status: { code: 1 } }, zero);
+    const gone = step(t.model, { type: 'tree-gone' }, zero);
+    assert.deepEqual(gone.model.current, { state: 'starting', since: NOW, pid: null });
+    assert.equal(gone.model.restarts, 3);
+    assert.deepEqual(gone.effects, [{ kind: 'clear-timers' }, { kind: 'spawn' }]);
+    assert.equal(gone.reason, 'exit 1; automatic restart #3 (backoff 0)');
+  });
+});
