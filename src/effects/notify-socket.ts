@@ -23,6 +23,11 @@ export const NOTIFY_MAX_BYTES = 65536;
 export interface NotifySocket {
   /** The absolute path services get in `NOTIFY_SOCKET`. */
   readonly path: string;
+  /**
+   * Starts receiving (the thread blocked in recvmsg); idempotent. Until then datagrams wait in
+   * the socket's queue (and a sender blocks, or gets EAGAIN, once it is full).
+   */
+  listen(): void;
   /** Stops receiving, closes the socket and unlinks its path. Resolves once the thread ended. */
   close(): Promise<void>;
 }
@@ -74,23 +79,31 @@ export function openNotifySocket(
   }
   const wake = (): void => shutdownSocket(fd);
   process.once('exit', wake);
-  const workerData: NotifyWorkerData = { fd, maxBytes };
-  const worker = new Worker(new URL('./notify-worker.js', import.meta.url), { workerData });
-  worker.on('message', (m: NotifyWorkerMessage) => {
-    if (m.kind === 'error') return handlers.error(m.code, m.message);
-    try {
-      handlers.datagram(m.datagram);
-    } finally {
-      for (const received of m.datagram.fds) closeQuietly(received);
-    }
-  });
-  worker.on('error', (e) => handlers.error('EIO', `notify socket thread failed: ${e.message}`));
-  // After the listeners: adding a 'message' listener refs the worker's port again.
-  worker.unref();
-  const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  // The thread (an isolate of its own: several MB) starts with the first listener; datagrams
+  // sent before wait in the socket's queue.
+  let worker: Worker | undefined;
+  let ended: Promise<void> = Promise.resolve();
+  const listen = (): void => {
+    if (worker !== undefined || closing !== undefined) return;
+    const workerData: NotifyWorkerData = { fd, maxBytes };
+    const w = new Worker(new URL('./notify-worker.js', import.meta.url), { workerData });
+    worker = w;
+    w.on('message', (m: NotifyWorkerMessage) => {
+      if (m.kind === 'error') return handlers.error(m.code, m.message);
+      try {
+        handlers.datagram(m.datagram);
+      } finally {
+        for (const received of m.datagram.fds) closeQuietly(received);
+      }
+    });
+    w.on('error', (e) => handlers.error('EIO', `notify socket thread failed: ${e.message}`));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    w.unref();
+    ended = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+  };
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
-    worker.ref(); // an unref'd worker would let the process end before its exit is seen
+    worker?.ref(); // an unref'd worker would let the process end before its exit is seen
     shutdownSocket(fd);
     await ended;
     process.off('exit', wake);
@@ -101,7 +114,7 @@ export function openNotifySocket(
       // already gone: nothing to clean
     }
   };
-  return { ok: true, socket: { path, close: () => (closing ??= close()) } };
+  return { ok: true, socket: { path, listen, close: () => (closing ??= close()) } };
 }
 
 function removeStaleSocket(path: string): NotifySocketError | undefined {

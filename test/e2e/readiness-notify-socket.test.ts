@@ -132,6 +132,7 @@ void describe('notify socket lifecycle', () => {
         error: () => undefined,
       });
       assert.ok(opened.ok);
+      opened.socket.listen();
       t.after(async () => {
         await opened.socket.close();
         rmSync(dir, { recursive: true, force: true });

@@ -89,6 +89,7 @@ export function openNotifyHub(path: string, log: (message: string) => void): Ope
     register(instance, isMember, handler) {
       const r: Registration = { instance, isMember, handler };
       registrations.add(r);
+      opened.socket.listen();
       return () => void registrations.delete(r);
     },
     async close() {
