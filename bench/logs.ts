@@ -26,13 +26,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectControl } from '../src/ipc/client.js';
 import type { StatusReport } from '../src/core/status.js';
+import { isSelected, numberArg, onlyArg } from './lib/args.js';
+import { PM2, WARDEN } from './lib/contenders.js';
+import { cpuOf, sleep, Started } from './lib/procs.js';
+import { formatSpread, spreadOf } from './lib/stats.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const WARDEN = join(ROOT, 'bin', 'warden');
-const PM2 = join(ROOT, 'node_modules', 'pm2', 'bin', 'pm2');
-const WRITER = join(ROOT, 'dist', 'bench', 'writer.js');
+const WRITER = fileURLToPath(new URL('./writer.js', import.meta.url));
 const LINE = 100;
-const TICKS = 100; // clock ticks per second of /proc/PID/stat (USER_HZ)
 
 /** What one contender gave. */
 interface Result {
@@ -46,32 +46,16 @@ interface Result {
   note: string;
 }
 
-function argOf(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
-
-const megabytes = argOf('mb', 200);
-const block = argOf('block', 4096);
-const runs = argOf('runs', 1);
-const only = (process.argv[process.argv.indexOf('--only') + 1] ?? '').split(',');
-const isIn = (name: string): boolean => !process.argv.includes('--only') || only.includes(name);
+const megabytes = numberArg('mb', 200);
+const block = numberArg('block', 4096);
+const runs = numberArg('runs', 1);
+const only = onlyArg();
+const isIn = (name: string): boolean => isSelected(only, name);
 const count = Math.round((megabytes * 1e6) / LINE);
 const root = mkdtempSync(join(tmpdir(), 'warden-bench-'));
-const started: number[] = [];
+const started = new Started();
 /** The temp dir of the current run (removed after it: 600 MB per run). */
 let runDir = root;
-
-/** utime + stime of a live process, in seconds. */
-function cpuOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 // Resolves with the time `files` reached `bytes`, or the time they last grew if they stopped
 // growing for 3 s short of it (lines were lost: the check below tells).
@@ -152,13 +136,13 @@ async function runCat(): Promise<Result> {
   const sh = spawn('sh', ['-c', 'cat > "$1"; times >&2', 'sh', out], {
     stdio: ['pipe', 'ignore', 'pipe'],
   });
-  started.push(sh.pid ?? 0);
+  started.add(sh.pid ?? 0);
   let times = '';
   sh.stderr.on('data', (d: Buffer) => (times += d.toString()));
   const writer = spawn(process.execPath, writerArgs(startFile), {
     stdio: ['ignore', sh.stdin, 'inherit'],
   });
-  started.push(writer.pid ?? 0);
+  started.add(writer.pid ?? 0);
   sh.stdin.destroy();
   await new Promise((r) => sh.once('exit', r));
   const end = Date.now();
@@ -202,7 +186,7 @@ services:
   const status = (): StatusReport =>
     JSON.parse(execFileSync(WARDEN, ['status', '--json'], { env }).toString()) as StatusReport;
   const daemon = status().daemon.pid;
-  started.push(daemon);
+  started.add(daemon);
   try {
     const logDir = join(home, 'logs');
     const files = (): string[] =>
@@ -259,7 +243,7 @@ async function runPm2(): Promise<Result> {
     execFileSync(process.execPath, [PM2, ...args], { env, cwd: dir }).toString();
   pm2('ping'); // starts the PM2 daemon
   const daemon = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8'));
-  started.push(daemon);
+  started.add(daemon);
   const out = join(dir, 'out.log');
   const startFile = join(dir, 'start');
   try {
@@ -327,14 +311,8 @@ function report(results: Result[]): void {
 // Median and range of one ratio over the runs.
 function spread(name: string, values: number[], unit: string): void {
   if (values.length === 0) return;
-  const v = [...values].sort((a, b) => a - b);
-  const mid = v.length >> 1;
-  const median =
-    v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
-  const f = (x: number): string => x.toFixed(unit === '%' ? 0 : 2);
-  console.log(
-    `${name}: median ${f(median)}${unit}, range ${f(v[0] as number)}-${f(v.at(-1) as number)}${unit} (${v.join(' ')})`,
-  );
+  const s = formatSpread(spreadOf(values), unit === '%' ? 0 : 2);
+  console.log(`${name}: median (range) ${s}${unit} (${values.join(' ')})`);
 }
 
 function summary(all: Result[][]): void {
@@ -363,13 +341,7 @@ function summary(all: Result[][]): void {
 
 // Ends whatever this run started that still lives (by pid), then removes the temp dirs.
 function cleanup(): void {
-  for (const pid of started) {
-    try {
-      if (pid > 0) process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  started.killAll();
   rmSync(root, { recursive: true, force: true });
 }
 

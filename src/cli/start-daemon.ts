@@ -24,7 +24,15 @@ const HANDSHAKE_TIMEOUT_MS = 15_000;
 /** How long a daemon that reported failure may take to exit before it is killed (ms). */
 const EXIT_WAIT_MS = 5_000;
 
+// The daemon's entry: one bundled file (scripts/bundle.ts), which starts faster than its modules.
 const ENTRY = fileURLToPath(new URL('../daemon/entry.js', import.meta.url));
+
+/**
+ * V8 flags of the daemon. Young-generation semi-spaces of at most 2 MiB (V8's default lets them
+ * grow to 16 MiB during bring-up, and they stay): ~12 MB less resident with 200 services, and
+ * no measurable cost in daemon CPU per MB of logs (docs/benchmarks.md); 1 MiB cost ~15 %.
+ */
+const DAEMON_FLAGS = ['--max-semi-space-size=2'];
 
 /**
  * Connects to the daemon of `home`, starting it first when none runs.
@@ -75,7 +83,7 @@ async function connectWithin(socket: string, ms: number): Promise<ControlClient>
   }
 }
 
-// Spawns `node entry.js HOME` in a new session, stdio on /dev/null except stderr on the daemon
+// Spawns `node FLAGS entry.js HOME` in a new session, stdio on /dev/null except stderr on the daemon
 // log, and a handshake pipe as fd 3.
 async function startDaemon(home: HomePaths): Promise<Handshake> {
   let logFd: number;
@@ -87,7 +95,7 @@ async function startDaemon(home: HomePaths): Promise<Handshake> {
     throw new DaemonStartError(code, `cannot prepare ${home.home}: ${code}`);
   }
   try {
-    const child = spawn(process.execPath, [ENTRY, home.home], {
+    const child = spawn(process.execPath, [...DAEMON_FLAGS, ENTRY, home.home], {
       detached: true,
       cwd: '/',
       stdio: ['ignore', 'ignore', logFd, 'pipe'],

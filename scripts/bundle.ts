@@ -1,0 +1,61 @@
+// The second step of `npm run build`: tsc's output of the two process entries is replaced by a
+// bundle of each, one file that Node loads instead of dozens of modules (its ESM loader costs
+// about half a millisecond a module, and yaml alone is 72 files):
+// - dist/src/cli/entry.js, which bin/warden loads: src/cli/entry.ts and what `warden status`
+//   needs. The rest of the CLI (main.ts: commander and every other verb) is a dynamic import kept
+//   external, so it resolves to tsc's dist/src/cli/main.js beside it.
+// - dist/src/daemon/entry.js, which `warden up` starts: the daemon with zod and yaml (koffi, a
+//   native module, stays in node_modules). It starts in ~60% of the time (docs/benchmarks.md).
+// Each module keeps its own `import.meta.url` (that of its file in tsc's output), so URLs made
+// relative to it (worker scripts, package.json) resolve as they do without the bundle. Names are
+// kept (whitespace and syntax minified only), so that stack traces in warden.log stay readable.
+import { build, type Plugin } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { dirname, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+// Replaces `import.meta.url` in each TypeScript source with the URL of its tsc output file,
+// computed from the bundle's own URL.
+function ownImportMetaUrl(outfile: string): Plugin {
+  return {
+    name: 'own-import-meta-url',
+    setup(b) {
+      b.onLoad({ filter: /\/src\/.*\.ts$/ }, async ({ path }) => {
+        const compiled = `${root}dist/${relative(root, path).replace(/\.ts$/, '.js')}`;
+        const fromBundle = relative(dirname(`${root}${outfile}`), compiled);
+        const url = `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`;
+        const source = await readFile(path, 'utf8');
+        return { contents: source.replaceAll('import.meta.url', url), loader: 'ts' };
+      });
+    },
+  };
+}
+
+// Bundles src/X.ts over tsc's dist/src/X.js (and its source map).
+async function bundle(entry: string, external: string[]): Promise<void> {
+  const outfile = `dist/${entry.replace(/\.ts$/, '.js')}`;
+  await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    sourcemap: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external,
+    plugins: [ownImportMetaUrl(outfile)],
+    // yaml is CommonJS and requires node:process and node:buffer.
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+    minifyWhitespace: true,
+    minifySyntax: true,
+  });
+}
+
+await bundle('src/cli/entry.ts', ['./main.js']);
+await bundle('src/daemon/entry.ts', ['koffi']);
