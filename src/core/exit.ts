@@ -1,5 +1,5 @@
 // Exit statuses as data: how an instance's main process ended, or why it never started.
-import { isCoreSignal, isSignalName, type SignalName } from './signals.js';
+import { isSignalName, SIGNALS, type SignalName } from './signals.js';
 
 /** The process called exit(code) (wait(2): WIFEXITED). */
 export interface CodeExit {
@@ -8,7 +8,7 @@ export interface CodeExit {
 
 /** The process was killed by a signal (wait(2): WIFSIGNALED, WCOREDUMP). */
 export interface SignalExit {
-  /** `SIGTERM`...; a signal outside the classic table keeps the name Node gave it. */
+  /** `SIGTERM`...; a signal outside the classic table is `SIGRTMIN+N` or `signal N`. */
   signal: SignalName | (string & {});
   coreDumped: boolean;
 }
@@ -80,21 +80,28 @@ export function isTransientSpawnError(code: string): boolean {
   return TRANSIENT_SPAWN_ERRORS.has(code);
 }
 
+// si_code values of a child's end (waitid(2), sigaction(2) "SIGCHLD").
+const CLD_EXITED = 1;
+const CLD_DUMPED = 3;
+// glibc's SIGRTMIN: the kernel's 32 and 33 are taken by the C library's threads.
+const SIGRTMIN = 34;
+const SIGRTMAX = 64;
+
 /**
- * Builds an ExitStatus from what Node's `exit` event gives (code or signal name).
- * `coreDumped` is inferred: the signal's default action dumps core and `coreLimit` (RLIMIT_CORE,
- * bytes) is not 0; Node does not expose WCOREDUMP, so a dump that failed is still reported.
+ * Builds an ExitStatus from waitid(2)'s siginfo: `siCode` CLD_EXITED with the exit code in
+ * `siStatus`, or CLD_KILLED / CLD_DUMPED with the signal number (CLD_DUMPED: a core was written,
+ * as WCOREDUMP tells).
  */
-export function decodeExit(
-  code: number | null,
-  signal: string | null,
-  coreLimit: number,
-): ExitStatus {
-  if (signal !== null) {
-    const core = isSignalName(signal) && isCoreSignal(signal);
-    return { signal, coreDumped: coreLimit !== 0 && core };
-  }
-  return { code: code ?? 0 };
+export function decodeWaitid(siCode: number, siStatus: number): ExitStatus {
+  if (siCode === CLD_EXITED) return { code: siStatus };
+  return { signal: signalNameOf(siStatus), coreDumped: siCode === CLD_DUMPED };
+}
+
+// `SIGTERM`; realtime signals as `SIGRTMIN+N`, as kill -l names them.
+function signalNameOf(n: number): string {
+  const name = (Object.keys(SIGNALS) as SignalName[]).find((k) => SIGNALS[k] === n);
+  if (name !== undefined) return name;
+  return n >= SIGRTMIN && n <= SIGRTMAX ? `SIGRTMIN+${n - SIGRTMIN}` : `signal ${n}`;
 }
 
 /**

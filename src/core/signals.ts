@@ -38,20 +38,6 @@ export const SIGNALS = {
 /** A signal name such as `SIGTERM`. */
 export type SignalName = keyof typeof SIGNALS;
 
-/** Signals whose default action dumps core (signal(7), "Core" action). */
-const CORE_SIGNALS: ReadonlySet<SignalName> = new Set([
-  'SIGQUIT',
-  'SIGILL',
-  'SIGTRAP',
-  'SIGABRT',
-  'SIGBUS',
-  'SIGFPE',
-  'SIGSEGV',
-  'SIGXCPU',
-  'SIGXFSZ',
-  'SIGSYS',
-]);
-
 /** True when `name` is a known Linux signal name. */
 export function isSignalName(name: string): name is SignalName {
   return Object.hasOwn(SIGNALS, name);
@@ -69,9 +55,4 @@ export function parseSignal(input: string | number): SignalName | undefined {
   const upper = input.toUpperCase();
   const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
   return isSignalName(name) ? name : undefined;
-}
-
-/** True when the default action of `signal` is to terminate with a core dump. */
-export function isCoreSignal(signal: SignalName): boolean {
-  return CORE_SIGNALS.has(signal);
 }

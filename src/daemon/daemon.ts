@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { WardenConfig } from '../config/types.js';
 import { openExitWatcher } from '../effects/exit-watch.js';
 import { isDead, readProc } from '../effects/proc.js';
-import { outputPipesOf, reopenOutputPipes, spawnInstance } from '../effects/spawn.js';
+import { reopenOutputPipes } from '../effects/output-pipes.js';
+import { outputPipesOf, spawnInstance } from '../effects/spawn.js';
 import { pidOf } from '../core/instance.js';
 import { chooseContainment } from '../effects/containment.js';
 import { startReaper } from '../effects/reaper.js';
@@ -19,7 +20,6 @@ import { createProbe } from '../runtime/readiness/probe.js';
 import { openNotifyHub } from '../runtime/readiness/notify-hub.js';
 import { EventBus } from './events.js';
 import type { HomePaths } from './home.js';
-import { coreLimit } from './hygiene.js';
 import { refuseOtherUsers } from './peer.js';
 import { readState, STATE_FORMAT, StateSaver } from './state-file.js';
 import { asStartup, removeSocket, StartupError, takeHome } from './take-home.js';
@@ -101,7 +101,6 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     onRecordChange: () => saver?.schedule(),
     logDir: home.logDir,
     baseEnv: process.env,
-    coreLimit: coreLimit(),
     log: logLine,
     probes: (spec, name, hooks, isMember) =>
       createProbe(spec.ready, spec.watchdogMs, name, hooks, {

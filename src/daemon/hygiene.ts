@@ -67,17 +67,3 @@ export function readPid(path: string): number | null {
     return null;
   }
 }
-
-/** RLIMIT_CORE of this process in bytes (Infinity when unlimited), from /proc/self/limits. */
-export function coreLimit(): number {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max core file size'));
-    const soft = line?.split(/\s{2,}/)[1]?.trim();
-    if (soft === undefined || soft === 'unlimited') return Infinity;
-    return Number(soft);
-  } catch {
-    return 0;
-  }
-}

@@ -1,18 +1,13 @@
-// An instance contained in its own leaf cgroup: it starts through a tiny sh wrapper that joins
-// the cgroup before exec'ing the command, so not even an immediate grandchild escapes.
+// An instance contained in its own leaf cgroup, which it is started in (cgroup-start.ts), so not
+// even an immediate grandchild escapes.
 import { join } from 'node:path';
 import type { SpawnFailure } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { CgroupLeaf } from './cgroup.js';
 import type { InstanceTree, TreeIdentity, TreeStats } from './containment.js';
 import { SignalLedger } from './signal-ledger.js';
-import { findProgram } from './find-program.js';
 import { readProc, type ProcInfo } from './proc.js';
 import type { SpawnRequest } from './spawn.js';
-
-// $1 is the cgroup; the rest is the command. Exit 125 (as env(1) does) when the move fails.
-const WRAPPER =
-  'echo $$ > "$1/cgroup.procs" || { echo "warden: cannot join cgroup $1" >&2; exit 125; }; shift; exec "$@"';
 
 /** A leaf cgroup name for an instance name (`web:1` -> `web@1`). */
 export function leafName(instance: string): string {
@@ -40,11 +35,6 @@ export class CgroupTree implements InstanceTree {
     // daemon whose state.json was unusable). Never share a leaf with them: take another.
     for (let n = 2; this.#own.isPopulated(); n++) this.#own = new CgroupLeaf(`${this.#path}~${n}`);
     this.#leaf = this.#own;
-    if (req.command.kind === 'argv') {
-      // The real exec happens in the wrapper; find the program now so ENOENT stays ENOENT.
-      const missing = findProgram(req.command.argv[0], req.env.PATH, req.cwd);
-      if (missing !== undefined) return missing;
-    }
     try {
       this.#leaf.create();
     } catch (error) {
@@ -55,11 +45,11 @@ export class CgroupTree implements InstanceTree {
         message: `cannot create cgroup ${this.#leaf.path}: ${code}`,
       };
     }
-    return { ...req, wrapper: ['/bin/sh', '-c', WRAPPER, 'warden-cgroup', this.#leaf.path] };
+    return { ...req, cgroup: this.#leaf.path };
   }
 
   attach(): void {
-    // The wrapper moved itself in before exec; only the signal bookkeeping starts afresh.
+    // The process started inside the leaf; only the signal bookkeeping starts afresh.
     this.#ledger.reset();
   }
 

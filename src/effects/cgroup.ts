@@ -131,11 +131,15 @@ export function removeCgroup(path: string): void {
 
 /** One instance's leaf cgroup. */
 export class CgroupLeaf {
+  /** False once memory.current was found missing (no memory controller here): not asked again. */
+  #hasMemory = true;
+
   constructor(readonly path: string) {}
 
   /** Creates the directory (it may exist). @throws with `code` (EACCES, ENOSPC...) */
   create(): void {
     mkdirSync(this.path, { recursive: true });
+    this.#hasMemory = true;
   }
 
   /** Pids of its processes now (cgroup.procs); [] when the cgroup is gone. */
@@ -168,11 +172,17 @@ export class CgroupLeaf {
     }
   }
 
-  /** memory.current in bytes, when the memory controller is enabled here. */
+  /**
+   * memory.current in bytes, when the memory controller is enabled here. Its absence is
+   * remembered until the next create(): a failed open costs more than the read (`status` asks
+   * for every instance).
+   */
   memoryCurrent(): number | undefined {
+    if (!this.#hasMemory) return undefined;
     try {
       return Number(readFileSync(join(this.path, 'memory.current'), 'utf8'));
     } catch {
+      this.#hasMemory = false;
       return undefined;
     }
   }

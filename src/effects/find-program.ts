@@ -1,5 +1,5 @@
-// execvp(3)'s program lookup, done before a spawn whose real exec happens later in a wrapper,
-// so that a missing or non-executable program is still reported as ENOENT or EACCES.
+// execvp(3)'s program lookup in the instance's own PATH (posix_spawn(3) takes a path), and before
+// a spawn through a wrapper, so that a missing program is still reported as ENOENT or EACCES.
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { SpawnFailure } from '../core/exit.js';
@@ -21,26 +21,35 @@ function check(path: string): 'ok' | 'ENOENT' | 'EACCES' {
 /**
  * Looks `program` up as execvp would: a name with a `/` relative to `cwd`, otherwise each
  * directory of `PATH` in turn (execvp(3)).
- * @returns undefined when it can be executed, else the SpawnFailure execvp would give
+ * @returns the path to execute, or the SpawnFailure execvp would give (ENOENT, EACCES)
  */
+export function resolveProgram(
+  program: string,
+  path: string | undefined,
+  cwd: string,
+): string | SpawnFailure {
+  if (program.includes('/')) {
+    const full = isAbsolute(program) ? program : join(cwd, program);
+    const r = check(full);
+    return r === 'ok' ? full : { spawnError: r, path: program, message: `spawn ${program} ${r}` };
+  }
+  let denied = false;
+  for (const dir of (path ?? DEFAULT_PATH).split(':')) {
+    const full = join(dir === '' ? cwd : dir, program);
+    const r = check(full);
+    if (r === 'ok') return full;
+    if (r === 'EACCES') denied = true;
+  }
+  const code = denied ? 'EACCES' : 'ENOENT';
+  return { spawnError: code, path: program, message: `spawn ${program} ${code}` };
+}
+
+/** resolveProgram's verdict only. @returns undefined when `program` can be executed */
 export function findProgram(
   program: string,
   path: string | undefined,
   cwd: string,
 ): SpawnFailure | undefined {
-  if (program.includes('/')) {
-    const full = isAbsolute(program) ? program : join(cwd, program);
-    const r = check(full);
-    return r === 'ok'
-      ? undefined
-      : { spawnError: r, path: program, message: `spawn ${program} ${r}` };
-  }
-  let denied = false;
-  for (const dir of (path ?? DEFAULT_PATH).split(':')) {
-    const r = check(join(dir === '' ? cwd : dir, program));
-    if (r === 'ok') return undefined;
-    if (r === 'EACCES') denied = true;
-  }
-  const code = denied ? 'EACCES' : 'ENOENT';
-  return { spawnError: code, path: program, message: `spawn ${program} ${code}` };
+  const found = resolveProgram(program, path, cwd);
+  return typeof found === 'string' ? undefined : found;
 }

@@ -11,6 +11,7 @@ interface Libc {
   getsockopt: (fd: number, level: number, name: number, value: Ucred, length: number[]) => number;
   syscall: (nr: number, ...typedArgs: unknown[]) => number;
   pipe2: (fds: number[], flags: number) => number;
+  waitid: (idtype: number, id: number, info: Int32Array, options: number) => number;
 }
 
 /** struct ucred (unix(7), SO_PEERCRED). */
@@ -35,6 +36,9 @@ function load(): Libc {
     fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as Libc['fcntl'],
     syscall: lib.func('long syscall(long nr, ...)') as Libc['syscall'],
     pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)') as Libc['pipe2'],
+    waitid: lib.func(
+      'int waitid(int idtype, int id, _Inout_ void *info, int options)',
+    ) as Libc['waitid'],
     getsockopt: lib.func(
       'int getsockopt(int fd, int level, int name, _Out_ ucred *value, _Inout_ uint32_t *length)',
     ) as Libc['getsockopt'],
@@ -105,6 +109,51 @@ export function reapNoHang(pid: number): number | null {
   const status = [0];
   const r = check('waitpid', load().waitpid(pid, status, WNOHANG));
   return r === 0 ? null : (status[0] ?? 0);
+}
+
+/** What waitid(2) tells of a child that ended: si_code (CLD_EXITED...) and si_status. */
+export interface ChildExit {
+  pid: number;
+  /** CLD_EXITED (1), CLD_KILLED (2) or CLD_DUMPED (3). */
+  code: number;
+  /** The exit code for CLD_EXITED, else the signal number. */
+  status: number;
+}
+
+const P_ALL = 0;
+const P_PID = 1;
+const WEXITED = 4;
+const WNOWAIT = 0x01000000;
+
+/**
+ * waitid(2) with WEXITED | WNOHANG: a child that has ended, reaped, or with `peek` only looked
+ * at (WNOWAIT: it stays a zombie, and the next call sees it again).
+ * @param pid the child to wait for, or undefined for any child
+ * @returns null when no such child has ended yet, or none is left (ECHILD)
+ * @throws SyscallError for anything else (EINVAL)
+ */
+export function waitExited(pid: number | undefined, peek = false): ChildExit | null {
+  // siginfo_t is 128 bytes; on Linux si_pid is at byte 16, si_status at 24 (sigaction(2)).
+  const info = new Int32Array(32);
+  const options = WEXITED | WNOHANG | (peek ? WNOWAIT : 0);
+  const r = load().waitid(pid === undefined ? P_ALL : P_PID, pid ?? 0, info, options);
+  if (r === -1) {
+    const errno = koffi.errno();
+    if (errno === constants.errno.ECHILD) return null;
+    throw new SyscallError('waitid', errno);
+  }
+  const found = info[4] ?? 0;
+  return found === 0 ? null : { pid: found, code: info[2] ?? 0, status: info[6] ?? 0 };
+}
+
+const F_DUPFD_CLOEXEC = 1030;
+
+/**
+ * Duplicates `fd` to the lowest free fd at or above `min`, close-on-exec (fcntl(2),
+ * F_DUPFD_CLOEXEC). @returns the new fd @throws SyscallError (EMFILE, EBADF)
+ */
+export function dupAbove(fd: number, min: number): number {
+  return check('fcntl(F_DUPFD_CLOEXEC)', load().fcntl(fd, F_DUPFD_CLOEXEC, min));
 }
 
 const F_GETFD = 1;

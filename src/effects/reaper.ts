@@ -1,8 +1,52 @@
-// Reaps orphans that come back to the daemon as child subreaper, without touching libuv's own
-// children: on SIGCHLD and on a slow timer, list our children from /proc and waitpid the others.
+// Reaps the daemon's children that libuv does not own: the instances it spawned itself (their
+// exit status goes to whoever watches them) and orphans that come back to it as child
+// subreaper. On SIGCHLD, and on a slow timer in case a signal was coalesced away.
 import { readdirSync, readFileSync } from 'node:fs';
+import { decodeWaitid, type ExitStatus } from '../core/exit.js';
 import { isOwnedChild } from './children.js';
-import { becomeSubreaper, reapNoHang } from './libc.js';
+import { becomeSubreaper, waitExited, type ChildExit } from './libc.js';
+
+/** Called once with how a watched child ended. */
+export type ExitListener = (status: ExitStatus) => void;
+
+const watched = new Map<number, ExitListener>();
+let listening = false;
+/** Ref'd while a child is watched: like a ChildProcess, it keeps the event loop alive. */
+let holder: NodeJS.Timeout | undefined;
+const SWEEP_MS = 1000;
+
+/**
+ * Hands the exit status of child `pid` (spawned by this process, not through libuv) to `onExit`
+ * once it ends; the child is reaped then. Reaping runs on SIGCHLD from the first watch on, and
+ * every second while a child is watched, in case a signal was coalesced away.
+ */
+export function watchChild(pid: number, onExit: ExitListener): void {
+  watched.set(pid, onExit);
+  listen();
+  holder ??= setInterval(onChild, SWEEP_MS);
+}
+
+function listen(): void {
+  if (listening) return;
+  listening = true;
+  process.on('SIGCHLD', onChild);
+}
+
+/** Stops reporting the end of `pid` (it is still reaped, so it never stays a zombie). */
+export function unwatchChild(pid: number): void {
+  watched.delete(pid);
+  releaseLoop();
+}
+
+function releaseLoop(): void {
+  if (watched.size > 0 || holder === undefined) return;
+  clearInterval(holder);
+  holder = undefined;
+}
+
+function onChild(): void {
+  reapOrphans();
+}
 
 /** Pids of this process's children, from /proc/self/task/TID/children (proc(5)). */
 export function listChildren(): number[] {
@@ -25,17 +69,43 @@ export function listChildren(): number[] {
   return pids;
 }
 
-/** Reaps every zombie child that libuv does not own. @returns how many were reaped */
+// Reaps `pid` if it has ended, telling its watcher. @returns true when it was reaped
+function reap(pid: number): boolean {
+  let exit: ChildExit | null;
+  try {
+    exit = waitExited(pid);
+  } catch {
+    return false; // EINVAL cannot happen for a pid; nothing else is worth a crash here
+  }
+  if (exit === null) return false;
+  const onExit = watched.get(pid);
+  watched.delete(pid);
+  releaseLoop();
+  onExit?.(decodeWaitid(exit.code, exit.status));
+  return true;
+}
+
+/**
+ * Reaps every ended child that libuv does not own, telling watchers how theirs ended.
+ * waitid(WNOWAIT) names an ended child without reaping it, so each costs O(1); only when that
+ * child is libuv's (which reaps its own) are the children listed from /proc one by one.
+ * @returns how many were reaped
+ */
 export function reapOrphans(): number {
   let reaped = 0;
-  for (const pid of listChildren()) {
-    if (isOwnedChild(pid)) continue;
+  for (;;) {
+    let next: ChildExit | null;
     try {
-      if (reapNoHang(pid) !== null) reaped++;
+      next = waitExited(undefined, true);
     } catch {
-      // ECHILD: reaped elsewhere in between; nothing to do.
+      return reaped;
     }
+    if (next === null) return reaped;
+    if (isOwnedChild(next.pid)) break;
+    if (reap(next.pid)) reaped++;
+    else return reaped; // reaped elsewhere in between
   }
+  for (const pid of listChildren()) if (!isOwnedChild(pid) && reap(pid)) reaped++;
   return reaped;
 }
 
@@ -46,12 +116,12 @@ export function reapOrphans(): number {
  */
 export function startReaper(intervalMs = 1000): () => void {
   becomeSubreaper();
-  const onChild = (): void => void reapOrphans();
-  process.on('SIGCHLD', onChild);
+  listen();
   const timer = setInterval(onChild, intervalMs);
   timer.unref();
   return () => {
     process.off('SIGCHLD', onChild);
+    listening = false;
     clearInterval(timer);
   };
 }

@@ -1,18 +1,18 @@
-// Starts one instance's main process: its own session and process group, its env, piped output.
-import type { ChildProcess } from 'node:child_process';
-import { closeSync, constants, fstatSync, openSync, readlinkSync, statSync } from 'node:fs';
-import type { Socket } from 'node:net';
+// Starts one instance's main process (posix_spawn): its own session and process group, its env,
+// piped output, its exit status from the reaper.
+import { EventEmitter } from 'node:events';
+import { closeSync, fstatSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { Command } from '../config/types.js';
-import type { SpawnFailure } from '../core/exit.js';
-import { spawnTracked } from './children.js';
+import type { ExitStatus, SpawnFailure } from '../core/exit.js';
 import { openOutputPipe } from '../logs/output-pipe.js';
-import { makePipe, setPipeSize } from './libc.js';
-
-/**
- * Capacity asked for the stdout and stderr pipes (bytes): a burst of output waits there while
- * the daemon is busy, instead of stalling the service (the default is 64 KiB). Best effort.
- */
-export const OUTPUT_PIPE_BYTES = 1024 * 1024;
+import { resolveProgram } from './find-program.js';
+import { makePipe } from './libc.js';
+import { outputPipe, type OutputPipes } from './output-pipes.js';
+import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
+import { spawnInCgroup } from './cgroup-start.js';
+import { unwatchChild, watchChild } from './reaper.js';
 
 /** Variables a supervisor above warden may have set, which must not leak into services. */
 const SUPERVISOR_VARS = [
@@ -26,19 +26,10 @@ const SUPERVISOR_VARS = [
   'WARDEN_DAEMON',
 ];
 
-/**
- * The identity of an instance's stdout and stderr pipes (inode numbers, as `pipe:[INODE]` in
- * /proc/PID/fd), kept in state.json so that a later daemon can read them again.
- */
-export interface OutputPipes {
-  stdout: number;
-  stderr: number;
-}
-
-const spawnedPipes = new WeakMap<ChildProcess, OutputPipes>();
+const spawnedPipes = new WeakMap<ServiceProcess, OutputPipes>();
 
 /** The output pipes of a child made by spawnInstance. */
-export function outputPipesOf(child: ChildProcess): OutputPipes | undefined {
+export function outputPipesOf(child: ServiceProcess): OutputPipes | undefined {
   return spawnedPipes.get(child);
 }
 
@@ -49,8 +40,8 @@ export interface SpawnRequest {
   cwd: string;
   /** The complete environment of the process. */
   env: Record<string, string>;
-  /** Runs the command through this argv prefix (the cgroup wrapper), when set. */
-  wrapper?: readonly string[];
+  /** The cgroup directory the process starts in (cgroup containment), when set. */
+  cgroup?: string;
   /** fds beyond 0-2 the process gets as pipes it writes to (`ready.fd`). */
   pipes?: readonly number[];
 }
@@ -68,119 +59,124 @@ export function instanceEnv(
   return { ...env, ...own, WARDEN_SERVICE: service, WARDEN_INSTANCE: String(index) };
 }
 
+/** A spawned instance's main process, as the runner sees it. */
+export interface ServiceProcess {
+  readonly pid: number;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  /** Read ends of its pipes by fd number in the process: 1, 2, and the `ready.fd` ones. */
+  readonly stdio: readonly (Readable | null | undefined)[];
+  /** `listener` gets how the process ended, once it has (and it is reaped). */
+  once(event: 'exit', listener: (status: ExitStatus) => void): unknown;
+  /** Stops reporting its end (the daemon leaves it running: `down --keep-services`). */
+  unref(): void;
+}
+
+class SpawnedProcess extends EventEmitter implements ServiceProcess {
+  constructor(
+    readonly pid: number,
+    readonly stdio: readonly (Readable | null | undefined)[],
+  ) {
+    super();
+    watchChild(pid, (status) => this.emit('exit', status));
+  }
+
+  get stdout(): Readable | null {
+    return this.stdio[1] ?? null;
+  }
+
+  get stderr(): Readable | null {
+    return this.stdio[2] ?? null;
+  }
+
+  unref(): void {
+    unwatchChild(this.pid);
+  }
+}
+
 /**
- * Spawns the process detached (setsid: its own session and process group, no controlling
- * terminal), stdin on /dev/null, stdout and stderr on pipes to the daemon (real pipes, so that
- * opening /dev/stdout works; read by `openOutputPipe` as `child.stdout` and `child.stderr`). The
- * daemon's own fds are all close-on-exec, so none leaks into it.
+ * Spawns the process with posix_spawn(3) in a session of its own (setsid: its own process
+ * group, no controlling terminal), stdin on /dev/null, stdout and stderr on pipes to the daemon
+ * (real pipes, so that opening /dev/stdout works; read by `openOutputPipe`), a pipe at each fd of
+ * `req.pipes`, and no other fd. The program is looked up in the instance's own PATH; a file
+ * that is not an executable format runs under /bin/sh, as execvp(3) does. Its exit status comes
+ * from the reaper (waitid(2)), signal and core dump included.
  *
  * The process gets its pipes opened read-write (through /proc/self/fd): it holds a read end
  * itself, so while no daemon reads (a daemon crash, `down --keep-services`) its writes fill the
  * pipe and then wait, instead of killing it with SIGPIPE; the next daemon reopens the pipes from
  * /proc/PID/fd (reopenOutputPipes) and reads what was kept.
- * @returns the child, whose `pid` is set on success; or a SpawnFailure known before spawning
- * (a missing cwd). Other failures (ENOENT, EACCES on the program) arrive as the child's `error`.
+ * @returns the process; or a SpawnFailure (ENOENT, EACCES, ENOTDIR for a cwd or a program,
+ * EMFILE, EAGAIN...): nothing was started then
  */
-export function spawnInstance(req: SpawnRequest): ChildProcess | SpawnFailure {
+export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure {
   try {
     if (!statSync(req.cwd).isDirectory()) {
       return { spawnError: 'ENOTDIR', path: req.cwd, message: `cwd ${req.cwd} is not a directory` };
     }
   } catch (error) {
-    const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
+    const code = errorCode(error);
     return { spawnError: code, path: req.cwd, message: `cannot use cwd ${req.cwd}: ${code}` };
   }
   const argv =
-    req.command.kind === 'shell' ? ['/bin/sh', '-c', req.command.script] : req.command.argv;
-  const [file = '/bin/sh', ...args] = [...(req.wrapper ?? []), ...argv];
-  const out = outputPipe();
-  let err: [number, number];
+    req.command.kind === 'shell' ? ['/bin/sh', '-c', req.command.script] : [...req.command.argv];
+  const program = argv[0] ?? '/bin/sh';
+  const path = resolveProgram(program, req.env.PATH, req.cwd);
+  if (typeof path !== 'string') return path;
+  // Every fd made here is close-on-exec: the child gets only its dup2'd copies.
+  const readEnds: number[] = [];
+  const fds = new Map<number, number>();
+  let pid: number;
   try {
-    err = outputPipe();
+    for (const fd of [1, 2, ...(req.pipes ?? [])]) {
+      const [read, write] = fd <= 2 ? outputPipe() : makePipe();
+      readEnds[fd] = read;
+      fds.set(fd, write);
+    }
+    pid = spawnOrRunScript(path, argv, req, fds);
   } catch (error) {
-    closeSync(out[0]);
-    closeSync(out[1]);
-    throw error;
-  }
-  let child: ChildProcess;
-  try {
-    child = spawnTracked(file, args, {
-      cwd: req.cwd,
-      env: req.env,
-      detached: true,
-      stdio: stdioFor(req.pipes ?? [], out[1], err[1]),
-    });
-  } catch (error) {
-    closeSync(out[0]);
-    closeSync(err[0]);
-    throw error;
+    for (const fd of readEnds) if (fd !== undefined) closeSync(fd);
+    const code = errorCode(error);
+    const message = error instanceof Error ? error.message : String(error);
+    return { spawnError: code, path: program, message: `spawn ${program}: ${message}` };
   } finally {
     // The child has its copies (or none, if it failed): EOF comes when its side closes.
-    closeSync(out[1]);
-    closeSync(err[1]);
+    for (const write of fds.values()) closeSync(write);
   }
-  spawnedPipes.set(child, { stdout: fstatSync(out[0]).ino, stderr: fstatSync(err[0]).ino });
-  child.stdout = openOutputPipe(out[0]);
-  child.stderr = openOutputPipe(err[0]);
+  const stdio = readEnds.map((fd, n) =>
+    fd === undefined ? undefined : n <= 2 ? openOutputPipe(fd) : openNotifyPipe(fd),
+  );
+  const child = new SpawnedProcess(pid, stdio);
+  spawnedPipes.set(child, {
+    stdout: fstatSync(readEnds[1] ?? -1).ino,
+    stderr: fstatSync(readEnds[2] ?? -1).ino,
+  });
   return child;
 }
 
-/**
- * Reads the output pipes of an adopted process again: opens /proc/PID/fd/1 and /2 for reading
- * when they are still the pipes `pipes` names (a process that redirected its own output is not
- * read). @returns a stream per pipe found (undefined for one that is not)
- */
-export function reopenOutputPipes(
-  pid: number,
-  pipes: OutputPipes,
-): { stdout: Socket | undefined; stderr: Socket | undefined } {
-  const reopen = (fd: number, inode: number): Socket | undefined => {
-    const path = `/proc/${pid}/fd/${fd}`;
-    try {
-      if (readlinkSync(path) !== `pipe:[${inode}]`) return undefined;
-      return openOutputPipe(openSync(path, constants.O_RDONLY | constants.O_NONBLOCK));
-    } catch {
-      return undefined; // ENOENT: gone; EACCES: not ours to read
-    }
-  };
-  return { stdout: reopen(1, pipes.stdout), stderr: reopen(2, pipes.stderr) };
-}
-
-// A pipe for stdout or stderr, at OUTPUT_PIPE_BYTES if the kernel allows (pipe-max-size): the
-// read end, and a read-write end for the child (see spawnInstance).
-function outputPipe(): [number, number] {
-  const [read, write] = makePipe();
+// posix_spawn, and for a file that is no executable format (ENOEXEC) /bin/sh FILE, as execvp.
+function spawnOrRunScript(
+  path: string,
+  argv: string[],
+  req: SpawnRequest,
+  fds: ReadonlyMap<number, number>,
+): number {
+  const start = (r: PosixSpawnRequest): number =>
+    req.cgroup === undefined ? posixSpawn(r) : spawnInCgroup(r, req.cgroup);
+  const { env, cwd } = req;
   try {
-    setPipeSize(read, OUTPUT_PIPE_BYTES);
-  } catch {
-    // EPERM (above pipe-max-size, or the user's pipe quota spent): the default size works too
-  }
-  try {
-    // Opening the pipe through /proc gives a new read-write description of it (close-on-exec).
-    return [read, openSync(`/proc/self/fd/${write}`, constants.O_RDWR)];
+    return start({ path, argv, env, cwd, fds });
   } catch (error) {
-    closeSync(read);
-    throw error;
-  } finally {
-    closeSync(write);
+    if (errorCode(error) !== 'ENOEXEC') throw error;
+    return start({ path: '/bin/sh', argv: ['/bin/sh', path, ...argv.slice(1)], env, cwd, fds });
   }
 }
 
-/** Turns the `error` event of a failed spawn into a SpawnFailure. */
-export function toSpawnFailure(error: Error, command: Command): SpawnFailure {
-  const code = 'code' in error ? String(error.code) : 'EIO';
-  const path = command.kind === 'shell' ? '/bin/sh' : command.argv[0];
-  return { spawnError: code, path, message: error.message };
+// The read end of a `ready.fd` pipe, read by its `data` events.
+function openNotifyPipe(fd: number): Readable {
+  return new Socket({ fd, readable: true, writable: false });
 }
 
-// stdin on /dev/null, stdout and stderr on the given fds, a pipe at each extra fd (gaps closed).
-function stdioFor(
-  pipes: readonly number[],
-  stdout: number,
-  stderr: number,
-): ('ignore' | 'pipe' | number)[] {
-  const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', stdout, stderr];
-  for (let fd = 3; fd <= Math.max(2, ...pipes); fd++)
-    stdio.push(pipes.includes(fd) ? 'pipe' : 'ignore');
-  return stdio;
+function errorCode(error: unknown): string {
+  return error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
 }

@@ -2,7 +2,7 @@
 // (state and counters) and, while it has one, the identity of its process and tree.
 import type { InstanceModel } from '../core/instance.js';
 import type { TreeIdentity } from '../effects/containment.js';
-import type { OutputPipes } from '../effects/spawn.js';
+import type { OutputPipes } from '../effects/output-pipes.js';
 
 /** The main process of an instance and what holds its tree. */
 export interface ProcessRecord {

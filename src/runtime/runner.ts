@@ -1,10 +1,9 @@
 // One instance's runner: feeds events to the pure state machine and carries out its effects
 // (spawn, signals, timers, tree watch, log capture). All OS work goes through injected layers.
-import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { spawnIdentity } from '../config/spawn-identity.js';
-import type { ServiceSpec } from '../config/types.js';
-import { decodeExit, type SpawnFailure } from '../core/exit.js';
+import type { Command, ServiceSpec } from '../config/types.js';
+import type { SpawnFailure } from '../core/exit.js';
 import {
   instanceName,
   isActive,
@@ -21,12 +20,8 @@ import { encodeInstance, type InstanceStatus } from '../core/status.js';
 import { transition } from '../core/transition.js';
 import type { InstanceTree } from '../effects/containment.js';
 import type { ProcInfo } from '../effects/proc.js';
-import {
-  instanceEnv,
-  toSpawnFailure,
-  type OutputPipes,
-  type SpawnRequest,
-} from '../effects/spawn.js';
+import type { OutputPipes } from '../effects/output-pipes.js';
+import { instanceEnv, type ServiceProcess, type SpawnRequest } from '../effects/spawn.js';
 import type { Stream } from '../logs/format.js';
 import { readOutput } from '../logs/output-pipe.js';
 import type { OutputSink } from '../logs/service-log.js';
@@ -40,14 +35,14 @@ import type { ReadinessHooks, ReadinessProbe } from './readiness/types.js';
  * The optional ones serve state.json and adoption; without them nothing can be taken back.
  */
 export interface ProcessLayer {
-  /** Spawns detached in a new session; a failure known before spawning comes back as data. */
-  spawn(req: SpawnRequest): ChildProcess | SpawnFailure;
+  /** Spawns in a new session; a failure to spawn comes back as data. */
+  spawn(req: SpawnRequest): ServiceProcess | SpawnFailure;
   /** The process tree (containment) of instance `name`, kept across its restarts. */
   tree(name: string): InstanceTree;
   /** The start time (/proc/PID/stat field 22) of live process `pid`; undefined when gone. */
   startTimeOf?(pid: number): number | undefined;
   /** The identity of a spawned child's output pipes. */
-  pipesOf?(child: ChildProcess): OutputPipes | undefined;
+  pipesOf?(child: ServiceProcess): OutputPipes | undefined;
   /** Reads an adopted process's output pipes again (undefined: not found). */
   reopenOutput?(
     pid: number,
@@ -86,8 +81,6 @@ export interface RunnerOptions {
   sink: OutputSink;
   /** The environment services inherit (the daemon's). */
   baseEnv: NodeJS.ProcessEnv;
-  /** RLIMIT_CORE of the daemon (bytes; Infinity when unlimited), for `coreDumped`. */
-  coreLimit: number;
   /** Called after each transition that changed the state or gave a reason. */
   onTransition: (runner: Runner, from: InstanceState, reason: string) => void;
   /** Errors of the runner's own OS work (a failed kill(2)), for the daemon log. */
@@ -131,7 +124,7 @@ export class Runner {
   readonly #stderr = new TailBuffer(STDERR_LINES);
   readonly #queue: InstanceEvent[] = [];
   #busy = false;
-  #child: ChildProcess | undefined;
+  #child: ServiceProcess | undefined;
   readonly #tree: InstanceTree;
   #attached = false;
   #survivors: number[] = [];
@@ -448,28 +441,15 @@ export class Runner {
       const req = this.#tree.prepare(base);
       child = 'spawnError' in req ? req : this.#o.processes.spawn(req);
     } catch (error) {
-      // child_process.spawn throws for some errors (ENOTDIR, E2BIG, a NUL in an argument).
-      const failure = toSpawnFailure(
-        error instanceof Error ? error : new Error(String(error)),
-        spec.command,
-      );
-      this.dispatch({ type: 'spawn-failed', error: failure });
-      return;
+      // The process layer reports failures as data; a throw is its bug, kept from escaping.
+      child = thrownSpawnFailure(error, spec.command);
     }
     if ('spawnError' in child) {
       this.dispatch({ type: 'spawn-failed', error: child });
       return;
     }
     this.#child = child;
-    child.on('error', (error) => {
-      // Without a pid the spawn itself failed; later errors (a failed kill) only get logged.
-      if (child.pid !== undefined)
-        return this.#o.onError(this, `child ${child.pid}: ${error.message}`);
-      if (this.#child !== child) return; // an instance restarted since: not about it any more
-      this.dispatch({ type: 'spawn-failed', error: toSpawnFailure(error, spec.command) });
-    });
     const pid = child.pid;
-    if (pid === undefined) return;
     this.#tree.attach(pid);
     this.#attached = true;
     this.#startedAt = this.#o.clock.now();
@@ -489,9 +469,8 @@ export class Runner {
     this.#capture(child.stdout, 'out');
     this.#capture(child.stderr, 'err');
     probe.started(child);
-    child.once('exit', (code, signal) => {
-      if (this.#child !== child) return;
-      this.dispatch({ type: 'exited', status: decodeExit(code, signal, this.#o.coreLimit) });
+    child.once('exit', (status) => {
+      if (this.#child === child) this.dispatch({ type: 'exited', status });
     });
     this.dispatch({ type: 'spawned', pid });
   }
@@ -525,4 +504,15 @@ export class Runner {
     if (this.#treePoll !== undefined) this.#o.clock.cancel(this.#treePoll);
     check();
   }
+}
+
+// A SpawnFailure for an error thrown by the process layer: its errno name when it has one.
+function thrownSpawnFailure(error: unknown, command: Command): SpawnFailure {
+  const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
+  const path = command.kind === 'shell' ? '/bin/sh' : command.argv[0];
+  return {
+    spawnError: code,
+    path,
+    message: error instanceof Error ? error.message : String(error),
+  };
 }

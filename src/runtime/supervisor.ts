@@ -32,8 +32,6 @@ export interface SupervisorOptions {
   /** Directory of the per-service log files (`<service>.log`). */
   logDir: string;
   baseEnv: NodeJS.ProcessEnv;
-  /** RLIMIT_CORE of the daemon in bytes (Infinity when unlimited). */
-  coreLimit: number;
   /** The daemon's own log: one line per state change or runtime error. */
   log: (line: string) => void;
   /** Also receives every output line (the foreground `warden run` prints them). */
@@ -399,7 +397,6 @@ export class Supervisor {
       clock: this.#o.clock,
       processes: this.#o.processes,
       baseEnv: this.#o.baseEnv,
-      coreLimit: this.#o.coreLimit,
       onTransition: (runner, from, reason) => {
         const to = runner.model.current.state;
         const change = from.state === to ? to : `${from.state} -> ${to}`;

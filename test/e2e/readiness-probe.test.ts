@@ -1,7 +1,6 @@
 // createProbe for notify (with systemd-notify), watchdog, fd (s6) and log sources: what the
 // instance is given, what reaches the hooks, and what is dropped after stop().
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { ReadySpec } from '../../src/config/types.js';
@@ -166,13 +165,13 @@ void describe('ready: log', () => {
     );
     assert.deepEqual(probe.extras(), { env: {}, pipes: [] });
     probe.line('out', 'listening on 3000'); // before started(): not this run's
-    probe.started({} as ChildProcess);
+    probe.started({ pid: 1, stdio: [] });
     probe.line('out', 'starting');
     probe.line('err', 'listening on 3000');
     probe.line('out', 'listening on 3001');
     assert.deepEqual(rec.ready, ['log']);
     probe.stop();
-    probe.started({} as ChildProcess);
+    probe.started({ pid: 1, stdio: [] });
     probe.line('out', 'listening on 3002');
     assert.deepEqual(rec.ready, ['log', 'log']);
     probe.close();

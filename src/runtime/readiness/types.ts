@@ -1,5 +1,4 @@
 // The contract between a runner and the readiness source of its instance (config `ready`).
-import type { ChildProcess } from 'node:child_process';
 import type { Stream } from '../../logs/log-file.js';
 
 /** What a readiness source reports to its runner. */
@@ -22,6 +21,12 @@ export interface SpawnExtras {
   pipes: number[];
 }
 
+/** What a probe sees of a spawned main process: its pid, and its pipes by fd (`ready.fd`). */
+export interface StartedProcess {
+  readonly pid: number;
+  readonly stdio: readonly unknown[];
+}
+
 /** The readiness source of one instance, across its restarts. */
 export interface ReadinessProbe {
   /** Before each spawn: what the instance must be given. */
@@ -30,7 +35,7 @@ export interface ReadinessProbe {
    * After a spawn: the main process and its extra pipes (child.stdio[N]) are there. undefined:
    * a process adopted from an earlier daemon, whose extra pipes went with that daemon.
    */
-  started(child: ChildProcess | undefined): void;
+  started(child: StartedProcess | undefined): void;
   /** Every output line of the instance, in order per stream (for `ready.log`). */
   line(stream: Stream, text: string): void;
   /** The instance is no longer starting or running: stop polling, drop what it holds. */

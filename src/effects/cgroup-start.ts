@@ -1,0 +1,111 @@
+// Starting a process inside its leaf cgroup. Best: born there, through warden-exec (native/,
+// clone3 with CLONE_INTO_CGROUP and CLONE_PARENT, so the daemon is still its parent). Else: a
+// tiny sh wrapper that writes itself into cgroup.procs and then execs the command, which costs a
+// cgroup migration (an RCU grace period: 10 to 20 ms after a quiet spell). Either way the
+// process is in the cgroup before the command runs, so not even an immediate grandchild escapes.
+import { accessSync, closeSync, constants, readSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { makePipe, SyscallError } from './libc.js';
+import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
+
+/** Where `npm run build` puts warden-exec (scripts/native.ts); absent where no C compiler was. */
+export const WARDEN_EXEC = fileURLToPath(new URL('../../native/warden-exec', import.meta.url));
+
+// $1 is the cgroup; the rest is the command. Exit 125 (as env(1) does) when the move fails.
+const WRAPPER =
+  'echo $$ > "$1/cgroup.procs" || { echo "warden: cannot join cgroup $1" >&2; exit 125; }; shift; exec "$@"';
+
+// clone3 errors that say this kernel cannot do it (before Linux 5.7, or a seccomp filter).
+const UNSUPPORTED = new Set(['ENOSYS', 'EINVAL', 'E2BIG', 'EPERM', 'EOPNOTSUPP']);
+
+// execve errors of warden-exec itself.
+const MISSING = new Set(['ENOENT', 'EACCES', 'ENOEXEC']);
+
+let helper: 'unknown' | 'usable' | 'unusable' = 'unknown';
+
+/** How instances are placed in their cgroups: `clone3` (warden-exec) or `wrapper` (sh). */
+export function cgroupStartMode(): 'clone3' | 'wrapper' {
+  return isHelperUsable() ? 'clone3' : 'wrapper';
+}
+
+function isHelperUsable(): boolean {
+  if (helper === 'unknown') {
+    try {
+      accessSync(WARDEN_EXEC, constants.X_OK);
+      helper = 'usable';
+    } catch {
+      helper = 'unusable';
+    }
+  }
+  return helper === 'usable';
+}
+
+/**
+ * Starts `req` (as posixSpawn does) inside the cgroup directory `cgroup`: through warden-exec
+ * when it was built and the kernel has CLONE_INTO_CGROUP (Linux 5.7), else, or with `how`
+ * `wrapper`, through the sh wrapper.
+ * @returns the pid of the process running the command
+ * @throws SyscallError: ENOENT, EACCES, ENOEXEC from its execve; EAGAIN, ENOMEM, or the
+ * cgroup's own errors from the clone; EIO when warden-exec ended without a word
+ */
+export function spawnInCgroup(
+  req: PosixSpawnRequest,
+  cgroup: string,
+  how: 'auto' | 'wrapper' = 'auto',
+): number {
+  if (how === 'auto' && isHelperUsable()) {
+    const started = spawnThroughHelper(req, cgroup);
+    if (started !== 'unsupported') return started;
+    helper = 'unusable';
+  }
+  const argv = ['/bin/sh', '-c', WRAPPER, 'warden-cgroup', cgroup, req.path, ...req.argv.slice(1)];
+  return posixSpawn({ ...req, path: '/bin/sh', argv });
+}
+
+// warden-exec's report (native/warden-exec.c): `ok PID`, `exec ERRNO` or `clone ERRNO`.
+function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): number | 'unsupported' {
+  const reportFd = Math.max(2, ...req.fds.keys()) + 1;
+  const [read, write] = makePipe();
+  let line: string;
+  try {
+    const fds = new Map([...req.fds, [reportFd, write]]);
+    const argv = ['warden-exec', String(reportFd), cgroup, req.path, ...req.argv];
+    try {
+      posixSpawn({ ...req, path: WARDEN_EXEC, argv, fds });
+    } catch (error) {
+      // warden-exec itself cannot run (removed, or built for another machine).
+      if (error instanceof SyscallError && MISSING.has(error.code)) return 'unsupported';
+      throw error;
+    } finally {
+      closeSync(write);
+    }
+    // It writes once the command runs (or could not): about a millisecond, as long as an exec.
+    line = readLine(read);
+  } finally {
+    closeSync(read);
+  }
+  const [what = '', value = ''] = line.trim().split(' ');
+  const n = Number(value);
+  if (what === 'ok' && n > 0) return n;
+  if (what === 'exec') throw new SyscallError('execve', n);
+  if (what === 'clone') {
+    const error = new SyscallError('clone3(CLONE_INTO_CGROUP)', n);
+    if (UNSUPPORTED.has(error.code)) return 'unsupported';
+    throw error;
+  }
+  throw Object.assign(new Error(`warden-exec ended without a report (${JSON.stringify(line)})`), {
+    code: 'EIO',
+  });
+}
+
+// Reads the blocking pipe `fd` up to a newline or EOF.
+function readLine(fd: number): string {
+  const buf = Buffer.alloc(64);
+  let text = '';
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) return text;
+    text += buf.toString('latin1', 0, n);
+    if (text.includes('\n')) return text;
+  }
+}

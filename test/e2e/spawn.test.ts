@@ -1,0 +1,243 @@
+// spawnInstance with real processes: what a service starts with (session, signals, fds, cwd,
+// env), how it ended (waitid: code, signal), spawn failures as errno names, and a start inside a
+// cgroup both ways (warden-exec's clone3, and the sh wrapper).
+import assert from 'node:assert/strict';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import type { ExitStatus, SpawnFailure } from '../../src/core/exit.js';
+import { spawnInCgroup, WARDEN_EXEC } from '../../src/effects/cgroup-start.js';
+import { detectCgroup, removeCgroupTree } from '../../src/effects/cgroup.js';
+import { makePipe } from '../../src/effects/libc.js';
+import { readOutput } from '../../src/logs/output-pipe.js';
+import { reopenOutputPipes } from '../../src/effects/output-pipes.js';
+import {
+  outputPipesOf,
+  spawnInstance,
+  type ServiceProcess,
+  type SpawnRequest,
+} from '../../src/effects/spawn.js';
+import { waitFor } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'warden-spawn-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const started: ServiceProcess[] = [];
+after(() => {
+  for (const p of started) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function request(over: Partial<SpawnRequest> = {}): SpawnRequest {
+  return {
+    command: { kind: 'shell', script: 'exit 0' },
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ONLY: 'this' },
+    ...over,
+  };
+}
+
+function spawned(req: SpawnRequest): ServiceProcess {
+  const p = spawnInstance(req);
+  assert.ok(!('spawnError' in p), `spawned: ${JSON.stringify(p)}`);
+  started.push(p);
+  return p;
+}
+
+function failure(req: SpawnRequest): SpawnFailure {
+  const p = spawnInstance(req);
+  assert.ok('spawnError' in p, 'the spawn failed');
+  return p;
+}
+
+function ended(p: ServiceProcess): Promise<ExitStatus> {
+  return new Promise((resolve) => p.once('exit', resolve));
+}
+
+// The whole output of a stdout or stderr pipe (read as the daemon reads them), until EOF.
+function readAll(stream: Readable | null): Promise<string> {
+  assert.ok(stream !== null);
+  const chunks: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    const capture = {
+      push: (chunk: Buffer) => void chunks.push(Buffer.from(chunk)),
+      end: () => resolve(Buffer.concat(chunks).toString()),
+      room: () => undefined,
+    };
+    readOutput(stream, capture, reject);
+  });
+}
+
+void describe('spawnInstance', () => {
+  void it('starts in its own session with default signals, only its fds, its cwd and env', async () => {
+    const p = spawned(request({ command: { kind: 'argv', argv: ['sleep', '30'] } }));
+    const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+    const [, , pgid, sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    assert.deepEqual([Number(sid), Number(pgid)], [p.pid, p.pid], 'its own session and group');
+    const status = readFileSync(`/proc/${p.pid}/status`, 'utf8');
+    assert.match(status, /^SigBlk:\s+0+$/m, 'no signal blocked');
+    assert.match(status, /^SigIgn:\s+0+$/m, 'none ignored (Node ignores SIGPIPE; glibc 32, 33)');
+    assert.deepEqual(readdirSync(`/proc/${p.pid}/fd`).sort(), ['0', '1', '2']);
+    assert.equal(readlinkSync(`/proc/${p.pid}/fd/0`), '/dev/null');
+    assert.equal(readlinkSync(`/proc/${p.pid}/cwd`), dir);
+    // posix_spawn returns once the exec began; the new image's environment shows a moment later.
+    const environ = (): string[] =>
+      readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0').filter(Boolean);
+    const env = await waitFor('the environment in /proc', () => environ().length > 0 && environ());
+    assert.deepEqual(env.sort(), ['ONLY=this', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`]);
+    const exit = ended(p);
+    process.kill(p.pid, 'SIGKILL');
+    assert.deepEqual(await exit, { signal: 'SIGKILL', coreDumped: false });
+  });
+
+  void it('gives a ready.fd pipe at the asked fd and closes the gaps', async () => {
+    const p = spawned(
+      request({
+        command: { kind: 'shell', script: 'echo ready >&5; exec sleep 30' },
+        pipes: [5],
+      }),
+    );
+    const note = await new Promise<string>((resolve) =>
+      (p.stdio[5] as Readable).once('data', (chunk: Buffer) => resolve(chunk.toString())),
+    );
+    assert.equal(note, 'ready\n');
+    assert.deepEqual(readdirSync(`/proc/${p.pid}/fd`).sort(), ['0', '1', '2', '5']);
+    const exit = ended(p);
+    process.kill(p.pid, 'SIGKILL');
+    await exit;
+    (p.stdio[5] as Readable).destroy();
+  });
+
+  void it('finds its output pipes again at any fd (a later daemon adopting it)', async () => {
+    // The shell keeps stdout at fd 7 while fd 1 points elsewhere, as `cmd > file` does a moment.
+    const p = spawned(
+      request({
+        command: { kind: 'shell', script: 'exec 7>&1 >/dev/null; exec sleep 30' },
+      }),
+    );
+    const pipes = outputPipesOf(p);
+    assert.ok(pipes !== undefined);
+    await waitFor('stdout moved to fd 7', () => {
+      try {
+        return readlinkSync(`/proc/${p.pid}/fd/7`) === `pipe:[${pipes.stdout}]`;
+      } catch {
+        return false;
+      }
+    });
+    const again = reopenOutputPipes(p.pid, pipes);
+    assert.ok(again.stdout !== undefined, 'stdout found at fd 7');
+    assert.ok(again.stderr !== undefined, 'stderr found at fd 2');
+    again.stdout.destroy();
+    again.stderr.destroy();
+    const gone = reopenOutputPipes(p.pid, { stdout: 1, stderr: 2 });
+    assert.deepEqual(gone, { stdout: undefined, stderr: undefined }, 'other pipes are not taken');
+    const exit = ended(p);
+    process.kill(p.pid, 'SIGKILL');
+    await exit;
+  });
+
+  void it('reports exits by code and by signal, as waitid tells them', async () => {
+    const code = spawned(request({ command: { kind: 'shell', script: 'exit 3' } }));
+    assert.deepEqual(await ended(code), { code: 3 });
+    const killed = spawned(request({ command: { kind: 'argv', argv: ['sleep', '60'] } }));
+    const status = ended(killed);
+    process.kill(killed.pid, 'SIGTERM');
+    assert.deepEqual(await status, { signal: 'SIGTERM', coreDumped: false });
+  });
+
+  void it('says ENOENT, EACCES and ENOTDIR, and starts nothing', () => {
+    assert.equal(
+      failure(request({ command: { kind: 'argv', argv: ['no-such-program-here'] } })).spawnError,
+      'ENOENT',
+    );
+    const plain = join(dir, 'plain.txt');
+    writeFileSync(plain, 'not a program\n');
+    assert.equal(
+      failure(request({ command: { kind: 'argv', argv: [plain] } })).spawnError,
+      'EACCES',
+    );
+    const cwd = failure(request({ cwd: join(plain, 'sub') }));
+    assert.equal(cwd.spawnError, 'ENOTDIR');
+    assert.equal(cwd.path, join(plain, 'sub'));
+    assert.equal(
+      failure(request({ command: { kind: 'argv', argv: ['echo', 'a\0b'] } })).spawnError,
+      'EINVAL',
+    );
+  });
+
+  void it('runs a script without #! under /bin/sh, as execvp does', async () => {
+    const script = join(dir, 'no-shebang');
+    writeFileSync(script, 'echo "from script $1"\n');
+    chmodSync(script, 0o755);
+    const p = spawned(request({ command: { kind: 'argv', argv: ['./no-shebang', 'x'] } }));
+    const [out, status] = await Promise.all([readAll(p.stdout), ended(p)]);
+    assert.equal(out, 'from script x\n');
+    assert.deepEqual(status, { code: 0 });
+  });
+});
+
+const detected =
+  process.getuid?.() === 0 ? detectCgroup(`warden-spawn-test-${process.pid}`) : undefined;
+const cgroupSkip =
+  detected === undefined
+    ? 'needs root'
+    : detected.ok
+      ? false
+      : `cgroups unusable: ${detected.reason}`;
+
+void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
+  const base = detected?.ok === true ? detected.cgroup.base : '';
+  after(() => removeCgroupTree(base));
+
+  for (const how of ['auto', 'wrapper'] as const) {
+    void it(`${how === 'auto' ? 'warden-exec' : 'the sh wrapper'}: born in the leaf, a child of the caller`, (t) => {
+      if (how === 'auto') {
+        try {
+          readFileSync(WARDEN_EXEC);
+        } catch {
+          return t.skip('warden-exec was not built (no C compiler)');
+        }
+      }
+      const leaf = join(base, how);
+      mkdirSync(leaf);
+      const [read, write] = makePipe();
+      try {
+        spawnInCgroup(
+          {
+            path: '/bin/sh',
+            argv: ['sh', '-c', 'cat /proc/self/cgroup; echo ppid $PPID'],
+            env: { PATH: '/usr/bin:/bin' },
+            cwd: '/',
+            fds: new Map([[1, write]]),
+          },
+          leaf,
+          how,
+        );
+      } finally {
+        closeSync(write);
+      }
+      // Reaped by the reaper that the spawns above started (the SIGCHLD listener).
+      const out = readFileSync(read, 'utf8');
+      closeSync(read);
+      assert.match(out, new RegExp(`^0::/.*/${how}$`, 'm'), 'in the leaf from the start');
+      assert.match(out, new RegExp(`^ppid ${process.pid}$`, 'm'), 'the caller is its parent');
+    });
+  }
+});
