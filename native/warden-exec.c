@@ -10,13 +10,16 @@
  * either. CLONE_PARENT (clone(2)) makes the warden daemon the new process's parent, so it
  * reaps it and reads its exit status as for any child; no helper stays behind.
  *
- * The new process calls setsid(2) (its own session and process group), then execve(2).
- * One line goes to REPORT_FD (close-on-exec here, never seen by the new process):
- *   "ok PID"          the program runs as PID;
- *   "exec ERRNO"      execve failed (ENOENT, EACCES, ENOEXEC...): the new process exits 127,
- *                     and the daemon reaps it;
- *   "clone ERRNO"     clone3 or the cgroup failed (ENOSYS before Linux 5.7): nothing started.
- * Exit status: 0 when a line was written, 125 on a usage error (as env(1)).
+ * The new process calls setsid(2) (its own session and process group), then execve(2); a file
+ * that is no executable format (ENOEXEC) runs as `/bin/sh PATH ARG...`, as execvp(3) does.
+ * Lines written to REPORT_FD (close-on-exec here, never seen by the new process):
+ *   "pid PID"         at once after the fork: the new process is PID;
+ *   "exec ERRNO"      later, if its execve failed (ENOENT for a missing #! interpreter,
+ *                     EACCES on a noexec mount...): it exits 127 and the daemon reaps it;
+ *   "clone ERRNO"     instead of both, when clone3 or the cgroup failed (ENOSYS before Linux
+ *                     5.7): nothing was started.
+ * The pid comes first so that the caller need not wait for the exec; EOF on REPORT_FD (this
+ * helper's exit) ends the report. Exit status: 0, or 125 on a usage error (as env(1)).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -69,19 +72,27 @@ int main(int argc, char **argv) {
     close(status[0]);
     setsid();
     execve(argv[3], argv + 4, environ);
+    if (errno == ENOEXEC) {
+      /* /bin/sh PATH ARG...: argv[4] (ARGV0) gives way to the script's path. */
+      char **sh = calloc((size_t)argc, sizeof *sh);
+      if (sh != NULL) {
+        sh[0] = "/bin/sh";
+        sh[1] = argv[3];
+        for (int i = 5; i < argc; i++) sh[i - 3] = argv[i];
+        execve("/bin/sh", sh, environ);
+      }
+    }
     int e = errno;
     while (write(status[1], &e, sizeof e) < 0 && errno == EINTR) {
     }
     _exit(127);
   }
+  report(out, "pid", pid);
   close(status[1]);
   int e = 0;
   ssize_t got;
   while ((got = read(status[0], &e, sizeof e)) < 0 && errno == EINTR) {
   }
-  if (got == (ssize_t)sizeof e)
-    report(out, "exec", e);
-  else
-    report(out, "ok", pid);
+  if (got == (ssize_t)sizeof e) report(out, "exec", e);
   return 0;
 }

@@ -70,6 +70,8 @@ export type InstanceEvent =
   | { type: 'restart' }
   | { type: 'spawned'; pid: number }
   | { type: 'spawn-failed'; error: SpawnFailure }
+  /** Main process `pid` was forked but could not exec its program (it ended, exit 127). */
+  | { type: 'exec-failed'; pid: number; error: SpawnFailure }
   /** The main process ended. */
   | { type: 'exited'; status: ExitStatus }
   /** No process of the instance's tree is left. */

@@ -13,9 +13,9 @@
 // A spawn error goes from starting to failed. Timers that do not apply to the current state are
 // ignored, so a late timer can never move an instance.
 import type { ServiceSpec } from '../config/types.js';
-import { formatExit, isTransientSpawnError, type ExitStatus } from './exit.js';
+import { formatExit, isTransientSpawnError, type ExitStatus, type SpawnFailure } from './exit.js';
 import type { SignalName } from './signals.js';
-import { isActive } from './instance.js';
+import { isActive, pidOf } from './instance.js';
 import type {
   ForcedStop,
   InstanceEvent,
@@ -75,20 +75,15 @@ export function transition(
       if (s.state === 'stopped')
         return beginStop(m, event.pid, { kind: 'stop' }, now, p, 'spawned after a stop');
       return unchanged(m);
-    case 'spawn-failed': {
-      const lastExit = event.error;
-      if (s.state !== 'starting') return unchanged({ ...m, lastExit });
-      // EMFILE, EAGAIN...: the system, not the service, is short; try again later.
-      if (isTransientSpawnError(lastExit.spawnError) && p.restart !== 'never') {
-        return retryLater({ ...m, lastExit }, true, now, p, formatExit(lastExit));
-      }
-      const reason = { kind: 'spawn-error', error: lastExit } as const;
-      return move(
-        { ...m, lastExit },
-        { state: 'failed', since: now, reason },
-        [],
-        formatExit(lastExit),
-      );
+    case 'spawn-failed':
+      if (s.state !== 'starting') return unchanged({ ...m, lastExit: event.error });
+      return onSpawnFailed(m, event.error, now, p);
+    case 'exec-failed': {
+      if (pidOf(s) !== event.pid) return unchanged(m);
+      if (s.state !== 'stopping') return onSpawnFailed(m, event.error, now, p);
+      // Stopped meanwhile: it ended as any process does (exit 127), but the truth is kept.
+      const t = onExited(m, { code: 127 }, now, p);
+      return { ...t, model: { ...t.model, lastExit: event.error } };
     }
     case 'exited':
       return onExited(m, event.status, now, p);
@@ -204,6 +199,26 @@ function onStop(m: InstanceModel, now: number, p: InstancePolicy): Transition {
     default:
       return assertNever(s);
   }
+}
+
+// The program could not be started: a spawn failure, or an exec that failed after the fork.
+function onSpawnFailed(
+  m: InstanceModel,
+  lastExit: SpawnFailure,
+  now: number,
+  p: InstancePolicy,
+): Transition {
+  // EMFILE, EAGAIN...: the system, not the service, is short; try again later.
+  if (isTransientSpawnError(lastExit.spawnError) && p.restart !== 'never') {
+    return retryLater({ ...m, lastExit }, true, now, p, formatExit(lastExit));
+  }
+  const reason = { kind: 'spawn-error', error: lastExit } as const;
+  return move(
+    { ...m, lastExit },
+    { state: 'failed', since: now, reason },
+    [],
+    formatExit(lastExit),
+  );
 }
 
 function onExited(

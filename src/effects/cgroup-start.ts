@@ -40,30 +40,40 @@ function isHelperUsable(): boolean {
   return helper === 'usable';
 }
 
+/** A process started in a cgroup. */
+export interface CgroupStart {
+  pid: number;
+  /**
+   * The read end of warden-exec's report, where `exec ERRNO` comes if the exec fails after all
+   * (it then exits 127), then EOF; undefined when the exec already happened (the wrapper).
+   */
+  report: number | undefined;
+}
+
 /**
  * Starts `req` (as posixSpawn does) inside the cgroup directory `cgroup`: through warden-exec
  * when it was built and the kernel has CLONE_INTO_CGROUP (Linux 5.7), else, or with `how`
- * `wrapper`, through the sh wrapper.
- * @returns the pid of the process running the command
- * @throws SyscallError: ENOENT, EACCES, ENOEXEC from its execve; EAGAIN, ENOMEM, or the
- * cgroup's own errors from the clone; EIO when warden-exec ended without a word
+ * `wrapper`, through the sh wrapper. Through warden-exec the caller waits only for the fork,
+ * not for the exec: an exec failure comes later on `report` (see parseExecReport).
+ * @throws SyscallError: ENOENT, EACCES, ENOEXEC from the wrapper's execve; EAGAIN, ENOMEM, or
+ * the cgroup's own errors from the clone; EIO when warden-exec ended without a word
  */
 export function spawnInCgroup(
   req: PosixSpawnRequest,
   cgroup: string,
   how: 'auto' | 'wrapper' = 'auto',
-): number {
+): CgroupStart {
   if (how === 'auto' && isHelperUsable()) {
     const started = spawnThroughHelper(req, cgroup);
     if (started !== 'unsupported') return started;
     helper = 'unusable';
   }
   const argv = ['/bin/sh', '-c', WRAPPER, 'warden-cgroup', cgroup, req.path, ...req.argv.slice(1)];
-  return posixSpawn({ ...req, path: '/bin/sh', argv });
+  return { pid: posixSpawn({ ...req, path: '/bin/sh', argv }), report: undefined };
 }
 
-// warden-exec's report (native/warden-exec.c): `ok PID`, `exec ERRNO` or `clone ERRNO`.
-function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): number | 'unsupported' {
+// warden-exec's report (native/warden-exec.c): `pid PID`, then maybe `exec ERRNO`; or `clone ERRNO`.
+function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): CgroupStart | 'unsupported' {
   const reportFd = Math.max(2, ...req.fds.keys()) + 1;
   const [read, write] = makePipe();
   let line: string;
@@ -79,15 +89,16 @@ function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): number | 'u
     } finally {
       closeSync(write);
     }
-    // It writes once the command runs (or could not): about a millisecond, as long as an exec.
+    // The first line comes right after the fork: a few hundred µs, an exec of warden-exec.
     line = readLine(read);
-  } finally {
+  } catch (error) {
     closeSync(read);
+    throw error;
   }
   const [what = '', value = ''] = line.trim().split(' ');
   const n = Number(value);
-  if (what === 'ok' && n > 0) return n;
-  if (what === 'exec') throw new SyscallError('execve', n);
+  if (what === 'pid' && n > 0) return { pid: n, report: read };
+  closeSync(read);
   if (what === 'clone') {
     const error = new SyscallError('clone3(CLONE_INTO_CGROUP)', n);
     if (UNSUPPORTED.has(error.code)) return 'unsupported';
@@ -98,14 +109,24 @@ function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): number | 'u
   });
 }
 
-// Reads the blocking pipe `fd` up to a newline or EOF.
+/**
+ * What the rest of warden-exec's report says, read to its end: undefined when the exec
+ * happened, else the SyscallError of the failed execve (ENOENT, EACCES...).
+ */
+export function parseExecReport(rest: string): SyscallError | undefined {
+  const failed = /^exec (\d+)$/m.exec(rest);
+  return failed === null ? undefined : new SyscallError('execve', Number(failed[1]));
+}
+
+// Reads the blocking pipe `fd` up to the first newline (one byte at a time: what follows it is
+// the caller's to read later) or EOF.
 function readLine(fd: number): string {
-  const buf = Buffer.alloc(64);
+  const byte = Buffer.alloc(1);
   let text = '';
-  for (;;) {
-    const n = readSync(fd, buf, 0, buf.length, null);
-    if (n === 0) return text;
-    text += buf.toString('latin1', 0, n);
-    if (text.includes('\n')) return text;
+  while (readSync(fd, byte, 0, 1, null) === 1) {
+    const c = byte.toString('latin1');
+    if (c === '\n') return text;
+    text += c;
   }
+  return text;
 }

@@ -5,13 +5,13 @@ import { closeSync, fstatSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Command } from '../config/types.js';
-import type { ExitStatus, SpawnFailure } from '../core/exit.js';
+import type { ExitStatus, LastExit, SpawnFailure } from '../core/exit.js';
 import { openOutputPipe } from '../logs/output-pipe.js';
 import { resolveProgram } from './find-program.js';
 import { makePipe } from './libc.js';
 import { outputPipe, type OutputPipes } from './output-pipes.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
-import { spawnInCgroup } from './cgroup-start.js';
+import { parseExecReport, spawnInCgroup, type CgroupStart } from './cgroup-start.js';
 import { unwatchChild, watchChild } from './reaper.js';
 
 /** Variables a supervisor above warden may have set, which must not leak into services. */
@@ -66,19 +66,53 @@ export interface ServiceProcess {
   readonly stderr: Readable | null;
   /** Read ends of its pipes by fd number in the process: 1, 2, and the `ready.fd` ones. */
   readonly stdio: readonly (Readable | null | undefined)[];
-  /** `listener` gets how the process ended, once it has (and it is reaped). */
-  once(event: 'exit', listener: (status: ExitStatus) => void): unknown;
+  /**
+   * `listener` gets how the process ended, once it has (and it is reaped): its exit status, or a
+   * SpawnFailure when its exec failed after the fork was reported (cgroup start, warden-exec).
+   */
+  once(event: 'exit', listener: (end: LastExit) => void): unknown;
   /** Stops reporting its end (the daemon leaves it running: `down --keep-services`). */
   unref(): void;
 }
 
 class SpawnedProcess extends EventEmitter implements ServiceProcess {
+  #report: Socket | undefined;
+
+  /** `report`: warden-exec's report pipe (see spawnInCgroup), read to EOF before the end is told. */
   constructor(
     readonly pid: number,
     readonly stdio: readonly (Readable | null | undefined)[],
+    program: string,
+    report: number | undefined,
   ) {
     super();
-    watchChild(pid, (status) => this.emit('exit', status));
+    let status: ExitStatus | undefined;
+    let failure: SpawnFailure | undefined;
+    let isReportRead = report === undefined;
+    const settle = (): void => {
+      if (status !== undefined && isReportRead) this.emit('exit', failure ?? status);
+    };
+    watchChild(pid, (s) => {
+      status = s;
+      settle();
+    });
+    if (report === undefined) return;
+    let text = '';
+    this.#report = new Socket({ fd: report, readable: true, writable: false })
+      .setEncoding('latin1')
+      .on('data', (chunk: string) => void (text += chunk))
+      .on('error', () => undefined) // its close follows
+      .once('close', () => {
+        const error = parseExecReport(text);
+        if (error !== undefined)
+          failure = {
+            spawnError: error.code,
+            path: program,
+            message: `spawn ${program}: ${error.message}`,
+          };
+        isReportRead = true;
+        settle();
+      });
   }
 
   get stdout(): Readable | null {
@@ -91,6 +125,7 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
 
   unref(): void {
     unwatchChild(this.pid);
+    this.#report?.destroy();
   }
 }
 
@@ -99,8 +134,9 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
  * group, no controlling terminal), stdin on /dev/null, stdout and stderr on pipes to the daemon
  * (real pipes, so that opening /dev/stdout works; read by `openOutputPipe`), a pipe at each fd of
  * `req.pipes`, and no other fd. The program is looked up in the instance's own PATH; a file
- * that is not an executable format runs under /bin/sh, as execvp(3) does. Its exit status comes
- * from the reaper (waitid(2)), signal and core dump included.
+ * that is not an executable format runs under /bin/sh, as execvp(3) does. With `req.cgroup` it
+ * is born in that cgroup (spawnInCgroup). Its exit status comes from the reaper (waitid(2)),
+ * signal and core dump included.
  *
  * The process gets its pipes opened read-write (through /proc/self/fd): it holds a read end
  * itself, so while no daemon reads (a daemon crash, `down --keep-services`) its writes fill the
@@ -126,14 +162,14 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
   // Every fd made here is close-on-exec: the child gets only its dup2'd copies.
   const readEnds: number[] = [];
   const fds = new Map<number, number>();
-  let pid: number;
+  let started: { pid: number; report: number | undefined };
   try {
     for (const fd of [1, 2, ...(req.pipes ?? [])]) {
       const [read, write] = fd <= 2 ? outputPipe() : makePipe();
       readEnds[fd] = read;
       fds.set(fd, write);
     }
-    pid = spawnOrRunScript(path, argv, req, fds);
+    started = spawnOrRunScript(path, argv, req, fds);
   } catch (error) {
     for (const fd of readEnds) if (fd !== undefined) closeSync(fd);
     const code = errorCode(error);
@@ -146,7 +182,7 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
   const stdio = readEnds.map((fd, n) =>
     fd === undefined ? undefined : n <= 2 ? openOutputPipe(fd) : openNotifyPipe(fd),
   );
-  const child = new SpawnedProcess(pid, stdio);
+  const child = new SpawnedProcess(started.pid, stdio, program, started.report);
   spawnedPipes.set(child, {
     stdout: fstatSync(readEnds[1] ?? -1).ino,
     stderr: fstatSync(readEnds[2] ?? -1).ino,
@@ -160,9 +196,11 @@ function spawnOrRunScript(
   argv: string[],
   req: SpawnRequest,
   fds: ReadonlyMap<number, number>,
-): number {
-  const start = (r: PosixSpawnRequest): number =>
-    req.cgroup === undefined ? posixSpawn(r) : spawnInCgroup(r, req.cgroup);
+): CgroupStart {
+  const start = (r: PosixSpawnRequest): CgroupStart =>
+    req.cgroup === undefined
+      ? { pid: posixSpawn(r), report: undefined }
+      : spawnInCgroup(r, req.cgroup);
   const { env, cwd } = req;
   try {
     return start({ path, argv, env, cwd, fds });

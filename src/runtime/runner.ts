@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import { spawnIdentity } from '../config/spawn-identity.js';
 import type { Command, ServiceSpec } from '../config/types.js';
-import type { SpawnFailure } from '../core/exit.js';
+import { isSpawnFailure, type SpawnFailure } from '../core/exit.js';
 import {
   instanceName,
   isActive,
@@ -469,8 +469,13 @@ export class Runner {
     this.#capture(child.stdout, 'out');
     this.#capture(child.stderr, 'err');
     probe.started(child);
-    child.once('exit', (status) => {
-      if (this.#child === child) this.dispatch({ type: 'exited', status });
+    child.once('exit', (end) => {
+      if (this.#child !== child) return;
+      this.dispatch(
+        isSpawnFailure(end)
+          ? { type: 'exec-failed', pid, error: end }
+          : { type: 'exited', status: end },
+      );
     });
     this.dispatch({ type: 'spawned', pid });
   }

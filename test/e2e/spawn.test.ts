@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import {
   chmodSync,
   closeSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import type { ExitStatus, SpawnFailure } from '../../src/core/exit.js';
+import type { LastExit, SpawnFailure } from '../../src/core/exit.js';
 import { spawnInCgroup, WARDEN_EXEC } from '../../src/effects/cgroup-start.js';
 import { detectCgroup, removeCgroupTree } from '../../src/effects/cgroup.js';
 import { makePipe } from '../../src/effects/libc.js';
@@ -67,7 +68,7 @@ function failure(req: SpawnRequest): SpawnFailure {
   return p;
 }
 
-function ended(p: ServiceProcess): Promise<ExitStatus> {
+function ended(p: ServiceProcess): Promise<LastExit> {
   return new Promise((resolve) => p.once('exit', resolve));
 }
 
@@ -202,19 +203,29 @@ const cgroupSkip =
       ? false
       : `cgroups unusable: ${detected.reason}`;
 
+const hasHelper = existsSync(WARDEN_EXEC);
+
 void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
   const base = detected?.ok === true ? detected.cgroup.base : '';
   after(() => removeCgroupTree(base));
 
+  void it('an exec that fails after the fork is a spawn failure with its errno, not exit 127', async (t) => {
+    if (!hasHelper) return t.skip('warden-exec was not built (no C compiler)');
+    const script = join(dir, 'bad-interpreter');
+    writeFileSync(script, '#!/nonexistent/interpreter\n');
+    chmodSync(script, 0o755);
+    const leaf = join(base, 'late');
+    mkdirSync(leaf);
+    const p = spawned(request({ command: { kind: 'argv', argv: [script] }, cgroup: leaf }));
+    const end = await ended(p);
+    assert.ok('spawnError' in end, `a spawn failure: ${JSON.stringify(end)}`);
+    assert.equal(end.spawnError, 'ENOENT');
+    assert.equal(end.path, script);
+  });
+
   for (const how of ['auto', 'wrapper'] as const) {
     void it(`${how === 'auto' ? 'warden-exec' : 'the sh wrapper'}: born in the leaf, a child of the caller`, (t) => {
-      if (how === 'auto') {
-        try {
-          readFileSync(WARDEN_EXEC);
-        } catch {
-          return t.skip('warden-exec was not built (no C compiler)');
-        }
-      }
+      if (how === 'auto' && !hasHelper) return t.skip('warden-exec was not built (no C compiler)');
       const leaf = join(base, how);
       mkdirSync(leaf);
       const [read, write] = makePipe();

@@ -45,6 +45,11 @@ const EVENTS: InstanceEvent[] = [
   { type: 'restart' },
   { type: 'spawned', pid: 77 },
   { type: 'spawn-failed', error: { spawnError: 'EACCES', path: '/x', message: 'spawn /x EACCES' } },
+  {
+    type: 'exec-failed',
+    pid: 42,
+    error: { spawnError: 'ENOENT', path: '/x', message: 'spawn /x: execve failed: ENOENT' },
+  },
   { type: 'exited', status: { code: 1 } },
   { type: 'exited', status: { signal: 'SIGSEGV', coreDumped: true } },
   { type: 'tree-gone' },

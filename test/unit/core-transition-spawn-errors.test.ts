@@ -2,9 +2,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SpawnFailure } from '../../src/core/exit.js';
-import { newInstance } from '../../src/core/instance.js';
+import { newInstance, pidOf } from '../../src/core/instance.js';
 import { transition } from '../../src/core/transition.js';
-import { POLICY, T0 } from '../helpers/core-fixtures.js';
+import {
+  modelWithHistory,
+  NOW,
+  POLICY,
+  running,
+  starting,
+  step,
+  stopping,
+  T0,
+} from '../helpers/core-fixtures.js';
 
 function failSpawn(code: string, restart = POLICY.restart) {
   const policy = { ...POLICY, restart };
@@ -39,5 +48,46 @@ void describe('spawn errors', () => {
 
   void it('a transient error with restart: never is final', () => {
     assert.equal(failSpawn('EMFILE', 'never').model.current.state, 'failed');
+  });
+});
+
+void describe('exec failures after the fork (a start through warden-exec)', () => {
+  const error: SpawnFailure = {
+    spawnError: 'ENOENT',
+    path: './run.sh',
+    message: 'spawn ./run.sh: execve failed: ENOENT',
+  };
+
+  for (const from of [starting, running]) {
+    void it(`in ${from.state}: failed with the errno, never "exit 127"`, () => {
+      const t = step(modelWithHistory(from), { type: 'exec-failed', pid: 42, error });
+      assert.deepEqual(t.model.current, {
+        state: 'failed',
+        since: NOW,
+        reason: { kind: 'spawn-error', error },
+      });
+      assert.deepEqual(t.model.lastExit, error);
+      assert.ok(t.effects.some((e) => e.kind === 'clear-timers'));
+    });
+  }
+
+  void it('a transient one (ETXTBSY) is retried as a failed start', () => {
+    const busy = { ...error, spawnError: 'ETXTBSY' };
+    const t = step(modelWithHistory(starting), { type: 'exec-failed', pid: 42, error: busy });
+    assert.equal(t.model.current.state, 'backoff');
+    assert.deepEqual(t.model.lastExit, busy);
+  });
+
+  void it('while stopping: it ended as a stop, with the failure kept as the last exit', () => {
+    const from = stopping({ kind: 'stop' });
+    const t = step(modelWithHistory(from), { type: 'exec-failed', pid: 42, error });
+    assert.equal(t.model.current.state, 'stopping');
+    assert.equal(pidOf(t.model.current), null);
+    assert.deepEqual(t.model.lastExit, error);
+  });
+
+  void it('about another pid: nothing changes', () => {
+    const m = modelWithHistory(running);
+    assert.equal(step(m, { type: 'exec-failed', pid: 7, error }).model, m);
   });
 });
