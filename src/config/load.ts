@@ -1,40 +1,22 @@
 // Reads warden.yaml (or .json) into a validated WardenConfig, or every issue with its place.
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
+import { checkDocument, type LoadResult } from './document.js';
 import { formatPath } from './format.js';
-import { describeIssue } from './issue-messages.js';
-import { configSchema } from './schema.js';
-import type { RawConfig, RawService } from './schema.js';
 import { configReadMessage } from './read-errors.js';
-import { checkServiceFiles, readEnvFileFromDisk } from './service-files.js';
+import { readEnvFileFromDisk } from './service-files.js';
 import type { ReadEnvFile } from './service-files.js';
-import { dependencyIssues } from './dependencies.js';
-import type { ConfigIssue, Dependency, ServiceSpec, WardenConfig } from './types.js';
-import { resolveLogSpec, type RawLogs } from './logs.js';
+import type { ConfigIssue } from './types.js';
 import { locate } from './yaml-position.js';
-import { fromZodIssue } from './zod-issues.js';
 import type { PathIssue } from './zod-issues.js';
 
 export type { ReadEnvFile } from './service-files.js';
-
-/** A config, or every problem found in it (never empty). */
-export type LoadResult = { ok: true; config: WardenConfig } | { ok: false; issues: ConfigIssue[] };
+export type { ConfigSource, LoadResult } from './document.js';
 
 /** Most aliases one document may expand, against "billion laughs" documents. */
 const MAX_ALIAS_COUNT = 100;
-
-/** Issues in reading order: the config file's by line and column, then env files'. */
-function sortIssues(file: string, issues: ConfigIssue[]): ConfigIssue[] {
-  const rank = (i: ConfigIssue) => (i.file === file ? '' : i.file);
-  return issues.toSorted(
-    (a, b) =>
-      rank(a).localeCompare(rank(b)) ||
-      (a.line ?? 0) - (b.line ?? 0) ||
-      (a.column ?? 0) - (b.column ?? 0),
-  );
-}
 
 /** Keys named `__proto__` would be dropped silently when converted to JS objects. */
 function protoKeyIssues(doc: Document, lines: LineCounter, file: string): ConfigIssue[] {
@@ -54,61 +36,6 @@ function serviceOrder(doc: Document): string[] {
   const services = doc.get('services');
   if (!isMap(services)) return [];
   return services.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : ''));
-}
-
-function toServiceSpec(
-  name: string,
-  raw: RawService,
-  dir: string,
-  fileEnv: Record<string, string> | undefined,
-  logDefaults: RawLogs,
-): ServiceSpec {
-  return {
-    name,
-    command: raw.command,
-    cwd: resolve(dir, raw.cwd ?? '.'),
-    env: { ...fileEnv, ...raw.env },
-    instances: raw.instances,
-    restart: raw.restart,
-    backoff: {
-      initialMs: raw.backoff.initial,
-      maxMs: raw.backoff.max,
-      resetAfterMs: raw.backoff.reset_after,
-    },
-    startLimit: { burst: raw.start_limit.burst, intervalMs: raw.start_limit.interval },
-    minUptimeMs: raw.min_uptime,
-    stopSignal: raw.stop_signal,
-    stopTimeoutMs: raw.stop_timeout,
-    logs: resolveLogSpec(raw.logs, logDefaults),
-    ready: raw.ready ?? null,
-    watchdogMs: raw.watchdog ?? null,
-    dependsOn: raw.depends_on,
-  };
-}
-
-function dependencyMap(raw: RawConfig, order: string[]): Map<string, Dependency[]> {
-  return new Map(
-    order.flatMap((name) => {
-      const service = Object.hasOwn(raw.services, name) ? raw.services[name] : undefined;
-      return service === undefined ? [] : [[name, service.depends_on] as const];
-    }),
-  );
-}
-
-function buildConfig(
-  path: string,
-  raw: RawConfig,
-  order: string[],
-  envByService: Map<string, Record<string, string>>,
-): WardenConfig {
-  const dir = dirname(path);
-  const services = order.flatMap((name) => {
-    const service = Object.hasOwn(raw.services, name) ? raw.services[name] : undefined;
-    return service === undefined
-      ? []
-      : [toServiceSpec(name, service, dir, envByService.get(name), raw.logs)];
-  });
-  return { path, services };
 }
 
 /**
@@ -151,19 +78,7 @@ export async function parseConfig(
     return { ok: false, issues: [{ file: path, line: 1, column: 1, path: '', message }] };
   }
 
-  const parsed = configSchema.safeParse(document, { error: describeIssue });
-  const files = await checkServiceFiles(document, dirname(path), readEnvFile);
-  const pathIssues = [
-    ...(parsed.success ? [] : parsed.error.issues.flatMap(fromZodIssue)),
-    ...(parsed.success ? dependencyIssues(dependencyMap(parsed.data, serviceOrder(doc))) : []),
-    ...files.pathIssues,
-  ];
-  const issues = [...pathIssues.map(place), ...files.envFileIssues];
-  if (!parsed.success || issues.length > 0) return { ok: false, issues: sortIssues(path, issues) };
-  return {
-    ok: true,
-    config: buildConfig(path, parsed.data, serviceOrder(doc), files.envByService),
-  };
+  return checkDocument({ document, order: serviceOrder(doc) }, path, place, readEnvFile);
 }
 
 /**

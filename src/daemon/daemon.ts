@@ -9,6 +9,7 @@ import { isDead, readProc } from '../effects/proc.js';
 import { reopenOutputPipes } from '../effects/output-pipes.js';
 import { outputPipesOf, spawnInstance } from '../effects/spawn.js';
 import { pidOf } from '../core/instance.js';
+import { cgroupStartMode } from '../effects/cgroup-start.js';
 import { chooseContainment } from '../effects/containment.js';
 import { startReaper } from '../effects/reaper.js';
 import { listenControl, type ControlServer } from '../ipc/server.js';
@@ -69,7 +70,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const containment = chooseContainment(home.home, process.env.WARDEN_CONTAINMENT);
   logLine(
     containment.mode === 'cgroup'
-      ? 'containment: cgroup v2'
+      ? `containment: cgroup v2, instances started in their leaf ${cgroupStartMode() === 'clone3' ? 'by warden-exec (clone3)' : 'by a sh wrapper (warden-exec not built: slower starts)'}`
       : `containment: process groups (${containment.fallbackReason ?? ''})`,
   );
   const events = new EventBus();

@@ -1,7 +1,7 @@
 // The daemon's method table: one table serves the CLI, the library client and any front end.
 import { z } from 'zod';
 import { formatIssue } from '../config/format.js';
-import { loadConfig } from '../config/load.js';
+import { checkDocument, type ConfigSource } from '../config/document.js';
 import type { WardenConfig } from '../config/types.js';
 import { pidOf, type InstanceModel } from '../core/instance.js';
 import { parseSignal } from '../core/signals.js';
@@ -34,7 +34,11 @@ export interface DaemonContext {
 }
 
 const targets = z.object({ targets: z.array(z.string()).default([]) });
-const upParams = targets.extend({ config: z.string().startsWith('/') });
+// `source`: the document the CLI read from `config` and checked (checked here again).
+const upParams = targets.extend({
+  config: z.string().startsWith('/'),
+  source: z.object({ document: z.unknown(), order: z.array(z.string()) }).optional(),
+});
 const signalParams = targets.extend({ signal: z.union([z.string(), z.number()]) });
 // setTimeout holds at most 2^31-1 ms; longer would fire at once.
 const reloadParams = z.object({ dryRun: z.boolean().default(false) });
@@ -50,8 +54,13 @@ function parse<T>(schema: z.ZodType<T>, params: unknown): T {
   return r.data;
 }
 
-async function readConfig(path: string): Promise<WardenConfig> {
-  const loaded = await loadConfig(path);
+// The config at `path`: from `source` when the client sent what it read there; else read here,
+// the only case that loads the YAML parser into the daemon (SIGHUP, `reload`).
+async function readConfig(path: string, source?: ConfigSource): Promise<WardenConfig> {
+  const loaded =
+    source === undefined
+      ? await (await import('../config/load.js')).loadConfig(path)
+      : await checkDocument(source, path);
   if (loaded.ok) return loaded.config;
   const lines = loaded.issues.map(formatIssue);
   throw new ProtocolError('CONFIG_ERROR', `invalid config:\n${lines.join('\n')}`, lines);
@@ -88,7 +97,7 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
           `this daemon runs ${current}, not ${p.config}; run "warden down" first or use another --home`,
         );
       }
-      const applied = await sup.apply(await readConfig(p.config));
+      const applied = await sup.apply(await readConfig(p.config, p.source));
       logApplied(ctx, 'up', applied);
       const started = sup.start(p.targets).map((r) => r.name);
       return { ...applied, started };

@@ -3,7 +3,7 @@
 // tiny sh wrapper that writes itself into cgroup.procs and then execs the command, which costs a
 // cgroup migration (an RCU grace period: 10 to 20 ms after a quiet spell). Either way the
 // process is in the cgroup before the command runs, so not even an immediate grandchild escapes.
-import { accessSync, closeSync, constants, readSync } from 'node:fs';
+import { accessSync, closeSync, constants, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makePipe, SyscallError } from './libc.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
@@ -129,4 +129,34 @@ function readLine(fd: number): string {
     text += c;
   }
   return text;
+}
+
+/**
+ * Runs `argv` (argv[0] a path) in the cgroup directory `cgroup` and reads its stdout and stderr
+ * to EOF:
+ * the probe of containment at start-up. The process is reaped by the reaper (or stays a zombie
+ * until the caller reaps it).
+ * @returns its output, or the error that kept it from starting
+ */
+export function runInCgroup(cgroup: string, argv: readonly string[]): string | Error {
+  const [read, write] = makePipe();
+  try {
+    const path = argv[0] ?? '/bin/true';
+    let report: number | undefined;
+    try {
+      const fds = new Map([
+        [1, write],
+        [2, write],
+      ]);
+      ({ report } = spawnInCgroup({ path, argv, env: {}, cwd: '/', fds }, cgroup));
+    } finally {
+      closeSync(write);
+    }
+    if (report !== undefined) closeSync(report);
+    return readFileSync(read, 'utf8');
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  } finally {
+    closeSync(read);
+  }
 }

@@ -1,6 +1,5 @@
 // cgroup v2 (Documentation/admin-guide/cgroup-v2.rst): finding a usable hierarchy, and the leaf
 // cgroup of one instance (its processes, cgroup.kill, cgroup.events, memory).
-import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -10,6 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { runInCgroup } from './cgroup-start.js';
 
 /** Where warden's cgroups live: `base` is an absolute path under the cgroup2 mount. */
 export interface CgroupBase {
@@ -45,8 +45,8 @@ export function ownCgroup(text = readFileSync('/proc/self/cgroup', 'utf8')): str
 
 /**
  * Finds out whether warden can contain instances in cgroups: a cgroup2 mount, our own cgroup in
- * it, a writable base `name` below it (created), `cgroup.kill` (Linux 5.14), and one real move
- * of a short-lived process into a probe cgroup. Leaves the base in place on success.
+ * it, a writable base `name` below it (created), `cgroup.kill` (Linux 5.14), and one short-lived
+ * process started in a probe cgroup. Leaves the base in place on success.
  */
 export function detectCgroup(name: string): CgroupDetection {
   const mount = cgroup2Mount();
@@ -63,20 +63,12 @@ export function detectCgroup(name: string): CgroupDetection {
   try {
     if (!existsSync(join(probe, 'cgroup.kill')))
       return { ok: false, reason: 'no cgroup.kill (Linux < 5.14)' };
-    const moved = spawnSync(
-      '/bin/sh',
-      ['-c', 'echo $$ > "$1/cgroup.procs" && cat /proc/self/cgroup', 'sh', probe],
-      {
-        encoding: 'utf8',
-        timeout: 5000,
-      },
-    );
-    const path = ownCgroup(moved.stdout ?? '');
-    if (moved.status !== 0 || path === undefined || !probe.endsWith(path)) {
-      return {
-        ok: false,
-        reason: `cannot move a process into ${probe}: ${(moved.stderr ?? '').trim() || `status ${moved.status}`}`,
-      };
+    // The same start as an instance's (cgroup-start.ts), so it is tested as it will be used.
+    const seen = runInCgroup(probe, ['/bin/cat', '/proc/self/cgroup']);
+    const path = typeof seen === 'string' ? ownCgroup(seen) : undefined;
+    if (path === undefined || !probe.endsWith(path)) {
+      const why = typeof seen === 'string' ? seen.trim() || 'it wrote nothing' : seen.message;
+      return { ok: false, reason: `cannot start a process in ${probe}: ${why}` };
     }
   } finally {
     removeCgroup(probe);

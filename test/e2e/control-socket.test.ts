@@ -69,6 +69,42 @@ void describe('control socket', () => {
     assert.equal(st.instances[0]?.state, 'running');
   });
 
+  void it('up with a source applies what the client checked; a bad one changes nothing', async () => {
+    const c = await open(join(s.home, 'warden.sock'));
+    const config = join(s.dir, 'warden.yaml');
+    const bad = {
+      config,
+      source: { document: { services: { sleeper: { command: 42 } } }, order: ['sleeper'] },
+    };
+    c.socket.write(`${JSON.stringify({ id: 1, method: 'up', params: bad })}\n`);
+    const refused = (await c.next()) as { error?: { code: string; message: string } };
+    assert.equal(refused.error?.code, 'CONFIG_ERROR');
+    assert.match(refused.error?.message ?? '', /services\.sleeper\.command/);
+    const before = (await s.status()).instances.map((i) => [i.name, i.pid]);
+    // Another service than the file names: the daemon applies the source, not the file.
+    const document = {
+      services: {
+        sleeper: { command: ['sleep', '600'], min_uptime: '100ms' },
+        extra: { command: ['sleep', '600'] },
+      },
+    };
+    const params = { config, source: { document, order: ['sleeper', 'extra'] } };
+    c.socket.write(`${JSON.stringify({ id: 2, method: 'up', params })}\n`);
+    const applied = (await c.next()) as { result?: { added: string[] } };
+    assert.deepEqual(applied.result?.added, ['extra']);
+    const after = await s.status();
+    assert.deepEqual(
+      after.instances.map((i) => i.name),
+      ['sleeper', 'extra'],
+    );
+    assert.deepEqual([after.instances[0]?.name, after.instances[0]?.pid], before[0], 'untouched');
+    // Back to the file: the daemon reads it itself (no source), and extra goes.
+    c.socket.write(`${JSON.stringify({ id: 3, method: 'reload' })}\n`);
+    const reloaded = (await c.next()) as { result?: { removed: string[] } };
+    assert.deepEqual(reloaded.result?.removed, ['extra']);
+    c.socket.end();
+  });
+
   void it('a client that disconnects mid-request does no harm', async () => {
     const c = await open(join(s.home, 'warden.sock'));
     c.socket.write('{"id":1,"method":"stop","params":{"targets":["sleeper"]}}\n');

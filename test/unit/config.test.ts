@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { formatIssue } from '../../src/config/format.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { checkDocument, type ConfigSource } from '../../src/config/document.js';
 import { DEFAULT_LOG_SPEC } from '../../src/config/logs.js';
 import type { ServiceSpec } from '../../src/config/types.js';
 import { BROKEN_CONFIGS } from '../fixtures/config/broken-configs.js';
@@ -148,10 +149,13 @@ void describe('loadConfig accepts good configs', () => {
       watchdogMs: null,
       dependsOn: [],
     };
-    assert.deepEqual(await loadConfig(file), {
-      ok: true,
-      config: { path: file, services: [web, db] },
-    });
+    const loaded = await loadConfig(file);
+    assert.ok(loaded.ok);
+    assert.deepEqual(loaded.config, { path: file, services: [web, db] });
+    // What `up` sends the daemon (JSON over the socket) gives it the same config, without YAML.
+    assert.deepEqual(loaded.source.order, ['web', 'db']);
+    const sent = JSON.parse(JSON.stringify(loaded.source)) as ConfigSource;
+    assert.deepEqual(await checkDocument(sent, file), loaded);
   });
 
   void it('reads JSON through the same path, keeping file order and places', async () => {
@@ -160,6 +164,7 @@ void describe('loadConfig accepts good configs', () => {
     const good = await loadConfig(await writeConfig(json, 'warden.json'));
     assert.equal(good.ok, true);
     if (!good.ok) return;
+    assert.deepEqual(good.source.order, ['2', '1'], 'the order survives integer-like names');
     assert.deepEqual(
       good.config.services.map((s) => [s.name, s.stopSignal]),
       [

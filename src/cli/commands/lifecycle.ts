@@ -1,7 +1,7 @@
 // `up`, `down` and `run`: bring the daemon and the services up, take them down, or supervise
 // in the foreground.
 import { formatIssue } from '../../config/format.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig, type ConfigSource } from '../../config/load.js';
 import type { WardenConfig } from '../../config/types.js';
 import { instanceName } from '../../core/instance.js';
 import { isPidRunning } from '../../effects/process-group.js';
@@ -22,17 +22,22 @@ export interface UpOptions extends GlobalOptions {
   timeout?: string;
 }
 
-/** Reads and validates the config. @throws CliError (exit 2) listing every issue */
-export async function readConfigOrExit(file: string): Promise<WardenConfig> {
+/**
+ * Reads and validates the config. @returns it, and the document it was built from (what `up`
+ * sends the daemon) @throws CliError (exit 2) listing every issue
+ */
+export async function readConfigOrExit(
+  file: string,
+): Promise<{ config: WardenConfig; source: ConfigSource }> {
   const loaded = await loadConfig(file);
-  if (loaded.ok) return loaded.config;
+  if (loaded.ok) return loaded;
   const lines = loaded.issues.map(formatIssue).join('\n');
   throw new CliError(`invalid config (nothing was started):\n${lines}`, EXIT.usage);
 }
 
 /** `warden up [-f FILE] [--wait] [SERVICE...]` */
 export async function up(services: string[], options: UpOptions): Promise<number> {
-  const config = await readConfigOrExit(options.file);
+  const { config, source } = await readConfigOrExit(options.file);
   checkNames(config, services);
   const timeoutMs = options.wait === true ? parseTimeout(options.timeout) : 0;
   const home = homeOf(options);
@@ -46,7 +51,11 @@ export async function up(services: string[], options: UpOptions): Promise<number
           EXIT.failed,
         );
       }
-      const result = await client.call<UpResult>('up', { config: config.path, targets: services });
+      const result = await client.call<UpResult>('up', {
+        config: config.path,
+        source,
+        targets: services,
+      });
       print(
         `warden: daemon ${started ? 'started' : 'running'} (pid ${hello.pid}, home ${home.home})`,
       );
@@ -133,7 +142,7 @@ export async function down(options: GlobalOptions & { keepServices?: boolean }):
 
 /** `warden run [-f FILE]`: the supervisor in the foreground; output lines go to stdout. */
 export async function run(options: { file: string } & GlobalOptions): Promise<number> {
-  const config = await readConfigOrExit(options.file);
+  const { config } = await readConfigOrExit(options.file);
   const { runDaemon, StartupError } = await import('../../daemon/daemon.js');
   // A reader of our stdout that goes away (`warden run | head`) must not take the supervisor down.
   let echoing = true;

@@ -1,0 +1,128 @@
+// The checks of a config document (what a YAML or JSON file holds, as plain data): the schema,
+// dependencies, cwd and env files; and its conversion to a WardenConfig. The YAML side, with the
+// line and column of each issue, is load.ts; the daemon checks a document the CLI read (and
+// checked) without loading a YAML parser (docs/benchmarks.md: 13 MB of the daemon's memory).
+import { dirname, resolve } from 'node:path';
+import { formatPath } from './format.js';
+import { describeIssue } from './issue-messages.js';
+import { configSchema } from './schema.js';
+import type { RawConfig, RawService } from './schema.js';
+import { checkServiceFiles, readEnvFileFromDisk } from './service-files.js';
+import type { ReadEnvFile } from './service-files.js';
+import { dependencyIssues } from './dependencies.js';
+import type { ConfigIssue, Dependency, ServiceSpec, WardenConfig } from './types.js';
+import { resolveLogSpec, type RawLogs } from './logs.js';
+import { fromZodIssue } from './zod-issues.js';
+import type { PathIssue } from './zod-issues.js';
+
+/** A config, or every problem found in it (never empty). */
+export type LoadResult =
+  { ok: true; config: WardenConfig; source: ConfigSource } | { ok: false; issues: ConfigIssue[] };
+
+/**
+ * A config document as plain data (the file converted to JS values), with its service names in
+ * the file's order (JS objects put integer-like keys first). The CLI sends it with `up`.
+ */
+export interface ConfigSource {
+  document: unknown;
+  order: string[];
+}
+
+/** Issues in reading order: the config file's by line and column, then env files'. */
+function sortIssues(file: string, issues: ConfigIssue[]): ConfigIssue[] {
+  const rank = (i: ConfigIssue) => (i.file === file ? '' : i.file);
+  return issues.toSorted(
+    (a, b) =>
+      rank(a).localeCompare(rank(b)) ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.column ?? 0) - (b.column ?? 0),
+  );
+}
+
+function toServiceSpec(
+  name: string,
+  raw: RawService,
+  dir: string,
+  fileEnv: Record<string, string> | undefined,
+  logDefaults: RawLogs,
+): ServiceSpec {
+  return {
+    name,
+    command: raw.command,
+    cwd: resolve(dir, raw.cwd ?? '.'),
+    env: { ...fileEnv, ...raw.env },
+    instances: raw.instances,
+    restart: raw.restart,
+    backoff: {
+      initialMs: raw.backoff.initial,
+      maxMs: raw.backoff.max,
+      resetAfterMs: raw.backoff.reset_after,
+    },
+    startLimit: { burst: raw.start_limit.burst, intervalMs: raw.start_limit.interval },
+    minUptimeMs: raw.min_uptime,
+    stopSignal: raw.stop_signal,
+    stopTimeoutMs: raw.stop_timeout,
+    logs: resolveLogSpec(raw.logs, logDefaults),
+    ready: raw.ready ?? null,
+    watchdogMs: raw.watchdog ?? null,
+    dependsOn: raw.depends_on,
+  };
+}
+
+function dependencyMap(raw: RawConfig, order: string[]): Map<string, Dependency[]> {
+  return new Map(
+    order.flatMap((name) => {
+      const service = Object.hasOwn(raw.services, name) ? raw.services[name] : undefined;
+      return service === undefined ? [] : [[name, service.depends_on] as const];
+    }),
+  );
+}
+
+function buildConfig(
+  path: string,
+  raw: RawConfig,
+  order: string[],
+  envByService: Map<string, Record<string, string>>,
+): WardenConfig {
+  const dir = dirname(path);
+  const services = order.flatMap((name) => {
+    const service = Object.hasOwn(raw.services, name) ? raw.services[name] : undefined;
+    return service === undefined
+      ? []
+      : [toServiceSpec(name, service, dir, envByService.get(name), raw.logs)];
+  });
+  return { path, services };
+}
+
+/**
+ * Checks `source` (the document of the config file at `path`) and builds the config.
+ * @param place gives an issue its place in the file (line and column when the caller has them).
+ * @param readEnvFile reads an env file; defaults to the disk.
+ * @returns the config, or every issue sorted by place; never throws for problems in it.
+ */
+export async function checkDocument(
+  source: ConfigSource,
+  path: string,
+  place: (issue: PathIssue) => ConfigIssue = (issue) => ({
+    file: path,
+    path: formatPath(issue.path),
+    message: issue.message,
+  }),
+  readEnvFile: ReadEnvFile = readEnvFileFromDisk,
+): Promise<LoadResult> {
+  const { document, order } = source;
+  const parsed = configSchema.safeParse(document, { error: describeIssue });
+  const files = await checkServiceFiles(document, dirname(path), readEnvFile);
+  const pathIssues = [
+    ...(parsed.success ? [] : parsed.error.issues.flatMap(fromZodIssue)),
+    ...(parsed.success ? dependencyIssues(dependencyMap(parsed.data, order)) : []),
+    ...files.pathIssues,
+  ];
+  const issues = [...pathIssues.map(place), ...files.envFileIssues];
+  if (!parsed.success || issues.length > 0) return { ok: false, issues: sortIssues(path, issues) };
+  return {
+    ok: true,
+    config: buildConfig(path, parsed.data, order, files.envByService),
+    source,
+  };
+}
