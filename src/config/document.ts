@@ -94,6 +94,35 @@ function buildConfig(
   return { path, services };
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// Own keys named `__proto__` (JSON.parse makes them; zod would drop them without a word).
+function protoKeys(value: unknown, path: PropertyKey[]): PathIssue[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => protoKeys(v, [...path, i]));
+  if (!isRecord(value)) return [];
+  return Object.entries(value).flatMap(([k, v]) =>
+    k === '__proto__'
+      ? [{ path, target: 'key' as const, message: '"__proto__" cannot be a key' }]
+      : protoKeys(v, [...path, k]),
+  );
+}
+
+// `order` must name each service of the document once: the config is built in that order.
+function orderIssues(document: unknown, order: readonly string[]): PathIssue[] {
+  if (!isRecord(document) || !isRecord(document.services)) return []; // the schema says why
+  const names = Object.keys(document.services);
+  const listed = new Set(order);
+  const isPermutation =
+    listed.size === order.length &&
+    order.length === names.length &&
+    names.every((n) => listed.has(n));
+  if (isPermutation) return [];
+  const message = `the service order [${order.join(', ')}] does not name each of [${names.join(', ')}] once`;
+  return [{ path: ['services'], target: 'key', message }];
+}
+
 /**
  * Checks `source` (the document of the config file at `path`) and builds the config.
  * @param place gives an issue its place in the file (line and column when the caller has them).
@@ -111,6 +140,9 @@ export async function checkDocument(
   readEnvFile: ReadEnvFile = readEnvFileFromDisk,
 ): Promise<LoadResult> {
   const { document, order } = source;
+  // A document that came as JSON (`up` over the socket) was not checked for these by load.ts.
+  const shapeIssues = [...protoKeys(document, []), ...orderIssues(document, order)];
+  if (shapeIssues.length > 0) return { ok: false, issues: shapeIssues.map(place) };
   const parsed = configSchema.safeParse(document, { error: describeIssue });
   const files = await checkServiceFiles(document, dirname(path), readEnvFile);
   const pathIssues = [

@@ -3,7 +3,8 @@
 // tiny sh wrapper that writes itself into cgroup.procs and then execs the command, which costs a
 // cgroup migration (an RCU grace period: 10 to 20 ms after a quiet spell). Either way the
 // process is in the cgroup before the command runs, so not even an immediate grandchild escapes.
-import { accessSync, closeSync, constants, readFileSync, readSync } from 'node:fs';
+import { accessSync, closeSync, constants, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makePipe, SyscallError } from './libc.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
@@ -15,11 +16,10 @@ export const WARDEN_EXEC = fileURLToPath(new URL('../../native/warden-exec', imp
 const WRAPPER =
   'echo $$ > "$1/cgroup.procs" || { echo "warden: cannot join cgroup $1" >&2; exit 125; }; shift; exec "$@"';
 
-// clone3 errors that say this kernel cannot do it (before Linux 5.7, or a seccomp filter).
-const UNSUPPORTED = new Set(['ENOSYS', 'EINVAL', 'E2BIG', 'EPERM', 'EOPNOTSUPP']);
-
-// execve errors of warden-exec itself.
-const MISSING = new Set(['ENOENT', 'EACCES', 'ENOEXEC']);
+// clone3 errors that say this kernel cannot do it (ENOSYS before Linux 5.3, EINVAL without
+// CLONE_INTO_CGROUP before 5.7, EPERM or ENOSYS from a seccomp filter); any other error (EACCES,
+// EBUSY, EOPNOTSUPP) is about the one cgroup, and is that start's.
+const UNSUPPORTED = new Set(['ENOSYS', 'EINVAL', 'E2BIG', 'EPERM']);
 
 let helper: 'unknown' | 'usable' | 'unusable' = 'unknown';
 
@@ -82,10 +82,6 @@ function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): CgroupStart
     const argv = ['warden-exec', String(reportFd), cgroup, req.path, ...req.argv];
     try {
       posixSpawn({ ...req, path: WARDEN_EXEC, argv, fds });
-    } catch (error) {
-      // warden-exec itself cannot run (removed, or built for another machine).
-      if (error instanceof SyscallError && MISSING.has(error.code)) return 'unsupported';
-      throw error;
     } finally {
       closeSync(write);
     }
@@ -93,6 +89,9 @@ function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): CgroupStart
     line = readLine(read);
   } catch (error) {
     closeSync(read);
+    // ENOEXEC: warden-exec was built for another machine. (ENOENT or EACCES here may be the
+    // request's cwd, which posix_spawn enters first: those are the start's own errors.)
+    if (error instanceof SyscallError && error.code === 'ENOEXEC') return 'unsupported';
     throw error;
   }
   const [what = '', value = ''] = line.trim().split(' ');
@@ -104,9 +103,19 @@ function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): CgroupStart
     if (UNSUPPORTED.has(error.code)) return 'unsupported';
     throw error;
   }
+  // Killed before it could say (after its fork, maybe): whatever it started must not run on.
+  killCgroup(cgroup);
   throw Object.assign(new Error(`warden-exec ended without a report (${JSON.stringify(line)})`), {
     code: 'EIO',
   });
+}
+
+function killCgroup(cgroup: string): void {
+  try {
+    writeFileSync(join(cgroup, 'cgroup.kill'), '1');
+  } catch {
+    // ENOENT: the cgroup is gone, and what was in it
+  }
 }
 
 /**

@@ -11,6 +11,9 @@ import {
 import { join } from 'node:path';
 import { runInCgroup } from './cgroup-start.js';
 
+// A 1 ms synchronous pause (Atomics.wait on a private cell), for the start-up probe only.
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 /** Where warden's cgroups live: `base` is an absolute path under the cgroup2 mount. */
 export interface CgroupBase {
   mount: string;
@@ -71,6 +74,10 @@ export function detectCgroup(name: string): CgroupDetection {
       return { ok: false, reason: `cannot start a process in ${probe}: ${why}` };
     }
   } finally {
+    // Its output ended before it did: give it a moment to leave, so that rmdir finds it empty.
+    const leaf = new CgroupLeaf(probe);
+    const deadline = Date.now() + 200;
+    while (leaf.isPopulated() && Date.now() < deadline) Atomics.wait(PAUSE, 0, 0, 1);
     removeCgroup(probe);
   }
   return { ok: true, cgroup: { mount, base } };

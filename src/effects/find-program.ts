@@ -1,7 +1,7 @@
 // execvp(3)'s program lookup in the instance's own PATH (posix_spawn(3) takes a path), and before
 // a spawn through a wrapper, so that a missing program is still reported as ENOENT or EACCES.
 import { accessSync, constants, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { SpawnFailure } from '../core/exit.js';
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -35,7 +35,8 @@ export function resolveProgram(
   }
   let denied = false;
   for (const dir of (path ?? DEFAULT_PATH).split(':')) {
-    const full = join(dir === '' ? cwd : dir, program);
+    // execvp runs after the chdir: an empty or relative entry is relative to the new cwd.
+    const full = join(resolvePath(cwd, dir), program);
     const r = check(full);
     if (r === 'ok') return full;
     if (r === 'EACCES') denied = true;

@@ -37,7 +37,8 @@ interface Spawn {
   open: (actions: Buffer, fd: number, path: string, flags: number, mode: number) => number;
   close: (actions: Buffer, fd: number) => number;
   chdir: (actions: Buffer, path: string) => number;
-  closeFrom: (actions: Buffer, from: number) => number;
+  /** undefined before glibc 2.34: the daemon's fds are all close-on-exec anyway. */
+  closeFrom: ((actions: Buffer, from: number) => number) | undefined;
   /** The attributes every spawn shares (initialized once, never destroyed). */
   attr: Buffer;
 }
@@ -53,7 +54,16 @@ const SIGSET_BYTES = 128;
 
 let bound: Spawn | undefined;
 
-// Binds on first use. addchdir_np needs glibc 2.29, addclosefrom_np 2.34.
+// A function glibc may lack (koffi throws when binding a missing symbol).
+function optional<T>(bind: () => T): T | undefined {
+  try {
+    return bind();
+  } catch {
+    return undefined;
+  }
+}
+
+// Binds on first use. addchdir_np needs glibc 2.29; addclosefrom_np (2.34) is used where present.
 function load(): Spawn {
   if (bound !== undefined) return bound;
   const lib = koffi.load('libc.so.6');
@@ -99,7 +109,9 @@ function load(): Spawn {
     ),
     close: fn('int posix_spawn_file_actions_addclose(void *actions, int fd)'),
     chdir: fn('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)'),
-    closeFrom: fn('int posix_spawn_file_actions_addclosefrom_np(void *actions, int from)'),
+    closeFrom: optional(() =>
+      fn('int posix_spawn_file_actions_addclosefrom_np(void *actions, int from)'),
+    ),
     attr,
   };
   return bound;
@@ -142,7 +154,8 @@ export function posixSpawn(req: PosixSpawnRequest): number {
       if (from <= top) moved.push((from = dupAbove(from, top + 1)));
       step('posix_spawn_file_actions_adddup2', s.dup2(actions, from, fd));
     }
-    step('posix_spawn_file_actions_addclosefrom_np', s.closeFrom(actions, top + 1));
+    if (s.closeFrom !== undefined)
+      step('posix_spawn_file_actions_addclosefrom_np', s.closeFrom(actions, top + 1));
     step('posix_spawn_file_actions_addchdir_np', s.chdir(actions, req.cwd));
     const pid = [0];
     const r = s.spawn(pid, req.path, actions, s.attr, [...argv, null], [...envp, null]);

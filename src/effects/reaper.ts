@@ -81,7 +81,14 @@ function reap(pid: number): boolean {
   const onExit = watched.get(pid);
   watched.delete(pid);
   releaseLoop();
-  onExit?.(decodeWaitid(exit.code, exit.status));
+  try {
+    onExit?.(decodeWaitid(exit.code, exit.status));
+  } catch (error) {
+    // A listener's bug must not leave the other zombies unreaped: report it after the sweep.
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
   return true;
 }
 

@@ -77,6 +77,8 @@ export interface ServiceProcess {
 
 class SpawnedProcess extends EventEmitter implements ServiceProcess {
   #report: Socket | undefined;
+  /** Reaped (its pid may name another process now), or let go by unref. */
+  #isDone = false;
 
   /** `report`: warden-exec's report pipe (see spawnInCgroup), read to EOF before the end is told. */
   constructor(
@@ -90,7 +92,9 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
     let failure: SpawnFailure | undefined;
     let isReportRead = report === undefined;
     const settle = (): void => {
-      if (status !== undefined && isReportRead) this.emit('exit', failure ?? status);
+      if (status === undefined || !isReportRead || this.#isDone) return;
+      this.#isDone = true;
+      this.emit('exit', failure ?? status);
     };
     watchChild(pid, (s) => {
       status = s;
@@ -124,6 +128,8 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
   }
 
   unref(): void {
+    if (this.#isDone) return;
+    this.#isDone = true;
     unwatchChild(this.pid);
     this.#report?.destroy();
   }

@@ -72,14 +72,26 @@ void describe('control socket', () => {
   void it('up with a source applies what the client checked; a bad one changes nothing', async () => {
     const c = await open(join(s.home, 'warden.sock'));
     const config = join(s.dir, 'warden.yaml');
-    const bad = {
-      config,
-      source: { document: { services: { sleeper: { command: 42 } } }, order: ['sleeper'] },
-    };
-    c.socket.write(`${JSON.stringify({ id: 1, method: 'up', params: bad })}\n`);
-    const refused = (await c.next()) as { error?: { code: string; message: string } };
-    assert.equal(refused.error?.code, 'CONFIG_ERROR');
-    assert.match(refused.error?.message ?? '', /services\.sleeper\.command/);
+    const sleeper = { command: ['sleep', '600'] };
+    const bad: [unknown, RegExp][] = [
+      [{ document: { services: { sleeper: { command: 42 } } }, order: ['sleeper'] }, /command/],
+      // An order that leaves a service out would drop it (here: every service).
+      [{ document: { services: { sleeper } }, order: [] }, /does not name each/],
+      [{ document: { services: { sleeper } }, order: ['sleeper', 'sleeper'] }, /once/],
+      [
+        JSON.parse(
+          '{"document":{"services":{"sleeper":{"command":["sleep","1"],"env":{"__proto__":{"x":1}}}}},"order":["sleeper"]}',
+        ),
+        /__proto__/,
+      ],
+    ];
+    for (const [source, why] of bad) {
+      c.socket.write(`${JSON.stringify({ id: 1, method: 'up', params: { config, source } })}\n`);
+      const refused = (await c.next()) as { error?: { code: string; message: string } };
+      assert.equal(refused.error?.code, 'CONFIG_ERROR', JSON.stringify(source));
+      assert.match(refused.error?.message ?? '', why);
+    }
+    assert.equal((await s.status()).instances[0]?.state, 'running', 'nothing changed');
     const before = (await s.status()).instances.map((i) => [i.name, i.pid]);
     // Another service than the file names: the daemon applies the source, not the file.
     const document = {

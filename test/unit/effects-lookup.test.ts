@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cgroup2Mount, ownCgroup } from '../../src/effects/cgroup.js';
 import { leafName } from '../../src/effects/cgroup-tree.js';
-import { findProgram } from '../../src/effects/find-program.js';
+import { findProgram, resolveProgram } from '../../src/effects/find-program.js';
 
 void describe('cgroup v2 discovery', () => {
   void it('finds the cgroup2 mount in mountinfo, hybrid or unified', () => {
@@ -50,6 +50,15 @@ void describe('findProgram (execvp lookup)', () => {
     assert.equal(findProgram('tool', `/nonexistent:${join(dir, 'bin')}`, '/'), undefined);
     assert.equal(findProgram('./bin/tool', undefined, dir), undefined);
     assert.equal(findProgram('sh', undefined, '/'), undefined);
+  });
+
+  void it('resolves empty and relative PATH entries against the cwd the program starts in', () => {
+    assert.equal(resolveProgram('tool', 'bin', dir), join(dir, 'bin', 'tool'));
+    assert.equal(
+      resolveProgram('tool', '/nonexistent:', join(dir, 'bin')),
+      join(dir, 'bin', 'tool'),
+    );
+    assert.equal(findProgram('tool', 'bin', '/')?.spawnError, 'ENOENT');
   });
 
   void it('reports ENOENT for a missing program, EACCES for one without x', () => {
