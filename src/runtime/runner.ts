@@ -352,7 +352,9 @@ export class Runner {
     } else if (event.type === 'start' || event.type === 'restart' || event.type === 'stop') {
       this.#survivors = [];
     }
-    const changed = this.#model !== t.model;
+    // state.json follows pid and state; counters that change alone (the backoff's reset after
+    // reset_after, which 1000 instances started together reach together) ride with the next write.
+    const changed = t.model.current !== from;
     this.#model = t.model;
     for (const effect of t.effects) this.#run(effect);
     if (changed) this.#o.onRecordChange?.(this);
