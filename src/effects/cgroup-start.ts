@@ -1,13 +1,15 @@
-// Starting a process inside its leaf cgroup. Best: born there, through warden-exec (native/,
-// clone3 with CLONE_INTO_CGROUP and CLONE_PARENT, so the daemon is still its parent). Else: a
-// tiny sh wrapper that writes itself into cgroup.procs and then execs the command, which costs a
-// cgroup migration (an RCU grace period: 10 to 20 ms after a quiet spell). Either way the
-// process is in the cgroup before the command runs, so not even an immediate grandchild escapes.
+// Starting a process inside its leaf cgroup. Best: born there, through warden-spawner or
+// warden-exec (native/: clone3 with CLONE_INTO_CGROUP and CLONE_PARENT, so the daemon is still
+// its parent). Else: a tiny sh wrapper that writes itself into cgroup.procs and then execs the
+// command, which costs a cgroup migration (an RCU grace period: 10 to 20 ms after a quiet
+// spell). Either way the process is in the cgroup before the command runs, so not even an
+// immediate grandchild escapes.
 import { accessSync, closeSync, constants, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makePipe, SyscallError } from './libc.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
+import { spawnThroughServer, UNSUPPORTED } from './spawner.js';
 
 /** Where `npm run build` puts warden-exec (scripts/native.ts); absent where no C compiler was. */
 export const WARDEN_EXEC = fileURLToPath(new URL('../../native/warden-exec', import.meta.url));
@@ -15,11 +17,6 @@ export const WARDEN_EXEC = fileURLToPath(new URL('../../native/warden-exec', imp
 // $1 is the cgroup; the rest is the command. Exit 125 (as env(1) does) when the move fails.
 const WRAPPER =
   'echo $$ > "$1/cgroup.procs" || { echo "warden: cannot join cgroup $1" >&2; exit 125; }; shift; exec "$@"';
-
-// clone3 errors that say this kernel cannot do it (ENOSYS before Linux 5.3, EINVAL without
-// CLONE_INTO_CGROUP before 5.7, EPERM or ENOSYS from a seccomp filter); any other error (EACCES,
-// EBUSY, EOPNOTSUPP) is about the one cgroup, and is that start's.
-const UNSUPPORTED = new Set(['ENOSYS', 'EINVAL', 'E2BIG', 'EPERM']);
 
 let helper: 'unknown' | 'usable' | 'unusable' = 'unknown';
 
@@ -51,19 +48,30 @@ export interface CgroupStart {
 }
 
 /**
- * Starts `req` (as posixSpawn does) inside the cgroup directory `cgroup`: through warden-exec
- * when it was built and the kernel has CLONE_INTO_CGROUP (Linux 5.7), else, or with `how`
- * `wrapper`, through the sh wrapper. Through warden-exec the caller waits only for the fork,
- * not for the exec: an exec failure comes later on `report` (see parseExecReport).
+ * Starts `req` (as posixSpawn does) inside the cgroup directory `cgroup`: through warden-spawner
+ * (the fork server, spawner.ts) or else warden-exec when they were built and the kernel has
+ * CLONE_INTO_CGROUP (Linux 5.7), else through the sh wrapper; `how` forces one of the last two.
+ * Through either helper the caller waits only for the fork, not for the exec: an exec failure
+ * comes later on `report` (see parseExecReport).
  * @throws SyscallError: ENOENT, EACCES, ENOEXEC from the wrapper's execve; EAGAIN, ENOMEM, or
  * the cgroup's own errors from the clone; EIO when warden-exec ended without a word
  */
 export function spawnInCgroup(
   req: PosixSpawnRequest,
   cgroup: string,
-  how: 'auto' | 'wrapper' = 'auto',
+  how: 'auto' | 'helper' | 'wrapper' = 'auto',
 ): CgroupStart {
-  if (how === 'auto' && isHelperUsable()) {
+  if (how === 'auto' && helper !== 'unusable') {
+    const served = spawnThroughServer(req, cgroup);
+    if (served === 'unavailable') {
+      // warden-exec below, for this start
+    } else if ('unsupported' in served) {
+      helper = 'unusable';
+    } else {
+      return served;
+    }
+  }
+  if (how !== 'wrapper' && isHelperUsable()) {
     const started = spawnThroughHelper(req, cgroup);
     if (started !== 'unsupported') return started;
     helper = 'unusable';

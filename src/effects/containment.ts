@@ -6,6 +6,7 @@ import type { SignalName } from '../core/signals.js';
 import { detectCgroup, removeCgroupTree, type CgroupBase } from './cgroup.js';
 import { CgroupTree } from './cgroup-tree.js';
 import { GroupTree } from './group-tree.js';
+import { closeSpawner } from './spawner.js';
 import type { ProcInfo } from './proc.js';
 import type { SpawnRequest } from './spawn.js';
 
@@ -98,6 +99,9 @@ function cgroupContainment(cgroup: CgroupBase): Containment {
     mode: 'cgroup',
     fallbackReason: undefined,
     tree: (instance) => new CgroupTree(cgroup.base, instance),
-    close: () => removeCgroupTree(cgroup.base),
+    close: async () => {
+      await closeSpawner();
+      return removeCgroupTree(cgroup.base);
+    },
   };
 }

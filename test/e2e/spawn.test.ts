@@ -21,6 +21,7 @@ import { after, describe, it } from 'node:test';
 import type { LastExit, SpawnFailure } from '../../src/core/exit.js';
 import { spawnInCgroup, WARDEN_EXEC } from '../../src/effects/cgroup-start.js';
 import { detectCgroup, removeCgroupTree } from '../../src/effects/cgroup.js';
+import { closeSpawner, spawnerPid, WARDEN_SPAWNER } from '../../src/effects/spawner.js';
 import { makePipe } from '../../src/effects/libc.js';
 import { readOutput } from '../../src/logs/output-pipe.js';
 import { reopenOutputPipes } from '../../src/effects/output-pipes.js';
@@ -119,6 +120,8 @@ void describe('spawnInstance', () => {
       (p.stdio[5] as Readable).once('data', (chunk: Buffer) => resolve(chunk.toString())),
     );
     assert.equal(note, 'ready\n');
+    // The shell keeps a saved copy of fd 1 while it writes `>&5`: look once it exec'd sleep.
+    await waitFor("sleep exec'd", () => readlinkSync(`/proc/${p.pid}/exe`).endsWith('/sleep'));
     assert.deepEqual(readdirSync(`/proc/${p.pid}/fd`).sort(), ['0', '1', '2', '5']);
     const exit = ended(p);
     process.kill(p.pid, 'SIGKILL');
@@ -203,7 +206,17 @@ const cgroupSkip =
       ? false
       : `cgroups unusable: ${detected.reason}`;
 
-const hasHelper = existsSync(WARDEN_EXEC);
+const hasHelper = existsSync(WARDEN_EXEC) && existsSync(WARDEN_SPAWNER);
+
+// 'alive', 'zombie' or 'gone' for a pid.
+function readProcState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z') ? 'zombie' : 'alive';
+  } catch {
+    return 'gone';
+  }
+}
 
 void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
   const base = detected?.ok === true ? detected.cgroup.base : '';
@@ -223,9 +236,32 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
     assert.equal(end.path, script);
   });
 
-  for (const how of ['auto', 'wrapper'] as const) {
-    void it(`${how === 'auto' ? 'warden-exec' : 'the sh wrapper'}: born in the leaf, a child of the caller`, (t) => {
-      if (how === 'auto' && !hasHelper) return t.skip('warden-exec was not built (no C compiler)');
+  void it('a fork server that dies is started again; closing it leaves no process', async (t) => {
+    if (!hasHelper) return t.skip('the helpers were not built (no C compiler)');
+    const leaf = join(base, 'server');
+    mkdirSync(leaf);
+    const once = async (): Promise<void> => {
+      const p = spawned(request({ command: { kind: 'argv', argv: ['true'] }, cgroup: leaf }));
+      assert.deepEqual(await ended(p), { code: 0 });
+    };
+    await once();
+    const first = spawnerPid();
+    assert.ok(first !== undefined, 'the server runs');
+    process.kill(first, 'SIGKILL');
+    await waitFor('the server gone', () => readProcState(first) !== 'alive');
+    await once(); // this start finds it dead and goes through warden-exec
+    await once(); // this one starts a new server
+    const second = spawnerPid();
+    assert.ok(second !== undefined && second !== first, 'a new server');
+    await closeSpawner();
+    assert.equal(spawnerPid(), undefined);
+    assert.notEqual(readProcState(second), 'alive', 'the server exited and was reaped');
+  });
+
+  for (const how of ['auto', 'helper', 'wrapper'] as const) {
+    void it(`${{ auto: 'warden-spawner', helper: 'warden-exec', wrapper: 'the sh wrapper' }[how]}: born in the leaf, a child of the caller`, (t) => {
+      if (how !== 'wrapper' && !hasHelper)
+        return t.skip('the helpers were not built (no C compiler)');
       const leaf = join(base, how);
       mkdirSync(leaf);
       const [read, write] = makePipe();
