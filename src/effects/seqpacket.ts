@@ -4,6 +4,14 @@
 import { endianness } from 'node:os';
 import koffi from 'koffi';
 import { SyscallError } from './libc.js';
+import {
+  AF_UNIX,
+  registerMsghdrTypes,
+  SCM_RIGHTS,
+  SOCK_CLOEXEC,
+  SOL_SOCKET,
+  type Msghdr,
+} from './unix-dgram.js';
 
 interface Calls {
   socketpair: (domain: number, type: number, protocol: number, fds: Int32Array) => number;
@@ -11,38 +19,18 @@ interface Calls {
   recv: (fd: number, buf: Buffer, len: number, flags: number) => number;
 }
 
-/** struct msghdr (sendmsg(2)); pointer fields are koffi pointers. */
-interface Msghdr {
-  name: null;
-  namelen: number;
-  iov: unknown;
-  iovlen: number;
-  control: unknown;
-  controllen: number;
-  flags: number;
-}
-
 let calls: Calls | undefined;
 
 function load(): Calls {
   if (calls !== undefined) return calls;
   const lib = koffi.load('libc.so.6');
-  koffi.struct('warden_seq_iovec', { base: 'void *', len: 'size_t' });
-  koffi.struct('warden_seq_msghdr', {
-    name: 'void *',
-    namelen: 'uint32_t',
-    iov: 'warden_seq_iovec *',
-    iovlen: 'size_t',
-    control: 'void *',
-    controllen: 'size_t',
-    flags: 'int',
-  });
+  registerMsghdrTypes();
   calls = {
     socketpair: lib.func(
       'int socketpair(int domain, int type, int protocol, _Inout_ void *fds)',
     ) as Calls['socketpair'],
     sendmsg: lib.func(
-      'intptr_t sendmsg(int fd, const warden_seq_msghdr *msg, int flags)',
+      'intptr_t sendmsg(int fd, const warden_msghdr *msg, int flags)',
     ) as Calls['sendmsg'],
     recv: lib.func(
       'intptr_t recv(int fd, _Inout_ void *buf, size_t len, int flags)',
@@ -51,11 +39,7 @@ function load(): Calls {
   return calls;
 }
 
-const AF_UNIX = 1;
 const SOCK_SEQPACKET = 5;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SCM_RIGHTS = 1;
 const MSG_NOSIGNAL = 0x4000;
 const EINTR = 4;
 
@@ -92,8 +76,8 @@ export function sendWithFds(fd: number, data: Buffer, fds: readonly number[]): v
   const controlPtr: unknown = koffi.alloc('uint8_t', control.length);
   koffi.encode(dataPtr, koffi.array('uint8_t', data.length), [...data]);
   koffi.encode(controlPtr, koffi.array('uint8_t', control.length), [...control]);
-  const iov: unknown = koffi.alloc('warden_seq_iovec', 1);
-  koffi.encode(iov, 'warden_seq_iovec', { base: dataPtr, len: data.length });
+  const iov: unknown = koffi.alloc('warden_iovec', 1);
+  koffi.encode(iov, 'warden_iovec', { base: dataPtr, len: data.length });
   const msg: Msghdr = {
     name: null,
     namelen: 0,

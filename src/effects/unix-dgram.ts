@@ -23,8 +23,8 @@ interface Dgram {
   close: (fd: number) => number;
 }
 
-/** struct msghdr (recvmsg(2)); pointer fields are koffi pointers. */
-interface Msghdr {
+/** struct msghdr (recvmsg(2), sendmsg(2)); pointer fields are koffi pointers. */
+export interface Msghdr {
   name: null;
   namelen: number;
   iov: unknown;
@@ -70,12 +70,21 @@ function load(): Dgram {
   return dgram;
 }
 
-const AF_UNIX = 1;
+/**
+ * Registers koffi's `warden_iovec` and `warden_msghdr` types on this thread (once), for other
+ * users of sendmsg/recvmsg (seqpacket.ts).
+ */
+export function registerMsghdrTypes(): void {
+  load();
+}
+
+/** socket(2), unix(7) and cmsg(3) constants (Linux, every architecture Node runs on). */
+export const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
 const SO_PASSCRED = 16;
-const SCM_RIGHTS = 1;
+export const SCM_RIGHTS = 1;
 const SCM_CREDENTIALS = 2;
 const MSG_CTRUNC = 0x8;
 const MSG_TRUNC = 0x20;
