@@ -14,12 +14,13 @@
  * that is no executable format (ENOEXEC) runs as `/bin/sh PATH ARG...`, as execvp(3) does.
  * Lines written to REPORT_FD (close-on-exec here, never seen by the new process):
  *   "pid PID"         at once after the fork: the new process is PID;
- *   "exec ERRNO"      later, if its execve failed (ENOENT for a missing #! interpreter,
- *                     EACCES on a noexec mount...): it exits 127 and the daemon reaps it;
+ *   "exec ERRNO"      written by the new process itself if its execve failed (ENOENT for a
+ *                     missing #! interpreter, EACCES on a noexec mount...), before it exits
+ *                     127: the line is there by the time the daemon reaps it;
  *   "clone ERRNO"     instead of both, when clone3 or the cgroup failed (ENOSYS before Linux
  *                     5.7): nothing was started.
- * The pid comes first so that the caller need not wait for the exec; EOF on REPORT_FD (this
- * helper's exit) ends the report. Exit status: 0, or 125 on a usage error (as env(1)).
+ * The caller need not wait for the exec: it reads the rest of the report when the new process
+ * has ended. Exit status: 0, or 125 on a usage error (as env(1)).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,12 +54,6 @@ int main(int argc, char **argv) {
     report(out, "clone", errno);
     return 0;
   }
-  /* The child writes its execve errno here; EOF (close-on-exec) means the exec happened. */
-  int status[2];
-  if (pipe2(status, O_CLOEXEC) < 0) {
-    report(out, "clone", errno);
-    return 0;
-  }
   struct clone_args args;
   memset(&args, 0, sizeof args);
   args.flags = CLONE_INTO_CGROUP | CLONE_PARENT;
@@ -69,7 +64,6 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (pid == 0) {
-    close(status[0]);
     setsid();
     execve(argv[3], argv + 4, environ);
     if (errno == ENOEXEC) {
@@ -82,17 +76,10 @@ int main(int argc, char **argv) {
         execve("/bin/sh", sh, environ);
       }
     }
-    int e = errno;
-    while (write(status[1], &e, sizeof e) < 0 && errno == EINTR) {
-    }
+    /* Written before it exits, so the line is there when the daemon reaps it. */
+    report(out, "exec", errno);
     _exit(127);
   }
   report(out, "pid", pid);
-  close(status[1]);
-  int e = 0;
-  ssize_t got;
-  while ((got = read(status[0], &e, sizeof e)) < 0 && errno == EINTR) {
-  }
-  if (got == (ssize_t)sizeof e) report(out, "exec", e);
   return 0;
 }

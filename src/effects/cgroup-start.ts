@@ -7,7 +7,7 @@
 import { accessSync, closeSync, constants, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makePipe, SyscallError } from './libc.js';
+import { makePipe, setNonBlocking, SyscallError } from './libc.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
 import { spawnThroughServer, UNSUPPORTED } from './spawner.js';
 
@@ -41,8 +41,9 @@ function isHelperUsable(): boolean {
 export interface CgroupStart {
   pid: number;
   /**
-   * The read end of warden-exec's report, where `exec ERRNO` comes if the exec fails after all
-   * (it then exits 127), then EOF; undefined when the exec already happened (the wrapper).
+   * The read end of the start's report, where the new process writes `exec ERRNO` if its exec
+   * fails after all (then exits 127): read it once it ended (readAvailable); undefined when the
+   * exec already happened (the wrapper).
    */
   report: number | undefined;
 }
@@ -52,7 +53,7 @@ export interface CgroupStart {
  * (the fork server, spawner.ts) or else warden-exec when they were built and the kernel has
  * CLONE_INTO_CGROUP (Linux 5.7), else through the sh wrapper; `how` forces one of the last two.
  * Through either helper the caller waits only for the fork, not for the exec: an exec failure
- * comes later on `report` (see parseExecReport).
+ * is on `report` once the process ended (see parseExecReport).
  * @throws SyscallError: ENOENT, EACCES, ENOEXEC from the wrapper's execve; EAGAIN, ENOMEM, or
  * the cgroup's own errors from the clone; EIO when warden-exec ended without a word
  */
@@ -127,8 +128,23 @@ function killCgroup(cgroup: string): void {
 }
 
 /**
- * What the rest of warden-exec's report says, read to its end: undefined when the exec
- * happened, else the SyscallError of the failed execve (ENOENT, EACCES...).
+ * What is in the pipe `fd` now, without waiting (O_NONBLOCK is set on it): the rest of a report
+ * once its process ended. @returns the text ('' for none)
+ */
+export function readAvailable(fd: number): string {
+  setNonBlocking(fd);
+  const buf = Buffer.alloc(256);
+  try {
+    return buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, null));
+  } catch {
+    return ''; // EAGAIN: nothing was written, and the writer has not closed yet
+  }
+}
+
+/**
+ * What the rest of a start's report says (warden-spawner's or warden-exec's, read once the
+ * process ended): undefined when the exec happened, else the SyscallError of the failed execve
+ * (ENOENT, EACCES...), which the new process wrote before it exited.
  */
 export function parseExecReport(rest: string): SyscallError | undefined {
   const failed = /^exec (\d+)$/m.exec(rest);

@@ -5,13 +5,13 @@ import { closeSync, fstatSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Command } from '../config/types.js';
-import type { ExitStatus, LastExit, SpawnFailure } from '../core/exit.js';
+import type { LastExit, SpawnFailure } from '../core/exit.js';
 import { openOutputPipe } from '../logs/output-pipe.js';
 import { resolveProgram } from './find-program.js';
-import { makePipe } from './libc.js';
+import { makePipe, type SyscallError } from './libc.js';
 import { outputPipe, type OutputPipes } from './output-pipes.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
-import { parseExecReport, spawnInCgroup, type CgroupStart } from './cgroup-start.js';
+import { parseExecReport, readAvailable, spawnInCgroup, type CgroupStart } from './cgroup-start.js';
 import { unwatchChild, watchChild } from './reaper.js';
 
 /** Variables a supervisor above warden may have set, which must not leak into services. */
@@ -76,11 +76,11 @@ export interface ServiceProcess {
 }
 
 class SpawnedProcess extends EventEmitter implements ServiceProcess {
-  #report: Socket | undefined;
+  /** warden-spawner's or warden-exec's report pipe (see spawnInCgroup), read once it ended. */
+  #report: number | undefined;
   /** Reaped (its pid may name another process now), or let go by unref. */
   #isDone = false;
 
-  /** `report`: warden-exec's report pipe (see spawnInCgroup), read to EOF before the end is told. */
   constructor(
     readonly pid: number,
     readonly stdio: readonly (Readable | null | undefined)[],
@@ -88,35 +88,34 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
     report: number | undefined,
   ) {
     super();
-    let status: ExitStatus | undefined;
-    let failure: SpawnFailure | undefined;
-    let isReportRead = report === undefined;
-    const settle = (): void => {
-      if (status === undefined || !isReportRead || this.#isDone) return;
+    this.#report = report;
+    watchChild(pid, (status) => {
+      if (this.#isDone) return;
       this.#isDone = true;
+      // A failed exec wrote its line before the process ended; a successful one wrote nothing.
+      const error = this.#closeReport();
+      const failure: SpawnFailure | undefined =
+        error === undefined
+          ? undefined
+          : {
+              spawnError: error.code,
+              path: program,
+              message: `spawn ${program}: ${error.message}`,
+            };
       this.emit('exit', failure ?? status);
-    };
-    watchChild(pid, (s) => {
-      status = s;
-      settle();
     });
-    if (report === undefined) return;
-    let text = '';
-    this.#report = new Socket({ fd: report, readable: true, writable: false })
-      .setEncoding('latin1')
-      .on('data', (chunk: string) => void (text += chunk))
-      .on('error', () => undefined) // its close follows
-      .once('close', () => {
-        const error = parseExecReport(text);
-        if (error !== undefined)
-          failure = {
-            spawnError: error.code,
-            path: program,
-            message: `spawn ${program}: ${error.message}`,
-          };
-        isReportRead = true;
-        settle();
-      });
+  }
+
+  // Reads what the report pipe holds (without waiting) and closes it.
+  #closeReport(): SyscallError | undefined {
+    const fd = this.#report;
+    if (fd === undefined) return undefined;
+    this.#report = undefined;
+    try {
+      return parseExecReport(readAvailable(fd));
+    } finally {
+      closeSync(fd);
+    }
   }
 
   get stdout(): Readable | null {
@@ -131,7 +130,7 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
     if (this.#isDone) return;
     this.#isDone = true;
     unwatchChild(this.pid);
-    this.#report?.destroy();
+    this.#closeReport();
   }
 }
 

@@ -74,7 +74,8 @@ function drop(): void {
 
 /**
  * Starts `req` in the cgroup directory `cgroup` through the server (see the request format in
- * native/warden-spawner.c). The report pipe says `exec ERRNO` if the exec fails, then EOF.
+ * native/warden-spawner.c). The new process writes `exec ERRNO` on the report pipe if its exec
+ * fails, before it exits.
  * @throws SyscallError: EINVAL for a NUL byte in an argument; the cgroup's own errors from the
  * clone (EACCES, EBUSY...), EAGAIN, ENOMEM
  */

@@ -19,7 +19,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import type { LastExit, SpawnFailure } from '../../src/core/exit.js';
-import { spawnInCgroup, WARDEN_EXEC } from '../../src/effects/cgroup-start.js';
+import {
+  parseExecReport,
+  readAvailable,
+  spawnInCgroup,
+  WARDEN_EXEC,
+} from '../../src/effects/cgroup-start.js';
 import { detectCgroup, removeCgroupTree } from '../../src/effects/cgroup.js';
 import { closeSpawner, spawnerPid, WARDEN_SPAWNER } from '../../src/effects/spawner.js';
 import { makePipe } from '../../src/effects/libc.js';
@@ -235,6 +240,35 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
     assert.equal(end.spawnError, 'ENOENT');
     assert.equal(end.path, script);
   });
+
+  for (const how of ['auto', 'helper'] as const) {
+    void it(`${how === 'auto' ? 'warden-spawner' : 'warden-exec'}: a failed exec leaves its errno on the report`, async (t) => {
+      if (!hasHelper) return t.skip('the helpers were not built (no C compiler)');
+      const leaf = join(base, `report-${how}`);
+      mkdirSync(leaf);
+      const script = join(dir, `bad-${how}`);
+      writeFileSync(script, '#!/nonexistent/interpreter\n');
+      chmodSync(script, 0o755);
+      const [read, write] = makePipe();
+      const fds = new Map([[1, write]]);
+      let started;
+      try {
+        started = spawnInCgroup(
+          { path: script, argv: [script], env: {}, cwd: '/', fds },
+          leaf,
+          how,
+        );
+      } finally {
+        closeSync(write);
+      }
+      closeSync(read);
+      const { pid, report } = started;
+      assert.ok(report !== undefined);
+      await waitFor('the process ended', () => readProcState(pid) !== 'alive');
+      assert.equal(parseExecReport(readAvailable(report))?.code, 'ENOENT');
+      closeSync(report);
+    });
+  }
 
   void it('a fork server that dies is started again; closing it leaves no process', async (t) => {
     if (!hasHelper) return t.skip('the helpers were not built (no C compiler)');
