@@ -15,8 +15,8 @@
  * given), enters CWD and execs PATH with ARGV and ENV (a file that is no executable format runs
  * as `/bin/sh PATH ARG...`, as execvp(3) does). If that fails it writes `exec ERRNO` to the
  * report pipe and exits 127; the pipe is close-on-exec, so its EOF says the exec happened.
- * The reply, one message: `pid PID`, or `clone ERRNO` when nothing was started (a bad request
- * is `clone EINVAL`).
+ * The reply, one message: `pid PID`; `clone ERRNO` when nothing was started; `bad EINVAL` for a
+ * request it cannot read (too many fds, an fd number above 1023, a field missing).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,8 +30,12 @@
 #include <unistd.h>
 
 #define SOCKET_FD 3
+/* At most this many fds a request (the kernel's SCM_MAX_FD is 253), each at most MAX_FD_NUMBER. */
 #define MAX_FDS 64
+#define MAX_FD_NUMBER 1023
 #define MAX_REQUEST (1024 * 1024)
+/* serve()'s answer to a request it cannot read (clone3's own errors are -errno). */
+#define BAD_REQUEST (-100000L)
 
 static void reply(const char *what, long value) {
   char line[64];
@@ -65,7 +69,7 @@ static void start(const char *path, const char *cwd, char **argv, char **envp, c
   int kept = fcntl(report, F_DUPFD_CLOEXEC, top + 1);
   if (kept < 0) fail(report, errno);
   report = kept;
-  char given[MAX_FDS + 1] = {0};
+  char given[MAX_FD_NUMBER + 1] = {0};
   for (int i = 0; i < ntargets; i++) {
     if (dup2(moved[i], targets[i]) < 0) fail(report, errno);
     given[targets[i]] = 1;
@@ -117,20 +121,24 @@ static int parse_targets(const char *list, int *targets) {
   for (const char *p = list; *p != '\0';) {
     char *end;
     long fd = strtol(p, &end, 10);
-    if (end == p || fd < 0 || fd > MAX_FDS || n == MAX_FDS) return -1;
+    if (end == p || fd < 0 || fd > MAX_FD_NUMBER || n == MAX_FDS) return -1;
     if (*end != ',' && *end != '\0') return -1;
+    if (*end == ',' && end[1] == '\0') return -1;
     targets[n++] = (int)fd;
     p = *end == ',' ? end + 1 : end;
   }
   return n;
 }
 
-/* Starts one request's process. @returns its pid, or -errno */
+/* Starts one request's process. @returns its pid, -errno, or BAD_REQUEST */
 static long serve(char **field, int nfields, const int *fds, int nfds) {
   int targets[MAX_FDS];
   int ntargets = nfields >= 5 ? parse_targets(field[3], targets) : -1;
-  int argc = nfields >= 5 ? atoi(field[4]) : 0;
-  if (ntargets < 0 || ntargets + 1 != nfds || argc < 1 || argc > nfields - 5) return -EINVAL;
+  char *end = NULL;
+  long argc = nfields >= 5 ? strtol(field[4], &end, 10) : 0;
+  if (end == NULL || *end != '\0' || ntargets < 0 || ntargets + 1 != nfds || argc < 1 ||
+      argc > nfields - 5)
+    return BAD_REQUEST;
   char **argv = calloc((size_t)argc + 1, sizeof *argv);
   char **envp = calloc((size_t)(nfields - 5 - argc) + 1, sizeof *envp);
   long result = -ENOMEM;
@@ -172,16 +180,29 @@ int main(void) {
     if (len <= 0) return 0; /* the daemon is gone */
     int fds[MAX_FDS + 1];
     int nfds = 0;
+    int overflow = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
       if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
       int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-      for (int i = 0; i < count && nfds <= MAX_FDS; i++)
-        memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      for (int i = 0; i < count; i++) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        /* More than a request may carry: each is closed all the same, and the request refused. */
+        if (nfds <= MAX_FDS)
+          fds[nfds++] = fd;
+        else {
+          close(fd);
+          overflow = 1;
+        }
+      }
     }
     char **field = NULL;
-    int nfields = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? -1 : split(buf, (size_t)len, &field);
-    long pid = nfields < 0 ? -EINVAL : serve(field, nfields, fds, nfds);
-    if (pid < 0)
+    int bad = overflow || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC));
+    int nfields = bad ? -1 : split(buf, (size_t)len, &field);
+    long pid = nfields < 0 ? BAD_REQUEST : serve(field, nfields, fds, nfds);
+    if (pid == BAD_REQUEST)
+      reply("bad", EINVAL); /* the request, not the kernel */
+    else if (pid < 0)
       reply("clone", -pid);
     else
       reply("pid", pid);

@@ -4,11 +4,11 @@
 // command, which costs a cgroup migration (an RCU grace period: 10 to 20 ms after a quiet
 // spell). Either way the process is in the cgroup before the command runs, so not even an
 // immediate grandchild escapes.
-import { accessSync, closeSync, constants, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, closeSync, constants, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makePipe, setNonBlocking, SyscallError } from './libc.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
+import { killCgroup } from './cgroup-kill.js';
 import { spawnThroughServer, UNSUPPORTED } from './spawner.js';
 
 /** Where `npm run build` puts warden-exec (scripts/native.ts); absent where no C compiler was. */
@@ -46,6 +46,8 @@ export interface CgroupStart {
    * exec already happened (the wrapper).
    */
   report: number | undefined;
+  /** What of the report was read already (a failed exec's line can come before the pid). */
+  reported?: string;
 }
 
 /**
@@ -55,7 +57,8 @@ export interface CgroupStart {
  * Through either helper the caller waits only for the fork, not for the exec: an exec failure
  * is on `report` once the process ended (see parseExecReport).
  * @throws SyscallError: ENOENT, EACCES, ENOEXEC from the wrapper's execve; EAGAIN, ENOMEM, or
- * the cgroup's own errors from the clone; EIO when warden-exec ended without a word
+ * the cgroup's own errors from the clone; EAGAIN when warden-exec ended without a word (the
+ * leaf was killed; a retry after CgroupTree.prepare makes it anew)
  */
 export function spawnInCgroup(
   req: PosixSpawnRequest,
@@ -86,6 +89,7 @@ function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): CgroupStart
   const reportFd = Math.max(2, ...req.fds.keys()) + 1;
   const [read, write] = makePipe();
   let line: string;
+  let early = '';
   try {
     const fds = new Map([...req.fds, [reportFd, write]]);
     const argv = ['warden-exec', String(reportFd), cgroup, req.path, ...req.argv];
@@ -94,8 +98,13 @@ function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): CgroupStart
     } finally {
       closeSync(write);
     }
-    // The first line comes right after the fork: a few hundred µs, an exec of warden-exec.
+    // The first line comes right after the fork: a few hundred µs, an exec of warden-exec. A
+    // new process whose exec failed at once may have written its line before that one.
     line = readLine(read);
+    if (line.startsWith('exec ')) {
+      early = `${line}\n`;
+      line = readLine(read);
+    }
   } catch (error) {
     closeSync(read);
     // ENOEXEC: warden-exec was built for another machine. (ENOENT or EACCES here may be the
@@ -105,7 +114,7 @@ function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): CgroupStart
   }
   const [what = '', value = ''] = line.trim().split(' ');
   const n = Number(value);
-  if (what === 'pid' && n > 0) return { pid: n, report: read };
+  if (what === 'pid' && n > 0) return { pid: n, report: read, reported: early };
   closeSync(read);
   if (what === 'clone') {
     const error = new SyscallError('clone3(CLONE_INTO_CGROUP)', n);
@@ -115,16 +124,8 @@ function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): CgroupStart
   // Killed before it could say (after its fork, maybe): whatever it started must not run on.
   killCgroup(cgroup);
   throw Object.assign(new Error(`warden-exec ended without a report (${JSON.stringify(line)})`), {
-    code: 'EIO',
+    code: 'EAGAIN',
   });
-}
-
-function killCgroup(cgroup: string): void {
-  try {
-    writeFileSync(join(cgroup, 'cgroup.kill'), '1');
-  } catch {
-    // ENOENT: the cgroup is gone, and what was in it
-  }
 }
 
 /**

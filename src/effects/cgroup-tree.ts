@@ -3,7 +3,9 @@
 import { join } from 'node:path';
 import type { SpawnFailure } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
+import { existsSync } from 'node:fs';
 import { CgroupLeaf } from './cgroup.js';
+import { takeKilled } from './cgroup-kill.js';
 import type { InstanceTree, TreeIdentity, TreeStats } from './containment.js';
 import { SignalLedger } from './signal-ledger.js';
 import { readProc, type ProcInfo } from './proc.js';
@@ -34,6 +36,12 @@ export class CgroupTree implements InstanceTree {
     // Our tree is empty before a spawn: processes in the leaf are someone else's (left by a
     // daemon whose state.json was unusable). Never share a leaf with them: take another.
     for (let n = 2; this.#own.isPopulated(); n++) this.#own = new CgroupLeaf(`${this.#path}~${n}`);
+    // A leaf that cgroup.kill emptied kills what is cloned into it (cgroup-kill.ts): make it anew.
+    if (takeKilled(this.#own.path)) {
+      this.#own.remove();
+      for (let n = 2; existsSync(this.#own.path); n++)
+        this.#own = new CgroupLeaf(`${this.#path}~${n}`);
+    }
     this.#leaf = this.#own;
     try {
       this.#leaf.create();

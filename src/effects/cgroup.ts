@@ -1,15 +1,9 @@
 // cgroup v2 (Documentation/admin-guide/cgroup-v2.rst): finding a usable hierarchy, and the leaf
 // cgroup of one instance (its processes, cgroup.kill, cgroup.events, memory).
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInCgroup } from './cgroup-start.js';
+import { killCgroup } from './cgroup-kill.js';
 
 // A 1 ms synchronous pause (Atomics.wait on a private cell), for the start-up probe only.
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
@@ -164,11 +158,7 @@ export class CgroupLeaf {
 
   /** SIGKILLs every process in it at once, forks in flight included (cgroup.kill). */
   kill(): void {
-    try {
-      writeFileSync(join(this.path, 'cgroup.kill'), '1');
-    } catch {
-      // ENOENT: nothing left to kill.
-    }
+    killCgroup(this.path);
   }
 
   /**

@@ -46,9 +46,10 @@ function load(): Libc {
   return libc;
 }
 
-const errnoNames = new Map<number, string>(
-  Object.entries(constants.errno).map(([name, n]) => [n, name]),
-);
+// The first name of a number wins: EAGAIN, not its alias EWOULDBLOCK (isTransientSpawnError).
+const errnoNames = new Map<number, string>();
+for (const [name, n] of Object.entries(constants.errno))
+  if (!errnoNames.has(n)) errnoNames.set(n, name);
 
 /** A failed system call, with the errno name in `code` (like Node's own fs errors). */
 export class SyscallError extends Error {

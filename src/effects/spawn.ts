@@ -81,14 +81,18 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
   /** Reaped (its pid may name another process now), or let go by unref. */
   #isDone = false;
 
+  #reported: string;
+
   constructor(
     readonly pid: number,
     readonly stdio: readonly (Readable | null | undefined)[],
     program: string,
     report: number | undefined,
+    reported = '',
   ) {
     super();
     this.#report = report;
+    this.#reported = reported;
     watchChild(pid, (status) => {
       if (this.#isDone) return;
       this.#isDone = true;
@@ -112,7 +116,7 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
     if (fd === undefined) return undefined;
     this.#report = undefined;
     try {
-      return parseExecReport(readAvailable(fd));
+      return parseExecReport(this.#reported + readAvailable(fd));
     } finally {
       closeSync(fd);
     }
@@ -167,7 +171,7 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
   // Every fd made here is close-on-exec: the child gets only its dup2'd copies.
   const readEnds: number[] = [];
   const fds = new Map<number, number>();
-  let started: { pid: number; report: number | undefined };
+  let started: CgroupStart;
   try {
     for (const fd of [1, 2, ...(req.pipes ?? [])]) {
       const [read, write] = fd <= 2 ? outputPipe() : makePipe();
@@ -187,7 +191,7 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
   const stdio = readEnds.map((fd, n) =>
     fd === undefined ? undefined : n <= 2 ? openOutputPipe(fd) : openNotifyPipe(fd),
   );
-  const child = new SpawnedProcess(started.pid, stdio, program, started.report);
+  const child = new SpawnedProcess(started.pid, stdio, program, started.report, started.reported);
   spawnedPipes.set(child, {
     stdout: fstatSync(readEnds[1] ?? -1).ino,
     stderr: fstatSync(readEnds[2] ?? -1).ino,

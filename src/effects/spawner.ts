@@ -6,6 +6,7 @@ import { accessSync, closeSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makePipe, SyscallError } from './libc.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
+import { killCgroup } from './cgroup-kill.js';
 import { readProc } from './proc.js';
 import { unwatchChild, watchChild } from './reaper.js';
 import { receiveMessage, sendWithFds, seqpacketPair } from './seqpacket.js';
@@ -24,6 +25,8 @@ export const UNSUPPORTED: ReadonlySet<string> = new Set(['ENOSYS', 'EINVAL', 'E2
 
 /** The fd warden-spawner reads its requests on (native/warden-spawner.c). */
 const SERVER_FD = 3;
+/** Errors of a send or receive that say the server is gone. */
+const DIED: ReadonlySet<string> = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED']);
 /** Ends in a row (crashes, refusals to start) after which it is not started again. */
 const MAX_FAILURES = 3;
 
@@ -49,7 +52,12 @@ function connect(): { socket: number; pid: number } | undefined {
   }
   const [mine, theirs] = seqpacketPair();
   try {
-    const fds = new Map([[SERVER_FD, theirs]]);
+    // Its stdout and stderr on the daemon's own stderr (warden.log): a C library abort shows.
+    const fds = new Map([
+      [1, 2],
+      [2, 2],
+      [SERVER_FD, theirs],
+    ]);
     const argv = ['warden-spawner'];
     server = {
       socket: mine,
@@ -77,7 +85,8 @@ function drop(): void {
  * native/warden-spawner.c). The new process writes `exec ERRNO` on the report pipe if its exec
  * fails, before it exits.
  * @throws SyscallError: EINVAL for a NUL byte in an argument; the cgroup's own errors from the
- * clone (EACCES, EBUSY...), EAGAIN, ENOMEM
+ * clone (EACCES, EBUSY...), ENOMEM; EAGAIN, also when the server died during the start (its
+ * leaf was killed: a retry after CgroupTree.prepare makes it anew)
  */
 export function spawnThroughServer(req: PosixSpawnRequest, cgroup: string): ServerStart {
   const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
@@ -98,8 +107,13 @@ export function spawnThroughServer(req: PosixSpawnRequest, cgroup: string): Serv
   try {
     sendWithFds(s.socket, Buffer.from(`${fields.join('\0')}\0`), [...req.fds.values(), write]);
     reply = receiveMessage(s.socket);
-  } catch {
-    reply = null; // EPIPE, ECONNRESET: it died
+  } catch (error) {
+    // EMSGSIZE (an environment over the socket buffer), ENOBUFS...: this start goes another way.
+    if (!(error instanceof SyscallError && DIED.has(error.code))) {
+      closeSync(read);
+      return 'unavailable';
+    }
+    reply = null;
   } finally {
     closeSync(write);
   }
@@ -110,9 +124,15 @@ export function spawnThroughServer(req: PosixSpawnRequest, cgroup: string): Serv
     return { pid: n, report: read };
   }
   closeSync(read);
+  if (what === 'bad') return 'unavailable'; // a request it cannot take (fds past its limits)
   if (what !== 'clone') {
+    // It died, maybe after its fork: what it started there must not run on unwatched, and the
+    // killed leaf takes no new process until it is made anew: this start is tried again later.
+    killCgroup(cgroup);
     drop();
-    return 'unavailable';
+    throw Object.assign(new Error('warden-spawner ended during the start; tried again later'), {
+      code: 'EAGAIN',
+    });
   }
   const error = new SyscallError('clone3(CLONE_INTO_CGROUP)', n);
   if (UNSUPPORTED.has(error.code)) return { unsupported: error.code };
