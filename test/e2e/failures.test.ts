@@ -149,6 +149,12 @@ services:
     assert.equal(i?.state, 'stopped');
     assert.deepEqual(i?.lastExit, { signal: 'SIGKILL', coreDumped: false });
     assert.equal(processesOfHome(s.home).length, 1, 'only the daemon is left');
+    // It starts again: in cgroup mode the leaf that cgroup.kill emptied is made anew (Linux
+    // SIGKILLs what is cloned into a killed cgroup).
+    assert.equal((await s.warden(['start', 'stubborn'])).code, 0);
+    const waited = await s.warden(['wait', 'stubborn', '--timeout', '10s']);
+    assert.equal(waited.code, 0, waited.stderr);
+    assert.equal((await s.status()).instances[0]?.state, 'running');
   });
 
   void it('a stopped (SIGSTOP) service still stops at once on its stop signal', async () => {
