@@ -167,9 +167,8 @@ function readLine(fd: number): string {
 
 /**
  * Runs `argv` (argv[0] a path) in the cgroup directory `cgroup` and reads its stdout and stderr
- * to EOF:
- * the probe of containment at start-up. The process is reaped by the reaper (or stays a zombie
- * until the caller reaps it).
+ * to EOF: the probe of containment at start-up. The process is reaped by the reaper (or stays a
+ * zombie until the caller reaps it).
  * @returns its output, or the error that kept it from starting
  */
 export function runInCgroup(cgroup: string, argv: readonly string[]): string | Error {

@@ -11,8 +11,12 @@ export type ExitListener = (status: ExitStatus) => void;
 
 const watched = new Map<number, ExitListener>();
 let listening = false;
-/** Ref'd while a child is watched: like a ChildProcess, it keeps the event loop alive. */
-let holder: NodeJS.Timeout | undefined;
+let isSubreaper = false;
+/**
+ * The sweep every SWEEP_MS: ref'd while a child is watched (like a ChildProcess, it keeps the
+ * event loop alive), unref'd while only orphans may come (startReaper), else none.
+ */
+let sweep: NodeJS.Timeout | undefined;
 const SWEEP_MS = 1000;
 
 /**
@@ -23,7 +27,7 @@ const SWEEP_MS = 1000;
 export function watchChild(pid: number, onExit: ExitListener): void {
   watched.set(pid, onExit);
   listen();
-  holder ??= setInterval(onChild, SWEEP_MS);
+  updateSweep();
 }
 
 function listen(): void {
@@ -35,13 +39,18 @@ function listen(): void {
 /** Stops reporting the end of `pid` (it is still reaped, so it never stays a zombie). */
 export function unwatchChild(pid: number): void {
   watched.delete(pid);
-  releaseLoop();
+  updateSweep();
 }
 
-function releaseLoop(): void {
-  if (watched.size > 0 || holder === undefined) return;
-  clearInterval(holder);
-  holder = undefined;
+function updateSweep(): void {
+  if (watched.size === 0 && !isSubreaper) {
+    clearInterval(sweep);
+    sweep = undefined;
+    return;
+  }
+  sweep ??= setInterval(onChild, SWEEP_MS);
+  if (watched.size > 0) sweep.ref();
+  else sweep.unref();
 }
 
 function onChild(): void {
@@ -80,7 +89,7 @@ function reap(pid: number): boolean {
   if (exit === null) return false;
   const onExit = watched.get(pid);
   watched.delete(pid);
-  releaseLoop();
+  updateSweep();
   try {
     onExit?.(decodeWaitid(exit.code, exit.status));
   } catch (error) {
@@ -117,18 +126,20 @@ export function reapOrphans(): number {
 }
 
 /**
- * Makes this process a subreaper and reaps orphans on SIGCHLD and every `intervalMs`.
+ * Makes this process a subreaper and reaps orphans on SIGCHLD and every second (the same sweep
+ * as for watched children; it does not keep the event loop alive by itself).
  * @returns a function that stops the reaping
  * @throws SyscallError when prctl fails
  */
-export function startReaper(intervalMs = 1000): () => void {
+export function startReaper(): () => void {
   becomeSubreaper();
+  isSubreaper = true;
   listen();
-  const timer = setInterval(onChild, intervalMs);
-  timer.unref();
+  updateSweep();
   return () => {
     process.off('SIGCHLD', onChild);
     listening = false;
-    clearInterval(timer);
+    isSubreaper = false;
+    updateSweep();
   };
 }

@@ -1,7 +1,7 @@
 // The daemon's side of warden-spawner (native/warden-spawner.c), its fork server for cgroup
 // starts: started on first use, it receives each start as one message with the instance's fds
-// and answers with the pid. A start costs the daemon a send and a receive (about 0.1 ms) instead
-// of a posix_spawn of warden-exec that waits for its exec (1.5 ms with the pid report).
+// and answers with the pid. A start costs the daemon a send and a receive (0.2 ms, median of
+// 50) instead of a posix_spawn of warden-exec that waits for its exec (0.8 ms).
 import { accessSync, closeSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makePipe, SyscallError } from './libc.js';
