@@ -14,6 +14,7 @@ import { chooseContainment } from '../effects/containment.js';
 import { startReaper } from '../effects/reaper.js';
 import { listenControl, type ControlServer } from '../ipc/server.js';
 import { systemClock } from '../runtime/clock.js';
+import { Leftovers } from '../runtime/leftovers.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import type { LineSink } from '../runtime/runner.js';
 import { VERSION } from '../version.js';
@@ -67,7 +68,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const lock = takeHome(home);
   const stopReaper = startReaper();
-  const containment = chooseContainment(home.home, process.env.WARDEN_CONTAINMENT);
+  const containment = chooseContainment(home.home, process.env.WARDEN_CONTAINMENT, logLine);
   logLine(
     containment.mode === 'cgroup'
       ? `containment: cgroup v2, instances started in their leaf ${cgroupStartMode() === 'clone3' ? 'by warden-spawner (clone3)' : 'by a sh wrapper (no warden-exec: slower starts)'}`
@@ -86,7 +87,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const notify = opened.hub;
   const exits = openExitWatcher();
   let saver: StateSaver | undefined;
+  // What an earlier daemon of this home left running, found in the system itself (not only in
+  // state.json, which may be missing, stale or corrupt): taken back, never started twice.
+  const leftovers = new Leftovers(containment.leftovers());
+  if (leftovers.size > 0)
+    logLine(`found ${leftovers.size} process trees an earlier daemon of this home started`);
   const supervisor = new Supervisor({
+    leftovers,
     clock: systemClock,
     processes: {
       spawn: spawnInstance,
@@ -158,6 +165,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
           await saver?.flush();
           saver = undefined;
           removeState(home.state);
+          const strays = await containment.killUnattributed();
+          for (const p of strays)
+            logLine(
+              `killed pid ${p.pid} (${p.comm}): reparented to the daemon, attributed to no instance`,
+            );
           const busy = await containment.close();
           if (busy.length > 0) logLine(`cgroups left behind (still busy): ${busy.join(', ')}`);
           // Exit 1 when some process outlived SIGKILL: the stop was not complete.
@@ -242,7 +254,7 @@ async function restoreState(supervisor: Supervisor, path: string): Promise<void>
       // the next save replaces it anyway
     }
     logLine(
-      `state.json unusable (${read.why}); starting clean, nothing adopted and nothing killed (kept as ${kept})`,
+      `state.json unusable (${read.why}); kept as ${kept}; what runs is taken back from the system itself when the config is applied`,
     );
     return;
   }

@@ -6,6 +6,7 @@ import type { SignalName } from '../core/signals.js';
 import { existsSync } from 'node:fs';
 import { CgroupLeaf } from './cgroup.js';
 import { takeKilled } from './cgroup-kill.js';
+import { INVOCATION_VAR, invocationValue } from './leftovers.js';
 import type { InstanceTree, TreeIdentity, TreeStats } from './containment.js';
 import { SignalLedger } from './signal-ledger.js';
 import { readProc, type ProcInfo } from './proc.js';
@@ -25,13 +26,18 @@ export class CgroupTree implements InstanceTree {
   #own: CgroupLeaf;
   readonly #path: string;
 
-  constructor(base: string, instance: string) {
+  /** `homeId` names the daemon's home in the markers (leftovers.ts). */
+  constructor(
+    base: string,
+    instance: string,
+    private readonly homeId = '',
+  ) {
     this.#path = join(base, leafName(instance));
     this.#own = new CgroupLeaf(this.#path);
     this.#leaf = this.#own;
   }
 
-  prepare(req: SpawnRequest): SpawnRequest | SpawnFailure {
+  prepare(req: SpawnRequest, spawnedAs = ''): SpawnRequest | SpawnFailure {
     if (this.#leaf !== this.#own) this.#leaf.remove();
     // Our tree is empty before a spawn: processes in the leaf are someone else's (left by a
     // daemon whose state.json was unusable). Never share a leaf with them: take another.
@@ -53,7 +59,9 @@ export class CgroupTree implements InstanceTree {
         message: `cannot create cgroup ${this.#leaf.path}: ${code}`,
       };
     }
-    return { ...req, cgroup: this.#leaf.path };
+    // The leaf says whose the processes are; the marker also says what they were started from.
+    const marker = invocationValue(this.homeId, spawnedAs);
+    return { ...req, cgroup: this.#leaf.path, env: { ...req.env, [INVOCATION_VAR]: marker } };
   }
 
   attach(): void {

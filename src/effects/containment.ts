@@ -5,7 +5,9 @@ import type { SpawnFailure } from '../core/exit.js';
 import type { SignalName } from '../core/signals.js';
 import { detectCgroup, removeCgroupTree, type CgroupBase } from './cgroup.js';
 import { CgroupTree } from './cgroup-tree.js';
+import { GroupAttribution } from './group-attribution.js';
 import { GroupTree } from './group-tree.js';
+import { cgroupLeftovers, groupLeftovers, type LeftoverTree } from './leftovers.js';
 import { closeSpawner } from './spawner.js';
 import type { ProcInfo } from './proc.js';
 import type { SpawnRequest } from './spawn.js';
@@ -28,8 +30,11 @@ export type TreeIdentity = { cgroup: string } | { marker: string };
 
 /** The process tree of one instance, across its restarts. */
 export interface InstanceTree {
-  /** Readies a spawn: the request to run so the process starts inside the tree, or why not. */
-  prepare(req: SpawnRequest): SpawnRequest | SpawnFailure;
+  /**
+   * Readies a spawn: the request to run so the process starts inside the tree (and carries the
+   * marker naming this home and `spawnedAs`, the definition's spawnIdentity), or why not.
+   */
+  prepare(req: SpawnRequest, spawnedAs: string): SpawnRequest | SpawnFailure;
   /** The main process has been spawned as `pid`. */
   attach(pid: number): void;
   /** Sends `signal` to every live process of the tree. @returns false when none is left */
@@ -66,6 +71,17 @@ export interface Containment {
   readonly fallbackReason: string | undefined;
   tree(instance: string): InstanceTree;
   /**
+   * The process trees an earlier daemon of this home left running, found in the system (its
+   * leaves, or its markers in /proc), whatever state.json says. Call before any spawn.
+   */
+  leftovers(): LeftoverTree[];
+  /**
+   * Kills what the mode holds but cannot attribute to an instance (process-group mode: orphans
+   * reparented to the daemon that no tree's snapshots saw). Call once every instance stopped.
+   * @returns the processes killed, for the daemon log
+   */
+  killUnattributed(): Promise<ProcInfo[]>;
+  /**
    * Removes what the mode created (the warden cgroup and its leaves), once every tree is empty.
    * @returns the cgroups that could not be removed (still busy)
    */
@@ -77,28 +93,48 @@ export interface Containment {
  * process groups. `requested` (from WARDEN_CONTAINMENT) forces one: `process-group` always
  * works; `cgroup` fails over to process groups with the reason when unusable.
  */
-export function chooseContainment(home: string, requested = 'auto'): Containment {
-  if (requested === 'process-group') return groupContainment('WARDEN_CONTAINMENT=process-group');
-  const name = `warden-${createHash('sha256').update(home).digest('hex').slice(0, 12)}`;
-  const found = detectCgroup(name);
-  if (!found.ok) return groupContainment(found.reason);
-  return cgroupContainment(found.cgroup);
+export function chooseContainment(
+  home: string,
+  requested = 'auto',
+  log: (line: string) => void = () => undefined,
+): Containment {
+  const homeId = homeIdOf(home);
+  if (requested === 'process-group')
+    return groupContainment(homeId, 'WARDEN_CONTAINMENT=process-group', log);
+  const found = detectCgroup(`warden-${homeId}`);
+  if (!found.ok) return groupContainment(homeId, found.reason, log);
+  return cgroupContainment(homeId, found.cgroup);
 }
 
-function groupContainment(reason: string): Containment {
+/** 12 hex digits of the sha256 of the home's path: its cgroup's name and its markers' prefix. */
+export function homeIdOf(home: string): string {
+  return createHash('sha256').update(home).digest('hex').slice(0, 12);
+}
+
+function groupContainment(
+  homeId: string,
+  reason: string,
+  log: (line: string) => void,
+): Containment {
+  const attribution = new GroupAttribution(log);
   return {
     mode: 'process-group',
     fallbackReason: reason,
-    tree: () => new GroupTree(),
+    tree: () => new GroupTree(homeId, attribution),
+    leftovers: () => groupLeftovers(homeId),
+    killUnattributed: () => attribution.killUnattributed(),
     close: () => Promise.resolve([]),
   };
 }
 
-function cgroupContainment(cgroup: CgroupBase): Containment {
+function cgroupContainment(homeId: string, cgroup: CgroupBase): Containment {
   return {
     mode: 'cgroup',
     fallbackReason: undefined,
-    tree: (instance) => new CgroupTree(cgroup.base, instance),
+    tree: (instance) => new CgroupTree(cgroup.base, instance, homeId),
+    leftovers: () => cgroupLeftovers(cgroup.base, homeId),
+    // Every process of an instance is in its leaf, reparented or not: nothing to attribute.
+    killUnattributed: () => Promise.resolve([]),
     close: async () => {
       await closeSpawner();
       return removeCgroupTree(cgroup.base);

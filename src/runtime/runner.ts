@@ -28,6 +28,8 @@ import type { OutputSink } from '../logs/service-log.js';
 import { TailBuffer } from '../logs/tail-buffer.js';
 import type { Clock } from './clock.js';
 import type { InstanceRecord, ProcessRecord } from './instance-record.js';
+import { recordOf, type Leftovers } from './leftovers.js';
+import type { LeftoverTree } from '../effects/leftovers.js';
 import type { ReadinessHooks, ReadinessProbe } from './readiness/types.js';
 
 /**
@@ -244,27 +246,58 @@ export class Runner {
   }
 
   /**
-   * Takes the instance back as an earlier daemon left it (state.json): its counters, and its
-   * process when the same one (pid and start time) still runs; a process that is gone ended
-   * while no daemon ran (exit status unknown) and its restart policy applies.
+   * Takes the instance back as an earlier daemon left it: its counters from state.json (`rec`),
+   * and its process tree when the system shows one of this home's runs for it (`found`, see
+   * leftovers.ts): the recorded process if it is there, else any tree started for this instance
+   * (state.json may be stale). A recorded process that is not found ended while no daemon ran
+   * (exit status unknown) and its restart policy applies; state.json alone adopts nothing.
    */
-  restore(rec: InstanceRecord): RestoreOutcome {
-    const counters = {
+  restore(rec: InstanceRecord, found: Leftovers): RestoreOutcome {
+    this.#model = {
+      ...this.#model,
       restarts: rec.restarts,
       consecutiveFailures: rec.consecutiveFailures,
       failedStarts: rec.failedStarts,
       lastExit: rec.lastExit,
     };
-    this.#model = { ...this.#model, ...counters };
     const s = rec.current;
+    const p = rec.process;
+    const recorded = p === null ? undefined : found.takeRecorded(p);
+    if (recorded !== undefined && p !== null && isActive(s)) return this.#adopt(p, s);
+    const tree = recorded ?? found.takeFor(this.spec.name, this.#model.index);
+    if (tree !== undefined) return this.#adopt(recordOf(tree), running(tree));
     if (!isActive(s)) {
       this.#model = { ...this.#model, current: s };
       if (s.state === 'backoff') this.dispatch({ type: 'resumed' });
       return 'restored';
     }
-    const p = rec.process;
-    if (p === null || !this.#tree.adopt(p.pid, p.startTime, p.tree)) {
-      const reason = `not adopted: ${p === null ? 'its spawn was under way' : `pid ${p.pid} is held by another containment mode`}`;
+    if (p === null) {
+      const reason = 'not adopted: its spawn was under way and no process of it was found';
+      this.#model = { ...this.#model, current: { state: 'stopped', since: s.since, reason } };
+      return 'left-alone';
+    }
+    // Gone (or never provably this home's): it ended while no daemon ran.
+    this.#model = { ...this.#model, current: s };
+    this.dispatch({ type: 'exited', status: { unknown: 'ended while no daemon ran' } });
+    return 'lost';
+  }
+
+  /**
+   * Takes back a tree an earlier daemon started for this instance, if `found` holds one and the
+   * instance runs nothing now (a config applied after a daemon died without a usable state.json).
+   * @returns true when one was taken: the instance is running it
+   */
+  claim(found: Leftovers): boolean {
+    if (isActive(this.#model.current)) return false;
+    const tree = found.takeFor(this.spec.name, this.#model.index);
+    if (tree === undefined) return false;
+    return this.#adopt(recordOf(tree), running(tree)) === 'adopted';
+  }
+
+  // Watches and reads process `p` again, found alive in this home's tree, and resumes as `s`.
+  #adopt(p: ProcessRecord, s: InstanceState & { state: 'starting' | 'running' | 'stopping' }) {
+    if (!this.#tree.adopt(p.pid, p.startTime, p.tree)) {
+      const reason = `not adopted: pid ${p.pid} is held by another containment mode`;
       this.#model = { ...this.#model, current: { state: 'stopped', since: s.since, reason } };
       return 'left-alone';
     }
@@ -429,6 +462,7 @@ export class Runner {
 
   #spawn(): void {
     const spec = this.spec;
+    const spawnedAs = spawnIdentity(spec);
     this.#process = undefined;
     const probe = this.#currentProbe();
     const extras = probe.extras();
@@ -440,7 +474,7 @@ export class Runner {
     let child;
     try {
       const base = { command: spec.command, cwd: spec.cwd, env, pipes: extras.pipes };
-      const req = this.#tree.prepare(base);
+      const req = this.#tree.prepare(base, spawnedAs);
       child = 'spawnError' in req ? req : this.#o.processes.spawn(req);
     } catch (error) {
       // The process layer reports failures as data; a throw is its bug, kept from escaping.
@@ -464,7 +498,7 @@ export class Runner {
             pid,
             startTime,
             startedAt: this.#startedAt,
-            spawnedAs: spawnIdentity(spec),
+            spawnedAs,
             tree,
             pipes: this.#o.processes.pipesOf?.(child) ?? null,
           };
@@ -511,6 +545,11 @@ export class Runner {
     if (this.#treePoll !== undefined) this.#o.clock.cancel(this.#treePoll);
     check();
   }
+}
+
+// A leftover tree found without a record of its state: its process runs, so it is running.
+function running(t: LeftoverTree): InstanceState & { state: 'running' } {
+  return { state: 'running', since: t.startedAt, pid: t.pid };
 }
 
 // A SpawnFailure for an error thrown by the process layer: its errno name when it has one.

@@ -15,6 +15,8 @@ import { ServiceLog } from '../logs/service-log.js';
 import type { Clock } from './clock.js';
 import { StartGate, stopBatches, withDependencies } from './dependencies.js';
 import type { InstanceRecord } from './instance-record.js';
+import { Leftovers } from './leftovers.js';
+import { stopLeftovers } from './stop-leftovers.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
 import { restartRolling } from './rolling-restart.js';
 import {
@@ -42,6 +44,11 @@ export interface SupervisorOptions {
   onChange?: (runner: Runner, from: InstanceState, reason: string) => void;
   /** Called after any change of what `records()` returns (for state.json). */
   onRecordChange?: () => void;
+  /**
+   * The process trees an earlier daemon of this home left running (found at start-up): taken
+   * back by their instances on restore or on the first apply, the rest stopped. Default: none.
+   */
+  leftovers?: Leftovers;
 }
 
 /** A name on the command line that matches no service or instance. */
@@ -76,6 +83,9 @@ interface Service {
 export class Supervisor {
   readonly #o: SupervisorOptions;
   readonly #services = new Map<string, Service>();
+  readonly #leftovers: Leftovers;
+  /** Stops of leftover trees under way (awaited by stopAll). */
+  #stoppingLeftovers: Promise<void> = Promise.resolve();
   #config: WardenConfig | null = null;
   #closing = false;
   #applying: Promise<void> = Promise.resolve();
@@ -87,6 +97,7 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
+    this.#leftovers = options.leftovers ?? new Leftovers([]);
   }
 
   /** The config last applied, or null. */
@@ -140,6 +151,7 @@ export class Supervisor {
     }
     this.#services.clear();
     for (const [name, svc] of services) this.#services.set(name, svc);
+    this.#takeBackLeftovers();
     await Promise.all(waits);
     this.#o.onRecordChange?.();
     return plan;
@@ -161,6 +173,8 @@ export class Supervisor {
       this.#runner(svc, spec, kept.length + i, spec.instances),
     );
     svc.runners = [...kept, ...added];
+    // A new instance first takes back what an earlier daemon left running for it.
+    for (const r of added) r.claim(this.#leftovers);
     for (const r of restarting) r.dispatch({ type: 'restart' });
     if (wanted && added.length > 0) this.start(added.map((r) => r.name));
     await Promise.all([this.#retire(dropped), ...restarting.map((r) => r.until(hasLeftStopping))]);
@@ -229,7 +243,7 @@ export class Supervisor {
         // Past the count: the extra instance of a rolling restart that the crash interrupted.
         const extra = rec.index >= spec.instances;
         const r = svc.runners[rec.index] ?? this.#runner(svc, spec, rec.index, rec.index + 1);
-        outcomes.push({ instance: r.name, outcome: r.restore(rec) });
+        outcomes.push({ instance: r.name, outcome: r.restore(rec, this.#leftovers) });
         if (extra) void this.#retire([r]);
       }
     }
@@ -348,10 +362,34 @@ export class Supervisor {
    */
   async stopAll(): Promise<void> {
     this.#gate.clear();
+    this.#stopLeftovers();
     do {
       for (const batch of stopBatches(this.#order(), (n) => this.#depsOf(n)))
         await this.stop(batch);
     } while (this.resolve([]).some((r) => isActive(r.model.current)));
+    await this.#stoppingLeftovers;
+  }
+
+  // Instances that run nothing take back the trees an earlier daemon started for them; what no
+  // instance of this config claims (a removed service, a surplus instance, a duplicate) stops.
+  #takeBackLeftovers(): void {
+    if (this.#leftovers.size === 0) return;
+    for (const r of this.resolve([])) r.claim(this.#leftovers);
+    this.#stopLeftovers();
+  }
+
+  #stopLeftovers(): void {
+    const trees = this.#leftovers.takeAll();
+    if (trees.length === 0) return;
+    const stopping = stopLeftovers(trees, {
+      tree: (name) => this.#o.processes.tree(name),
+      clock: this.#o.clock,
+      log: this.#o.log,
+      specOf: (service) => this.#services.get(service)?.spec,
+    });
+    this.#stoppingLeftovers = Promise.all([this.#stoppingLeftovers, stopping]).then(
+      () => undefined,
+    );
   }
 
   /** Every instance's status, in config order. */

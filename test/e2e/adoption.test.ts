@@ -297,14 +297,15 @@ void describe('adoption', () => {
 
   for (const mode of MODES) {
     for (const damage of ['truncated', 'garbage'] as const) {
-      void it(`${mode}: a ${damage} state.json: up starts clean and kills nothing`, async (t) => {
-        await assertStartsClean(t, mode, damage);
+      void it(`${mode}: a ${damage} state.json: up takes the running processes back, no duplicate`, async (t) => {
+        await assertTakesBack(t, mode, damage);
       });
     }
   }
 
-  // Kills the daemon, damages state.json, then `up`.
-  async function assertStartsClean(
+  // Kills the daemon, damages state.json, then `up`: the processes found in the system (their
+  // leaf, or their marker naming this home) are taken back; nothing starts beside them.
+  async function assertTakesBack(
     t: TestContext,
     mode: Mode,
     damage: 'truncated' | 'garbage',
@@ -312,37 +313,34 @@ void describe('adoption', () => {
     s = sandbox();
     if (!(await upIn(s, mode, `services:\n${sleeper('a')}${sleeper('b')}`)))
       return t.skip(`${mode} containment is not usable here`);
-    const old = [...pidMap(await allRunning(s, 2)).values()].flatMap((p) =>
-      p === null ? [] : [p],
-    );
+    const old = pidMap(await allRunning(s, 2));
     await killDaemon(s);
-    strays = procsOf(old);
+    strays = procsOf(old.values());
     const path = join(s.home, 'state.json');
     const text = readFileSync(path);
     writeFileSync(path, damage === 'truncated' ? text.subarray(0, text.length >> 1) : GARBAGE);
 
     const up = await s.warden(['up', '--wait']);
     assert.equal(up.code, 0, up.stderr);
-    const said =
-      /state\.json unusable \([^]*?\); starting clean, nothing adopted and nothing killed/;
-    assert.match(daemonLog(s), said);
+    assert.match(daemonLog(s), /state\.json unusable \([^]*?\); kept as /);
     assert.ok(existsSync(`${path}.corrupt`), 'the unusable file is kept beside');
-    const now = await allRunning(s, 2);
-    for (const i of now) assert.ok(!old.includes(i.pid ?? 0), `${i.name} has a fresh process`);
-    for (const pid of old) assert.ok(isAlive(pid), `old process ${pid} is alive`);
-    // The new daemon's processes are its own; the old ones are not part of them.
-    const stop = await s.warden(['stop', 'all']);
-    assert.equal(stop.code, 0, stop.stderr);
-    for (const pid of old) assert.ok(isAlive(pid), `old process ${pid} is alive after stop`);
+    const now = pidMap(await allRunning(s, 2));
+    assert.deepEqual(now, old, 'the same processes, taken back');
     assert.deepEqual(
       processesOfHome(s.home).sort((x, y) => x - y),
-      [...old, daemonPidOf(s.home)].sort((x, y) => x - y),
+      [...old.values(), daemonPidOf(s.home)].sort((x, y) => (x ?? 0) - (y ?? 0)),
+      'no process started beside them',
+    );
+    const stop = await s.warden(['stop', 'all']);
+    assert.equal(stop.code, 0, stop.stderr);
+    await waitFor('the old processes stopped', () =>
+      [...old.values()].every((pid) => pid === null || !isAlive(pid)),
     );
     // warden.log keeps one event per line: the file's bytes do not reach it raw.
     const line = daemonLog(s)
       .split('\n')
       .find((l) => l.includes('state.json unusable'));
-    assert.match(line ?? '', /^\S+Z state\.json unusable \(.*\); starting clean/);
+    assert.match(line ?? '', /^\S+Z state\.json unusable \(.*\); kept as /);
     const control = [...(line ?? '')].filter((c) => c < ' ' || c === '\u007f');
     assert.deepEqual(control, [], 'no control character in the line');
   }
