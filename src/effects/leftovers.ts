@@ -94,8 +94,13 @@ export function cgroupLeftovers(base: string, homeId: string): LeftoverTree[] {
 export function groupLeftovers(homeId: string): LeftoverTree[] {
   const prefix = `${INVOCATION_VAR}=${homeId}.`;
   const trees = new Map<string, { procs: ProcInfo[]; env: Map<string, string> }>();
-  for (const p of scanProcs()) {
-    if (isDead(p) || p.pid === process.pid) continue;
+  const procs = scanProcs().filter((p) => !isDead(p));
+  const alive = new Set(procs.map((p) => p.pid));
+  for (const p of procs) {
+    // Reading an environment is the costly part: only session leaders (a main process is one,
+    // and so is whatever called setsid) and processes whose session leader is gone (what a dead
+    // main left). The rest of a live main's tree is found from it once it is taken back.
+    if (p.pid === process.pid || (p.sid !== p.pid && alive.has(p.sid))) continue;
     const env = environOf(p.pid, prefix);
     const marker = env.get(INVOCATION_VAR);
     if (marker === undefined) continue;
