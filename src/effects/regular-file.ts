@@ -33,8 +33,8 @@ export class UnfitFileError extends Error {
 /** `is a FIFO`, `is 20971520 bytes, over the 10 MiB limit` (no path). */
 export function describeUnfit(reason: UnfitReason): string {
   if (reason.kind === 'not-regular') return `is ${reason.type}, not a regular file`;
-  const size = reason.size === undefined ? 'more than that' : `${reason.size} bytes`;
-  return `is ${size}, over the ${formatLimit(reason.limitBytes)} limit`;
+  const size = reason.size === undefined ? '' : ` ${reason.size} bytes,`;
+  return `is${size} over the ${formatLimit(reason.limitBytes)} limit`;
 }
 
 function formatLimit(bytes: number): string {
