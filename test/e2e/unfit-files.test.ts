@@ -106,18 +106,16 @@ void describe('files that are not regular files, or too large', () => {
       yaml += `  reader${i}:\n    command: [sleep, "600"]\n    env_file: env${i}\n`;
     }
     s.config(yaml);
-    const reload = s.warden(['reload'], { timeoutMs: DEADLINE_MS });
+    // Awaited first: with reads that block, it times out, and the log must still grow after it.
+    const reload = await s.warden(['reload'], { timeoutMs: DEADLINE_MS });
     const before = countLines(log);
     await waitFor(
-      'log lines written during the reload',
+      'log lines written after the reload',
       () => countLines(log) >= before + 20,
       DEADLINE_MS,
     );
-    const result = await reload;
-    assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, new RegExp(`env file ${join(s.dir, 'env0')} is a FIFO`));
-    const after = countLines(log);
-    await waitFor('log lines after the reload', () => countLines(log) >= after + 20, DEADLINE_MS);
+    assert.equal(reload.code, 2, reload.stderr);
+    assert.match(reload.stderr, new RegExp(`env file ${join(s.dir, 'env0')} is a FIFO`));
     assert.deepEqual(
       (await s.status()).instances.map((i) => i.name),
       ['ticker'],
