@@ -1,8 +1,8 @@
 // Reads warden.yaml (or .json) into a validated WardenConfig, or every issue with its place.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
+import { MIB, readRegularFile } from '../effects/regular-file.js';
 import { checkDocument, type LoadResult } from './document.js';
 import { formatPath } from './format.js';
 import { configReadMessage } from './read-errors.js';
@@ -14,6 +14,9 @@ import type { PathIssue } from './zod-issues.js';
 
 export type { ReadEnvFile } from './service-files.js';
 export type { ConfigSource, LoadResult } from './document.js';
+
+/** The largest config file read, in bytes: a larger one is refused before it is read. */
+export const CONFIG_LIMIT_BYTES = 10 * MIB;
 
 /** Most aliases one document may expand, against "billion laughs" documents. */
 const MAX_ALIAS_COUNT = 100;
@@ -85,14 +88,15 @@ export async function parseConfig(
  * Reads and validates a config file (see {@link parseConfig}).
  * @param file path of the file, relative to the current directory or absolute.
  * @returns the config, or its issues; an unreadable file is one issue without a line whose
- *   message starts with the errno name, e.g. `ENOENT: no such file; create warden.yaml or pass -f FILE`.
+ *   message starts with the errno name, e.g. `ENOENT: no such file; create warden.yaml or pass -f FILE`,
+ *   or says what the file is when it is not a regular file or is over {@link CONFIG_LIMIT_BYTES}.
  *   Never throws for problems in the file or its env files.
  */
 export async function loadConfig(file: string): Promise<LoadResult> {
   const path = resolve(file);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRegularFile(path, CONFIG_LIMIT_BYTES);
   } catch (error) {
     return { ok: false, issues: [{ file: path, path: '', message: configReadMessage(error) }] };
   }

@@ -1,4 +1,5 @@
 // Messages for files that cannot be read or found: errno name first, then what to do.
+import { describeUnfit, UnfitFileError } from '../effects/regular-file.js';
 
 /** The errno name (`ENOENT`, `EACCES`...) of a Node fs error, if it has one. */
 export function errnoOf(error: unknown): string | undefined {
@@ -19,6 +20,11 @@ function genericMessage(code: string | undefined, what: string, error: unknown):
 
 /** Why the config file itself cannot be read, e.g. `ENOENT: no such file; create warden.yaml or pass -f FILE`. */
 export function configReadMessage(error: unknown): string {
+  if (error instanceof UnfitFileError) {
+    return error.reason.kind === 'not-regular'
+      ? `${describeUnfit(error.reason)}; a config is read only from a regular file: pass one with -f FILE`
+      : `${describeUnfit(error.reason)} for a config; check that -f names the config file`;
+  }
   const code = errnoOf(error);
   if (code === 'ENOENT') return 'ENOENT: no such file; create warden.yaml or pass -f FILE';
   if (code === 'EISDIR') return 'EISDIR: is a directory; pass the config file itself with -f FILE';
@@ -28,6 +34,11 @@ export function configReadMessage(error: unknown): string {
 
 /** Why an `env_file` cannot be read, naming its resolved path. */
 export function envFileReadMessage(error: unknown, path: string): string {
+  if (error instanceof UnfitFileError) {
+    return error.reason.kind === 'not-regular'
+      ? `env file ${path} ${describeUnfit(error.reason)}; point env_file at a regular file`
+      : `env file ${path} ${describeUnfit(error.reason)} for an env file; keep it smaller, or set large values elsewhere`;
+  }
   const code = errnoOf(error);
   if (code === 'ENOENT') return `ENOENT: env file ${path} does not exist`;
   if (code === 'EISDIR') return `EISDIR: env file ${path} is a directory`;

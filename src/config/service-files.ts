@@ -1,17 +1,25 @@
 // The checks of a config that touch the file system: each service's `cwd` and `env_file`.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { MIB, readRegularFile } from '../effects/regular-file.js';
 import { parseEnvFile } from './env-file.js';
 import { formatPath } from './format.js';
 import { cwdMessage, envFileReadMessage } from './read-errors.js';
 import type { ConfigIssue } from './types.js';
 import type { PathIssue } from './zod-issues.js';
 
-/** Reads an env file as UTF-8; rejects with a Node fs error (with `code`) when it cannot. */
+/**
+ * Reads an env file as UTF-8; rejects with a Node fs error (with `code`) when it cannot, or an
+ * UnfitFileError when it is not a regular file or is too large.
+ */
 export type ReadEnvFile = (path: string) => Promise<string>;
 
-/** The default {@link ReadEnvFile}: `fs.promises.readFile(path, 'utf8')`. */
-export const readEnvFileFromDisk: ReadEnvFile = (path) => readFile(path, 'utf8');
+/** The largest env file read, in bytes. */
+export const ENV_FILE_LIMIT_BYTES = MIB;
+
+/** The default {@link ReadEnvFile}: a regular file of at most {@link ENV_FILE_LIMIT_BYTES}. */
+export const readEnvFileFromDisk: ReadEnvFile = (path) =>
+  readRegularFile(path, ENV_FILE_LIMIT_BYTES);
 
 /** What the file checks found: issues, and the variables of each service's env file. */
 export interface ServiceFiles {

@@ -1,7 +1,8 @@
 // What a daemon does to itself at start-up (daemon(7), APUE ch. 13): no inherited fds, a known
 // umask, cwd `/`, and a single instance through a locked pid file.
-import { closeSync, openSync, readdirSync, readFileSync, writeSync, ftruncateSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, writeSync, ftruncateSync } from 'node:fs';
 import { isCloseOnExec, setCloseOnExec, tryLockExclusive } from '../effects/libc.js';
+import { readRegularFileSync } from '../effects/regular-file.js';
 
 /**
  * Closes every fd above `keepUpTo` that is not close-on-exec. Node's and libuv's own fds are all
@@ -58,10 +59,13 @@ export function lockPidFile(path: string): PidLock {
   return { ok: true, fd };
 }
 
-/** The pid written in a pid file, or null. */
+// A pid and a newline; more is not a pid file (and a FIFO there must not hang the CLI).
+const PID_FILE_LIMIT_BYTES = 64;
+
+/** The pid written in a pid file, or null (also when it is not a small regular file). */
 export function readPid(path: string): number | null {
   try {
-    const n = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    const n = Number.parseInt(readRegularFileSync(path, PID_FILE_LIMIT_BYTES).trim(), 10);
     return Number.isInteger(n) && n > 0 ? n : null;
   } catch {
     return null;

@@ -2,14 +2,21 @@
 // after a crash or an upgrade). Written atomically (temp file, fsync, rename, fsync of the
 // directory), so a reader sees the old state or the new one, never a mix.
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { ServiceSpec } from '../config/types.js';
+import { MIB, readRegularFile, UnfitFileError } from '../effects/regular-file.js';
 import type { InstanceRecord } from '../runtime/instance-record.js';
 
 /** The version of the file's shape; a file of another version is not read. */
 export const STATE_FORMAT = 1;
+
+/**
+ * The largest state.json read, in bytes (about 40,000 services' worth); a larger one, or one
+ * that is not a regular file, is corrupt.
+ */
+export const STATE_LIMIT_BYTES = 64 * MIB;
 
 /** The services of one daemon, as the file keeps them. */
 export interface SavedService {
@@ -81,13 +88,15 @@ function checksum(state: DaemonState): string {
 
 /**
  * Reads and checks state.json at `path`: its JSON, its shape and its checksum (which a
- * truncated or hand-edited file fails). Never throws.
+ * truncated or hand-edited file fails). A FIFO, a device or a file over
+ * {@link STATE_LIMIT_BYTES} is corrupt, and never waited on. Never throws.
  */
 export async function readState(path: string): Promise<StateRead> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRegularFile(path, STATE_LIMIT_BYTES);
   } catch (error) {
+    if (error instanceof UnfitFileError) return { kind: 'corrupt', why: error.message };
     const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
     return code === 'ENOENT' ? { kind: 'none' } : { kind: 'corrupt', why: `cannot read: ${code}` };
   }

@@ -50,6 +50,11 @@ export interface LogFileOptions {
 interface Chunk {
   data: Buffer;
   lines: number;
+  /**
+   * For a marker line of warden's own (`warden: dropped N lines`): N, which is reported again
+   * by the next marker if this one is lost; 0 for the service's lines.
+   */
+  reports: number;
 }
 
 /** Readers asked to pause until the queue drains (see `room`). */
@@ -117,7 +122,7 @@ export class LogFile {
     try {
       this.#openSync();
     } catch (error) {
-      this.#fail(error, 0);
+      this.#fail(error);
     }
   }
 
@@ -145,7 +150,7 @@ export class LogFile {
       return this.#lose(lines, data);
     }
     this.#reportOverflow();
-    this.#enqueue(data, lines);
+    this.#enqueue({ data, lines, reports: 0 });
     this.#pump();
   }
 
@@ -225,16 +230,17 @@ export class LogFile {
     return !this.#isBusy && (this.#queue.length === 0 || this.#fd === null);
   }
 
-  #enqueue(data: Buffer, lines: number): void {
-    this.#queue.push({ data, lines });
-    this.#queued += data.length;
+  #enqueue(chunk: Chunk): void {
+    this.#queue.push(chunk);
+    this.#queued += chunk.data.length;
   }
 
   #reportOverflow(): void {
     if (this.#overflow === 0) return;
-    const text = `warden: dropped ${this.#overflow} lines (log queue full)`;
+    const reports = this.#overflow;
+    const text = `warden: dropped ${reports} lines (log queue full)`;
     this.#overflow = 0;
-    this.#enqueue(this.#marker(text, false), 1);
+    this.#enqueue({ data: this.#marker(text, false), lines: 1, reports });
   }
 
   #marker(text: string, isMidLine: boolean): Buffer {
@@ -318,8 +324,9 @@ export class LogFile {
       if (cut === 0) break;
       const first = head.data.subarray(0, cut);
       const lines = countNewlines(first);
-      batch.push({ data: first, lines });
-      this.#queue[0] = { data: head.data.subarray(cut), lines: head.lines - lines };
+      // A marker is one line: `first`, which ends at a newline, is the whole of it.
+      batch.push({ data: first, lines, reports: head.reports });
+      this.#queue[0] = { data: head.data.subarray(cut), lines: head.lines - lines, reports: 0 };
       total += cut;
       break;
     }
@@ -339,10 +346,7 @@ export class LogFile {
     }
     if (error !== null) {
       for (const c of rest) slabs.release(c.data);
-      this.#fail(
-        error,
-        rest.reduce((n, c) => n + countNewlines(c.data), 0),
-      );
+      this.#fail(error, rest);
     } else if (rest.length > 0) {
       // A short write: the rest goes first next time.
       this.#queue.unshift(...rest);
@@ -366,7 +370,7 @@ export class LogFile {
     try {
       this.#openSync();
     } catch (error) {
-      this.#fail(error, 0);
+      this.#fail(error);
     }
     this.#isBusy = false;
     this.#pump();
@@ -403,25 +407,32 @@ export class LogFile {
     try {
       this.#openSync();
     } catch (error) {
-      this.#fail(error, 0);
+      this.#fail(error);
     }
     for (const done of waiters) done();
   }
 
-  // Starts (or continues) a failure episode: the queue is dropped and counted, a retry scheduled.
-  #fail(error: unknown, lost: number): void {
+  // Starts (or continues) a failure episode: `lost` (chunks a failed write did not write) and the
+  // queue are dropped and counted, a retry scheduled. A lost marker is not a lost line of the
+  // service: what it reported goes into the next marker instead, so that the markers in the file
+  // add up to `droppedLines` exactly.
+  #fail(error: unknown, lost: Chunk[] = []): void {
     const reason = describe(error);
-    const queuedLines = this.#queue.reduce((n, c) => n + c.lines, 0);
+    let lines = 0;
+    let reported = 0;
+    for (const c of [...lost, ...this.#queue]) {
+      if (c.reports > 0) reported += c.reports;
+      else lines += c.lines;
+    }
     for (const c of this.#queue) slabs.release(c.data);
     this.#queue = [];
     this.#queued = 0;
-    const count = lost + queuedLines;
-    this.#lose(count);
+    this.#lose(lines);
     if (this.#failure === undefined) {
       this.#failure = { reason, dropped: 0, isRetrying: false };
       this.#onError(`cannot write ${this.path}: ${reason}; dropping lines until it works again`);
     }
-    this.#failure.dropped += count;
+    this.#failure.dropped += lines + reported;
     this.#failure.isRetrying = false;
     this.#endStall();
     this.#closeFd();
@@ -439,7 +450,7 @@ export class LogFile {
     try {
       this.#openSync();
     } catch (error) {
-      return this.#fail(error, 0);
+      return this.#fail(error);
     }
     const fd = this.#fd as number;
     const text = `warden: dropped ${failure.dropped} lines (${failure.reason})`;
@@ -448,10 +459,9 @@ export class LogFile {
     this.#isBusy = true;
     fsWrite(fd, marker, 0, marker.length, null, (error, written) => {
       this.#isBusy = false;
-      if (error !== null || written !== marker.length) {
-        this.#lose(1);
-        return this.#fail(error ?? new Error('short write'), 0);
-      }
+      // The marker is not counted as a lost line: the next one reports its N (and more).
+      if (error !== null || written !== marker.length)
+        return this.#fail(error ?? new Error('short write'));
       this.#size += written;
       this.#failure = undefined;
       this.#onError(`writing ${this.path} again (${text})`);
@@ -470,7 +480,7 @@ function unwritten(batch: Chunk[], written: number): Chunk[] {
       continue;
     }
     const data = c.data.subarray(skip);
-    rest.push({ data, lines: skip === 0 ? c.lines : countNewlines(data) });
+    rest.push({ data, lines: skip === 0 ? c.lines : countNewlines(data), reports: c.reports });
     skip = 0;
   }
   return rest;
