@@ -8,6 +8,11 @@ import { formatTime, textPrefix, type LineFormat, type Stream } from './format.j
 import { slabs as defaultSlabs, type Slab, type SlabPool } from './slab-pool.js';
 
 const NL = 0x0a;
+/**
+ * How soon a partial line's timer looks again (ms): to confirm a quiet pipe after a turn of the
+ * event loop, and while reading is paused for a full queue.
+ */
+const RECHECK_MS = 20;
 /** Lines handed to `onLine` per chunk: enough for the stderr tail kept for `status`. */
 export const TAIL_LINES = 10;
 
@@ -51,6 +56,8 @@ export class Capture {
   #prefix: Buffer = Buffer.alloc(0);
   #timer: NodeJS.Timeout | undefined;
   #lastPush = 0;
+  /** The pipe was found quiet once; a second look after a turn of the loop writes the line. */
+  #confirmed = false;
   #ends: number[] = [];
   #slab: Slab | undefined;
   #slabUsed = 0;
@@ -119,6 +126,7 @@ export class Capture {
     }
     this.#pending = buf.length === rest.length ? rest : Buffer.from(buf);
     this.#lastPush = Date.now();
+    this.#confirmed = false;
     if (this.#pending.length > 0 && this.#timer === undefined) this.#arm(this.#o.partialFlushMs);
   }
 
@@ -126,8 +134,15 @@ export class Capture {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       const quiet = Date.now() - this.#lastPush;
-      if (quiet >= this.#o.partialFlushMs) this.flush();
-      else if (this.#pending.length > 0) this.#arm(this.#o.partialFlushMs - quiet);
+      // Quiet only counts while we read: with the log's queue full, reading is paused and the
+      // rest of the line waits in the pipe; writing the part we have would cut it in two.
+      const isQuiet = quiet >= this.#o.partialFlushMs && this.room() === undefined;
+      // And only once the loop has polled the pipe since: after a stall of the daemon (a busy
+      // event loop, a loaded machine) timers run before the reads that were waiting.
+      if (isQuiet && this.#confirmed) return this.flush();
+      this.#confirmed = isQuiet;
+      if (this.#pending.length > 0)
+        this.#arm(isQuiet ? RECHECK_MS : Math.max(this.#o.partialFlushMs - quiet, RECHECK_MS));
     }, delay);
     this.#timer.unref();
   }
