@@ -20,6 +20,8 @@ export interface SpawnFailure {
   path: string;
   /** The OS's words for it, e.g. "spawn nope ENOENT". */
   message: string;
+  /** What warden knows beyond the errno name, e.g. `open files limit 64 reached` for EMFILE. */
+  detail?: string;
 }
 
 /**
@@ -106,10 +108,14 @@ function signalNameOf(n: number): string {
 
 /**
  * Human form: `exit 1`, `SIGSEGV (core dumped)`, `spawn failed: ENOENT (/usr/bin/nope)`,
+ * `spawn failed: EMFILE (sleep; open files limit 64 reached)`,
  * `exit status unknown (adopted: not a child of this daemon)`.
  */
 export function formatExit(exit: LastExit): string {
-  if (isSpawnFailure(exit)) return `spawn failed: ${exit.spawnError} (${exit.path})`;
+  if (isSpawnFailure(exit)) {
+    const detail = exit.detail === undefined ? '' : `; ${exit.detail}`;
+    return `spawn failed: ${exit.spawnError} (${exit.path}${detail})`;
+  }
   if (isSignalExit(exit)) return exit.coreDumped ? `${exit.signal} (core dumped)` : exit.signal;
   if (isUnknownExit(exit)) return `exit status unknown (${exit.unknown})`;
   const hint =

@@ -96,7 +96,12 @@ export type InstanceEvent =
   | { type: 'resumed' }
   /** Kept from starting (a dependency not ready, or failed): stays `stopped` with `reason`. */
   | { type: 'hold'; reason: string }
-  | { type: 'timer'; timer: TimerName };
+  /**
+   * A timer fired, `lateMs` after it was due (0 or absent: on time). Late by more than a
+   * period, a watchdog timer tells of a stalled daemon (SIGSTOP, a suspended machine), not of a
+   * silent service.
+   */
+  | { type: 'timer'; timer: TimerName; lateMs?: number };
 
 /** Something the runtime must do for an instance. */
 export type Effect =

@@ -91,7 +91,7 @@ export function transition(
       if (s.state !== 'stopping' || s.pid !== null) return unchanged(m);
       return afterTree(m, s.intent, now, p);
     case 'timer':
-      return onTimer(m, event.timer, now, p);
+      return onTimer(m, event.timer, now, p, event.lateMs ?? 0);
     case 'ready':
       if (s.state !== 'starting' || s.pid === null) return unchanged(m);
       return toRunning(m, s.pid, now, p, `ready (${event.source})`);
@@ -272,7 +272,13 @@ function onExited(
   }
 }
 
-function onTimer(m: InstanceModel, timer: TimerName, now: number, p: InstancePolicy): Transition {
+function onTimer(
+  m: InstanceModel,
+  timer: TimerName,
+  now: number,
+  p: InstancePolicy,
+  lateMs: number,
+): Transition {
   const s = m.current;
   if (timer === 'uptime' && s.state === 'starting' && s.pid !== null && p.ready === null) {
     return toRunning(m, s.pid, now, p, `up for min_uptime (${p.minUptimeMs}ms)`);
@@ -282,6 +288,15 @@ function onTimer(m: InstanceModel, timer: TimerName, now: number, p: InstancePol
     return beginStop(m, s.pid, intent, now, p, `not ready within ${p.ready.timeoutMs}ms`);
   }
   if (timer === 'watchdog' && s.state === 'running' && p.watchdogMs !== null) {
+    // The daemon could not look for longer than a period: the pings of that time may never have
+    // reached it, and the service may have been frozen with it. A fresh period, not a kill.
+    if (lateMs >= p.watchdogMs) {
+      return {
+        model: m,
+        effects: [{ kind: 'set-timer', timer: 'watchdog', delayMs: p.watchdogMs }],
+        reason: `daemon stalled ${lateMs}ms past the watchdog deadline: a fresh period of ${p.watchdogMs}ms`,
+      };
+    }
     const intent: StopIntent = { kind: 'exit', failedStart: false, forced: 'watchdog' };
     const why = `no WATCHDOG=1 for ${p.watchdogMs}ms`;
     return beginStop(m, s.pid, intent, now, p, why, WATCHDOG_SIGNAL);

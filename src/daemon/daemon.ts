@@ -21,6 +21,7 @@ import { VERSION } from '../version.js';
 import { createProbe } from '../runtime/readiness/probe.js';
 import { openNotifyHub } from '../runtime/readiness/notify-hub.js';
 import { EventBus } from './events.js';
+import { fdLimitWarning, raiseFdLimit } from './fd-fit.js';
 import type { HomePaths } from './home.js';
 import { refuseOtherUsers } from './peer.js';
 import { readState, STATE_FORMAT, StateSaver } from './state-file.js';
@@ -66,6 +67,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     logLine(`uncaught exception (still running): ${error.stack ?? String(error)}`),
   );
 
+  logLine(raiseFdLimit());
   const lock = takeHome(home);
   const stopReaper = startReaper();
   const containment = chooseContainment(home.home, process.env.WARDEN_CONTAINMENT, logLine);
@@ -234,6 +236,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   );
   saver.schedule();
   if (options.config !== undefined) {
+    const warning = fdLimitWarning(options.config);
+    if (warning !== undefined) logLine(warning);
     await supervisor.apply(options.config);
     supervisor.start([]);
   }

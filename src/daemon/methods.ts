@@ -13,6 +13,7 @@ import type { MethodTable } from '../ipc/server.js';
 import type { ReloadPlan } from '../runtime/reload-plan.js';
 import type { Supervisor } from '../runtime/supervisor.js';
 import { streamEvents, type EventBus } from './events.js';
+import { fdLimitWarning } from './fd-fit.js';
 import type { HomePaths } from './home.js';
 
 /** What the methods act on. */
@@ -97,10 +98,13 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
           `this daemon runs ${current}, not ${p.config}; run "warden down" first or use another --home`,
         );
       }
-      const applied = await sup.apply(await readConfig(p.config, p.source));
+      const config = await readConfig(p.config, p.source);
+      const applied = await sup.apply(config);
       logApplied(ctx, 'up', applied);
+      const warning = fdLimitWarning(config);
+      if (warning !== undefined) ctx.log(`up: ${warning}`);
       const started = sup.start(p.targets).map((r) => r.name);
-      return { ...applied, started };
+      return { ...applied, started, warnings: warning === undefined ? [] : [warning] };
     },
 
     reload: async (params) => {

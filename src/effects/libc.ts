@@ -12,6 +12,8 @@ interface Libc {
   syscall: (nr: number, ...typedArgs: unknown[]) => number;
   pipe2: (fds: number[], flags: number) => number;
   waitid: (idtype: number, id: number, info: Int32Array, options: number) => number;
+  getrlimit: (resource: number, limits: Buffer) => number;
+  setrlimit: (resource: number, limits: Buffer) => number;
 }
 
 /** struct ucred (unix(7), SO_PEERCRED). */
@@ -39,6 +41,8 @@ function load(): Libc {
     waitid: lib.func(
       'int waitid(int idtype, int id, _Inout_ void *info, int options)',
     ) as Libc['waitid'],
+    getrlimit: lib.func('int getrlimit(int resource, _Out_ void *rlim)') as Libc['getrlimit'],
+    setrlimit: lib.func('int setrlimit(int resource, void *rlim)') as Libc['setrlimit'],
     getsockopt: lib.func(
       'int getsockopt(int fd, int level, int name, _Out_ ucred *value, _Inout_ uint32_t *length)',
     ) as Libc['getsockopt'],
@@ -304,4 +308,43 @@ export function pollReadable(fds: readonly number[], timeoutMs: number): number[
   const ready: number[] = [];
   for (let i = 0; i < fds.length; i++) if (halves[4 * i + 3] !== 0) ready.push(i);
   return ready;
+}
+
+const RLIMIT_NOFILE = 7;
+
+/** RLIMIT_NOFILE: the soft limit (what open(2) and pipe(2) obey) and the hard limit. */
+export interface OpenFilesLimit {
+  /** One more than the highest fd number the process may open. */
+  soft: number;
+  /** The ceiling an unprivileged process may raise `soft` to. */
+  hard: number;
+}
+
+// struct rlimit is two rlim_t (unsigned 64 bits); RLIM_INFINITY (all ones) reads as a huge number.
+function readLimits(buf: Buffer): OpenFilesLimit {
+  const cap = (n: bigint): number =>
+    Number(n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : n);
+  return { soft: cap(buf.readBigUInt64LE(0)), hard: cap(buf.readBigUInt64LE(8)) };
+}
+
+/** The open files limit of this process (getrlimit(2), RLIMIT_NOFILE). @throws SyscallError */
+export function openFilesLimit(): OpenFilesLimit {
+  const buf = Buffer.alloc(16);
+  check('getrlimit(RLIMIT_NOFILE)', load().getrlimit(RLIMIT_NOFILE, buf));
+  return readLimits(buf);
+}
+
+/**
+ * Raises the soft open files limit to the hard one (setrlimit(2), RLIMIT_NOFILE), as servers do
+ * at start-up; the hard limit is left as it is.
+ * @returns the limits now in force
+ * @throws SyscallError (EPERM, EINVAL)
+ */
+export function raiseOpenFilesLimit(): OpenFilesLimit {
+  const buf = Buffer.alloc(16);
+  check('getrlimit(RLIMIT_NOFILE)', load().getrlimit(RLIMIT_NOFILE, buf));
+  if (buf.readBigUInt64LE(0) >= buf.readBigUInt64LE(8)) return readLimits(buf);
+  buf.copy(buf, 0, 8, 16);
+  check('setrlimit(RLIMIT_NOFILE)', load().setrlimit(RLIMIT_NOFILE, buf));
+  return readLimits(buf);
 }

@@ -9,10 +9,18 @@
 // and no CPU while idle. Node joins worker threads at exit, so the socket is shut down (which
 // wakes recvmsg) on `close()` and, as a safety net, on the process's `exit` event.
 import { closeSync, lstatSync, unlinkSync, chmodSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { SyscallError } from './libc.js';
 import type { NotifyWorkerData, NotifyWorkerMessage } from './notify-worker.js';
-import { bindDatagramSocket, closeSocket, shutdownSocket, type Datagram } from './unix-dgram.js';
+import {
+  allocateReceiveBuffers,
+  bindDatagramSocket,
+  closeSocket,
+  receiveDatagram,
+  shutdownSocket,
+  type Datagram,
+  type ReceiveBuffers,
+} from './unix-dgram.js';
 
 export type { Datagram } from './unix-dgram.js';
 
@@ -28,6 +36,11 @@ export interface NotifySocket {
    * the socket's queue (and a sender blocks, or gets EAGAIN, once it is full).
    */
   listen(): void;
+  /**
+   * Hands over at once what the thread has read and not yet handed over, then every datagram
+   * still queued in the socket (read here, without waiting). Nothing before `listen`.
+   */
+  drain(): void;
   /** Stops receiving, closes the socket and unlinks its path. Resolves once the thread ended. */
   close(): Promise<void>;
 }
@@ -83,29 +96,57 @@ export function openNotifySocket(
   // sent before wait in the socket's queue.
   let worker: Worker | undefined;
   let ended: Promise<void> = Promise.resolve();
+  const { port1: inbox, port2 } = new MessageChannel();
+  const deliver = (d: Datagram): void => {
+    try {
+      handlers.datagram(d);
+    } finally {
+      for (const received of d.fds) closeQuietly(received);
+    }
+  };
+  const take = (m: NotifyWorkerMessage): void =>
+    m.kind === 'error' ? handlers.error(m.code, m.message) : deliver(m.datagram);
   const listen = (): void => {
     if (worker !== undefined || closing !== undefined) return;
-    const workerData: NotifyWorkerData = { fd, maxBytes };
-    const w = new Worker(new URL('./notify-worker.js', import.meta.url), { workerData });
-    worker = w;
-    w.on('message', (m: NotifyWorkerMessage) => {
-      if (m.kind === 'error') return handlers.error(m.code, m.message);
-      try {
-        handlers.datagram(m.datagram);
-      } finally {
-        for (const received of m.datagram.fds) closeQuietly(received);
-      }
+    const workerData: NotifyWorkerData = { fd, maxBytes, port: port2 };
+    const w = new Worker(new URL('./notify-worker.js', import.meta.url), {
+      workerData,
+      transferList: [port2],
     });
+    worker = w;
+    inbox.on('message', take);
     w.on('error', (e) => handlers.error('EIO', `notify socket thread failed: ${e.message}`));
-    // After the listeners: adding a 'message' listener refs the worker's port again.
+    // After the listeners: adding a 'message' listener refs a port again.
+    inbox.unref();
     w.unref();
     ended = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+  };
+  let bufs: ReceiveBuffers | undefined;
+  const drain = (): void => {
+    if (worker === undefined || closing !== undefined) return;
+    for (let m = receiveMessageOnPort(inbox); m !== undefined; m = receiveMessageOnPort(inbox))
+      take(m.message as NotifyWorkerMessage);
+    bufs ??= allocateReceiveBuffers(maxBytes);
+    try {
+      for (
+        let d = receiveDatagram(fd, bufs, false);
+        d !== null;
+        d = receiveDatagram(fd, bufs, false)
+      )
+        deliver(d);
+    } catch (error) {
+      handlers.error(
+        describe(error, 'notify socket').code,
+        `draining the notify socket: ${String(error)}`,
+      );
+    }
   };
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     worker?.ref(); // an unref'd worker would let the process end before its exit is seen
     shutdownSocket(fd);
     await ended;
+    inbox.close();
     process.off('exit', wake);
     closeSocket(fd);
     try {
@@ -114,7 +155,7 @@ export function openNotifySocket(
       // already gone: nothing to clean
     }
   };
-  return { ok: true, socket: { path, listen, close: () => (closing ??= close()) } };
+  return { ok: true, socket: { path, listen, drain, close: () => (closing ??= close()) } };
 }
 
 function removeStaleSocket(path: string): NotifySocketError | undefined {

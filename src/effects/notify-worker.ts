@@ -1,7 +1,7 @@
 // The receiving thread of a notify socket: a blocking recvmsg loop on a thread of its own (not
 // libuv's pool, which koffi's `.async` would occupy for good), posting each datagram to the main
 // thread. Ends when the main thread shuts the socket down.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import { SyscallError } from './libc.js';
 import { allocateReceiveBuffers, receiveDatagram, type Datagram } from './unix-dgram.js';
 
@@ -9,6 +9,8 @@ import { allocateReceiveBuffers, receiveDatagram, type Datagram } from './unix-d
 export interface NotifyWorkerData {
   fd: number;
   maxBytes: number;
+  /** Where datagrams go: a port the main thread can also drain synchronously. */
+  port: MessagePort;
 }
 
 /** What the worker posts: a datagram, or the error that ended the loop. */
@@ -18,7 +20,7 @@ export type NotifyWorkerMessage =
 // Transient shortages: the datagram is dropped by the kernel, the loop goes on.
 const TRANSIENT = new Set(['ENOBUFS', 'ENOMEM']);
 
-function run(port: NonNullable<typeof parentPort>, { fd, maxBytes }: NotifyWorkerData): void {
+function run({ fd, maxBytes, port }: NotifyWorkerData): void {
   const bufs = allocateReceiveBuffers(maxBytes);
   for (;;) {
     let datagram;
@@ -37,4 +39,4 @@ function run(port: NonNullable<typeof parentPort>, { fd, maxBytes }: NotifyWorke
   }
 }
 
-if (parentPort !== null) run(parentPort, workerData as NotifyWorkerData);
+if (workerData !== null) run(workerData as NotifyWorkerData);

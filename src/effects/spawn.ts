@@ -8,7 +8,8 @@ import type { Command } from '../config/types.js';
 import type { LastExit, SpawnFailure } from '../core/exit.js';
 import { openOutputPipe } from '../logs/output-pipe.js';
 import { resolveProgram } from './find-program.js';
-import { makePipe, type SyscallError } from './libc.js';
+import { describeFdLimit, fdShortage, FDS_PER_INSTANCE } from './fd-budget.js';
+import { makePipe, openFilesLimit, type SyscallError } from './libc.js';
 import { outputPipe, type OutputPipes } from './output-pipes.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
 import { parseExecReport, readAvailable, spawnInCgroup, type CgroupStart } from './cgroup-start.js';
@@ -151,6 +152,8 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
  * itself, so while no daemon reads (a daemon crash, `down --keep-services`) its writes fill the
  * pipe and then wait, instead of killing it with SIGPIPE; the next daemon reopens the pipes from
  * /proc/PID/fd (reopenOutputPipes) and reads what was kept.
+ * A start whose fds would not leave FD_RESERVE free (fd-budget.ts) is refused with EMFILE, and
+ * an EMFILE says the limit (`detail`).
  * @returns the process; or a SpawnFailure (ENOENT, EACCES, ENOTDIR for a cwd or a program,
  * EMFILE, EAGAIN...): nothing was started then
  */
@@ -168,6 +171,8 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
   const program = argv[0] ?? '/bin/sh';
   const path = resolveProgram(program, req.env.PATH, req.cwd);
   if (typeof path !== 'string') return path;
+  const limit = fdShortage(FDS_PER_INSTANCE + (req.pipes?.length ?? 0));
+  if (limit !== undefined) return fdFailure(program, limit);
   // Every fd made here is close-on-exec: the child gets only its dup2'd copies.
   const readEnds: number[] = [];
   const fds = new Map<number, number>();
@@ -182,6 +187,7 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
   } catch (error) {
     for (const fd of readEnds) if (fd !== undefined) closeSync(fd);
     const code = errorCode(error);
+    if (code === 'EMFILE') return fdFailure(program, openFilesLimit().soft);
     const message = error instanceof Error ? error.message : String(error);
     return { spawnError: code, path: program, message: `spawn ${program}: ${message}` };
   } finally {
@@ -217,6 +223,17 @@ function spawnOrRunScript(
     if (errorCode(error) !== 'ENOEXEC') throw error;
     return start({ path: '/bin/sh', argv: ['/bin/sh', path, ...argv.slice(1)], env, cwd, fds });
   }
+}
+
+// No fd for the start (or none to spare): EMFILE, with the limit that says why.
+function fdFailure(program: string, limit: number): SpawnFailure {
+  const detail = describeFdLimit(limit);
+  return {
+    spawnError: 'EMFILE',
+    path: program,
+    message: `spawn ${program}: EMFILE (${detail})`,
+    detail,
+  };
 }
 
 // The read end of a `ready.fd` pipe, read by its `data` events.

@@ -91,6 +91,8 @@ const MSG_TRUNC = 0x20;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const SHUT_RDWR = 2;
 const EINTR = 4;
+const EAGAIN = 11;
+const MSG_DONTWAIT = 0x40;
 
 /** Longest socket path, in bytes (sun_path is 108 bytes with its NUL; unix(7)). */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -201,11 +203,13 @@ export function allocateReceiveBuffers(size: number): ReceiveBuffers {
 
 /**
  * Waits for the next datagram on `fd` (blocking recvmsg(2) with MSG_CMSG_CLOEXEC: this thread
- * sleeps until one arrives or the socket is shut down). Retries on EINTR.
+ * sleeps until one arrives or the socket is shut down). Retries on EINTR. With `wait` false
+ * (MSG_DONTWAIT) it takes only a datagram already queued.
  * @returns the datagram, or null once the socket is shut down (a read of 0 bytes with no
- * credentials: every real datagram carries them under SO_PASSCRED). @throws SyscallError
+ * credentials: every real datagram carries them under SO_PASSCRED), or, not waiting, when none
+ * is queued (EAGAIN). @throws SyscallError
  */
-export function receiveDatagram(fd: number, bufs: ReceiveBuffers): Datagram | null {
+export function receiveDatagram(fd: number, bufs: ReceiveBuffers, wait = true): Datagram | null {
   const c = load();
   for (;;) {
     const msg: Msghdr = {
@@ -217,10 +221,11 @@ export function receiveDatagram(fd: number, bufs: ReceiveBuffers): Datagram | nu
       controllen: bufs.controlSize,
       flags: 0,
     };
-    const n = Number(c.recvmsg(fd, msg, MSG_CMSG_CLOEXEC));
+    const n = Number(c.recvmsg(fd, msg, MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT)));
     if (n < 0) {
       const errno = koffi.errno();
       if (errno === EINTR) continue;
+      if (!wait && errno === EAGAIN) return null;
       throw new SyscallError('recvmsg', errno);
     }
     const controlLength = Number(msg.controllen);

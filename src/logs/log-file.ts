@@ -106,8 +106,12 @@ export class LogFile {
   /** A stall ran out of time: readers read on (and lines overflow) until the queue drains. */
   #isOverdue = false;
 
+  /** Not opened yet: the file opens at the first line (a silent service holds no fd). */
+  #isUnopened = true;
+
   /**
-   * Opens `path` for appending (mode 0600), creating its directory (mode 0700).
+   * Creates the directory of `path` (mode 0700); the file itself (mode 0600, appended to) is
+   * opened at the first line to write, or by `open`.
    * @throws Error from mkdirSync when the directory cannot be created (`EACCES`)
    */
   constructor(path: string, options: LogFileOptions = {}) {
@@ -119,6 +123,12 @@ export class LogFile {
     this.#maxStallMs = options.maxStallMs ?? DEFAULT_MAX_STALL_MS;
     this.#onError = options.onError ?? (() => undefined);
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  }
+
+  /** Opens the file now if it was not yet (a failure is handled as a failed write is). */
+  open(): void {
+    if (!this.#isUnopened || this.#isClosed) return;
+    this.#isUnopened = false;
     try {
       this.#openSync();
     } catch (error) {
@@ -266,6 +276,7 @@ export class LogFile {
       this.#endStall();
     }
     if (this.#isBusy) return;
+    if (this.#queue.length > 0) this.open();
     if (this.#reopenWaiters.length > 0) this.#reopenNow();
     if (this.#fd === null || this.#queue.length === 0) {
       if (this.#fd !== null && this.#overflow > 0) {
@@ -404,6 +415,11 @@ export class LogFile {
   #reopenNow(): void {
     const waiters = this.#reopenWaiters;
     this.#reopenWaiters = [];
+    if (this.#isUnopened) {
+      // Nothing written yet: the first line opens whatever file is there then.
+      for (const done of waiters) done();
+      return;
+    }
     try {
       this.#openSync();
     } catch (error) {

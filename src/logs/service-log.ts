@@ -70,6 +70,9 @@ export class ServiceLog implements OutputSink {
     onLine?: (line: string) => void,
     onEveryLine?: (line: string) => void,
   ): StreamCapture {
+    // Opened with the first capture, in the same turn as the start whose fds were counted with it
+    // (fd-budget.ts), not later by a line when other starts may have taken the fds.
+    this.file.open();
     const echo = this.#o.echo;
     return new Capture({
       instance,

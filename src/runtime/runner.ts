@@ -411,10 +411,8 @@ export class Runner {
       case 'set-timer': {
         const old = this.#timers.get(effect.timer);
         if (old !== undefined) this.#o.clock.cancel(old);
-        const handle = this.#o.clock.after(effect.delayMs, () => {
-          this.#timers.delete(effect.timer);
-          this.dispatch({ type: 'timer', timer: effect.timer });
-        });
+        const dueAt = this.#o.clock.now() + effect.delayMs;
+        const handle = this.#o.clock.after(effect.delayMs, () => this.#fire(effect.timer, dueAt));
         this.#timers.set(effect.timer, handle);
         return;
       }
@@ -423,6 +421,19 @@ export class Runner {
         this.#timers.clear();
         return;
     }
+  }
+
+  // A timer is due. A watchdog deadline is judged only after the pings already sent were handled
+  // (they wait in the notify socket while the event loop is busy or stopped), and with how late
+  // it fired, so that the core can tell a stalled daemon from a silent service.
+  #fire(timer: TimerName, dueAt: number): void {
+    this.#timers.delete(timer);
+    if (timer === 'watchdog') {
+      this.#probe.drain?.();
+      if (this.#timers.has(timer)) return; // a ping handled just now armed it again
+    }
+    const lateMs = Math.max(0, this.#o.clock.now() - dueAt);
+    this.dispatch({ type: 'timer', timer, ...(lateMs > 0 ? { lateMs } : {}) });
   }
 
   #signalTree(signal: SignalName): void {

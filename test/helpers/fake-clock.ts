@@ -51,10 +51,18 @@ export class FakeClock implements Clock {
     const target = this.#now + ms;
     for (let t = this.#next(); t !== undefined && t.at <= target; t = this.#next()) {
       this.#timers.delete(t.seq);
-      this.#now = t.at;
+      this.#now = Math.max(this.#now, t.at);
       t.fn();
     }
     this.#now = target;
+  }
+
+  /**
+   * Moves time forward by `ms` and fires nothing, as a stopped event loop (SIGSTOP) lives it:
+   * the timers due meanwhile fire late, at the next `advance`, each reading the time of then.
+   */
+  stall(ms: number): void {
+    this.#now += ms;
   }
 
   /** Advances exactly to the next pending timer and fires everything due then. */

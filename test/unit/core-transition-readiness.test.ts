@@ -118,6 +118,25 @@ void describe('watchdog', () => {
     assert.match(t.reason ?? '', /^watchdog timeout, SIGABRT \(core dumped\); restart in/);
   });
 
+  void it('a deadline judged a period late (a stalled daemon) grants a fresh period', () => {
+    const t = run([...up, { type: 'timer', timer: 'watchdog', lateMs: 2000 }]);
+    assert.equal(t.model.current.state, 'running');
+    assert.deepEqual(t.effects, [{ kind: 'set-timer', timer: 'watchdog', delayMs: 2000 }]);
+    assert.match(t.reason ?? '', /daemon stalled 2000ms past the watchdog deadline/);
+    // A real silence after it: the next deadline, on time, kills.
+    const after = run([
+      ...up,
+      { type: 'timer', timer: 'watchdog', lateMs: 15_000 },
+      { type: 'timer', timer: 'watchdog', lateMs: 0 },
+    ]);
+    assert.equal(after.model.current.state, 'stopping');
+  });
+
+  void it('a deadline a little late (less than a period) still kills', () => {
+    const t = run([...up, { type: 'timer', timer: 'watchdog', lateMs: 1999 }]);
+    assert.equal(t.model.current.state, 'stopping');
+  });
+
   void it('pings and timers are ignored without a watchdog or outside running', () => {
     const none = run([...up, { type: 'watchdog-ping' }], { ...READY, watchdogMs: null });
     assert.deepEqual(none.effects, []);

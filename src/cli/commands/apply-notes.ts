@@ -12,8 +12,11 @@ export interface ApplyPlan {
   restarted: string[];
 }
 
-/** What the daemon's `up` answers. */
-export type UpResult = ApplyPlan & { started: string[] };
+/**
+ * What the daemon's `up` answers; `warnings` (absent from older daemons): what may keep
+ * instances from starting, such as an open files limit too low for the config.
+ */
+export type UpResult = ApplyPlan & { started: string[]; warnings?: string[] };
 
 /** Prints a plan, one line per kind of change; `dryRun` words it as what would happen. */
 export function printPlan(p: ApplyPlan, dryRun = false): void {

@@ -10,7 +10,7 @@ import { readPid } from '../../daemon/hygiene.js';
 import { RemoteError, type ControlClient } from '../../ipc/client.js';
 import { PROTOCOL_VERSION } from '../../ipc/protocol.js';
 import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
-import { EXIT, paint, print, write } from '../output.js';
+import { EXIT, paint, print, printError, write } from '../output.js';
 import { ensureDaemon } from '../start-daemon.js';
 import { printPlan, type UpResult } from './apply-notes.js';
 import { parseTimeout, waitRunning } from './control.js';
@@ -60,6 +60,7 @@ export async function up(services: string[], options: UpOptions): Promise<number
         `warden: daemon ${started ? 'started' : 'running'} (pid ${hello.pid}, home ${home.home})`,
       );
       print(`warden: started ${result.started.join(', ') || 'nothing (all were running)'}`);
+      for (const warning of result.warnings ?? []) printError(`warning: ${warning}`);
       const { removed, changed, updated, scaled } = result;
       if ([removed, changed, updated, scaled].some((list) => list.length > 0))
         printPlan({ ...result, added: [], unchanged: [] });

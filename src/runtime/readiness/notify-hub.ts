@@ -23,6 +23,11 @@ export interface NotifyHub {
     isMember: (pid: number) => boolean,
     handler: (msg: NotifyMessage) => void,
   ): () => void;
+  /**
+   * Handles at once, in order, every datagram the socket holds or its thread has read but not
+   * yet handed over (a watchdog deadline is judged after them). Returns when none is left.
+   */
+  drain(): void;
   /** Closes the socket and unlinks it; registrations end. */
   close(): Promise<void>;
 }
@@ -92,6 +97,7 @@ export function openNotifyHub(path: string, log: (message: string) => void): Ope
       opened.socket.listen();
       return () => void registrations.delete(r);
     },
+    drain: () => opened.socket.drain(),
     async close() {
       registrations.clear();
       await opened.socket.close();

@@ -87,5 +87,6 @@ export function notifySource(o: NotifySourceOptions): ReadinessProbe {
       unregister?.();
       unregister = undefined;
     },
+    drain: () => o.hub.drain(),
   };
 }

@@ -103,5 +103,6 @@ function combine(parts: ReadinessProbe[]): ReadinessProbe {
     line: (stream, text) => parts.forEach((p) => p.line(stream, text)),
     stop: () => parts.forEach((p) => p.stop()),
     close: () => parts.forEach((p) => p.close()),
+    drain: () => parts.forEach((p) => p.drain?.()),
   };
 }

@@ -42,4 +42,10 @@ export interface ReadinessProbe {
   stop(): void;
   /** The daemon is closing: free everything. */
   close(): void;
+  /**
+   * Handles now the messages that reached the daemon but were not handled yet (sd_notify
+   * datagrams queued while its event loop was busy or stopped): before a watchdog deadline is
+   * judged. Sources without a queue have none.
+   */
+  drain?(): void;
 }
