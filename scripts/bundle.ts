@@ -61,7 +61,8 @@ async function bundle(entry: string, external: string[]): Promise<void> {
   });
 }
 
-await bundle('src/cli/entry.ts', ['./main.js']);
+// koffi (native) stays out: the client checks the daemon's credentials (SO_PEERCRED) with it.
+await bundle('src/cli/entry.ts', ['./main.js', 'koffi']);
 await bundle('src/cli/main.ts', ['koffi']);
 // The YAML loader stays out: the daemon reads a config file itself only on SIGHUP or reload.
 await bundle('src/daemon/entry.ts', ['koffi', '../config/load.js']);
