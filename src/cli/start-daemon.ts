@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { connectControl, NoDaemonError, type ControlClient } from '../ipc/client.js';
 import type { HomePaths } from '../daemon/home.js';
-import { makeOwnHome, UntrustedError } from '../effects/home-trust.js';
+import { makeOwnHome, plantedLink, UntrustedError } from '../effects/home-trust.js';
 import { readHandshake, settleFailedChild, type Handshake } from '../daemon/handshake.js';
 
 /**
@@ -105,11 +105,7 @@ async function startDaemon(home: HomePaths): Promise<Handshake> {
     const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
     // A link where warden.log should be was planted: refused as a home another user touched.
     if (code === 'ELOOP')
-      throw new DaemonStartError(
-        'UNTRUSTED',
-        `${home.daemonLog} is a symbolic link, which warden never follows in its home (someone ` +
-          `may have planted it to make the daemon write elsewhere): remove it ("rm ${home.daemonLog}") and check what else is in ${home.home}`,
-      );
+      throw new DaemonStartError('UNTRUSTED', plantedLink(home.daemonLog, home.home));
     throw new DaemonStartError(code, `cannot prepare ${home.home}: ${code}`);
   }
   try {

@@ -2,7 +2,7 @@
 // lock its pid file, clear a stale socket; start-up errors that say what failed, the errno name
 // and what to do.
 import { closeSync, lstatSync, unlinkSync } from 'node:fs';
-import { makeOwnHome, UntrustedError } from '../effects/home-trust.js';
+import { makeOwnHome, plantedLink, UntrustedError } from '../effects/home-trust.js';
 import { socketPathProblem, type HomePaths } from './home.js';
 import { lockPidFile } from './hygiene.js';
 
@@ -38,6 +38,8 @@ export function takeHome(home: HomePaths): number {
   try {
     lock = lockPidFile(home.pidFile);
   } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ELOOP')
+      throw new StartupError('UNTRUSTED', plantedLink(home.pidFile, home.home));
     throw asStartup(error, `cannot lock ${home.pidFile}`);
   }
   if (!lock.ok) {
@@ -83,7 +85,6 @@ const HINTS: Record<string, string> = {
   ENFILE: 'the system is out of file handles',
   ENOSPC: 'the disk is full',
   EADDRINUSE: 'another program holds the socket path',
-  ELOOP: 'it is a symbolic link, which warden does not follow in its home: remove it',
   ENAMETOOLONG: 'Unix socket paths are limited to 107 bytes; use a shorter --home',
 };
 

@@ -47,6 +47,11 @@ export function describeUid(uid: number): string {
   return name === undefined ? `uid ${uid}` : `uid ${uid} (${name})`;
 }
 
+/** Who a client trusts, for messages: `uid 1001 (alice) or root`, or `root`. */
+export function describeTrusted(uid: number): string {
+  return uid === 0 ? describeUid(0) : `${describeUid(uid)} or root`;
+}
+
 function mode(st: Stats): string {
   return `mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}`;
 }
@@ -154,6 +159,15 @@ export function checkHome(home: string, logDir: string, owners: readonly number[
   if (checkOwnDir(home, owners)) checkOwnDir(logDir, owners);
 }
 
+/** The refusal of a symbolic link found where a file of the home should be (opened O_NOFOLLOW). */
+export function plantedLink(path: string, home: string): string {
+  return (
+    `${path} is a symbolic link, which warden never follows in its home (someone may have ` +
+    `planted it to make the daemon write elsewhere): remove it ("rm ${path}") and check what ` +
+    `else is in ${home}`
+  );
+}
+
 /**
  * Checks the control socket's file before a client trusts it: a socket (lstat), owned by root
  * or `uid`. @returns false when nothing is there @throws UntrustedError
@@ -165,7 +179,7 @@ export function checkSocketFile(path: string, uid: number): boolean {
     throw new UntrustedError(`${path} is not a socket (${mode(st)}): move it away`);
   if (st.uid !== uid && st.uid !== 0)
     throw new UntrustedError(
-      `${path} belongs to ${describeUid(st.uid)}, not to ${describeUid(uid)} or root: ` +
+      `${path} belongs to ${describeUid(st.uid)}, not to ${describeTrusted(uid)}: ` +
         `another user planted it, and its answers cannot be trusted; remove it ` +
         `("rm ${path}") and check who can write in ${dirname(path)}`,
     );

@@ -1,7 +1,12 @@
 // What a client checks of the daemon it reached before it sends a request or believes an
 // answer (docs/security.md): the socket's file, and who holds the other end (SO_PEERCRED).
 import type { Socket } from 'node:net';
-import { checkSocketFile, describeUid, UntrustedError } from '../effects/home-trust.js';
+import {
+  checkSocketFile,
+  describeTrusted,
+  describeUid,
+  UntrustedError,
+} from '../effects/home-trust.js';
 import { peerCredentials } from '../effects/libc.js';
 
 /**
@@ -30,7 +35,7 @@ export function distrustDaemon(socket: Socket, path: string): UntrustedError | u
   if (peer.uid === me || peer.uid === 0) return undefined;
   return new UntrustedError(
     `the process listening on ${path} (pid ${peer.pid}) runs as ${describeUid(peer.uid)}, ` +
-      `not as ${describeUid(me)} or root: it is not your daemon, and its answers cannot be ` +
+      `not as ${describeTrusted(me)}: it is not your daemon, and its answers cannot be ` +
       `trusted; stop it, remove ${path}, and check who can write in the home`,
   );
 }

@@ -163,7 +163,9 @@ void describe('a home controlled by someone else', () => {
     const logs = join(box.home, 'logs');
     mkdirSync(logs, { recursive: true, mode: 0o700 });
     chmodSync(box.home, 0o700);
-    const victims = ['passwd-like', 'shadow-like'].map((n) => join(dirname(box.home), n));
+    const victims = ['passwd-like', 'shadow-like', 'group-like'].map((n) =>
+      join(dirname(box.home), n),
+    );
     for (const v of victims) writeFileSync(v, 'precious\n', { mode: 0o600 });
     const plant = (link: string, target: string): void => {
       symlinkSync(target, link);
@@ -178,8 +180,16 @@ void describe('a home controlled by someone else', () => {
     assert.match(refused.stderr, /warden\.log is a symbolic link, which warden never follows/);
     assert.equal(readFileSync(victims[0] ?? '', 'utf8'), 'precious\n');
 
-    // Without the warden.log link the daemon runs, and the service's log is not followed.
+    // A pid file the daemon would have truncated.
     execFileSync('rm', [join(box.home, 'warden.log')]);
+    plant(join(box.home, 'warden.pid'), victims[2] ?? '');
+    const pid = await box.warden(['up']);
+    assert.equal(pid.code, 2, pid.stderr);
+    assert.match(pid.stderr, /warden\.pid is a symbolic link, which warden never follows/);
+    assert.equal(readFileSync(victims[2] ?? '', 'utf8'), 'precious\n');
+
+    // Without those links the daemon runs, and the service's log is not followed.
+    execFileSync('rm', [join(box.home, 'warden.pid')]);
     const up = await box.warden(['up', '--wait']);
     assert.equal(up.code, 0, up.stderr);
     const log = join(box.home, 'warden.log');
