@@ -46,8 +46,9 @@ export const PID_FILE_FLAGS =
   constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 
 /**
- * Opens `path` (creating it 0644; a symbolic link there is refused with ELOOP), takes an exclusive flock, and writes our pid into it. The file
- * is never unlinked: the lock, not the file's existence, says a daemon runs.
+ * Opens `path` (creating it 0644; a symbolic link there is refused with ELOOP), takes an
+ * exclusive flock, and writes our pid into it. The file is never unlinked: the lock, not the
+ * file's existence, says a daemon runs.
  * @returns `{ok: false, holder}` with the holder's pid (when readable) if another process has it
  * @throws fs and SyscallErrors (EACCES, EMFILE...) with `code` set
  */

@@ -120,8 +120,7 @@ export async function readState(path: string): Promise<StateRead> {
 /**
  * Writes `state` to `path` atomically: a temp file beside it (mode 0600, created O_EXCL after
  * removing whatever a dead daemon of the same pid left there), fsync, rename over `path`, fsync
- * of the directory. @throws the fs error (ENOSPC, EACCES...); `path` is then as
- * it was
+ * of the directory. @throws the fs error (ENOSPC, EACCES...); `path` is then as it was
  */
 export async function writeState(path: string, state: DaemonState): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;

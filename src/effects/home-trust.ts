@@ -2,7 +2,6 @@
 // its user (and root) can change, under parents that nobody else can swap it out of.
 import {
   chmodSync,
-  constants,
   lstatSync,
   mkdirSync,
   readFileSync,
@@ -24,9 +23,6 @@ export class UntrustedError extends Error {
     this.name = 'UntrustedError';
   }
 }
-
-/** open(2) flags that never follow a symbolic link at the last component. */
-export const NO_FOLLOW = constants.O_NOFOLLOW;
 
 // The name of `uid` in /etc/passwd (NSS modules are not consulted), or undefined.
 function userName(uid: number): string | undefined {
@@ -150,13 +146,16 @@ export function checkParents(path: string, owners: readonly number[]): void {
 }
 
 /**
- * Checks a home and its `logs/` for a process of uid `uid`: the daemon (`owners` [uid]) or the
- * CLI (root's home is trusted too). A missing home passes (the daemon creates it, mode 0700).
+ * Checks a home and its `logs/` for a process whose uid is `owners[0]`: the daemon (`owners`
+ * [uid]) or a client ([uid, 0]: root's home is trusted too). A missing home passes (the daemon
+ * creates it, mode 0700).
  * @throws UntrustedError
  */
 export function checkHome(home: string, logDir: string, owners: readonly number[]): void {
   checkParents(home, owners);
-  if (checkOwnDir(home, owners)) checkOwnDir(logDir, owners);
+  if (!checkOwnDir(home, owners)) return;
+  // Inside a home of root's that is closed to us, connect(2) says EACCES: that is the answer.
+  if (lstatSync(home).uid === owners[0]) checkOwnDir(logDir, owners);
 }
 
 /** The refusal of a symbolic link found where a file of the home should be (opened O_NOFOLLOW). */
