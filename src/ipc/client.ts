@@ -64,7 +64,7 @@ export async function connectControl(
     });
   });
   // Nothing is sent, and nothing it says believed, before we know who answers.
-  const distrust = distrustDaemon(socket, socketPath);
+  const distrust = await distrustDaemon(socket, socketPath);
   if (distrust !== undefined) {
     socket.destroy();
     throw distrust;

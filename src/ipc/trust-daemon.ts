@@ -7,7 +7,6 @@ import {
   describeUid,
   UntrustedError,
 } from '../effects/home-trust.js';
-import { peerCredentials } from '../effects/libc.js';
 
 /**
  * Checks a connected control socket: its file at `path` is a socket owned by root or our uid
@@ -15,7 +14,10 @@ import { peerCredentials } from '../effects/libc.js';
  * The peer check is the one that holds even if the file was swapped after the lstat.
  * @returns undefined when the daemon can be trusted, else the refusal (the caller closes `socket`)
  */
-export function distrustDaemon(socket: Socket, path: string): UntrustedError | undefined {
+export async function distrustDaemon(
+  socket: Socket,
+  path: string,
+): Promise<UntrustedError | undefined> {
   const me = process.getuid?.() ?? 0;
   try {
     checkSocketFile(path, me);
@@ -26,6 +28,8 @@ export function distrustDaemon(socket: Socket, path: string): UntrustedError | u
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (fd === undefined || fd < 0)
     return new UntrustedError(`cannot read who listens on ${path}: the socket has no fd`);
+  // Loaded here, not at start-up: koffi costs every CLI run ~10-25 ms, and most never connect.
+  const { peerCredentials } = await import('../effects/libc.js');
   let peer;
   try {
     peer = peerCredentials(fd);
