@@ -1,5 +1,6 @@
 // What every CLI verb shares: the home, the connection to the daemon, and error-to-exit-code mapping.
 import { resolveHome, socketPathProblem, type HomePaths } from '../daemon/home.js';
+import { checkHome, UntrustedError } from '../effects/home-trust.js';
 import { connectControl, NoDaemonError, RemoteError, type ControlClient } from '../ipc/client.js';
 import { EXIT, printError } from './output.js';
 
@@ -19,11 +20,20 @@ export class CliError extends Error {
   }
 }
 
-/** The home selected by `--home` or the environment. */
+/**
+ * The home selected by `--home` or the environment, once it is known to be ours or root's and
+ * out of other users' reach (docs/security.md). @throws CliError (exit 2) when it is not
+ */
 export function homeOf(options: GlobalOptions): HomePaths {
   const home = resolveHome(options.home);
   const tooLong = socketPathProblem(home.socket);
   if (tooLong !== undefined) throw new CliError(tooLong, EXIT.usage);
+  try {
+    checkHome(home.home, home.logDir, [process.getuid?.() ?? 0, 0]);
+  } catch (error) {
+    if (error instanceof UntrustedError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
   return home;
 }
 
@@ -58,6 +68,10 @@ export function reportError(error: unknown): number {
   if (error instanceof CliError) {
     printError(error.message);
     return error.exitCode;
+  }
+  if (error instanceof UntrustedError) {
+    printError(error.message);
+    return EXIT.usage;
   }
   if (error instanceof NoDaemonError) {
     printError(error.message);

@@ -1,14 +1,18 @@
 // Starts the detached daemon and waits for its handshake (DESIGN.md section 3): the CLI exits 0
 // only once the daemon listens, or reports the daemon's own error and leaves nothing behind.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { connectControl, NoDaemonError, type ControlClient } from '../ipc/client.js';
 import type { HomePaths } from '../daemon/home.js';
+import { makeOwnHome, plantedLink, UntrustedError } from '../effects/home-trust.js';
 import { readHandshake, settleFailedChild, type Handshake } from '../daemon/handshake.js';
 
-/** The daemon could not be started; `code` is an errno name, ALREADY_RUNNING or TIMEOUT. */
+/**
+ * The daemon could not be started; `code` is an errno name, ALREADY_RUNNING, TIMEOUT or
+ * UNTRUSTED (a home another user could control).
+ */
 export class DaemonStartError extends Error {
   constructor(
     readonly code: string,
@@ -85,15 +89,23 @@ async function connectWithin(socket: string, ms: number): Promise<ControlClient>
   }
 }
 
+/** `a` that never follows a symbolic link another user may have planted (O_NOFOLLOW: ELOOP). */
+const DAEMON_LOG_FLAGS =
+  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+
 // Spawns `node FLAGS entry.js HOME` in a new session, stdio on /dev/null except stderr on the daemon
 // log, and a handshake pipe as fd 3.
 async function startDaemon(home: HomePaths): Promise<Handshake> {
   let logFd: number;
   try {
-    mkdirSync(home.home, { recursive: true, mode: 0o700 });
-    logFd = openSync(home.daemonLog, 'a', 0o600);
+    makeOwnHome(home.home, home.logDir, process.getuid?.() ?? 0);
+    logFd = openSync(home.daemonLog, DAEMON_LOG_FLAGS, 0o600);
   } catch (error) {
+    if (error instanceof UntrustedError) throw new DaemonStartError(error.code, error.message);
     const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
+    // A link where warden.log should be was planted: refused as a home another user touched.
+    if (code === 'ELOOP')
+      throw new DaemonStartError('UNTRUSTED', plantedLink(home.daemonLog, home.home));
     throw new DaemonStartError(code, `cannot prepare ${home.home}: ${code}`);
   }
   try {

@@ -1,6 +1,6 @@
 // What a daemon does to itself at start-up (daemon(7), APUE ch. 13): no inherited fds, a known
 // umask, cwd `/`, and a single instance through a locked pid file.
-import { closeSync, openSync, readdirSync, writeSync, ftruncateSync } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, writeSync, ftruncateSync } from 'node:fs';
 import { isCloseOnExec, setCloseOnExec, tryLockExclusive } from '../effects/libc.js';
 import { readRegularFileSync } from '../effects/regular-file.js';
 
@@ -34,14 +34,19 @@ export function keepPrivate(fd: number): void {
 /** The outcome of taking the pid-file lock. */
 export type PidLock = { ok: true; fd: number } | { ok: false; holder: number | null };
 
+/** `a+` that never follows a symbolic link (open(2) O_NOFOLLOW: ELOOP instead). */
+export const PID_FILE_FLAGS =
+  constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+
 /**
- * Opens `path` (creating it 0644), takes an exclusive flock, and writes our pid into it. The file
- * is never unlinked: the lock, not the file's existence, says a daemon runs.
+ * Opens `path` (creating it 0644; a symbolic link there is refused with ELOOP), takes an
+ * exclusive flock, and writes our pid into it. The file is never unlinked: the lock, not the
+ * file's existence, says a daemon runs.
  * @returns `{ok: false, holder}` with the holder's pid (when readable) if another process has it
  * @throws fs and SyscallErrors (EACCES, EMFILE...) with `code` set
  */
 export function lockPidFile(path: string): PidLock {
-  const fd = openSync(path, 'a+', 0o644);
+  const fd = openSync(path, PID_FILE_FLAGS, 0o644);
   let locked: boolean;
   try {
     setCloseOnExec(fd);
@@ -65,7 +70,9 @@ const PID_FILE_LIMIT_BYTES = 64;
 /** The pid written in a pid file, or null (also when it is not a small regular file). */
 export function readPid(path: string): number | null {
   try {
-    const n = Number.parseInt(readRegularFileSync(path, PID_FILE_LIMIT_BYTES).trim(), 10);
+    // Never through a link another user planted (docs/security.md), never waiting on a FIFO.
+    const text = readRegularFileSync(path, PID_FILE_LIMIT_BYTES, { noFollow: true });
+    const n = Number.parseInt(text.trim(), 10);
     return Number.isInteger(n) && n > 0 ? n : null;
   } catch {
     return null;

@@ -2,7 +2,8 @@
 // after a crash or an upgrade). Written atomically (temp file, fsync, rename, fsync of the
 // directory), so a reader sees the old state or the new one, never a mix.
 import { createHash } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { ServiceSpec } from '../config/types.js';
@@ -86,15 +87,20 @@ function checksum(state: DaemonState): string {
   return createHash('sha256').update(JSON.stringify(state)).digest('hex');
 }
 
+// A new file of our own, never a link or a file someone left at the temp path.
+const CREATE_FLAGS =
+  constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
 /**
  * Reads and checks state.json at `path`: its JSON, its shape and its checksum (which a
- * truncated or hand-edited file fails). A FIFO, a device or a file over
- * {@link STATE_LIMIT_BYTES} is corrupt, and never waited on. Never throws.
+ * truncated or hand-edited file fails). A FIFO, a device, a symbolic link (never followed) or a
+ * file over {@link STATE_LIMIT_BYTES} is corrupt, and never waited on. Never throws.
  */
 export async function readState(path: string): Promise<StateRead> {
   let text: string;
   try {
-    text = await readRegularFile(path, STATE_LIMIT_BYTES);
+    // A link there was not written by a daemon (writeState renames a file into place).
+    text = await readRegularFile(path, STATE_LIMIT_BYTES, { noFollow: true });
   } catch (error) {
     if (error instanceof UnfitFileError) return { kind: 'corrupt', why: error.message };
     const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
@@ -119,14 +125,14 @@ export async function readState(path: string): Promise<StateRead> {
 }
 
 /**
- * Writes `state` to `path` atomically: a temp file beside it (mode 0600), fsync, rename over
- * `path`, fsync of the directory. @throws the fs error (ENOSPC, EACCES...); `path` is then as
- * it was
+ * Writes `state` to `path` atomically: a temp file beside it (mode 0600, created O_EXCL after
+ * removing whatever a dead daemon of the same pid left there), fsync, rename over `path`, fsync
+ * of the directory. @throws the fs error (ENOSPC, EACCES...); `path` is then as it was
  */
 export async function writeState(path: string, state: DaemonState): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
   const body = JSON.stringify({ ...state, checksum: checksum(state) });
-  const file = await open(temp, 'w', 0o600);
+  const file = await createNew(temp);
   try {
     await file.writeFile(body);
     await file.sync();
@@ -142,6 +148,17 @@ export async function writeState(path: string, state: DaemonState): Promise<void
     await dir.sync();
   } finally {
     await dir.close();
+  }
+}
+
+// O_EXCL; a file left by a dead daemon of the same pid (or planted) is removed, not written into.
+async function createNew(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, CREATE_FLAGS, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    await unlink(path);
+    return open(path, CREATE_FLAGS, 0o600);
   }
 }
 

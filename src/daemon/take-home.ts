@@ -1,10 +1,15 @@
-// Taking a home: create it (0700), lock its pid file, clear a stale socket; start-up errors
-// that say what failed, the errno name and what to do.
-import { chmodSync, closeSync, lstatSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+// Taking a home: check that no other user controls it (docs/security.md), create it (0700),
+// lock its pid file, clear a stale socket; start-up errors that say what failed, the errno name
+// and what to do.
+import { closeSync, lstatSync, unlinkSync } from 'node:fs';
+import { makeOwnHome, plantedLink, UntrustedError } from '../effects/home-trust.js';
 import { socketPathProblem, type HomePaths } from './home.js';
 import { lockPidFile } from './hygiene.js';
 
-/** A start-up failure, reported through the handshake: `code` is an errno name or ALREADY_RUNNING. */
+/**
+ * A start-up failure, reported through the handshake: `code` is an errno name, ALREADY_RUNNING,
+ * or UNTRUSTED (a home another user could control: nothing in it was read).
+ */
 export class StartupError extends Error {
   constructor(
     readonly code: string,
@@ -17,22 +22,24 @@ export class StartupError extends Error {
 
 /**
  * Takes `home` for this process. @returns the fd holding the pid-file lock
- * @throws StartupError (ALREADY_RUNNING, ENAMETOOLONG, EADDRINUSE, or an errno name)
+ * @throws StartupError (UNTRUSTED, ALREADY_RUNNING, ENAMETOOLONG, EADDRINUSE, or an errno name)
  */
 export function takeHome(home: HomePaths): number {
   const tooLong = socketPathProblem(home.socket);
   if (tooLong !== undefined) throw new StartupError('ENAMETOOLONG', tooLong);
   try {
-    mkdirSync(home.home, { recursive: true, mode: 0o700 });
-    // A home made by hand may be open to others, who could then swap the socket: close it.
-    if (statSync(home.home).uid === process.getuid?.()) chmodSync(home.home, 0o700);
+    // Before anything in it is opened: its state.json must not be believed, nor its links followed.
+    makeOwnHome(home.home, home.logDir, process.getuid?.() ?? 0);
   } catch (error) {
+    if (error instanceof UntrustedError) throw new StartupError(error.code, error.message);
     throw asStartup(error, `cannot create ${home.home}`);
   }
   let lock;
   try {
     lock = lockPidFile(home.pidFile);
   } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ELOOP')
+      throw new StartupError('UNTRUSTED', plantedLink(home.pidFile, home.home));
     throw asStartup(error, `cannot lock ${home.pidFile}`);
   }
   if (!lock.ok) {

@@ -3,8 +3,17 @@
 // with no writer never returns, and holds one of libuv's four file-I/O threads while it waits),
 // and a regular file is read only up to a cap (an env_file of /dev/zero or a 20 MB config would
 // otherwise take seconds and hundreds of MB).
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
+import { lstat, open, stat } from 'node:fs/promises';
 
 /** 1 MiB, in bytes. */
 export const MIB = 1024 * 1024;
@@ -47,6 +56,7 @@ function typeOf(stats: Stats): string {
   if (stats.isCharacterDevice()) return 'a character device';
   if (stats.isBlockDevice()) return 'a block device';
   if (stats.isSocket()) return 'a socket';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
   return 'of an unknown type';
 }
 
@@ -64,20 +74,35 @@ function check(path: string, stats: Stats, limitBytes: number): void {
 const FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 const CHUNK = 64 * 1024;
 
+/** How a file is read: `noFollow` refuses a symbolic link (lstat, O_NOFOLLOW). */
+export interface ReadOptions {
+  noFollow?: boolean;
+}
+
+function flagsOf(options: ReadOptions): number {
+  return options.noFollow === true ? FLAGS | constants.O_NOFOLLOW : FLAGS;
+}
+
 /**
  * Reads a regular file as UTF-8, at most `limitBytes` of it. The path is stat'ed first (so a
  * device is never even opened), then opened with `O_NONBLOCK` and the opened fd fstat'ed (what
  * was opened is what is checked). Files whose size the kernel does not know (`/proc` files say
  * 0) are read up to the cap and refused past it.
- * @param path the file (symbolic links are followed).
+ * @param path the file (symbolic links are followed unless `noFollow`).
  * @param limitBytes the most bytes the file may have.
+ * @param options `noFollow`: a symbolic link at `path` is refused (ELOOP), for files in the home
+ *   that another user must not be able to point elsewhere (docs/security.md).
  * @returns its text.
  * @throws UnfitFileError for anything but a regular file, or a file over `limitBytes`;
  *   a Node fs error (`code`: ENOENT, EACCES...) when it cannot be opened or read.
  */
-export async function readRegularFile(path: string, limitBytes: number): Promise<string> {
-  check(path, await stat(path), limitBytes);
-  const file = await open(path, FLAGS);
+export async function readRegularFile(
+  path: string,
+  limitBytes: number,
+  options: ReadOptions = {},
+): Promise<string> {
+  check(path, await (options.noFollow === true ? lstat : stat)(path), limitBytes);
+  const file = await open(path, flagsOf(options));
   try {
     const stats = await file.stat();
     check(path, stats, limitBytes);
@@ -98,9 +123,13 @@ export async function readRegularFile(path: string, limitBytes: number): Promise
 }
 
 /** {@link readRegularFile}, synchronously: for small files read where no await is possible. */
-export function readRegularFileSync(path: string, limitBytes: number): string {
-  check(path, statSync(path), limitBytes);
-  const fd = openSync(path, FLAGS);
+export function readRegularFileSync(
+  path: string,
+  limitBytes: number,
+  options: ReadOptions = {},
+): string {
+  check(path, (options.noFollow === true ? lstatSync : statSync)(path), limitBytes);
+  const fd = openSync(path, flagsOf(options));
   try {
     check(path, fstatSync(fd), limitBytes);
     const buffer = Buffer.allocUnsafe(limitBytes + 1);

@@ -2,6 +2,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { encodeLine, LineReader } from './ndjson.js';
 import type { ErrorBody, Response } from './protocol.js';
+import { distrustDaemon } from './trust-daemon.js';
 
 /** No daemon answers on the socket (ENOENT or ECONNREFUSED). */
 export class NoDaemonError extends Error {
@@ -39,7 +40,9 @@ export interface ControlClient {
 /**
  * Connects to the daemon's control socket at `socketPath`. `onEvent` receives the events of a
  * `subscribe` stream on this connection (`{"event": ...}` lines, docs/protocol.md).
- * @throws NoDaemonError when nothing listens there; other socket errors as they are
+ * @throws NoDaemonError when nothing listens there; UntrustedError (`code` `UNTRUSTED`) when the
+ * socket or the process behind it belongs to another user (docs/security.md); other socket
+ * errors as they are
  */
 export async function connectControl(
   socketPath: string,
@@ -60,6 +63,12 @@ export async function connectControl(
       reject(Object.assign(new Error(`cannot connect to ${socketPath}: ${code}${hint}`), { code }));
     });
   });
+  // Nothing is sent, and nothing it says believed, before we know who answers.
+  const distrust = await distrustDaemon(socket, socketPath);
+  if (distrust !== undefined) {
+    socket.destroy();
+    throw distrust;
+  }
   let nextId = 1;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const failAll = (error: Error): void => {

@@ -2,6 +2,7 @@
 import type { InstanceStatus, StatusReport } from '../core/status.js';
 import type { StateEvent } from '../daemon/events.js';
 import { resolveHome } from '../daemon/home.js';
+import { checkHome } from '../effects/home-trust.js';
 import { connectControl, type ControlClient } from '../ipc/client.js';
 import { PROTOCOL_VERSION } from '../ipc/protocol.js';
 import { openEventStream, type EventStream, type WardenEvent } from './client-events.js';
@@ -66,11 +67,19 @@ export class ProtocolMismatchError extends Error {
 
 /**
  * Connects to a running warden daemon and checks its protocol version (`hello`).
- * @throws NoDaemonError (`code` `NO_DAEMON`) when no daemon listens there;
+ * The home must be ours or root's and out of other users' reach, the socket and the process
+ * behind it ours or root's (docs/security.md).
+ * @throws NoDaemonError (`code` `NO_DAEMON`) when no daemon listens there; UntrustedError
+ * (`code` `UNTRUSTED`) for a home, socket or daemon another user controls;
  * ProtocolMismatchError; socket errors (`code` `EACCES` for another user's daemon)
  */
 export async function connect(options: ConnectOptions = {}): Promise<WardenClient> {
-  const socket = options.socket ?? resolveHome(options.home).socket;
+  let socket = options.socket;
+  if (socket === undefined) {
+    const home = resolveHome(options.home);
+    checkHome(home.home, home.logDir, [process.getuid?.() ?? 0, 0]);
+    socket = home.socket;
+  }
   const control = await connectControl(socket);
   let daemon: DaemonInfo;
   try {

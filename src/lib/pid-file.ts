@@ -1,6 +1,6 @@
 // The single-instance lock of daemonize(): the daemon's own pid file code (flock, never unlinked).
 import { closeSync, openSync } from 'node:fs';
-import { lockPidFile, readPid } from '../daemon/hygiene.js';
+import { lockPidFile, PID_FILE_FLAGS, readPid } from '../daemon/hygiene.js';
 import { tryLockExclusive } from '../effects/libc.js';
 import { DaemonizeError, stepFailed } from './errors.js';
 
@@ -21,7 +21,7 @@ function alreadyRunning(path: string, holder: number | null): DaemonizeError {
 export function probePidFile(path: string): void {
   let fd: number;
   try {
-    fd = openSync(path, 'a+', 0o644);
+    fd = openSync(path, PID_FILE_FLAGS, 0o644);
   } catch (error) {
     throw stepFailed(`cannot open the pid file ${path}`, error);
   }

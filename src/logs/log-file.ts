@@ -3,6 +3,7 @@
 // by size; failures (ENOSPC, EIO) and overflows counted and reported by a marker line.
 import {
   closeSync,
+  constants,
   fstatSync,
   mkdirSync,
   openSync,
@@ -26,6 +27,12 @@ export const DEFAULT_BUFFER_BYTES = 16 * 1024 * 1024;
  * queue (`room`), so a write need not take all that one turn of the event loop read.
  */
 const MAX_BATCH_BYTES = 1024 * 1024;
+/**
+ * `a+` that never follows a symbolic link (O_NOFOLLOW: ELOOP), so that a link planted in the
+ * home cannot make a root daemon append to another file (docs/security.md). Only the open
+ * changes: writes cost what they did.
+ */
+const OPEN_FLAGS = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 /** Default longest pause of the readers per episode of a full queue (ms); see `room`. */
 export const DEFAULT_MAX_STALL_MS = 1000;
 /** Most buffers in one writev (IOV_MAX is 1024 on Linux). */
@@ -110,8 +117,8 @@ export class LogFile {
   #isUnopened = true;
 
   /**
-   * Creates the directory of `path` (mode 0700); the file itself (mode 0600, appended to) is
-   * opened at the first line to write, or by `open`.
+   * Creates the directory of `path` (mode 0700); the file itself (mode 0600, appended to, never
+   * through a symbolic link) is opened at the first line to write, or by `open`.
    * @throws Error from mkdirSync when the directory cannot be created (`EACCES`)
    */
   constructor(path: string, options: LogFileOptions = {}) {
@@ -398,7 +405,7 @@ export class LogFile {
   #openSync(): void {
     this.#closeFd();
     // a+ (read too): the recovery marker checks whether the file ends mid-line.
-    this.#fd = openSync(this.path, 'a+', 0o600);
+    this.#fd = openSync(this.path, OPEN_FLAGS, 0o600);
     this.#size = fstatSync(this.#fd).size;
   }
 

@@ -1,7 +1,7 @@
 // Size-based rotation of a log file: `NAME.log` → `NAME.log.1` → ... → `NAME.log.KEEP`, the
 // oldest removed; optionally gzip-compressed in the background (`NAME.log.1.gz`).
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readdir, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -47,14 +47,27 @@ export async function shiftFiles(path: string, keep: number): Promise<void> {
   await ignoreMissing(rename(path, `${path}.1`));
 }
 
+// Neither file is ever reached through a symbolic link; the temp file is a new one of ours.
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+const CREATE_FLAGS =
+  constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
 /**
  * Compresses `file` to `file.gz` (through `file.gz.tmp`, so a reader never sees half a file),
- * then removes `file`. @throws the fs or zlib error; `file` is then left as it was
+ * then removes `file`. Neither is opened through a symbolic link (ELOOP), and a temp file left
+ * over is replaced, never written into. @throws the fs or zlib error; `file` is then left as it was
  */
 export async function gzipFile(file: string): Promise<void> {
   const tmp = `${file}.gz.tmp`;
   try {
-    await pipeline(createReadStream(file), createGzip(), createWriteStream(tmp, { mode: 0o600 }));
+    await ignoreMissing(unlink(tmp));
+    const from = await open(file, READ_FLAGS);
+    const to = await open(tmp, CREATE_FLAGS, 0o600).catch(async (error: unknown) => {
+      await from.close();
+      throw error;
+    });
+    // Each stream closes its handle when it ends or fails.
+    await pipeline(from.createReadStream(), createGzip(), to.createWriteStream());
     await rename(tmp, `${file}.gz`);
   } catch (error) {
     await ignoreMissing(unlink(tmp));

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import {
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -138,11 +139,12 @@ void describe('the daemon', () => {
       return;
     }
     s.config(SLEEPER);
-    // A home the other user may write in, holding a pid file only root may open for writing.
-    mkdirSync(s.home, { recursive: true });
+    // The other user's own home, holding a pid file only root may open for writing.
+    mkdirSync(join(s.home, 'logs'), { recursive: true, mode: 0o700 });
     writeFileSync(join(s.home, 'warden.pid'), '');
     chmodSync(join(s.home, 'warden.pid'), 0o644);
-    for (const dir of [dirname(s.home), s.home, s.dir]) chmodSync(dir, 0o777);
+    for (const dir of [s.home, join(s.home, 'logs')]) chownSync(dir, 65534, 65534);
+    for (const dir of [dirname(s.home), s.dir]) chmodSync(dir, 0o755);
     const r = await runProcess(
       '/usr/bin/setpriv',
       ['--reuid=65534', '--regid=65534', '--clear-groups', WARDEN, 'up'],

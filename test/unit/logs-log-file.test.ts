@@ -1,9 +1,11 @@
 // A log file: rotation at the size bound with `keep` honoured, reopen after an external rename,
 // and write failures: lines are counted, the failure is told once, and a marker line reports the
-// loss once writing works again. ENOSPC is real: /dev/full behind a symlink (any user).
+// loss once writing works again. ENOSPC is real: /dev/full, reached through a symlink to /dev
+// (any user; a log file itself is never a link: it is opened O_NOFOLLOW).
 import assert from 'node:assert/strict';
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -94,8 +96,8 @@ void describe('LogFile rotation', () => {
 void describe('LogFile write failures', () => {
   void it('reports ENOSPC once, counts dropped lines and writes a marker on recovery', async () => {
     const dir = tempDir();
-    const path = join(dir, 'web.log');
-    symlinkSync('/dev/full', path); // every write fails with ENOSPC
+    symlinkSync('/dev', join(dir, 'dev'));
+    const path = join(dir, 'dev', 'full'); // every write fails with ENOSPC
     const errors: string[] = [];
     const log = new LogFile(path, { retryMs: 50, onError: (m) => errors.push(m) });
     try {
@@ -105,7 +107,9 @@ void describe('LogFile write failures', () => {
       assert.equal(log.error, 'ENOSPC');
       assert.deepEqual(log.health(), { droppedLines: log.droppedLines, error: 'ENOSPC' });
 
-      unlinkSync(path); // the next retry creates a regular file
+      // The next retry creates a regular file.
+      unlinkSync(join(dir, 'dev'));
+      mkdirSync(join(dir, 'dev'));
       await waitFor('the file to work again', () => log.error === undefined && existsSync(path));
       log.write(T, 'web:0', 'out', 'back');
       await log.close();

@@ -123,8 +123,9 @@ void describe('LogFile and the slab pool', () => {
 
   void it('releases what it drops: lines lost to ENOSPC, lines beyond a full queue', async () => {
     const dir = tempDir();
-    const path = join(dir, 'web.log');
-    symlinkSync('/dev/full', path);
+    // /dev/full itself (a log file is opened O_NOFOLLOW, so not through a link to it).
+    symlinkSync('/dev', join(dir, 'dev'));
+    const path = join(dir, 'dev', 'full');
     const failing = new LogFile(path, { retryMs: 60_000 });
     const full = new LogFile(join(dir, 'other.log'), { bufferBytes: 5 });
     const cut = (): { region: Buffer; slab: ReturnType<typeof slabs.take> } => {

@@ -11,7 +11,8 @@ import { RemoteError, type ControlClient } from '../../ipc/client.js';
 import { PROTOCOL_VERSION } from '../../ipc/protocol.js';
 import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print, printError, write } from '../output.js';
-import { ensureDaemon } from '../start-daemon.js';
+import { DaemonStartError, ensureDaemon } from '../start-daemon.js';
+import { UntrustedError } from '../../effects/home-trust.js';
 import { printPlan, type UpResult } from './apply-notes.js';
 import { parseTimeout, waitRunning } from './control.js';
 
@@ -100,6 +101,10 @@ async function connectOrStart(
   try {
     return await ensureDaemon(home);
   } catch (error) {
+    // A refused home or daemon is a usage error, said as it is (exit 2).
+    if (error instanceof UntrustedError) throw error;
+    if (error instanceof DaemonStartError && error.code === 'UNTRUSTED')
+      throw new CliError(error.message, EXIT.usage);
     throw new CliError(
       `cannot start the daemon: ${error instanceof Error ? error.message : String(error)}`,
       EXIT.failed,
@@ -159,7 +164,8 @@ export async function run(options: { file: string } & GlobalOptions): Promise<nu
       },
     });
   } catch (error) {
-    if (error instanceof StartupError) throw new CliError(error.message, EXIT.failed);
+    if (error instanceof StartupError)
+      throw new CliError(error.message, error.code === 'UNTRUSTED' ? EXIT.usage : EXIT.failed);
     throw error;
   }
 }
