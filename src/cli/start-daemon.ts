@@ -38,8 +38,9 @@ const ENTRY = fileURLToPath(new URL('../daemon/entry.js', import.meta.url));
  * no measurable cost in daemon CPU per MB of logs (docs/benchmarks.md); 1 MiB cost ~15 %. No
  * V8 worker threads (GC and compile tasks run on the main thread): 4.6 MB less with 200
  * services, and the same log throughput and CPU per MB within the noise of two runs each.
+ * `gc()`, so that the control socket gives memory back after a flood (ipc/connection.ts).
  */
-const DAEMON_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=0'];
+const DAEMON_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=0', '--expose-gc'];
 
 /**
  * Connects to the daemon of `home`, starting it first when none runs. Requests on the connection

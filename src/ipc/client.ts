@@ -133,7 +133,6 @@ export async function connectControl(
     else p.resolve(response.result);
   };
   socket.on('data', (chunk: Buffer) => {
-    silence?.heard();
     if (!reader.push(chunk)) {
       failAll(new Error(`daemon answer too long (over ${MAX_ANSWER_LINE} bytes)`));
       socket.destroy();
@@ -141,6 +140,7 @@ export async function connectControl(
     }
     for (let line = reader.shift(); line !== undefined; line = reader.shift())
       onLine(line.toString('utf8'));
+    silence?.heard();
   });
   socket.on('error', failAll);
   socket.on('close', () => {
@@ -150,8 +150,10 @@ export async function connectControl(
   const call = <T>(method: string, params: unknown = {}): Promise<T> => {
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
-      if (pending.size === 0) silence?.heard();
+      const idle = pending.size === 0;
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      // A wait begins: the silence is counted from now.
+      if (idle) silence?.heard();
       socket.write(encodeLine({ id, method, params }));
     });
   };

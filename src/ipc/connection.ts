@@ -2,13 +2,14 @@
 // requests, huge lines or a client that never reads from costing the daemon memory or other
 // clients their turn (docs/protocol.md "Limits").
 import type { Socket } from 'node:net';
+import { trimMalloc } from '../effects/libc.js';
 import { encodeLine, LineReader, MAX_REQUEST_LINE } from './ndjson.js';
 import type { Response } from './protocol.js';
 
 /** Requests of one connection that may run at once; past it, its further lines wait unread. */
 export const MAX_IN_FLIGHT = 16;
 /** Requests of one connection started per event-loop turn, so every connection gets its turn. */
-const PER_TURN = 4;
+const PER_TURN = 1;
 /** Unread answer bytes of one connection past which it gets no new request started. */
 const MAX_QUEUED_BYTES = 64 * 1024;
 /** Unsent answer bytes of all connections together past which a client that does not read is dropped. */
@@ -18,9 +19,14 @@ export const MAX_TOTAL_REQUEST_BYTES = 64 * 1024 * 1024;
 /** An unfinished line of up to this many bytes is always accepted, whatever the others hold. */
 const SMALL_LINE = 1024 * 1024;
 
+/** Requests served after which a closing connection makes the daemon give memory back. */
+const COMPACT_AFTER = 1000;
+
 /** The connections of one server: what they hold together is bounded. */
 export class ConnectionPool {
   readonly #open = new Set<Connection>();
+  #served = 0;
+  #compacting: NodeJS.Timeout | undefined;
 
   add(connection: Connection): void {
     this.#open.add(connection);
@@ -28,6 +34,23 @@ export class ConnectionPool {
 
   delete(connection: Connection): void {
     this.#open.delete(connection);
+    if (this.#served >= COMPACT_AFTER) this.#compactSoon();
+  }
+
+  /** Counts one request served. */
+  served(): void {
+    this.#served++;
+  }
+
+  // After a flood, a full collection and a malloc_trim once the clients are gone: V8 and glibc
+  // would keep what they grew for minutes. gc() needs --expose-gc (the detached daemon has it).
+  #compactSoon(): void {
+    clearTimeout(this.#compacting);
+    this.#compacting = setTimeout(() => {
+      this.#served = 0;
+      (globalThis as { gc?: () => void }).gc?.();
+      trimMalloc();
+    }, 1000).unref();
   }
 
   /** Answer bytes written but not yet taken by the kernel, over all connections. */
@@ -139,6 +162,7 @@ export class Connection {
       this.#inFlight++;
       void this.handle(line, socket).then((response) => {
         this.#inFlight--;
+        this.pool.served();
         this.send(response);
         this.#schedule();
       });

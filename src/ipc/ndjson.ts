@@ -35,8 +35,8 @@ export class LineReader {
     if (this.#overflowed) return false;
     let start = 0;
     for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
-      const tail = chunk.subarray(start, nl);
-      const line = this.#partial.length === 0 ? tail : Buffer.concat([...this.#partial, tail]);
+      // A copy: a view would keep the whole 64 KiB read buffer alive while the line waits.
+      const line = Buffer.concat([...this.#partial, chunk.subarray(start, nl)]);
       this.#partial = [];
       this.#partialBytes = 0;
       start = nl + 1;
@@ -45,7 +45,7 @@ export class LineReader {
       this.#linesBytes += line.length;
     }
     if (start < chunk.length) {
-      this.#partial.push(chunk.subarray(start));
+      this.#partial.push(Buffer.from(chunk.subarray(start)));
       this.#partialBytes += chunk.length - start;
       if (this.#partialBytes > this.max) return this.#overflow();
     }

@@ -14,7 +14,7 @@ export interface SilenceHooks {
 
 /** The watch of one connection. */
 export interface SilenceWatch {
-  /** The daemon said something (any bytes), or a wait begins: the silence starts anew. */
+  /** The daemon said something (call after handling it), or a wait begins: silence starts anew. */
   heard(): void;
   stop(): void;
 }
@@ -43,7 +43,11 @@ export function watchSilence(timeoutMs: number, hooks: SilenceHooks): SilenceWat
     heard() {
       last = Date.now();
       pinged = false;
-      if (timer === undefined) arm();
+      // Idle (answers all in, or an event stream): no timer holds the process.
+      if (!hooks.isWaiting()) {
+        clearTimeout(timer);
+        timer = undefined;
+      } else if (timer === undefined) arm();
     },
     stop() {
       clearTimeout(timer);
