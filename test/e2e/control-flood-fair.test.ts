@@ -63,7 +63,7 @@ void describe('control socket flood: a flooding client', () => {
       servedDuringFlood,
       `the second client's 20 answers came only after the flood's ${total} (flooder counts: ${seen.join(', ')})`,
     );
-    // Fair turns: the flooder gets a few answers per answer of the other (4 requests started per
+    // Fair turns: the flooder gets a few answers per answer of the other (one request started per
     // connection and loop turn), not the hundreds it got when a whole read was served at once.
     const perTurn = ((seen.at(-1) ?? 0) - (seen[0] ?? 0)) / (seen.length - 1);
     assert.ok(
