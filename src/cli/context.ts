@@ -1,12 +1,39 @@
 // What every CLI verb shares: the home, the connection to the daemon, and error-to-exit-code mapping.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseDuration } from '../config/duration.js';
 import { resolveHome, socketPathProblem, type HomePaths } from '../daemon/home.js';
 import { checkHome, UntrustedError } from '../effects/home-trust.js';
-import { connectControl, NoDaemonError, RemoteError, type ControlClient } from '../ipc/client.js';
+import {
+  connectControl,
+  DaemonTimeoutError,
+  NoDaemonError,
+  RemoteError,
+  type ControlClient,
+  type ControlOptions,
+} from '../ipc/client.js';
 import { EXIT, printError } from './output.js';
 
 /** Global options every verb accepts. */
 export interface GlobalOptions {
   home?: string;
+  /**
+   * The program's `--timeout`: how long the daemon may stay silent (default 10s). For `up` and
+   * `wait`, whose own `--timeout` bounds the wait, only `warden --timeout D up` sets it.
+   */
+  answerTimeout?: string;
+}
+
+/** How long the daemon may stay silent before a CLI request gives up (ms). */
+export const DEFAULT_ANSWER_TIMEOUT_MS = 10_000;
+
+/** The answer timeout of `options` (ms). @throws CliError (exit 2) for a bad `--timeout` */
+export function answerTimeoutOf(options: GlobalOptions): number {
+  if (options.answerTimeout === undefined) return DEFAULT_ANSWER_TIMEOUT_MS;
+  const r = parseDuration(options.answerTimeout);
+  if (!r.ok) throw new CliError(`--timeout: ${r.message}`, EXIT.usage);
+  if (r.ms === 0) throw new CliError('--timeout: must be more than 0', EXIT.usage);
+  return r.ms;
 }
 
 /** A CLI failure with the exit code it maps to (README "Exit codes"). */
@@ -37,17 +64,26 @@ export function homeOf(options: GlobalOptions): HomePaths {
   return home;
 }
 
-/** Connects to the running daemon. @throws NoDaemonError (exit 3) */
-export function connect(home: HomePaths): Promise<ControlClient> {
-  return connectControl(home.socket);
+/**
+ * Connects to the running daemon; requests give up after the answer timeout of `options`.
+ * @throws NoDaemonError (exit 3), DaemonTimeoutError (exit 1)
+ */
+export function connect(
+  options: GlobalOptions,
+  extra: Omit<ControlOptions, 'timeoutMs'> = {},
+): Promise<ControlClient> {
+  return connectControl(homeOf(options).socket, {
+    ...extra,
+    timeoutMs: answerTimeoutOf(options),
+  });
 }
 
-/** Runs `fn` with a connection, closing it afterwards. */
+/** Runs `fn` with a connection to the daemon of `options`, closing it afterwards. */
 export async function withClient<T>(
-  home: HomePaths,
+  options: GlobalOptions,
   fn: (c: ControlClient) => Promise<T>,
 ): Promise<T> {
-  const client = await connect(home);
+  const client = await connect(options);
   try {
     return await fn(client);
   } finally {
@@ -77,10 +113,54 @@ export function reportError(error: unknown): number {
     printError(error.message);
     return EXIT.noDaemon;
   }
+  if (error instanceof DaemonTimeoutError) {
+    printError(describeSilence(error));
+    return EXIT.failed;
+  }
   if (error instanceof RemoteError) {
     printError(error.message);
     return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failed;
   }
   printError(error instanceof Error ? error.message : String(error));
   return EXIT.failed;
+}
+
+/**
+ * Says which daemon did not answer, and whether it is stopped (state `T` in /proc/PID/stat, as
+ * after SIGSTOP or a Ctrl-Z of `warden run`), which a user can undo.
+ */
+export function describeSilence(error: DaemonTimeoutError): string {
+  const home = dirname(error.socketPath);
+  const pid = pidIn(join(home, 'warden.pid'));
+  const within = formatMs(error.timeoutMs);
+  if (pid === null) return `the daemon of ${home} did not answer within ${within}`;
+  const said = `the daemon (pid ${pid}) did not answer within ${within}`;
+  const state = processState(pid);
+  if (state === 'T' || state === 't')
+    return `${said}; it is stopped (SIGSTOP?); continue it with kill -CONT ${pid}`;
+  return `${said}; it may be hung or very busy (see ${join(home, 'warden.log')}); --timeout DURATION waits longer`;
+}
+
+// The pid in the daemon's pid file (read here: daemon/hygiene.js would load libc for the CLI).
+function pidIn(path: string): number | null {
+  try {
+    const n = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+// The state letter of /proc/PID/stat (after the command's closing parenthesis), or undefined.
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

@@ -5,11 +5,12 @@
 import { status } from './commands/status.js';
 import { reportError } from './context.js';
 
-/** A plain `warden [--home DIR] status [--json] [SERVICE...]`. */
+/** A plain `warden [--home DIR] [--timeout D] status [--json] [--timeout D] [SERVICE...]`. */
 export interface StatusLine {
   services: string[];
   json: boolean;
   home?: string;
+  answerTimeout?: string;
 }
 
 /** The status command in `args` (argv without node and the script), or undefined for any other. */
@@ -22,6 +23,10 @@ export function parseStatusLine(args: readonly string[]): StatusLine | undefined
       const dir = arg === '--home' ? args[++i] : arg.slice('--home='.length);
       if (dir === undefined || dir === '') return undefined;
       line.home = dir;
+    } else if (arg === '--timeout' || arg.startsWith('--timeout=')) {
+      const d = arg === '--timeout' ? args[++i] : arg.slice('--timeout='.length);
+      if (d === undefined || d === '') return undefined;
+      line.answerTimeout = d;
     } else if (!isStatus) {
       if (arg !== 'status') return undefined;
       isStatus = true;

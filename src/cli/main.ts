@@ -19,9 +19,19 @@ function program(): Command {
         'the daemon to talk to (default $WARDEN_HOME, else ~/.local/state/warden)',
       ),
     )
+    .addOption(
+      new Option(
+        '--timeout <duration>',
+        'give up when the daemon answers nothing for this long (default 10s; for up --wait and wait, their own limit)',
+      ),
+    )
     .showHelpAfterError('(run "warden --help" for usage)')
     .exitOverride();
-  const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals();
+  // A verb's own `--timeout` (up, wait) shadows the program's in optsWithGlobals: keep both.
+  const globals = (cmd: Command): GlobalOptions => ({
+    ...cmd.optsWithGlobals(),
+    answerTimeout: cli.opts<{ timeout?: string }>().timeout,
+  });
   const verb = (name: string, describe: string): Command =>
     cli.command(name).description(describe).exitOverride();
   const file = new Option('-f, --file <file>', 'config file').default('warden.yaml');
@@ -42,7 +52,10 @@ function program(): Command {
     .argument('[service...]')
     .addOption(file)
     .option('--wait', 'return only once the services are running')
-    .option('--timeout <duration>', 'with --wait: give up after this long', '60s')
+    .option(
+      '--timeout <duration>',
+      'with --wait: give up waiting after this long (default 60s); without: as the global --timeout',
+    )
     .action(run(async () => (await import('./commands/lifecycle.js')).up, rest(0), opts));
   verb('down', 'stop every service, then the daemon')
     .option('--keep-services', 'only the daemon exits; the next "up" takes the services back')

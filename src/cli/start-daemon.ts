@@ -4,7 +4,12 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import { connectControl, NoDaemonError, type ControlClient } from '../ipc/client.js';
+import {
+  connectControl,
+  NoDaemonError,
+  type ControlClient,
+  type ControlOptions,
+} from '../ipc/client.js';
 import type { HomePaths } from '../daemon/home.js';
 import { makeOwnHome, plantedLink, UntrustedError } from '../effects/home-trust.js';
 import { readHandshake, settleFailedChild, type Handshake } from '../daemon/handshake.js';
@@ -37,24 +42,29 @@ const ENTRY = fileURLToPath(new URL('../daemon/entry.js', import.meta.url));
  * no measurable cost in daemon CPU per MB of logs (docs/benchmarks.md); 1 MiB cost ~15 %. No
  * V8 worker threads (GC and compile tasks run on the main thread): 4.6 MB less with 200
  * services, and the same log throughput and CPU per MB within the noise of two runs each.
+ * `gc()`, so that the control socket gives memory back after a flood (ipc/connection.ts).
  */
-const DAEMON_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=0'];
+const DAEMON_FLAGS = ['--max-semi-space-size=2', '--v8-pool-size=0', '--expose-gc'];
 
 /**
- * Connects to the daemon of `home`, starting it first when none runs.
+ * Connects to the daemon of `home`, starting it first when none runs. Requests on the connection
+ * give up after `options.timeoutMs` of the daemon's silence (ipc/client.ts).
  * @returns the connection and whether this call started the daemon
- * @throws DaemonStartError with the daemon's reason
+ * @throws DaemonStartError with the daemon's reason; DaemonTimeoutError
  */
 export async function ensureDaemon(
   home: HomePaths,
+  options: ControlOptions = {},
 ): Promise<{ client: ControlClient; started: boolean }> {
-  const existing = await tryConnect(home.socket);
+  const existing = await tryConnect(home.socket, options);
   if (existing !== undefined) return { client: existing, started: false };
   const outcome = await startDaemon(home);
-  if ('ready' in outcome) return { client: await connectControl(home.socket), started: true };
+  if ('ready' in outcome)
+    return { client: await connectControl(home.socket, options), started: true };
   if ('error' in outcome && outcome.error.code === 'ALREADY_RUNNING') {
     // Another `warden up` won the race; its daemon is about to listen.
-    return { client: await connectWithin(home.socket, HANDSHAKE_TIMEOUT_MS), started: false };
+    const client = await connectWithin(home.socket, HANDSHAKE_TIMEOUT_MS, options);
+    return { client, started: false };
   }
   if ('error' in outcome) throw new DaemonStartError(outcome.error.code, outcome.error.message);
   if ('eof' in outcome) {
@@ -69,19 +79,26 @@ export async function ensureDaemon(
   );
 }
 
-async function tryConnect(socket: string): Promise<ControlClient | undefined> {
+async function tryConnect(
+  socket: string,
+  options: ControlOptions,
+): Promise<ControlClient | undefined> {
   try {
-    return await connectControl(socket);
+    return await connectControl(socket, options);
   } catch (error) {
     if (error instanceof NoDaemonError) return undefined;
     throw error;
   }
 }
 
-async function connectWithin(socket: string, ms: number): Promise<ControlClient> {
+async function connectWithin(
+  socket: string,
+  ms: number,
+  options: ControlOptions,
+): Promise<ControlClient> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const client = await tryConnect(socket);
+    const client = await tryConnect(socket, options);
     if (client !== undefined) return client;
     if (Date.now() > deadline)
       throw new DaemonStartError('TIMEOUT', `no daemon listens on ${socket}`);

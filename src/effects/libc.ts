@@ -5,6 +5,7 @@ import koffi from 'koffi';
 
 interface Libc {
   flock: (fd: number, op: number) => number;
+  malloc_trim: (pad: number) => number;
   prctl: (option: number, a2: number, a3: number, a4: number, a5: number) => number;
   waitpid: (pid: number, status: number[], options: number) => number;
   fcntl: (fd: number, cmd: number, arg: number) => number;
@@ -31,6 +32,7 @@ function load(): Libc {
   koffi.struct('ucred', { pid: 'int32_t', uid: 'uint32_t', gid: 'uint32_t' });
   libc = {
     flock: lib.func('int flock(int fd, int op)') as Libc['flock'],
+    malloc_trim: lib.func('int malloc_trim(size_t pad)') as Libc['malloc_trim'],
     prctl: lib.func(
       'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
     ) as Libc['prctl'],
@@ -101,6 +103,11 @@ const PR_SET_CHILD_SUBREAPER = 36;
  */
 export function becomeSubreaper(): void {
   check('prctl(PR_SET_CHILD_SUBREAPER)', load().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+}
+
+/** malloc_trim(3): gives the C heap's free memory back to the system (freed Buffers stay otherwise). */
+export function trimMalloc(): void {
+  load().malloc_trim(0);
 }
 
 const WNOHANG = 1;

@@ -1,7 +1,8 @@
 // The client side of the control socket, used by the CLI and the library.
 import { connect as netConnect, type Socket } from 'node:net';
-import { encodeLine, LineReader } from './ndjson.js';
+import { encodeLine, LineReader, MAX_ANSWER_LINE } from './ndjson.js';
 import type { ErrorBody, Response } from './protocol.js';
+import { watchSilence } from './silence.js';
 import { distrustDaemon } from './trust-daemon.js';
 
 /** No daemon answers on the socket (ENOENT or ECONNREFUSED). */
@@ -28,6 +29,21 @@ export class RemoteError extends Error {
   }
 }
 
+/**
+ * The daemon answered nothing on a connection for `timeoutMs` while a request waited (not even
+ * the `hello` the client sent meanwhile): it is stopped, hung, or far too busy.
+ */
+export class DaemonTimeoutError extends Error {
+  readonly code = 'TIMEOUT';
+  constructor(
+    readonly socketPath: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`the daemon at ${socketPath} did not answer within ${timeoutMs}ms`);
+    this.name = 'DaemonTimeoutError';
+  }
+}
+
 /** A connection to a daemon. */
 export interface ControlClient {
   /** Sends one request and resolves with its result. @throws RemoteError, or a socket error */
@@ -37,24 +53,47 @@ export interface ControlClient {
   onClose(fn: () => void): void;
 }
 
+/** Options of connectControl. */
+export interface ControlOptions {
+  /** Receives the events of a `subscribe` stream on this connection. */
+  onEvent?: (event: unknown) => void;
+  /**
+   * How long (ms) the daemon may stay silent while a request waits: connecting, and then any
+   * answer, including to the `hello` requests sent meanwhile so that a long request (`stop`,
+   * `wait`) is not cut while the daemon lives. Past it every waiting request rejects with
+   * DaemonTimeoutError. Default: no limit.
+   */
+  timeoutMs?: number;
+}
+
 /**
  * Connects to the daemon's control socket at `socketPath`. `onEvent` receives the events of a
  * `subscribe` stream on this connection (`{"event": ...}` lines, docs/protocol.md).
- * @throws NoDaemonError when nothing listens there; UntrustedError (`code` `UNTRUSTED`) when the
- * socket or the process behind it belongs to another user (docs/security.md); other socket
- * errors as they are
+ * @throws NoDaemonError when nothing listens there; DaemonTimeoutError when connecting takes
+ * longer than `timeoutMs`; UntrustedError (`code` `UNTRUSTED`) when the socket or the process
+ * behind it belongs to another user (docs/security.md); other socket errors as they are
  */
 export async function connectControl(
   socketPath: string,
-  options: { onEvent?: (event: unknown) => void } = {},
+  options: ControlOptions = {},
 ): Promise<ControlClient> {
+  const { timeoutMs } = options;
   const socket = await new Promise<Socket>((resolve, reject) => {
     const s = netConnect(socketPath);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            s.destroy();
+            reject(new DaemonTimeoutError(socketPath, timeoutMs));
+          }, timeoutMs);
     s.once('connect', () => {
+      clearTimeout(timer);
       s.off('error', reject);
       resolve(s);
     });
     s.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       const code = error.code ?? '';
       if (code === 'ENOENT' || code === 'ECONNREFUSED')
         return reject(new NoDaemonError(socketPath, code));
@@ -75,34 +114,59 @@ export async function connectControl(
     for (const p of pending.values()) p.reject(error);
     pending.clear();
   };
-  const reader = new LineReader(
-    (line) => {
-      const message = JSON.parse(line) as Response | { event: unknown };
-      // A line of a `subscribe` stream.
-      if ('event' in message) return options.onEvent?.(message.event);
-      const response = message;
-      // An error that answers no request in particular (a refused peer, a line too long).
-      if (response.id === null && 'error' in response)
-        return failAll(new RemoteError(response.error));
-      const p = typeof response.id === 'number' ? pending.get(response.id) : undefined;
-      if (p === undefined) return;
-      pending.delete(response.id as number);
-      if ('error' in response) p.reject(new RemoteError(response.error));
-      else p.resolve(response.result);
-    },
-    () => failAll(new Error('daemon answer too long')),
-  );
-  socket.on('data', (chunk: Buffer) => reader.push(chunk));
+  const silence =
+    timeoutMs === undefined
+      ? undefined
+      : watchSilence(timeoutMs, {
+          isWaiting: () => pending.size > 0,
+          ping: () => void call('hello').catch(() => undefined),
+          expire: () => {
+            failAll(new DaemonTimeoutError(socketPath, timeoutMs));
+            socket.destroy();
+          },
+        });
+  const reader = new LineReader(MAX_ANSWER_LINE);
+  const onLine = (line: string): void => {
+    const message = JSON.parse(line) as Response | { event: unknown };
+    // A line of a `subscribe` stream.
+    if ('event' in message) return options.onEvent?.(message.event);
+    const response = message;
+    // An error that answers no request in particular (a refused peer, a line too long).
+    if (response.id === null && 'error' in response)
+      return failAll(new RemoteError(response.error));
+    const p = typeof response.id === 'number' ? pending.get(response.id) : undefined;
+    if (p === undefined) return;
+    pending.delete(response.id as number);
+    if ('error' in response) p.reject(new RemoteError(response.error));
+    else p.resolve(response.result);
+  };
+  socket.on('data', (chunk: Buffer) => {
+    if (!reader.push(chunk)) {
+      failAll(new Error(`daemon answer too long (over ${MAX_ANSWER_LINE} bytes)`));
+      socket.destroy();
+      return;
+    }
+    for (let line = reader.shift(); line !== undefined; line = reader.shift())
+      onLine(line.toString('utf8'));
+    silence?.heard();
+  });
   socket.on('error', failAll);
-  socket.on('close', () => failAll(new Error('the daemon closed the connection')));
+  socket.on('close', () => {
+    silence?.stop();
+    failAll(new Error('the daemon closed the connection'));
+  });
+  const call = <T>(method: string, params: unknown = {}): Promise<T> => {
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const idle = pending.size === 0;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      // A wait begins: the silence is counted from now.
+      if (idle) silence?.heard();
+      socket.write(encodeLine({ id, method, params }));
+    });
+  };
   return {
-    call<T>(method: string, params: unknown = {}): Promise<T> {
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        socket.write(encodeLine({ id, method, params }));
-      });
-    },
+    call,
     close: () => socket.end(),
     onClose: (fn) => void socket.once('close', fn),
   };

@@ -1,7 +1,8 @@
 // The daemon's side of the control socket: NDJSON requests in, responses out, one method table.
 import { chmodSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { encodeLine, LineReader } from './ndjson.js';
+import { Connection, ConnectionPool } from './connection.js';
+import { encodeLine, isTooDeep, MAX_DEPTH } from './ndjson.js';
 import {
   ProtocolError,
   type ErrorBody,
@@ -22,15 +23,13 @@ export interface ControlServer {
   close(): void;
 }
 
-/** Unanswered bytes a connection may queue before the daemon stops reading from it. */
-const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
-
 /**
  * Listens on the Unix socket `path` (created 0600: the umask is 077 while binding) and serves
  * `methods` to every peer `authorize` accepts (it returns a refusal message for the others).
- * Requests on one connection run concurrently; each answer carries its request's id. Malformed
- * input gets an error reply and touches nothing else; a client that goes away mid-request only
- * loses its answer; one that does not read its answers is not read from either.
+ * Requests on one connection run concurrently (a bounded number: connection.ts); each answer
+ * carries its request's id. Malformed input gets an error reply and touches nothing else; a
+ * client that goes away mid-request only loses its answer; one that does not read its answers is
+ * not read from either, and is disconnected when the daemon cannot afford what it holds.
  * @throws the listen error (EADDRINUSE, EACCES, EMFILE...) through the returned promise
  */
 export async function listenControl(
@@ -40,11 +39,15 @@ export async function listenControl(
   authorize: (socket: Socket) => string | undefined = () => undefined,
 ): Promise<ControlServer> {
   const open = new Set<Socket>();
-  const server = createServer((socket) => {
+  const pool = new ConnectionPool();
+  const handle = (line: Buffer, socket: Socket): Promise<Response> =>
+    handleLine(line, methods, socket, onError);
+  // Half-open: a client may send its requests, end its side, and still read every answer.
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
     open.add(socket);
     socket.once('close', () => open.delete(socket));
     const refusal = authorize(socket);
-    if (refusal === undefined) return serveConnection(socket, methods, onError);
+    if (refusal === undefined) return void new Connection(socket, handle, pool, onError);
     onError(`control socket: refused a peer: ${refusal}`);
     socket.end(encodeLine({ id: null, error: { code: 'PERMISSION_DENIED', message: refusal } }));
   });
@@ -70,51 +73,35 @@ export async function listenControl(
   };
 }
 
-function serveConnection(socket: Socket, methods: MethodTable, onError: (m: string) => void): void {
-  const send = (response: Response): void => {
-    if (socket.destroyed || !socket.writable) return;
-    socket.write(encodeLine(response));
-    if (socket.writableLength > MAX_QUEUED_BYTES && !socket.isPaused()) {
-      socket.pause();
-      socket.once('drain', () => socket.resume());
-    }
-  };
-  const reader = new LineReader(
-    (line) => void handleLine(line, methods, socket, send, onError),
-    () => {
-      send({ id: null, error: { code: 'BAD_REQUEST', message: 'request line too long' } });
-      socket.end();
-    },
-  );
-  socket.on('data', (chunk: Buffer) => reader.push(chunk));
-  socket.on('error', () => socket.destroy());
-}
-
 async function handleLine(
-  line: string,
+  line: Buffer,
   methods: MethodTable,
   socket: Socket,
-  send: (r: Response) => void,
   onError: (m: string) => void,
-): Promise<void> {
+): Promise<Response> {
   const parsed = parseRequest(line);
-  if ('error' in parsed) return send(parsed);
+  if ('error' in parsed) return parsed;
   const { id, method, params } = parsed;
   const fn = Object.hasOwn(methods, method) ? methods[method] : undefined;
   if (fn === undefined) {
-    return send({ id, error: { code: 'UNKNOWN_METHOD', message: `unknown method "${method}"` } });
+    return { id, error: { code: 'UNKNOWN_METHOD', message: `unknown method "${method}"` } };
   }
   try {
-    send({ id, result: (await fn(params ?? {}, socket)) ?? null });
+    return { id, result: (await fn(params ?? {}, socket)) ?? null };
   } catch (error) {
-    send({ id, error: toErrorBody(error, onError) });
+    return { id, error: toErrorBody(error, onError) };
   }
 }
 
-function parseRequest(line: string): Request | (Response & { error: ErrorBody }) {
+function parseRequest(line: Buffer): Request | (Response & { error: ErrorBody }) {
+  // Refused before JSON.parse builds it: a deep line costs memory the daemon keeps.
+  if (isTooDeep(line)) {
+    const message = `request nests deeper than ${MAX_DEPTH} levels`;
+    return { id: null, error: { code: 'BAD_REQUEST', message } };
+  }
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = JSON.parse(line.toString('utf8'));
   } catch {
     return { id: null, error: { code: 'BAD_REQUEST', message: 'request is not valid JSON' } };
   }

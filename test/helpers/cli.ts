@@ -43,7 +43,13 @@ export function runProcess(
     execFile(
       file,
       args,
-      { env: options.env, cwd: options.cwd, timeout: options.timeoutMs ?? 30_000 },
+      // Output of large fleets (`status --json` of 3,600 instances is ~1.2 MB) is kept whole.
+      {
+        env: options.env,
+        cwd: options.cwd,
+        timeout: options.timeoutMs ?? 30_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 128;
         resolve({ code, stdout, stderr });

@@ -2,7 +2,7 @@
 import { parseDuration } from '../../config/duration.js';
 import type { InstanceStatus } from '../../core/status.js';
 import type { ControlClient } from '../../ipc/client.js';
-import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
+import { CliError, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, print, printError } from '../output.js';
 import { printPlan, type ApplyPlan } from './apply-notes.js';
 import { describeExit } from './status.js';
@@ -33,7 +33,7 @@ export async function waitRunning(
 /** `warden start SERVICE...|all` */
 export async function start(services: string[], options: GlobalOptions): Promise<number> {
   requireTargets('start', services);
-  const r = await withClient(homeOf(options), (c) =>
+  const r = await withClient(options, (c) =>
     c.call<{ instances: string[] }>('start', { targets: services }),
   );
   print(
@@ -47,7 +47,7 @@ export async function start(services: string[], options: GlobalOptions): Promise
 /** `warden stop SERVICE...|all`: returns once every target's process tree is gone. */
 export async function stop(services: string[], options: GlobalOptions): Promise<number> {
   requireTargets('stop', services);
-  const r = await withClient(homeOf(options), (c) =>
+  const r = await withClient(options, (c) =>
     c.call<{ instances: (InstanceStatus & { survivors: number[] })[] }>('stop', {
       targets: services,
     }),
@@ -78,7 +78,7 @@ export async function restart(
   const rolling = options.rolling === true;
   if (rolling && (services.length !== 1 || services[0] === 'all'))
     throw new CliError('restart --rolling takes exactly one SERVICE', EXIT.usage);
-  const r = await withClient(homeOf(options), (c) =>
+  const r = await withClient(options, (c) =>
     c.call<{ instances: string[] }>('restart', { targets: services, rolling }),
   );
   print(`warden: restarted ${rolling ? 'one by one ' : ''}${r.instances.join(', ')}`);
@@ -92,7 +92,7 @@ export async function signal(
   options: GlobalOptions,
 ): Promise<number> {
   requireTargets('signal', services);
-  const r = await withClient(homeOf(options), (c) =>
+  const r = await withClient(options, (c) =>
     c.call<{ signal: string; instances: string[] }>('signal', { signal: sig, targets: services }),
   );
   if (r.instances.length === 0)
@@ -108,7 +108,7 @@ export async function wait(
 ): Promise<number> {
   requireTargets('wait', services);
   const timeoutMs = parseTimeout(options.timeout);
-  await withClient(homeOf(options), (c) => waitRunning(c, services, timeoutMs));
+  await withClient(options, (c) => waitRunning(c, services, timeoutMs));
   print(`warden: ${services.join(', ')} running`);
   return EXIT.ok;
 }
@@ -119,7 +119,7 @@ export async function wait(
  */
 export async function reload(options: GlobalOptions & { dryRun?: boolean }): Promise<number> {
   const dryRun = options.dryRun === true;
-  const r = await withClient(homeOf(options), (c) => c.call<ApplyPlan>('reload', { dryRun }));
+  const r = await withClient(options, (c) => c.call<ApplyPlan>('reload', { dryRun }));
   print(dryRun ? 'warden: reload plan (nothing changed):' : 'warden: reloaded');
   printPlan(r, dryRun);
   return EXIT.ok;

@@ -1,16 +1,13 @@
 // `warden events [SERVICE...]`: state changes as NDJSON, one per line, until Ctrl-C.
-import { connectControl } from '../../ipc/client.js';
-import { homeOf, type GlobalOptions } from '../context.js';
+import { connect, type GlobalOptions } from '../context.js';
 import { EXIT, print } from '../output.js';
 
 /** Streams `{time, instance, service, from, to, reason, pid}` lines for the services named (or all). */
 export async function events(services: string[], options: GlobalOptions): Promise<number> {
-  const home = homeOf(options);
   let ended: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (ended = resolve));
-  const client = await connectControl(home.socket, {
-    onEvent: (event) => print(JSON.stringify(event)),
-  });
+  // The answer timeout covers `subscribe`; the stream itself may stay quiet for ever.
+  const client = await connect(options, { onEvent: (event) => print(JSON.stringify(event)) });
   await client.call('subscribe', { targets: services });
   process.once('SIGINT', () => ended(EXIT.ok));
   process.once('SIGTERM', () => ended(EXIT.ok));

@@ -7,9 +7,15 @@ import { instanceName } from '../../core/instance.js';
 import { isPidRunning } from '../../effects/process-group.js';
 import type { HomePaths } from '../../daemon/home.js';
 import { readPid } from '../../daemon/hygiene.js';
-import { RemoteError, type ControlClient } from '../../ipc/client.js';
+import type { StatusReport } from '../../core/status.js';
+import {
+  connectControl,
+  DaemonTimeoutError,
+  RemoteError,
+  type ControlClient,
+} from '../../ipc/client.js';
 import { PROTOCOL_VERSION } from '../../ipc/protocol.js';
-import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
+import { answerTimeoutOf, CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print, printError, write } from '../output.js';
 import { DaemonStartError, ensureDaemon } from '../start-daemon.js';
 import { UntrustedError } from '../../effects/home-trust.js';
@@ -36,14 +42,22 @@ export async function readConfigOrExit(
   throw new CliError(`invalid config (nothing was started):\n${lines}`, EXIT.usage);
 }
 
-/** `warden up [-f FILE] [--wait] [SERVICE...]` */
+/**
+ * `warden up [-f FILE] [--wait] [SERVICE...]`. A daemon this call started is stopped again when
+ * the `up` request fails, so none is left running without a config.
+ */
 export async function up(services: string[], options: UpOptions): Promise<number> {
   const { config, source } = await readConfigOrExit(options.file);
   checkNames(config, services);
   const timeoutMs = options.wait === true ? parseTimeout(options.timeout) : 0;
+  // Without --wait, `up --timeout` is the answer timeout (docs/cli/up.md).
+  const silenceMs = answerTimeoutOf({
+    answerTimeout: options.answerTimeout ?? (options.wait === true ? undefined : options.timeout),
+  });
   const home = homeOf(options);
   for (let attempt = 1; ; attempt++) {
-    const { client, started } = await connectOrStart(home);
+    const { client, started } = await connectOrStart(home, silenceMs);
+    let configured = !started;
     try {
       const hello = await client.call<{ pid: number; protocol: number }>('hello');
       if (hello.protocol !== PROTOCOL_VERSION) {
@@ -57,6 +71,7 @@ export async function up(services: string[], options: UpOptions): Promise<number
         source,
         targets: services,
       });
+      configured = true;
       print(
         `warden: daemon ${started ? 'started' : 'running'} (pid ${hello.pid}, home ${home.home})`,
       );
@@ -68,6 +83,7 @@ export async function up(services: string[], options: UpOptions): Promise<number
       if (options.wait === true) await waitRunning(client, services, timeoutMs);
       return EXIT.ok;
     } catch (error) {
+      if (!configured) await stopUnconfigured(home, silenceMs);
       // A daemon on its way out: wait until it is gone, then start a fresh one (once).
       if (!(error instanceof RemoteError && error.code === 'SHUTTING_DOWN') || attempt > 1)
         throw error;
@@ -76,6 +92,32 @@ export async function up(services: string[], options: UpOptions): Promise<number
       client.close();
     }
   }
+}
+
+// The daemon this `up` started got no config: stop it (`down` on a new connection, as the old
+// one may be closed, e.g. after a request line too long), or SIGTERM it when it does not answer.
+async function stopUnconfigured(home: HomePaths, silenceMs: number): Promise<void> {
+  try {
+    const client = await connectControl(home.socket, { timeoutMs: silenceMs });
+    try {
+      const report = await client.call<StatusReport>('status', { targets: [] });
+      // Another `up` gave it a config meanwhile: it stays.
+      if (report.daemon.config !== null) return;
+      await client.call('down', {});
+    } finally {
+      client.close();
+    }
+  } catch {
+    const pid = readPid(home.pidFile);
+    if (pid === null) return;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return; // ESRCH: gone already
+    }
+  }
+  await waitUntilGone(home.pidFile);
+  printError('the daemon this "up" started was stopped again (it had no config)');
 }
 
 // Unknown names are a usage error before anything is started.
@@ -97,14 +139,16 @@ function checkNames(config: WardenConfig, names: string[]): void {
 
 async function connectOrStart(
   home: HomePaths,
+  silenceMs: number,
 ): Promise<{ client: ControlClient; started: boolean }> {
   try {
-    return await ensureDaemon(home);
+    return await ensureDaemon(home, { timeoutMs: silenceMs });
   } catch (error) {
     // A refused home or daemon is a usage error, said as it is (exit 2).
     if (error instanceof UntrustedError) throw error;
     if (error instanceof DaemonStartError && error.code === 'UNTRUSTED')
       throw new CliError(error.message, EXIT.usage);
+    if (error instanceof DaemonTimeoutError) throw error;
     throw new CliError(
       `cannot start the daemon: ${error instanceof Error ? error.message : String(error)}`,
       EXIT.failed,
@@ -124,9 +168,8 @@ async function waitUntilGone(pidFile: string): Promise<void> {
  * `--keep-services`: only the daemon exits; the next `warden up` takes the services back.
  */
 export async function down(options: GlobalOptions & { keepServices?: boolean }): Promise<number> {
-  const home = homeOf(options);
   const keepServices = options.keepServices === true;
-  const { pid, stopped, kept } = await withClient(home, async (c) => {
+  const { pid, stopped, kept } = await withClient(options, async (c) => {
     const hello = await c.call<{ pid: number }>('hello');
     const r = await c.call<{ stopped: number; kept?: number }>('down', { keepServices });
     return { pid: hello.pid, stopped: r.stopped, kept: r.kept ?? 0 };

@@ -1,5 +1,5 @@
 // `warden ps [SERVICE...]`: the process tree of each instance, so a user sees what belongs to what.
-import { homeOf, withClient, type GlobalOptions } from '../context.js';
+import { withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print } from '../output.js';
 
 /** One process in the answer of the `ps` method. */
@@ -53,9 +53,7 @@ export async function ps(
   services: string[],
   options: GlobalOptions & { json?: boolean },
 ): Promise<number> {
-  const r = await withClient(homeOf(options), (c) =>
-    c.call<PsInstance[]>('ps', { targets: services }),
-  );
+  const r = await withClient(options, (c) => c.call<PsInstance[]>('ps', { targets: services }));
   print(options.json === true ? JSON.stringify(r) : renderTrees(r));
   return EXIT.ok;
 }

@@ -1,7 +1,7 @@
 // `warden status`: a table for people, or the stable JSON shape with --json.
 import { formatExit } from '../../core/exit.js';
 import type { InstanceStatus, StatusReport } from '../../core/status.js';
-import { homeOf, withClient, type GlobalOptions } from '../context.js';
+import { withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print, type Colour } from '../output.js';
 
 const STATE_COLOUR: Record<InstanceStatus['state'], Colour> = {
@@ -97,7 +97,7 @@ export async function status(
   services: string[],
   options: GlobalOptions & { json?: boolean },
 ): Promise<number> {
-  const report = await withClient(homeOf(options), (c) =>
+  const report = await withClient(options, (c) =>
     c.call<StatusReport>('status', { targets: services }),
   );
   if (options.json === true) {
