@@ -120,7 +120,10 @@ void describe('files of the home never reached through a link', () => {
     writeFileSync(victim, 'precious\n');
     const path = join(dir, 'state.json');
     symlinkSync(victim, path);
-    assert.deepEqual(await readState(path), { kind: 'corrupt', why: 'cannot read: ELOOP' });
+    assert.deepEqual(await readState(path), {
+      kind: 'corrupt',
+      why: `${path} is a symbolic link, not a regular file`,
+    });
     symlinkSync(victim, `${path}.${process.pid}.tmp`);
     const state: DaemonState = {
       format: STATE_FORMAT,
