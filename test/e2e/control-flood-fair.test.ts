@@ -1,39 +1,15 @@
 // Floods of the control socket (issue 13, point 4): one client pipelines 50,000 requests;
 // another is served all along, in fair turns.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
-import { STATUS, ask, open, rssOf } from '../helpers/control-clients.js';
+import { waitFor, type Sandbox } from '../helpers/cli.js';
+import { STATUS, ask, open, floodTarget } from '../helpers/control-clients.js';
 
 void describe('control socket flood: a flooding client', () => {
   let s: Sandbox;
-  let pid: number;
   let sock: string;
-  // RSS once the daemon has served a few requests of each kind (its settled size).
-  let baseline: number;
-  const settle = (what: string): Promise<number> =>
-    waitFor(
-      `the daemon's RSS to come back within 20% of ${baseline} after ${what}`,
-      () => {
-        const rss = rssOf(pid);
-        return rss <= baseline * 1.2 ? rss : false;
-      },
-      60_000,
-      200,
-    );
-
-  before(async () => {
-    s = sandbox();
-    s.config('services:\n  sleeper:\n    command: [sleep, "600"]\n');
-    assert.equal((await s.warden(['up', '--wait'])).code, 0);
-    pid = (await s.status()).daemon.pid;
-    sock = join(s.home, 'warden.sock');
-    const warm = await open(sock);
-    for (let i = 0; i < 200; i++) await ask(warm, i, 'status');
-    warm.destroy();
-    baseline = rssOf(pid);
-  });
+  let settle: (what: string) => Promise<number>;
+  before(async () => ({ s, sock, settle } = await floodTarget()));
   after(() => s.cleanup());
 
   void it('serves a second client throughout while one client floods it with requests', async (t) => {

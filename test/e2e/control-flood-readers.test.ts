@@ -1,40 +1,18 @@
 // Floods of the control socket (issue 13, point 4): 100 clients that send and never read;
 // `status` still answers, and the daemon's memory comes back once they are gone.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
-import { STATUS, ask, open, rssOf } from '../helpers/control-clients.js';
+import { waitFor, type Sandbox } from '../helpers/cli.js';
+import { STATUS, open, rssOf, floodTarget } from '../helpers/control-clients.js';
 import type { Socket } from 'node:net';
 
 void describe('control socket flood: clients that never read', () => {
   let s: Sandbox;
   let pid: number;
   let sock: string;
-  // RSS once the daemon has served a few requests of each kind (its settled size).
   let baseline: number;
-  const settle = (what: string): Promise<number> =>
-    waitFor(
-      `the daemon's RSS to come back within 20% of ${baseline} after ${what}`,
-      () => {
-        const rss = rssOf(pid);
-        return rss <= baseline * 1.2 ? rss : false;
-      },
-      60_000,
-      200,
-    );
-
-  before(async () => {
-    s = sandbox();
-    s.config('services:\n  sleeper:\n    command: [sleep, "600"]\n');
-    assert.equal((await s.warden(['up', '--wait'])).code, 0);
-    pid = (await s.status()).daemon.pid;
-    sock = join(s.home, 'warden.sock');
-    const warm = await open(sock);
-    for (let i = 0; i < 200; i++) await ask(warm, i, 'status');
-    warm.destroy();
-    baseline = rssOf(pid);
-  });
+  let settle: (what: string) => Promise<number>;
+  before(async () => ({ s, pid, sock, baseline, settle } = await floodTarget()));
   after(() => s.cleanup());
 
   void it('still answers `status` while 100 clients send requests and never read', async (t) => {

@@ -1,6 +1,9 @@
 // Raw clients of the control socket for flood tests, and the daemon's resident memory.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { sandbox, waitFor, type Sandbox } from './cli.js';
 
 // The daemon's resident memory (bytes), from /proc/PID/status.
 export function rssOf(pid: number): number {
@@ -47,3 +50,38 @@ export function ask(socket: Socket, id: number, method: string): Promise<Record<
 }
 
 export const STATUS = (id: number): string => `{"id":${id},"method":"status","params":{}}\n`;
+
+/** A daemon for flood tests, warmed up, with its settled RSS and a wait for it to come back. */
+export interface FloodTarget {
+  s: Sandbox;
+  pid: number;
+  sock: string;
+  /** RSS once the daemon has served a few requests of each kind (its settled size, bytes). */
+  baseline: number;
+  /** Waits until the RSS is back within 20% of `baseline`; @returns it */
+  settle: (what: string) => Promise<number>;
+}
+
+/** Starts a daemon with one sleeper and warms it with 200 `status` requests. */
+export async function floodTarget(): Promise<FloodTarget> {
+  const s = sandbox();
+  s.config('services:\n  sleeper:\n    command: [sleep, "600"]\n');
+  assert.equal((await s.warden(['up', '--wait'])).code, 0);
+  const pid = (await s.status()).daemon.pid;
+  const sock = join(s.home, 'warden.sock');
+  const warm = await open(sock);
+  for (let i = 0; i < 200; i++) await ask(warm, i, 'status');
+  warm.destroy();
+  const baseline = rssOf(pid);
+  const settle = (what: string): Promise<number> =>
+    waitFor(
+      `the daemon's RSS to come back within 20% of ${baseline} after ${what}`,
+      () => {
+        const rss = rssOf(pid);
+        return rss <= baseline * 1.2 ? rss : false;
+      },
+      60_000,
+      200,
+    );
+  return { s, pid, sock, baseline, settle };
+}
