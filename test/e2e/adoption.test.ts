@@ -10,7 +10,7 @@ import { afterEach, describe, it, type TestContext } from 'node:test';
 import type { InstanceStatus } from '../../src/core/status.js';
 import { readState, writeState, type DaemonState } from '../../src/daemon/state-file.js';
 import { processesOfHome, sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
-import { daemonPidOf, wardenCgroupOf } from '../helpers/procs.js';
+import { daemonPidOf, wardenCgroupOf, isAlive, statOf } from '../helpers/procs.js';
 
 const MODES = ['cgroup', 'process-group'] as const;
 type Mode = (typeof MODES)[number];
@@ -32,22 +32,6 @@ function sleeper(name: string): string {
 
 // Bytes of a damaged disk block: text, a NUL, invalid UTF-8, a terminal escape, line breaks.
 const GARBAGE = Buffer.from('garbage\u0000\u00ff\u00fe\u001b[2J\n{\n', 'latin1');
-
-/** Fields of /proc/PID/stat after the command name (state is index 0), or undefined once gone. */
-function statOf(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** True while `pid` names a live process (a zombie counts as dead). */
-function isAlive(pid: number): boolean {
-  const f = statOf(pid);
-  return f !== undefined && f[0] !== 'Z';
-}
 
 /** One process: its pid and start time, which together never name another one. */
 interface Proc {

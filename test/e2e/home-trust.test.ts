@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, it, type TestContext } from 'node:test';
 import { writeState, type DaemonState } from '../../src/daemon/state-file.js';
 import { processesOfHome, sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
-import { daemonPidOf } from '../helpers/procs.js';
+import { daemonPidOf, isAlive, statOf } from '../helpers/procs.js';
 
 const SETPRIV = '/usr/bin/setpriv';
 
@@ -36,21 +36,6 @@ function makeUser(): Other {
   const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
   return { name, uid, gid };
-}
-
-/** Fields of /proc/PID/stat after the command name (state is index 0), or undefined once gone. */
-function statOf(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  const f = statOf(pid);
-  return f !== undefined && f[0] !== 'Z';
 }
 
 /** A service that prints a secret line every 50 ms. */

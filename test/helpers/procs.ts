@@ -32,3 +32,19 @@ export function wardenCgroupOf(home: string): string | undefined {
   if (mount === undefined || own === undefined) return undefined;
   return join(mount, own, `warden-${createHash('sha256').update(home).digest('hex').slice(0, 12)}`);
 }
+
+/** Fields of /proc/PID/stat after the command name (state is index 0), or undefined once gone. */
+export function statOf(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while `pid` names a live process (a zombie counts as dead). */
+export function isAlive(pid: number): boolean {
+  const f = statOf(pid);
+  return f !== undefined && f[0] !== 'Z';
+}
