@@ -8,6 +8,7 @@ import {
   type Transition,
 } from '../../src/core/instance.js';
 import { transition, type InstancePolicy } from '../../src/core/transition.js';
+import type { InstanceTree } from '../../src/effects/containment.js';
 
 /** The policy most tests use: always restart, 100ms..1s backoff, 3 failed starts in 10s. */
 export const POLICY: InstancePolicy = {
@@ -104,4 +105,22 @@ export function stopping(
   killSent = false,
 ): InstanceState {
   return { state: 'stopping', since: T0, pid, intent, killSent };
+}
+
+/** A process tree for runner tests: empty as soon as asked, holding nothing; `over` replaces parts. */
+export function fakeTree(over: Partial<InstanceTree> = {}): InstanceTree {
+  return {
+    prepare: (req) => req,
+    attach: () => undefined,
+    signal: () => true,
+    sweep: () => undefined,
+    isEmpty: () => true,
+    members: () => [],
+    contains: () => false,
+    stats: () => undefined,
+    release: () => undefined,
+    identity: () => undefined,
+    adopt: () => false,
+    ...over,
+  };
 }

@@ -9,7 +9,7 @@ import type { SignalName } from '../../src/core/signals.js';
 import { lineSink } from '../../src/logs/service-log.js';
 import type { ReadinessHooks } from '../../src/runtime/readiness/types.js';
 import { Runner } from '../../src/runtime/runner.js';
-import { makeSpec } from '../helpers/core-fixtures.js';
+import { fakeTree, makeSpec } from '../helpers/core-fixtures.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const WATCHDOG_MS = 1000;
@@ -42,19 +42,8 @@ function setup() {
     baseEnv: {},
     processes: {
       spawn: () => new FakeChild(4242),
-      tree: () => ({
-        prepare: (req) => req,
-        attach: () => undefined,
-        signal: (signal) => (signals.push(signal), true),
-        sweep: () => undefined,
-        isEmpty: () => true,
-        members: () => [],
-        contains: () => true,
-        stats: () => undefined,
-        release: () => undefined,
-        identity: () => undefined,
-        adopt: () => false,
-      }),
+      tree: () =>
+        fakeTree({ signal: (signal) => (signals.push(signal), true), contains: () => true }),
     },
     sink: lineSink(
       () => undefined,

@@ -11,7 +11,7 @@ import type { SpawnRequest } from '../../src/effects/spawn.js';
 import { lineSink } from '../../src/logs/service-log.js';
 import { Runner } from '../../src/runtime/runner.js';
 import { KILL_GRACE_MS } from '../../src/core/transition.js';
-import { makeSpec } from '../helpers/core-fixtures.js';
+import { fakeTree, makeSpec } from '../helpers/core-fixtures.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 /** A main process as far as the Runner looks at it. */
@@ -57,23 +57,14 @@ function setup(over: Partial<ServiceSpec> = {}, spawn?: (n: number) => SpawnResu
       // A tree that empties as soon as its main process is gone, recording each signal.
       tree: () => {
         let main = 0;
-        return {
-          prepare: (req) => req,
+        return fakeTree({
           attach: (pid) => void (main = pid),
           signal(signal) {
             if (signalError !== undefined) throw signalError;
             signals.push([main, signal]);
             return true;
           },
-          sweep: () => undefined,
-          isEmpty: () => true,
-          members: () => [],
-          contains: () => false,
-          stats: () => undefined,
-          release: () => undefined,
-          identity: () => undefined,
-          adopt: () => false,
-        };
+        });
       },
     },
     sink: lineSink(
