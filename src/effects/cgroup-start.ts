@@ -6,7 +6,7 @@
 // immediate grandchild escapes.
 import { accessSync, closeSync, constants, readFileSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { makePipe, setNonBlocking, SyscallError } from './libc.js';
+import { makePipe, SyscallError } from './libc.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
 import { killCgroup } from './cgroup-kill.js';
 import { spawnThroughServer, UNSUPPORTED } from './spawner.js';
@@ -42,7 +42,7 @@ export interface CgroupStart {
   pid: number;
   /**
    * The read end of the start's report, where the new process writes `exec ERRNO` if its exec
-   * fails after all (then exits 127): read it once it ended (readAvailable); undefined when the
+   * fails after all (then exits 127): an ExecReport reads it (exec-report.ts); undefined when the
    * exec already happened (the wrapper).
    */
   report: number | undefined;
@@ -55,7 +55,7 @@ export interface CgroupStart {
  * (the fork server, spawner.ts) or else warden-exec when they were built and the kernel has
  * CLONE_INTO_CGROUP (Linux 5.7), else through the sh wrapper; `how` forces one of the last two.
  * Through either helper the caller waits only for the fork, not for the exec: an exec failure
- * is on `report` once the process ended (see parseExecReport).
+ * is on `report` (see ExecReport).
  * @throws SyscallError: ENOENT, EACCES, ENOEXEC from the wrapper's execve; EAGAIN, ENOMEM, or
  * the cgroup's own errors from the clone; EAGAIN when warden-exec ended without a word (the
  * leaf was killed; a retry after CgroupTree.prepare makes it anew)
@@ -126,30 +126,6 @@ function spawnThroughHelper(req: PosixSpawnRequest, cgroup: string): CgroupStart
   throw Object.assign(new Error(`warden-exec ended without a report (${JSON.stringify(line)})`), {
     code: 'EAGAIN',
   });
-}
-
-/**
- * What is in the pipe `fd` now, without waiting (O_NONBLOCK is set on it): the rest of a report
- * once its process ended. @returns the text ('' for none)
- */
-export function readAvailable(fd: number): string {
-  setNonBlocking(fd);
-  const buf = Buffer.alloc(256);
-  try {
-    return buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, null));
-  } catch {
-    return ''; // EAGAIN: nothing was written, and the writer has not closed yet
-  }
-}
-
-/**
- * What the rest of a start's report says (warden-spawner's or warden-exec's, read once the
- * process ended): undefined when the exec happened, else the SyscallError of the failed execve
- * (ENOENT, EACCES...), which the new process wrote before it exited.
- */
-export function parseExecReport(rest: string): SyscallError | undefined {
-  const failed = /^exec (\d+)$/m.exec(rest);
-  return failed === null ? undefined : new SyscallError('execve', Number(failed[1]));
 }
 
 // Reads the blocking pipe `fd` up to the first newline (one byte at a time: what follows it is

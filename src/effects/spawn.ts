@@ -8,11 +8,12 @@ import type { Command } from '../config/types.js';
 import type { LastExit, SpawnFailure } from '../core/exit.js';
 import { openOutputPipe } from '../logs/output-pipe.js';
 import { resolveProgram } from './find-program.js';
-import { describeFdLimit, fdShortage, FDS_PER_INSTANCE } from './fd-budget.js';
-import { makePipe, openFilesLimit, type SyscallError } from './libc.js';
+import { describeFdLimit, fdShortage, FDS_PER_START } from './fd-budget.js';
+import { makePipe, openFilesLimit } from './libc.js';
 import { outputPipe, type OutputPipes } from './output-pipes.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
-import { parseExecReport, readAvailable, spawnInCgroup, type CgroupStart } from './cgroup-start.js';
+import { spawnInCgroup, type CgroupStart } from './cgroup-start.js';
+import { ExecReport } from './exec-report.js';
 import { unwatchChild, watchChild } from './reaper.js';
 
 /** Variables a supervisor above warden may have set, which must not leak into services. */
@@ -77,28 +78,24 @@ export interface ServiceProcess {
 }
 
 class SpawnedProcess extends EventEmitter implements ServiceProcess {
-  /** warden-spawner's or warden-exec's report pipe (see spawnInCgroup), read once it ended. */
-  #report: number | undefined;
+  /** The exec report of a cgroup start (see spawnInCgroup): how its exec went. */
+  readonly #report: ExecReport | undefined;
   /** Reaped (its pid may name another process now), or let go by unref. */
   #isDone = false;
-
-  #reported: string;
 
   constructor(
     readonly pid: number,
     readonly stdio: readonly (Readable | null | undefined)[],
     program: string,
-    report: number | undefined,
-    reported = '',
+    report: ExecReport | undefined,
   ) {
     super();
     this.#report = report;
-    this.#reported = reported;
     watchChild(pid, (status) => {
       if (this.#isDone) return;
       this.#isDone = true;
       // A failed exec wrote its line before the process ended; a successful one wrote nothing.
-      const error = this.#closeReport();
+      const error = this.#report?.finish();
       const failure: SpawnFailure | undefined =
         error === undefined
           ? undefined
@@ -109,18 +106,6 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
             };
       this.emit('exit', failure ?? status);
     });
-  }
-
-  // Reads what the report pipe holds (without waiting) and closes it.
-  #closeReport(): SyscallError | undefined {
-    const fd = this.#report;
-    if (fd === undefined) return undefined;
-    this.#report = undefined;
-    try {
-      return parseExecReport(this.#reported + readAvailable(fd));
-    } finally {
-      closeSync(fd);
-    }
   }
 
   get stdout(): Readable | null {
@@ -135,7 +120,7 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
     if (this.#isDone) return;
     this.#isDone = true;
     unwatchChild(this.pid);
-    this.#closeReport();
+    this.#report?.finish();
   }
 }
 
@@ -171,7 +156,7 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
   const program = argv[0] ?? '/bin/sh';
   const path = resolveProgram(program, req.env.PATH, req.cwd);
   if (typeof path !== 'string') return path;
-  const limit = fdShortage(FDS_PER_INSTANCE + (req.pipes?.length ?? 0));
+  const limit = fdShortage(FDS_PER_START + (req.pipes?.length ?? 0));
   if (limit !== undefined) return fdFailure(program, limit);
   // Every fd made here is close-on-exec: the child gets only its dup2'd copies.
   const readEnds: number[] = [];
@@ -197,7 +182,9 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
   const stdio = readEnds.map((fd, n) =>
     fd === undefined ? undefined : n <= 2 ? openOutputPipe(fd) : openNotifyPipe(fd),
   );
-  const child = new SpawnedProcess(started.pid, stdio, program, started.report, started.reported);
+  const report =
+    started.report === undefined ? undefined : new ExecReport(started.report, started.reported);
+  const child = new SpawnedProcess(started.pid, stdio, program, report);
   spawnedPipes.set(child, {
     stdout: fstatSync(readEnds[1] ?? -1).ino,
     stderr: fstatSync(readEnds[2] ?? -1).ino,

@@ -19,12 +19,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import type { LastExit, SpawnFailure } from '../../src/core/exit.js';
-import {
-  parseExecReport,
-  readAvailable,
-  spawnInCgroup,
-  WARDEN_EXEC,
-} from '../../src/effects/cgroup-start.js';
+import { spawnInCgroup, WARDEN_EXEC } from '../../src/effects/cgroup-start.js';
+import { parseExecReport, readReport } from '../../src/effects/exec-report.js';
 import { detectCgroup, removeCgroupTree } from '../../src/effects/cgroup.js';
 import { CgroupTree } from '../../src/effects/cgroup-tree.js';
 import { killCgroup, takeKilled } from '../../src/effects/cgroup-kill.js';
@@ -244,6 +240,27 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
     assert.equal(end.path, script);
   });
 
+  void it('holds no fd for the exec report once the exec happened: two pipes for the instance', async (t) => {
+    if (!hasHelper) return t.skip('the helpers were not built (no C compiler)');
+    const pipes = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith('pipe:');
+        } catch {
+          return false; // readdir's own fd, closed since
+        }
+      }).length;
+    const leaf = join(base, 'report-fd');
+    mkdirSync(leaf);
+    const before = pipes();
+    const p = spawned(request({ command: { kind: 'argv', argv: ['sleep', '600'] }, cgroup: leaf }));
+    // The report's read end (a third pipe) goes a sweep after the exec, long before the end.
+    await waitFor('only stdout and stderr left', () => pipes() === before + 2);
+    assert.equal(readProcState(p.pid), 'alive');
+    process.kill(p.pid, 'SIGKILL');
+    assert.deepEqual(await ended(p), { signal: 'SIGKILL', coreDumped: false });
+  });
+
   for (const how of ['auto', 'helper'] as const) {
     void it(`${how === 'auto' ? 'warden-spawner' : 'warden-exec'}: a failed exec leaves its errno on the report`, async (t) => {
       if (!hasHelper) return t.skip('the helpers were not built (no C compiler)');
@@ -269,7 +286,7 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
       assert.ok(report !== undefined);
       await waitFor('the process ended', () => readProcState(pid) !== 'alive');
       // Its line may have come before the pid (then it was read with it).
-      assert.equal(parseExecReport(reported + readAvailable(report))?.code, 'ENOENT');
+      assert.equal(parseExecReport(reported + readReport(report).text)?.code, 'ENOENT');
       closeSync(report);
     });
   }
