@@ -31,6 +31,7 @@ import type { InstanceRecord, ProcessRecord } from './instance-record.js';
 import { recordOf, type Leftovers } from './leftovers.js';
 import type { LeftoverTree } from '../effects/leftovers.js';
 import type { ReadinessHooks, ReadinessProbe } from './readiness/types.js';
+import { UNPACED, type SpawnPace } from './spawn-pacer.js';
 
 /**
  * The OS operations a runner needs; real ones in the daemon (see src/effects), fakes in tests.
@@ -91,6 +92,8 @@ export interface RunnerOptions {
   onRecordChange?: (runner: Runner) => void;
   /** Makes the readiness probe of the instance (config `ready`, `watchdog`); default: none. */
   probes?: ProbeFactory;
+  /** Paces spawns across event-loop turns (the supervisor's SpawnPacer); default: at once. */
+  pace?: SpawnPace;
 }
 
 /** Builds the readiness probe of instance `name` of `spec`; `isMember` is its tree's membership. */
@@ -129,6 +132,8 @@ export class Runner {
   #child: ServiceProcess | undefined;
   readonly #tree: InstanceTree;
   #attached = false;
+  /** Detached or closed: a spawn still waiting in the pacer does not happen. */
+  #isLetGo = false;
   #survivors: number[] = [];
   #startedAt: number | null = null;
   #treePoll: unknown;
@@ -345,6 +350,7 @@ export class Runner {
 
   /** Lets the instance's processes run on without this daemon (`down --keep-services`). */
   detach(): void {
+    this.#isLetGo = true;
     this.#exitWatch?.cancel();
     this.#exitWatch = undefined;
     for (const handle of this.#timers.values()) this.#o.clock.cancel(handle);
@@ -400,7 +406,7 @@ export class Runner {
   #run(effect: Effect): void {
     switch (effect.kind) {
       case 'spawn':
-        return this.#spawn();
+        return (this.#o.pace ?? UNPACED).run(() => this.#spawnIfWanted());
       case 'signal-tree':
         this.#signalTree(effect.signal);
         // A stopped (SIGSTOP) process acts on nothing but SIGKILL until continued (as systemd does).
@@ -447,6 +453,7 @@ export class Runner {
 
   /** Frees the readiness probe (the daemon is closing). */
   close(): void {
+    this.#isLetGo = true;
     this.#probe.close();
   }
 
@@ -469,6 +476,14 @@ export class Runner {
       (pid) => this.#attached && this.#tree.contains(pid),
     );
     return this.#probe;
+  }
+
+  // A spawn the pacer let wait runs only if it is still wanted: not after a stop (the model left
+  // `starting`), a later spawn (it has a pid), detach or close.
+  #spawnIfWanted(): void {
+    const s = this.#model.current;
+    if (this.#isLetGo || s.state !== 'starting' || s.pid !== null) return;
+    this.#spawn();
   }
 
   #spawn(): void {

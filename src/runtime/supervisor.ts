@@ -19,6 +19,7 @@ import { Leftovers } from './leftovers.js';
 import { stopLeftovers } from './stop-leftovers.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
 import { restartRolling } from './rolling-restart.js';
+import { SpawnPacer } from './spawn-pacer.js';
 import {
   Runner,
   type LineSink,
@@ -89,6 +90,8 @@ export class Supervisor {
   #config: WardenConfig | null = null;
   #closing = false;
   #applying: Promise<void> = Promise.resolve();
+  /** Every instance's spawns, a few an event-loop turn (a bring-up of thousands holds no turn). */
+  readonly #pace = new SpawnPacer();
   /** Services (and which of their runners) waiting for dependencies before they start. */
   readonly #gate = new StartGate<Runner>(
     (n) => this.#depsOf(n),
@@ -297,10 +300,15 @@ export class Supervisor {
       (n) => this.#depsOf(n),
       this.#order(),
     );
+    const byService = new Map<string, Runner[]>();
+    for (const r of runners) {
+      const own = byService.get(r.spec.name);
+      if (own === undefined) byService.set(r.spec.name, [r]);
+      else own.push(r);
+    }
     const idle: Runner[] = [];
     for (const name of names) {
-      const own = runners.filter((r) => r.spec.name === name);
-      const chosen = own.length > 0 ? own : (this.#services.get(name)?.runners ?? []);
+      const chosen = byService.get(name) ?? this.#services.get(name)?.runners ?? [];
       const fresh = chosen.filter((r) => !isActive(r.model.current));
       idle.push(...fresh);
       if (this.#depsOf(name).length === 0) {
@@ -445,6 +453,7 @@ export class Supervisor {
       },
       onError: (runner, message) => this.#o.log(`${runner.name}: ${message}`),
       onRecordChange: () => this.#o.onRecordChange?.(),
+      pace: this.#pace,
       ...(this.#o.probes === undefined ? {} : { probes: this.#o.probes }),
     });
   }

@@ -10,6 +10,7 @@ import type { SignalName } from '../../src/core/signals.js';
 import type { SpawnRequest } from '../../src/effects/spawn.js';
 import { lineSink } from '../../src/logs/service-log.js';
 import { Runner } from '../../src/runtime/runner.js';
+import type { SpawnPace } from '../../src/runtime/spawn-pacer.js';
 import { KILL_GRACE_MS } from '../../src/core/transition.js';
 import { fakeTree, makeSpec } from '../helpers/core-fixtures.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -32,7 +33,12 @@ class FakeChild extends EventEmitter {
 type SpawnResult = FakeChild | SpawnFailure;
 
 /** A Runner wired to a FakeClock and a fake ProcessLayer that records everything. */
-function setup(over: Partial<ServiceSpec> = {}, spawn?: (n: number) => SpawnResult, index = 0) {
+function setup(
+  over: Partial<ServiceSpec> = {},
+  spawn?: (n: number) => SpawnResult,
+  index = 0,
+  pace?: SpawnPace,
+) {
   const clock = new FakeClock();
   const children: FakeChild[] = [];
   const requests: SpawnRequest[] = [];
@@ -76,6 +82,7 @@ function setup(over: Partial<ServiceSpec> = {}, spawn?: (n: number) => SpawnResu
       reasons.push(`${from.state}→${r.model.current.state}: ${reason}`);
     },
     onError: (_r, message) => errors.push(message),
+    ...(pace === undefined ? {} : { pace }),
   });
   const child = (i = children.length - 1): FakeChild => {
     const c = children[i];
@@ -451,5 +458,59 @@ void describe('Runner: regressions', () => {
     const before = h.signals.length;
     assert.equal(h.runner.signal('SIGHUP'), false);
     assert.equal(h.signals.length, before, 'no kill(-1001, SIGHUP)');
+  });
+});
+
+/** A pace that holds every spawn until `release` runs them (a pacer whose turn is full). */
+function heldPace() {
+  const held: (() => void)[] = [];
+  const pace: SpawnPace = { run: (job) => void held.push(job) };
+  return { pace, held, release: () => held.splice(0).forEach((job) => job()) };
+}
+
+void describe('Runner: spawns the pacer holds for a later turn', () => {
+  void it('a held spawn runs later and the instance goes on as usual', () => {
+    const p = heldPace();
+    const h = setup({ minUptimeMs: 0 }, undefined, 0, p.pace);
+    h.runner.dispatch({ type: 'start' });
+    assert.deepEqual(h.current(), { state: 'starting', since: h.clock.now(), pid: null });
+    assert.equal(h.requests.length, 0, 'nothing spawned before the pacer lets it');
+    p.release();
+    assert.equal(h.requests.length, 1);
+    assert.equal(h.state(), 'running');
+    assert.equal(h.runner.status().pid, 1001);
+  });
+
+  void it('a stop before the held spawn runs: nothing is spawned, the instance stays stopped', () => {
+    const p = heldPace();
+    const h = setup({}, undefined, 0, p.pace);
+    h.runner.dispatch({ type: 'start' });
+    h.runner.dispatch({ type: 'stop' });
+    assert.equal(h.state(), 'stopped');
+    p.release();
+    assert.equal(h.requests.length, 0, 'the held spawn was not wanted any more');
+    assert.equal(h.state(), 'stopped');
+  });
+
+  void it('stop and start again while held: one spawn, not two', () => {
+    const p = heldPace();
+    const h = setup({ minUptimeMs: 0 }, undefined, 0, p.pace);
+    h.runner.dispatch({ type: 'start' });
+    h.runner.dispatch({ type: 'stop' });
+    h.runner.dispatch({ type: 'start' });
+    p.release();
+    assert.equal(h.requests.length, 1);
+    assert.equal(h.state(), 'running');
+  });
+
+  void it('a runner let go (detach, close) spawns nothing the pacer held', () => {
+    for (const letGo of ['detach', 'close'] as const) {
+      const p = heldPace();
+      const h = setup({}, undefined, 0, p.pace);
+      h.runner.dispatch({ type: 'start' });
+      h.runner[letGo]();
+      p.release();
+      assert.equal(h.requests.length, 0, `${letGo}: nothing spawned`);
+    }
   });
 });
