@@ -5,7 +5,7 @@
 // daemon is stopped (`warden down`, `pm2 kill`) and every process started is then SIGKILLed by
 // pid if it still lives. Prints a table, writes bench/results.json and, on a full run (no
 // --only), the generated part of docs/benchmarks.md. Progress goes to stderr.
-// Usage: npm run bench -- [--runs 3] [--only restart,memory,bringup,status,stop,scale]
+// Usage: npm run bench -- [--runs 3] [--only restart,memory,bringup,status,stop,scale,linear]
 //        [--restarts 20] [--rounds 10] [--idle 30]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,8 @@ const ROWS: Row[] = [
   ['scale.bringup', '1000 services: bring-up to all running', 'ms', 0],
   ['scale.memory', '1000 services: supervisor RSS', 'MB', 1],
   ['scale.status', '1000 services: status --json vs jlist', 'ms', 1],
+  ['linear.1000', 'warden alone, bring-up of 1000 to all running', 'ms', 0],
+  ['linear.5000', 'warden alone, bring-up of 5000 to all running', 'ms', 0],
 ];
 const FIGURES: FigureDef[] = [
   ...ROWS.map(([key, label, unit, digits, ratioMax]) => ({ key, label, unit, digits, ratioMax })),
@@ -50,9 +52,19 @@ const FIGURES: FigureDef[] = [
     digits: 2,
     wardenMax: 1,
   },
+  // Linear growth: 5 times the services within 6 times the time.
+  {
+    key: 'linear.ratio',
+    label: 'warden alone, bring-up of 5000 / of 1000',
+    unit: 'x',
+    digits: 2,
+    wardenMax: 6,
+  },
 ];
 
-const SCENARIOS = ['restart', 'memory', 'bringup', 'status', 'stop', 'scale'];
+const SCENARIOS = ['restart', 'memory', 'bringup', 'status', 'stop', 'scale', 'linear'];
+/** The fleet sizes of the linear scenario, smaller first. */
+const LINEAR_SIZES = [1000, 5000] as const;
 const runs = numberArg('runs', 3);
 const restarts = numberArg('restarts', 20);
 const rounds = numberArg('rounds', 10);
@@ -148,6 +160,25 @@ async function measureSize(run: number, size: number, order: Contender[]): Promi
   }
 }
 
+// Bring-up time against fleet size, warden alone (PM2 takes minutes for 5000): each size from
+// cold, timed to all running, then taken down; and the ratio of the two, which linear growth
+// keeps near 5.
+async function measureLinear(run: number): Promise<void> {
+  const times: number[] = [];
+  for (const size of LINEAR_SIZES) {
+    const fleet = new Fleet(warden(join(root, String(run), `linear-${size}`)), size, started);
+    fleets.push(fleet);
+    progress(`run ${run + 1}/${runs}, ${size} services: warden alone up`);
+    const up = await fleet.up();
+    results.record(`linear.${size}`, 'warden', run, up.runningMs);
+    times.push(up.runningMs);
+    progress(`run ${run + 1}/${runs}, ${size} services: warden alone down`);
+    await fleet.down();
+  }
+  const [small = NaN, large = NaN] = times;
+  results.record('linear.ratio', 'warden', run, large / small);
+}
+
 async function containmentOf(c: Contender): Promise<string> {
   const ran = await runTimed(c.statusJson, { env: c.env });
   return (JSON.parse(ran.stdout) as StatusReport).daemon.containment;
@@ -175,6 +206,7 @@ try {
       const both = [warden(join(dir, 'warden')), pm2(join(dir, 'pm2'))];
       await measureSize(run, size, run % 2 === 0 ? both : both.reverse());
     }
+    if (is('linear')) await measureLinear(run);
   }
   const docs =
     only === undefined
