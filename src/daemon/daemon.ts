@@ -12,6 +12,7 @@ import { pidOf } from '../core/instance.js';
 import { cgroupStartMode } from '../effects/cgroup-start.js';
 import { chooseContainment } from '../effects/containment.js';
 import { startReaper } from '../effects/reaper.js';
+import { removeProofKey, writeProofKey } from '../ipc/daemon-proof.js';
 import { listenControl, type ControlServer } from '../ipc/server.js';
 import { systemClock } from '../runtime/clock.js';
 import { Leftovers } from '../runtime/leftovers.js';
@@ -138,9 +139,19 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   let finish: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (finish = resolve));
 
+  let proofKey: Buffer;
+  try {
+    // Before the socket listens: every client that reaches it can have its proof.
+    proofKey = writeProofKey(home.proofKey);
+  } catch (error) {
+    closeSync(lock);
+    stopReaper();
+    throw asStartup(error, `cannot write ${home.proofKey}`);
+  }
   const ctx: DaemonContext = {
     supervisor,
     home,
+    proofKey,
     version: VERSION,
     containment: containment.mode,
     events,
@@ -184,6 +195,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         setImmediate(() => {
           control?.close();
           removeSocket(home.socket);
+          removeProofKey(home.proofKey);
           stopReaper();
           closeSync(lock);
           for (const off of handlers) off();

@@ -15,6 +15,8 @@ export interface HomePaths {
   logDir: string;
   /** What the next daemon needs to take the services back (src/daemon/state-file.ts). */
   state: string;
+  /** The key a daemon proves itself with to clients (src/ipc/daemon-proof.ts), mode 0600. */
+  proofKey: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export function resolveHome(
     daemonLog: join(home, 'warden.log'),
     logDir: join(home, 'logs'),
     state: join(home, 'state.json'),
+    proofKey: join(home, 'warden.key'),
   };
 }
 

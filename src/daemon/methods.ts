@@ -8,6 +8,7 @@ import { parseSignal } from '../core/signals.js';
 import type { StatusReport } from '../core/status.js';
 import type { ContainmentMode } from '../effects/containment.js';
 import { commandLine } from '../effects/proc.js';
+import { proofOf } from '../ipc/daemon-proof.js';
 import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
 import type { MethodTable } from '../ipc/server.js';
 import type { ReloadPlan } from '../runtime/reload-plan.js';
@@ -24,6 +25,8 @@ export interface DaemonContext {
   containment: ContainmentMode;
   /** State changes, for `subscribe`. */
   events: EventBus;
+  /** The key of `prove` (src/ipc/daemon-proof.ts), also in the home's `warden.key`. */
+  proofKey: Buffer;
   log: (line: string) => void;
   /** True once a shutdown began: no new starts are accepted. */
   isShuttingDown: () => boolean;
@@ -40,6 +43,7 @@ const upParams = targets.extend({
   config: z.string().startsWith('/'),
   source: z.object({ document: z.unknown(), order: z.array(z.string()) }).optional(),
 });
+const proveParams = z.object({ nonce: z.string().regex(/^[0-9a-f]{64}$/) });
 const signalParams = targets.extend({ signal: z.union([z.string(), z.number()]) });
 // setTimeout holds at most 2^31-1 ms; longer would fire at once.
 const reloadParams = z.object({ dryRun: z.boolean().default(false) });
@@ -76,6 +80,8 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
   };
   return {
     hello: () => ({ protocol: PROTOCOL_VERSION, version: ctx.version, pid: process.pid }),
+
+    prove: (params) => ({ proof: proofOf(ctx.proofKey, parse(proveParams, params).nonce) }),
 
     status: (params): StatusReport => ({
       daemon: {

@@ -3,6 +3,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { encodeLine, LineReader, MAX_ANSWER_LINE } from './ndjson.js';
 import type { ErrorBody, Response } from './protocol.js';
 import { watchSilence } from './silence.js';
+import { PROOF_WAIT_MS } from './daemon-proof.js';
 import { distrustDaemon } from './trust-daemon.js';
 
 /** No daemon answers on the socket (ENOENT or ECONNREFUSED). */
@@ -103,7 +104,9 @@ export async function connectControl(
     });
   });
   // Nothing is sent, and nothing it says believed, before we know who answers.
-  const distrust = await distrustDaemon(socket, socketPath);
+  // A daemon too slow for the proof is checked by SO_PEERCRED, within the caller's patience.
+  const proofWait = Math.min(PROOF_WAIT_MS, timeoutMs ?? PROOF_WAIT_MS);
+  const distrust = await distrustDaemon(socket, socketPath, proofWait);
   if (distrust !== undefined) {
     socket.destroy();
     throw distrust;
@@ -150,6 +153,8 @@ export async function connectControl(
       onLine(line.toString('utf8'));
     silence?.heard();
   });
+  // Paused by the proof of the daemon (distrustDaemon), with what came after it kept.
+  socket.resume();
   socket.on('error', failAll);
   socket.on('close', () => {
     silence?.stop();

@@ -5,6 +5,7 @@ import { chmodSync, existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { askProof, proofOf, readProofKey } from '../../src/ipc/daemon-proof.js';
 import { runProcess, sandbox, waitFor, WARDEN, type Sandbox } from '../helpers/cli.js';
 
 function open(path: string): Promise<{ socket: Socket; next: () => Promise<unknown> }> {
@@ -67,6 +68,22 @@ void describe('control socket', () => {
     c.socket.end();
     const st = await s.status();
     assert.equal(st.instances[0]?.state, 'running');
+  });
+
+  void it('proves itself with the key of its home; a wrong nonce is refused', async () => {
+    const key = readProofKey(join(s.home, 'warden.key'), process.getuid?.() ?? 0);
+    assert.ok(key !== undefined, 'the daemon wrote its key, mode 0600');
+    const c = await open(join(s.home, 'warden.sock'));
+    const nonce = 'ab'.repeat(32);
+    c.socket.write(`${JSON.stringify({ id: 1, method: 'prove', params: { nonce } })}\n`);
+    assert.deepEqual(await c.next(), { id: 1, result: { proof: proofOf(key, nonce) } });
+    c.socket.write('{"id":2,"method":"prove","params":{"nonce":"not hex"}}\n');
+    assert.equal(((await c.next()) as { error?: { code: string } }).error?.code, 'INVALID_PARAMS');
+    c.socket.end();
+    const raw = connect(join(s.home, 'warden.sock'));
+    await new Promise((resolve) => raw.once('connect', resolve));
+    assert.equal(await askProof(raw, key), true, 'the client side takes it');
+    raw.destroy();
   });
 
   void it('up with a source applies what the client checked; a bad one changes nothing', async () => {

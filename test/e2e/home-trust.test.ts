@@ -187,12 +187,25 @@ void describe('a home controlled by someone else', () => {
 
   // A socket bound by their process in the home while it was open to them; `chownRoot` makes
   // the file root's, so that only the peer's credentials can tell.
-  async function plantSocket(box: Sandbox, them: Other, chownRoot: boolean): Promise<void> {
+  // With `withKey`, they also write a `warden.key` of their own and answer `prove` with it.
+  async function plantSocket(
+    box: Sandbox,
+    them: Other,
+    chownRoot: boolean,
+    withKey = false,
+  ): Promise<void> {
     chmodSync(box.home, 0o777);
     const socket = join(box.home, 'warden.sock');
+    const key = join(box.home, 'warden.key');
+    const prove = withKey
+      ? `const k=require('crypto').randomBytes(32);require('fs').writeFileSync(${JSON.stringify(key)},k,{mode:0o600});` +
+        `const pr=(n)=>require('crypto').createHmac('sha256',k).update('warden-proof:'+n).digest('hex');`
+      : `const pr=null;`;
     const fake =
+      prove +
       `const s=require('net').createServer(c=>{let b='';c.on('data',d=>{b+=d;let i;` +
       `while((i=b.indexOf('\\n'))>=0){const m=JSON.parse(b.slice(0,i));b=b.slice(i+1);` +
+      `if(m.method==='prove'&&pr){c.write(JSON.stringify({id:m.id,result:{proof:pr(m.params.nonce)}})+'\\n');continue}` +
       `c.write(JSON.stringify({id:m.id,error:{code:'FAKE',message:'fake daemon answer'}})+'\\n')}})});` +
       `s.listen(${JSON.stringify(socket)})`;
     const child = spawn(
@@ -209,6 +222,7 @@ void describe('a home controlled by someone else', () => {
     );
     children.push(child);
     await waitFor('their socket', () => existsSync(socket));
+    if (withKey) await waitFor('their key', () => existsSync(key));
     if (chownRoot) chownSync(socket, 0, 0);
     chmodSync(box.home, 0o700);
   }
@@ -229,6 +243,17 @@ void describe('a home controlled by someone else', () => {
     if (ctx === undefined) return;
     mkdirSync(join(ctx.s.home, 'logs'), { recursive: true, mode: 0o700 });
     await plantSocket(ctx.s, ctx.other, true);
+    const r = await ctx.s.warden(['status']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /listening on .*warden\.sock \(pid \d+\) runs as uid \d+ \(wt13h/);
+    assert.doesNotMatch(r.stderr + r.stdout, /fake daemon answer/);
+  });
+
+  void it('a key of theirs proves nothing: the CLI reads the credentials and refuses', async (t) => {
+    const ctx = setup(t);
+    if (ctx === undefined) return;
+    mkdirSync(join(ctx.s.home, 'logs'), { recursive: true, mode: 0o700 });
+    await plantSocket(ctx.s, ctx.other, true, true);
     const r = await ctx.s.warden(['status']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /listening on .*warden\.sock \(pid \d+\) runs as uid \d+ \(wt13h/);
