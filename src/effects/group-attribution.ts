@@ -35,6 +35,16 @@ const EARLY_PASS_MS = 100;
 const EARLY_MS = 3000;
 /** A pass younger than this is reused (ms): many trees asked in one moment share it. */
 const FRESH_MS = 10;
+/**
+ * A pass costs time in the number of processes on the machine (a /proc read each: 150 ms for
+ * 5,000, seconds on a loaded machine). So the timer waits at least this many times the last
+ * pass's cost (once past the early passes after a spawn, which must see a double fork's parent
+ * before it exits, and wait as long as the pass cost), and a pass is reused for as long as it
+ * cost: scanning never takes all of the daemon's time (it made a `down` of 600 stop one instance
+ * every 4 s). Reuse is safe: a pass that shows a tree empty was taken when none of its
+ * processes lived, and a dead process forks nothing; a fork it missed is in the next one.
+ */
+const TIMER_COST_FACTOR = 10;
 
 /** The attribution of one daemon's process-group trees. */
 export class GroupAttribution {
@@ -44,6 +54,8 @@ export class GroupAttribution {
   readonly #markers = new Map<string, string | null>();
   #timer: NodeJS.Timeout | undefined;
   #earlyUntil = 0;
+  /** What the last pass cost (ms). */
+  #passMs = 0;
   /** Unattributed children of the daemon already reported (pid:startTime). */
   readonly #reported = new Set<string>();
 
@@ -56,7 +68,8 @@ export class GroupAttribution {
   watch(tree: AttributedTree): void {
     this.#trees.add(tree);
     this.#earlyUntil = Date.now() + EARLY_MS;
-    this.#pass = undefined;
+    // The last pass knows nothing of this spawn: the tree's next question takes a new one.
+    this.#pass?.members.delete(tree);
     this.#arm();
   }
 
@@ -69,9 +82,13 @@ export class GroupAttribution {
     }
   }
 
-  /** The live members of `tree` now (a pass at most FRESH_MS old). */
+  /**
+   * The live members of `tree` now: from a pass at most FRESH_MS old, or as old as the last
+   * pass's cost; a new one for a tree watched since.
+   */
   membersOf(tree: AttributedTree): ProcInfo[] {
-    return this.#run(FRESH_MS).members.get(tree) ?? [];
+    const members = this.#run(Math.max(FRESH_MS, this.#passMs)).members.get(tree);
+    return members ?? this.#run(0).members.get(tree) ?? [];
   }
 
   /**
@@ -96,7 +113,10 @@ export class GroupAttribution {
 
   #arm(): void {
     if (this.#timer !== undefined || this.#trees.size === 0) return;
-    const delay = Date.now() < this.#earlyUntil ? EARLY_PASS_MS : PASS_MS;
+    const delay =
+      Date.now() < this.#earlyUntil
+        ? Math.max(EARLY_PASS_MS, this.#passMs)
+        : Math.max(PASS_MS, TIMER_COST_FACTOR * this.#passMs);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#trees.size === 0) return;
@@ -139,8 +159,8 @@ export class GroupAttribution {
   }
 
   #run(maxAgeMs: number): Pass {
-    const now = Date.now();
-    if (this.#pass !== undefined && now - this.#pass.at <= maxAgeMs) return this.#pass;
+    const began = Date.now();
+    if (this.#pass !== undefined && began - this.#pass.at <= maxAgeMs) return this.#pass;
     const procs = scanProcs().filter((p) => !isDead(p));
     const owner = this.#attribute(procs);
     const members = new Map<AttributedTree, ProcInfo[]>();
@@ -150,7 +170,10 @@ export class GroupAttribution {
       if (tree !== undefined) members.get(tree)?.push(p);
     }
     for (const [tree, list] of members) tree.known = new Map(list.map((p) => [p.pid, p.startTime]));
-    this.#pass = { at: now, members, procs };
+    // Its age counts from its end: a slow pass is still fresh for the calls that waited on it.
+    const at = Date.now();
+    this.#passMs = at - began;
+    this.#pass = { at, members, procs };
     return this.#pass;
   }
 
