@@ -11,7 +11,7 @@ import { commandLine } from '../effects/proc.js';
 import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
 import type { MethodTable } from '../ipc/server.js';
 import type { ReloadPlan } from '../runtime/reload-plan.js';
-import type { Supervisor } from '../runtime/supervisor.js';
+import type { Supervisor } from '../runtime/supervisor/supervisor.js';
 import { streamEvents, type EventBus } from './events.js';
 import { fdLimitWarning } from './fd-fit.js';
 import type { HomePaths } from './home.js';
