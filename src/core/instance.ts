@@ -23,6 +23,12 @@ export type ForcedStop =
   /** No `WATCHDOG=1` for `watchdog` in `running`. */
   | 'watchdog';
 
+/** Every ForcedStop, for tests that must cover each one (a new one is added here or fails to compile). */
+export const FORCED_STOPS = Object.keys({
+  'ready-timeout': true,
+  watchdog: true,
+} satisfies Record<ForcedStop, true>) as ForcedStop[];
+
 /** Why an instance gave up. */
 export type FailReason =
   /** More than burst failed starts; `last` says how the last one ended (`exit 1`, `not ready in time, SIGTERM`). */
@@ -62,6 +68,40 @@ export type TimerName =
   /** In `running` with `watchdog`: no `WATCHDOG=1` for that long. */
   | 'watchdog';
 
+/** Every TimerName, for tests that must cover each one (a new one is added here or fails to compile). */
+export const TIMER_NAMES = Object.keys({
+  uptime: true,
+  backoff: true,
+  kill: true,
+  reset: true,
+  'ready-timeout': true,
+  watchdog: true,
+} satisfies Record<TimerName, true>) as TimerName[];
+
+/** A state with a process, as an earlier daemon may have left an instance. */
+export type ActiveState = Extract<InstanceState, { state: 'starting' | 'running' | 'stopping' }>;
+
+/** What state.json recorded of an instance, its process aside. */
+export type RecordedInstance = Pick<
+  InstanceModel,
+  'current' | 'restarts' | 'consecutiveFailures' | 'failedStarts' | 'lastExit'
+>;
+
+/**
+ * What a new daemon found of an instance's process (state.json's record, or a tree of this home
+ * seen in /proc). `state` is how the instance stood: recorded, or `running` for a tree found
+ * without a record.
+ */
+export type Finding =
+  /** Its main process `pid` runs, held and watched again. */
+  | { kind: 'alive'; pid: number; state: ActiveState }
+  /** Its main process ended while no daemon ran (not found, or gone before it was watched). */
+  | { kind: 'gone'; state: ActiveState }
+  /** Its process `pid` is held by another containment mode, so it cannot be taken back. */
+  | { kind: 'held-elsewhere'; pid: number; since: number }
+  /** No process: none recorded, none found. */
+  | { kind: 'none' };
+
 /** Something that happened to an instance. `at` is the time it happened (ms since the epoch). */
 export type InstanceEvent =
   /** A start; `reason` says who asked when it is not the user (`dependencies ready`). */
@@ -81,19 +121,11 @@ export type InstanceEvent =
   /** A `WATCHDOG=1` keep-alive. */
   | { type: 'watchdog-ping' }
   /**
-   * A process of this instance, started by an earlier daemon, is taken back (state.json): the
-   * instance resumes in `as` (since `since`) with its main process `pid`. Only from a state
-   * without a process; for `stopping`, `intent` is carried on and the stop signal sent again.
+   * The instance is taken back as an earlier daemon left it: its counters and state from
+   * state.json (`record`; null: a tree found without a record, counters kept) and how its
+   * process was `found`. Only from a state without a process; see restore.ts.
    */
-  | {
-      type: 'adopted';
-      pid: number;
-      as: 'starting' | 'running' | 'stopping';
-      since: number;
-      intent?: StopIntent;
-    }
-  /** The instance was restored in `backoff` (state.json): its restart is due at `restartAt`. */
-  | { type: 'resumed' }
+  | { type: 'restored'; record: RecordedInstance | null; found: Finding }
   /** Kept from starting (a dependency not ready, or failed): stays `stopped` with `reason`. */
   | { type: 'hold'; reason: string }
   /**
@@ -102,6 +134,23 @@ export type InstanceEvent =
    * silent service.
    */
   | { type: 'timer'; timer: TimerName; lateMs?: number };
+
+/** Every event type, for tests that must cover each one (a new one is added here or fails to compile). */
+export const EVENT_TYPES = Object.keys({
+  start: true,
+  stop: true,
+  restart: true,
+  spawned: true,
+  'spawn-failed': true,
+  'exec-failed': true,
+  exited: true,
+  'tree-gone': true,
+  ready: true,
+  'watchdog-ping': true,
+  restored: true,
+  hold: true,
+  timer: true,
+} satisfies Record<InstanceEvent['type'], true>) as InstanceEvent['type'][];
 
 /** Something the runtime must do for an instance. */
 export type Effect =
@@ -138,6 +187,11 @@ export interface Transition {
   effects: Effect[];
   /** A short phrase for logs and events when the state changed, e.g. `exit 1; restart in 200ms`. */
   reason?: string;
+  /**
+   * True when warden stopped waiting for a tree that outlived SIGKILL by KILL_GRACE_MS (state D):
+   * its processes still run, and the runtime says which they are.
+   */
+  gaveUpOnTree?: true;
 }
 
 /** A fresh instance in `stopped`, never started. */
@@ -177,8 +231,6 @@ export function pidOf(state: InstanceState): number | null {
 }
 
 /** True when some process of the instance may be alive (the runtime must not forget it). */
-export function isActive(
-  state: InstanceState,
-): state is Extract<InstanceState, { state: 'starting' | 'running' | 'stopping' }> {
+export function isActive(state: InstanceState): state is ActiveState {
   return state.state === 'starting' || state.state === 'running' || state.state === 'stopping';
 }

@@ -61,8 +61,17 @@ export interface StatusReport {
   instances: InstanceStatus[];
 }
 
-/** Builds the status of one instance from its model and its kept stderr lines. */
-export function encodeInstance(m: InstanceModel, stderr: readonly string[]): InstanceStatus {
+/**
+ * What the runtime observes of an instance beyond its model: its kept stderr lines (oldest
+ * first) and the status fields only the runtime knows, each already null where it does not apply.
+ */
+export type InstanceObservations = Pick<
+  InstanceStatus,
+  'readySource' | 'statusText' | 'startedAt' | 'tree' | 'logs'
+> & { stderr: readonly string[] };
+
+/** Builds the status of one instance from its model and what the runtime observes of it. */
+export function encodeInstance(m: InstanceModel, seen: InstanceObservations): InstanceStatus {
   const s = m.current;
   const live = s.state === 'starting' || s.state === 'running';
   return {
@@ -77,12 +86,12 @@ export function encodeInstance(m: InstanceModel, stderr: readonly string[]): Ins
     attempt: s.state === 'backoff' ? s.attempt : null,
     reason:
       s.state === 'stopped' ? s.reason : s.state === 'failed' ? describeFailure(s.reason) : null,
-    lastStderr: live ? [] : [...stderr],
-    readySource: 'min_uptime',
-    statusText: null,
-    startedAt: null,
-    tree: null,
-    logs: { droppedLines: 0, error: null },
+    lastStderr: live ? [] : [...seen.stderr],
+    readySource: seen.readySource,
+    statusText: seen.statusText,
+    startedAt: seen.startedAt,
+    tree: seen.tree,
+    logs: seen.logs,
   };
 }
 

@@ -11,13 +11,12 @@
 //            └──────────┴─ intent exit ─────▶ policy: exited | backoff ──timer──▶ starting
 //                                                     | failed (start limit)
 // A spawn error goes from starting to failed. Timers that do not apply to the current state are
-// ignored, so a late timer can never move an instance.
+// ignored, so a late timer can never move an instance. The moves that several events share are
+// in transition-steps.ts; taking an instance back (`restored`) is in restore.ts.
 import type { ServiceSpec } from '../config/types.js';
-import { formatExit, isTransientSpawnError, type ExitStatus, type SpawnFailure } from './exit.js';
-import type { SignalName } from './signals.js';
-import { isActive, pidOf } from './instance.js';
+import { formatExit, isTransientSpawnError, type SpawnFailure } from './exit.js';
+import { pidOf } from './instance.js';
 import type {
-  ForcedStop,
   InstanceEvent,
   InstanceModel,
   InstanceState,
@@ -25,7 +24,20 @@ import type {
   TimerName,
   Transition,
 } from './instance.js';
-import { assertNever, backoffDelay, recordFailedStart, shouldRestart } from './policy.js';
+import { assertNever } from './policy.js';
+import { onRestored } from './restore.js';
+import {
+  afterSpawn,
+  afterTree,
+  begin,
+  beginStop,
+  move,
+  onExited,
+  resetCounters,
+  retryLater,
+  toRunning,
+  unchanged,
+} from './transition-steps.js';
 
 /**
  * How long to wait, after SIGKILL, for the tree to be gone before giving up on it (ms). Only a
@@ -100,14 +112,8 @@ export function transition(
         return unchanged(m);
       if (s.state === 'stopped' && s.reason === event.reason) return unchanged(m);
       return move(m, { state: 'stopped', since: now, reason: event.reason }, [], event.reason);
-    case 'adopted':
-      return onAdopted(m, event, now, p);
-    case 'resumed':
-      if (s.state !== 'backoff') return unchanged(m);
-      return {
-        model: m,
-        effects: [{ kind: 'set-timer', timer: 'backoff', delayMs: Math.max(0, s.restartAt - now) }],
-      };
+    case 'restored':
+      return onRestored(m, event, now, p);
     case 'watchdog-ping':
       if (s.state !== 'running' || p.watchdogMs === null) return unchanged(m);
       return {
@@ -134,38 +140,6 @@ function onStart(m: InstanceModel, now: number, p: InstancePolicy, why: string):
       return begin(resetCounters(m), now, why);
     default:
       return assertNever(s);
-  }
-}
-
-// A process from an earlier daemon resumes where that daemon left it; timers start afresh.
-function onAdopted(
-  m: InstanceModel,
-  e: InstanceEvent & { type: 'adopted' },
-  now: number,
-  p: InstancePolicy,
-): Transition {
-  if (isActive(m.current)) return unchanged(m);
-  const why = `adopted pid ${e.pid}`;
-  switch (e.as) {
-    case 'running': {
-      const t = toRunning(m, e.pid, now, p, why);
-      return {
-        ...t,
-        model: { ...t.model, current: { state: 'running', since: e.since, pid: e.pid } },
-      };
-    }
-    case 'starting': {
-      const t = afterSpawn(
-        { ...m, current: { state: 'starting', since: e.since, pid: e.pid } },
-        now,
-        p,
-      );
-      return { ...t, effects: [{ kind: 'clear-timers' }, ...t.effects], reason: t.reason ?? why };
-    }
-    case 'stopping':
-      return beginStop(m, e.pid, e.intent ?? { kind: 'stop' }, now, p, why);
-    default:
-      return assertNever(e.as);
   }
 }
 
@@ -221,57 +195,7 @@ function onSpawnFailed(
   );
 }
 
-function onExited(
-  m: InstanceModel,
-  status: ExitStatus,
-  now: number,
-  p: InstancePolicy,
-): Transition {
-  const s = m.current;
-  const withExit = { ...m, lastExit: status };
-  switch (s.state) {
-    case 'starting':
-    case 'running': {
-      const intent: StopIntent = {
-        kind: 'exit',
-        failedStart: s.state === 'starting',
-        forced: null,
-      };
-      const current: InstanceState = {
-        state: 'stopping',
-        since: now,
-        pid: null,
-        intent,
-        killSent: false,
-      };
-      // The rest of the tree (children the main process left) gets the stop signal too.
-      return move(
-        withExit,
-        current,
-        [
-          { kind: 'signal-tree', signal: p.stopSignal },
-          { kind: 'await-tree' },
-          { kind: 'set-timer', timer: 'kill', delayMs: p.stopTimeoutMs },
-        ],
-        formatExit(status),
-      );
-    }
-    case 'stopping':
-      if (s.pid === null) return unchanged(m);
-      return {
-        model: { ...withExit, current: { ...s, pid: null } },
-        effects: [{ kind: 'await-tree' }],
-      };
-    case 'stopped':
-    case 'backoff':
-    case 'failed':
-    case 'exited':
-      return unchanged(m);
-    default:
-      return assertNever(s);
-  }
-}
-
+// A timer of `m` fired; one that does not apply to the current state changes nothing.
 function onTimer(
   m: InstanceModel,
   timer: TimerName,
@@ -280,216 +204,74 @@ function onTimer(
   lateMs: number,
 ): Transition {
   const s = m.current;
-  if (timer === 'uptime' && s.state === 'starting' && s.pid !== null && p.ready === null) {
-    return toRunning(m, s.pid, now, p, `up for min_uptime (${p.minUptimeMs}ms)`);
-  }
-  if (timer === 'ready-timeout' && s.state === 'starting' && s.pid !== null && p.ready !== null) {
-    const intent: StopIntent = { kind: 'exit', failedStart: true, forced: 'ready-timeout' };
-    return beginStop(m, s.pid, intent, now, p, `not ready within ${p.ready.timeoutMs}ms`);
-  }
-  if (timer === 'watchdog' && s.state === 'running' && p.watchdogMs !== null) {
-    // The daemon could not look for longer than a period: the pings of that time may never have
-    // reached it, and the service may have been frozen with it. A fresh period, not a kill.
-    if (lateMs >= p.watchdogMs) {
-      return {
-        model: m,
-        effects: [{ kind: 'set-timer', timer: 'watchdog', delayMs: p.watchdogMs }],
-        reason: `daemon stalled ${lateMs}ms past the watchdog deadline: a fresh period of ${p.watchdogMs}ms`,
-      };
+  switch (timer) {
+    case 'uptime':
+      if (s.state !== 'starting' || s.pid === null || p.ready !== null) return unchanged(m);
+      return toRunning(m, s.pid, now, p, `up for min_uptime (${p.minUptimeMs}ms)`);
+    case 'ready-timeout': {
+      if (s.state !== 'starting' || s.pid === null || p.ready === null) return unchanged(m);
+      const intent: StopIntent = { kind: 'exit', failedStart: true, forced: 'ready-timeout' };
+      return beginStop(m, s.pid, intent, now, p, `not ready within ${p.ready.timeoutMs}ms`);
     }
-    const intent: StopIntent = { kind: 'exit', failedStart: false, forced: 'watchdog' };
-    const why = `no WATCHDOG=1 for ${p.watchdogMs}ms`;
-    return beginStop(m, s.pid, intent, now, p, why, WATCHDOG_SIGNAL);
+    case 'watchdog':
+      if (s.state !== 'running' || p.watchdogMs === null) return unchanged(m);
+      return onWatchdogTimeout(m, s.pid, now, p.watchdogMs, p, lateMs);
+    case 'reset':
+      if (s.state !== 'running') return unchanged(m);
+      return unchanged({ ...m, consecutiveFailures: 0, failedStarts: [] });
+    case 'backoff':
+      if (s.state !== 'backoff') return unchanged(m);
+      return begin({ ...m, restarts: m.restarts + 1 }, now, `automatic restart #${m.restarts + 1}`);
+    case 'kill':
+      if (s.state !== 'stopping') return unchanged(m);
+      return onKillTimer(m, s, now, p);
+    default:
+      return assertNever(timer);
   }
-  if (timer === 'reset' && s.state === 'running') {
-    return unchanged({ ...m, consecutiveFailures: 0, failedStarts: [] });
-  }
-  if (timer === 'backoff' && s.state === 'backoff') {
-    return begin({ ...m, restarts: m.restarts + 1 }, now, `automatic restart #${m.restarts + 1}`);
-  }
-  if (timer === 'kill' && s.state === 'stopping') {
-    if (!s.killSent) {
-      const current: InstanceState = { ...s, killSent: true };
-      return {
-        model: { ...m, current },
-        effects: [
-          { kind: 'signal-tree', signal: 'SIGKILL' },
-          { kind: 'set-timer', timer: 'kill', delayMs: KILL_GRACE_MS },
-        ],
-        reason: `stop_timeout (${p.stopTimeoutMs}ms) elapsed: SIGKILL`,
-      };
-    }
-    // Still there KILL_GRACE_MS after SIGKILL (uninterruptible sleep): stop waiting.
-    return afterTree(m, s.intent, now, p, 'processes survived SIGKILL; ');
-  }
-  return unchanged(m);
 }
 
-function afterSpawn(m: InstanceModel, now: number, p: InstancePolicy): Transition {
-  const s = m.current;
-  if (s.state !== 'starting' || s.pid === null) return unchanged(m);
-  // With a readiness check, only the check (or its timeout) ends `starting`.
-  if (p.ready !== null) {
+function onWatchdogTimeout(
+  m: InstanceModel,
+  pid: number,
+  now: number,
+  periodMs: number,
+  p: InstancePolicy,
+  lateMs: number,
+): Transition {
+  // The daemon could not look for longer than a period: the pings of that time may never have
+  // reached it, and the service may have been frozen with it. A fresh period, not a kill.
+  if (lateMs >= periodMs) {
     return {
       model: m,
-      effects: [{ kind: 'set-timer', timer: 'ready-timeout', delayMs: p.ready.timeoutMs }],
+      effects: [{ kind: 'set-timer', timer: 'watchdog', delayMs: periodMs }],
+      reason: `daemon stalled ${lateMs}ms past the watchdog deadline: a fresh period of ${periodMs}ms`,
     };
   }
-  if (p.minUptimeMs === 0) return toRunning(m, s.pid, now, p, 'spawned (min_uptime 0)');
-  return { model: m, effects: [{ kind: 'set-timer', timer: 'uptime', delayMs: p.minUptimeMs }] };
+  const intent: StopIntent = { kind: 'exit', failedStart: false, forced: 'watchdog' };
+  const why = `no WATCHDOG=1 for ${periodMs}ms`;
+  return beginStop(m, pid, intent, now, p, why, WATCHDOG_SIGNAL);
 }
 
-function toRunning(
+// stop_timeout elapsed: SIGKILL; KILL_GRACE_MS after that, stop waiting for the tree.
+function onKillTimer(
   m: InstanceModel,
-  pid: number,
+  s: InstanceState & { state: 'stopping' },
   now: number,
   p: InstancePolicy,
-  why: string,
 ): Transition {
-  const watchdog: Transition['effects'] =
-    p.watchdogMs === null ? [] : [{ kind: 'set-timer', timer: 'watchdog', delayMs: p.watchdogMs }];
-  return move(
-    m,
-    { state: 'running', since: now, pid },
-    [{ kind: 'set-timer', timer: 'reset', delayMs: p.backoff.resetAfterMs }, ...watchdog],
-    why,
-  );
-}
-
-// Where an instance goes once its whole tree is gone.
-function afterTree(
-  m: InstanceModel,
-  intent: StopIntent,
-  now: number,
-  p: InstancePolicy,
-  note = '',
-): Transition {
-  switch (intent.kind) {
-    case 'stop':
-      return move(
-        m,
-        { state: 'stopped', since: now, reason: 'stopped by user' },
-        [],
-        `${note}stopped`,
-      );
-    case 'restart':
-      return begin(m, now, `${note}restarting`);
-    case 'exit':
-      return applyPolicy(m, intent, now, p, note);
-    default:
-      return assertNever(intent);
+  if (!s.killSent) {
+    const current: InstanceState = { ...s, killSent: true };
+    return {
+      model: { ...m, current },
+      effects: [
+        { kind: 'signal-tree', signal: 'SIGKILL' },
+        { kind: 'set-timer', timer: 'kill', delayMs: KILL_GRACE_MS },
+      ],
+      reason: `stop_timeout (${p.stopTimeoutMs}ms) elapsed: SIGKILL`,
+    };
   }
-}
-
-function applyPolicy(
-  m: InstanceModel,
-  intent: StopIntent & { kind: 'exit' },
-  now: number,
-  p: InstancePolicy,
-  note: string,
-): Transition {
-  const exit = m.lastExit;
-  const status = exit !== null && !('spawnError' in exit) ? exit : { code: 0 };
-  const forced = intent.forced === null ? '' : `${FORCED[intent.forced]}, `;
-  const what = `${note}${forced}${formatExit(status)}`;
-  // A forced stop is a failure however the process took its signal.
-  const again = intent.forced === null ? shouldRestart(p.restart, status) : p.restart !== 'never';
-  if (!again) return move(m, { state: 'exited', since: now }, [], `${what}; restart: ${p.restart}`);
-  return retryLater(m, intent.failedStart, now, p, what);
-}
-
-const FORCED: Record<ForcedStop, string> = {
-  'ready-timeout': 'not ready in time',
-  watchdog: 'watchdog timeout',
-};
-
-// A restart is due: count a failed start against the start limit, then back off.
-function retryLater(
-  m: InstanceModel,
-  failedStart: boolean,
-  now: number,
-  p: InstancePolicy,
-  what: string,
-): Transition {
-  let next = m;
-  if (failedStart) {
-    const limit = recordFailedStart(p.startLimit, m.failedStarts, now);
-    next = { ...m, failedStarts: limit.history };
-    if (limit.exceeded) {
-      const reason = {
-        kind: 'start-limit',
-        failedStarts: limit.history.length,
-        intervalMs: p.startLimit.intervalMs,
-        last: what,
-      } as const;
-      return move(
-        next,
-        { state: 'failed', since: now, reason },
-        [],
-        `${what}; start limit hit (${limit.history.length} failed starts in ${p.startLimit.intervalMs}ms)`,
-      );
-    }
-  }
-  const consecutiveFailures = next.consecutiveFailures + 1;
-  const delayMs = backoffDelay(p.backoff, consecutiveFailures);
-  // No delay: start again in this same step, without a timer's turn of the event loop.
-  if (delayMs === 0) {
-    const restarts = m.restarts + 1;
-    const again = { ...next, consecutiveFailures, restarts };
-    return begin(again, now, `${what}; automatic restart #${restarts} (backoff 0)`);
-  }
-  const current: InstanceState = {
-    state: 'backoff',
-    since: now,
-    restartAt: now + delayMs,
-    attempt: m.restarts + 1,
-  };
-  return move(
-    { ...next, consecutiveFailures },
-    current,
-    [{ kind: 'set-timer', timer: 'backoff', delayMs }],
-    `${what}; restart in ${delayMs}ms`,
-  );
-}
-
-function beginStop(
-  m: InstanceModel,
-  pid: number,
-  intent: StopIntent,
-  now: number,
-  p: InstancePolicy,
-  why: string,
-  signal: SignalName = p.stopSignal,
-): Transition {
-  return move(
-    m,
-    { state: 'stopping', since: now, pid, intent, killSent: false },
-    [
-      { kind: 'signal-tree', signal },
-      { kind: 'set-timer', timer: 'kill', delayMs: p.stopTimeoutMs },
-    ],
-    `${why}: ${signal}`,
-  );
-}
-
-function begin(m: InstanceModel, now: number, why: string): Transition {
-  return move(m, { state: 'starting', since: now, pid: null }, [{ kind: 'spawn' }], why);
-}
-
-function resetCounters(m: InstanceModel): InstanceModel {
-  return { ...m, restarts: 0, consecutiveFailures: 0, failedStarts: [] };
-}
-
-// A change of state: old timers go first, then the new state's effects.
-function move(
-  m: InstanceModel,
-  current: InstanceState,
-  effects: Transition['effects'],
-  reason: string,
-): Transition {
-  return { model: { ...m, current }, effects: [{ kind: 'clear-timers' }, ...effects], reason };
-}
-
-function unchanged(m: InstanceModel): Transition {
-  return { model: m, effects: [] };
+  // Still there KILL_GRACE_MS after SIGKILL (uninterruptible sleep): the runtime names the
+  // survivors, and the instance moves on without them.
+  const t = afterTree(m, s.intent, now, p, 'processes survived SIGKILL; ');
+  return { ...t, gaveUpOnTree: true };
 }

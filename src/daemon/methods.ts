@@ -12,7 +12,7 @@ import { proofOf } from '../ipc/daemon-proof.js';
 import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
 import type { MethodTable } from '../ipc/server.js';
 import type { ReloadPlan } from '../runtime/reload-plan.js';
-import type { Supervisor } from '../runtime/supervisor.js';
+import type { Supervisor } from '../runtime/supervisor/supervisor.js';
 import { streamEvents, type EventBus } from './events.js';
 import { fdLimitWarning } from './fd-fit.js';
 import type { HomePaths } from './home.js';

@@ -1,7 +1,7 @@
 // A rolling restart: the instances of one service restart one at a time while an extra
 // instance serves, so that (with a readiness check) at least `instances` of them run throughout.
 import type { StateName } from '../core/instance.js';
-import type { Runner } from './runner.js';
+import type { Runner } from './runner/runner.js';
 
 /** A rolling restart that could not go on (or begin); `instance` is the one in the way. */
 export class RollingRestartError extends Error {
@@ -14,19 +14,20 @@ export class RollingRestartError extends Error {
   }
 }
 
-/** The service being restarted: its instances, and its extra instance while there is one. */
+/** The service being restarted: its name and instances. */
 export interface RollingService {
   readonly spec: { readonly name: string };
   readonly runners: readonly Runner[];
-  surge?: Runner;
 }
 
-/** What the supervisor lends a rolling restart. */
+/** What the supervisor lends a rolling restart: the service's extra instance, kept by it. */
 export interface RollingHooks {
-  /** Makes the extra instance (index `instances`, stopped). */
-  extra(): Runner;
-  /** Stops a runner and frees it. */
-  retire(runner: Runner): Promise<void>;
+  /** The service's extra instance while there is one. */
+  extra(): Runner | undefined;
+  /** Makes the extra instance (index `instances`, stopped) and lists it with the service. */
+  addExtra(): Runner;
+  /** Stops the extra instance `runner`, frees it, and unlists it if it still is the one. */
+  dropExtra(runner: Runner): Promise<void>;
 }
 
 /**
@@ -39,23 +40,20 @@ export interface RollingHooks {
  * instance of a rolling restart still under way
  */
 export async function restartRolling(svc: RollingService, hooks: RollingHooks): Promise<string[]> {
-  if (svc.surge !== undefined) {
-    const busy = `its extra instance ${svc.surge.name} still serves (a rolling restart is under way, or one failed and waits for its instance to run)`;
+  const serving = hooks.extra();
+  if (serving !== undefined) {
+    const busy = `its extra instance ${serving.name} still serves (a rolling restart is under way, or one failed and waits for its instance to run)`;
     throw new RollingRestartError(
-      svc.surge.name,
+      serving.name,
       `cannot restart ${svc.spec.name} one by one: ${busy}`,
     );
   }
-  const surge = hooks.extra();
-  svc.surge = surge;
-  const retire = async (): Promise<void> => {
-    await hooks.retire(surge);
-    if (svc.surge === surge) delete svc.surge;
-  };
-  surge.dispatch({ type: 'start', reason: 'rolling restart: extra instance' });
-  if (!(await reachesRunning(surge))) {
+  const extra = hooks.addExtra();
+  const retire = (): Promise<void> => hooks.dropExtra(extra);
+  extra.dispatch({ type: 'start', reason: 'rolling restart: extra instance' });
+  if (!(await reachesRunning(extra))) {
     await retire();
-    throw new RollingRestartError(surge.name, notRunning(surge, 'nothing was restarted'));
+    throw new RollingRestartError(extra.name, notRunning(extra, 'nothing was restarted'));
   }
   const done: string[] = [];
   for (const r of [...svc.runners]) {
@@ -66,7 +64,7 @@ export async function restartRolling(svc: RollingService, hooks: RollingHooks): 
     }
     // The extra instance keeps serving in its place until it runs again (or gives up).
     void r.until((m) => isAtRest(m.current.state)).then(retire);
-    const rest = `the ones after it were not touched; ${surge.name} serves until it runs`;
+    const rest = `the ones after it were not touched; ${extra.name} serves until it runs`;
     throw new RollingRestartError(r.name, notRunning(r, rest));
   }
   await retire();

@@ -1,6 +1,7 @@
 // Stopping the trees of an earlier daemon that no instance takes back: as an instance stops
 // (its service's stop signal, then SIGKILL after its stop_timeout), and said in the daemon log.
 import type { ServiceSpec } from '../config/types.js';
+import { KILL_GRACE_MS } from '../core/transition.js';
 import type { InstanceTree } from '../effects/containment.js';
 import type { LeftoverTree } from '../effects/leftovers.js';
 import type { Clock } from './clock.js';
@@ -17,8 +18,6 @@ export interface LeftoverStopper {
 
 /** How often a stopping tree is checked for emptiness (ms). */
 const POLL_MS = 25;
-/** How long a tree may outlive SIGKILL before warden stops waiting (ms). */
-const KILL_GRACE_MS = 5000;
 /** The stop timeout of a tree whose service the config does not have (ms). */
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 

@@ -9,7 +9,11 @@ import {
   type InstanceModel,
   type InstanceState,
 } from '../../src/core/instance.js';
-import { describeFailure, encodeInstance } from '../../src/core/status.js';
+import {
+  describeFailure,
+  encodeInstance,
+  type InstanceObservations,
+} from '../../src/core/status.js';
 
 const T0 = 1_700_000_000_000;
 const STDERR = ['first', 'second'];
@@ -21,6 +25,18 @@ function model(current: InstanceState): InstanceModel {
     current,
     restarts: 3,
     lastExit: { signal: 'SIGSEGV', coreDumped: true },
+  };
+}
+
+// What a runtime observes of an instance with no readiness check, process or log trouble.
+function seen(stderr: readonly string[]): InstanceObservations {
+  return {
+    stderr,
+    readySource: 'min_uptime',
+    statusText: null,
+    startedAt: null,
+    tree: null,
+    logs: { droppedLines: 0, error: null },
   };
 }
 
@@ -92,7 +108,7 @@ void describe('encodeInstance', () => {
   for (const [current, fields] of cases) {
     const pid = 'pid' in current ? ` pid ${String(current.pid)}` : '';
     void it(`${current.state}${pid}`, () => {
-      assert.deepEqual(encodeInstance(model(current), STDERR), {
+      assert.deepEqual(encodeInstance(model(current), seen(STDERR)), {
         ...base,
         state: current.state,
         nextRestartAt: null,
@@ -109,13 +125,36 @@ void describe('encodeInstance', () => {
 
   void it('copies the stderr lines rather than sharing the array', () => {
     const lines = ['a'];
-    const status = encodeInstance(model({ state: 'exited', since: T0 }), lines);
+    const status = encodeInstance(model({ state: 'exited', since: T0 }), seen(lines));
     lines.push('b');
     assert.deepEqual(status.lastStderr, ['a']);
   });
 
+  void it('takes what only the runtime knows as observed, one producer for every field', () => {
+    const observed: InstanceObservations = {
+      stderr: [],
+      readySource: 'tcp',
+      statusText: 'warming up',
+      startedAt: T0 - 5,
+      tree: { pids: 3, memoryBytes: 4096 },
+      logs: { droppedLines: 2, error: 'ENOSPC' },
+    };
+    const status = encodeInstance(model({ state: 'running', since: T0, pid: 12 }), observed);
+    const { stderr: _, ...fields } = observed;
+    assert.deepEqual(
+      {
+        readySource: status.readySource,
+        statusText: status.statusText,
+        startedAt: status.startedAt,
+        tree: status.tree,
+        logs: status.logs,
+      },
+      fields,
+    );
+  });
+
   void it('a never-started instance', () => {
-    assert.deepEqual(encodeInstance(newInstance('db', 0, 1, T0), []), {
+    assert.deepEqual(encodeInstance(newInstance('db', 0, 1, T0), seen([])), {
       name: 'db',
       service: 'db',
       state: 'stopped',
@@ -138,7 +177,7 @@ void describe('encodeInstance', () => {
   void it('is plain JSON', () => {
     const status = encodeInstance(
       model({ state: 'failed', since: T0, reason: { kind: 'spawn-error', error: spawnError } }),
-      STDERR,
+      seen(STDERR),
     );
     assert.deepEqual(JSON.parse(JSON.stringify(status)), status);
   });

@@ -1,10 +1,19 @@
-// The instance state machine, part 6: taking back a process from an earlier daemon (`adopted`),
-// resuming a restored backoff (`resumed`), and an exit whose status is unknown.
+// The instance state machine, part 6: taking an instance back from an earlier daemon
+// (`restored`: its process alive, gone, held elsewhere, or none), and an exit whose status is
+// unknown.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatExit, isCleanExit } from '../../src/core/exit.js';
+import type {
+  ActiveState,
+  InstanceEvent,
+  InstanceState,
+  RecordedInstance,
+} from '../../src/core/instance.js';
+import { restoreOutcome } from '../../src/core/restore.js';
 import {
   backoff,
+  exited,
   modelWithHistory as model,
   NOW,
   POLICY,
@@ -16,9 +25,19 @@ import {
   T0,
 } from '../helpers/core-fixtures.js';
 
-void describe('transition: adopted', () => {
+// A process found alive, as state.json (or a tree without a record) says it stood.
+function alive(state: ActiveState, pid = 77): InstanceEvent {
+  return { type: 'restored', record: null, found: { kind: 'alive', pid, state } };
+}
+
+// The record of an instance restored in `current`, with other counters than the model's.
+function recorded(current: InstanceState): RecordedInstance {
+  return { current, restarts: 9, consecutiveFailures: 2, failedStarts: [T0 - 1], lastExit: null };
+}
+
+void describe('transition: restored, its process alive', () => {
   void it('as running: keeps the recorded since and counters, arms the reset timer', () => {
-    const t = step(model(stopped), { type: 'adopted', pid: 77, as: 'running', since: T0 - 500 });
+    const t = step(model(stopped), alive({ state: 'running', since: T0 - 500, pid: 12 }));
     assert.deepEqual(t.model.current, { state: 'running', since: T0 - 500, pid: 77 });
     assert.equal(t.model.restarts, 4, 'counters are the restored ones');
     assert.deepEqual(t.effects, [
@@ -29,7 +48,7 @@ void describe('transition: adopted', () => {
   });
 
   void it('as starting without a readiness check: waits for min_uptime again', () => {
-    const t = step(model(stopped), { type: 'adopted', pid: 77, as: 'starting', since: T0 });
+    const t = step(model(stopped), alive({ state: 'starting', since: T0, pid: null }));
     assert.deepEqual(t.model.current, { state: 'starting', since: T0, pid: 77 });
     assert.deepEqual(t.effects, [
       { kind: 'clear-timers' },
@@ -39,7 +58,7 @@ void describe('transition: adopted', () => {
 
   void it('as stopping: carries the intent on and sends the stop signal again', () => {
     const intent = { kind: 'restart' } as const;
-    const t = step(model(stopped), { type: 'adopted', pid: 77, as: 'stopping', since: T0, intent });
+    const t = step(model(stopped), alive(stopping(intent, 77) as ActiveState));
     assert.deepEqual(t.model.current, {
       state: 'stopping',
       since: NOW,
@@ -54,32 +73,105 @@ void describe('transition: adopted', () => {
     ]);
   });
 
+  void it("with a record: the recorded counters replace the model's", () => {
+    const found = { kind: 'alive', pid: 77, state: running } as const;
+    const t = step(model(stopped), { type: 'restored', record: recorded(running), found });
+    assert.equal(t.model.restarts, 9);
+    assert.equal(t.model.consecutiveFailures, 2);
+    assert.deepEqual(t.model.failedStarts, [T0 - 1]);
+    assert.equal(t.model.lastExit, null);
+    assert.equal(restoreOutcome(recorded(running), found), 'adopted');
+  });
+
   for (const from of [running, starting, stopping({ kind: 'stop' })]) {
     void it(`is ignored in ${from.state}: an instance holds one process`, () => {
       const m = model(from);
-      const t = step(m, { type: 'adopted', pid: 77, as: 'running', since: T0 });
+      const t = step(m, alive({ state: 'running', since: T0, pid: 77 }));
       assert.equal(t.model, m);
       assert.deepEqual(t.effects, []);
     });
   }
 });
 
-void describe('transition: resumed', () => {
-  void it('in backoff: re-arms the restart for the time left', () => {
-    const t = step(model(backoff), { type: 'resumed' });
+void describe('transition: restored, its process gone', () => {
+  void it('ended while no daemon ran: status unknown, the rest of the tree is stopped', () => {
+    const found = { kind: 'gone', state: running } as const;
+    const t = step(model(stopped), { type: 'restored', record: recorded(running), found });
+    assert.equal(t.model.current.state, 'stopping');
+    assert.deepEqual(t.model.lastExit, { unknown: 'ended while no daemon ran' });
     assert.deepEqual(t.effects, [
+      { kind: 'clear-timers' },
+      { kind: 'signal-tree', signal: 'SIGTERM' },
+      { kind: 'await-tree' },
+      { kind: 'set-timer', timer: 'kill', delayMs: POLICY.stopTimeoutMs },
+    ]);
+    assert.equal(restoreOutcome(recorded(running), found), 'lost');
+  });
+});
+
+void describe('transition: restored without a process', () => {
+  void it('in backoff: re-arms the restart for the time left', () => {
+    const found = { kind: 'none' } as const;
+    const t = step(model(stopped), { type: 'restored', record: recorded(backoff), found });
+    assert.deepEqual(t.model.current, backoff);
+    assert.deepEqual(t.effects, [
+      { kind: 'clear-timers' },
       { kind: 'set-timer', timer: 'backoff', delayMs: backoff.restartAt - NOW },
     ]);
+    assert.equal(restoreOutcome(recorded(backoff), found), 'restored');
   });
 
   void it('in backoff past its time: restarts at once', () => {
     const late = { ...backoff, restartAt: NOW - 1000 };
-    const t = step(model(late), { type: 'resumed' });
-    assert.deepEqual(t.effects, [{ kind: 'set-timer', timer: 'backoff', delayMs: 0 }]);
+    const t = step(model(stopped), {
+      type: 'restored',
+      record: recorded(late),
+      found: { kind: 'none' },
+    });
+    assert.deepEqual(t.effects, [
+      { kind: 'clear-timers' },
+      { kind: 'set-timer', timer: 'backoff', delayMs: 0 },
+    ]);
   });
 
-  void it('elsewhere: nothing', () => {
-    assert.deepEqual(step(model(running), { type: 'resumed' }).effects, []);
+  void it('elsewhere: the recorded state as it was, nothing armed', () => {
+    const t = step(model(stopped), {
+      type: 'restored',
+      record: recorded(exited),
+      found: { kind: 'none' },
+    });
+    assert.deepEqual(t.model.current, exited);
+    assert.deepEqual(t.effects, [{ kind: 'clear-timers' }]);
+  });
+
+  void it('recorded with a spawn under way and nothing found: left alone, stopped', () => {
+    const found = { kind: 'none' } as const;
+    const rec = recorded({ state: 'starting', since: T0 - 3, pid: null });
+    const t = step(model(stopped), { type: 'restored', record: rec, found });
+    assert.deepEqual(t.model.current, {
+      state: 'stopped',
+      since: T0 - 3,
+      reason: 'not adopted: its spawn was under way and no process of it was found',
+    });
+    assert.equal(restoreOutcome(rec, found), 'left-alone');
+  });
+
+  void it('its process held by another containment mode: left alone, stopped', () => {
+    const found = { kind: 'held-elsewhere', pid: 77, since: T0 - 2 } as const;
+    const t = step(model(stopped), { type: 'restored', record: recorded(running), found });
+    assert.deepEqual(t.model.current, {
+      state: 'stopped',
+      since: T0 - 2,
+      reason: 'not adopted: pid 77 is held by another containment mode',
+    });
+    assert.equal(restoreOutcome(recorded(running), found), 'left-alone');
+  });
+
+  void it('without a record and nothing found: nothing', () => {
+    const m = model(stopped);
+    const t = step(m, { type: 'restored', record: null, found: { kind: 'none' } });
+    assert.equal(t.model, m);
+    assert.deepEqual(t.effects, []);
   });
 });
 

@@ -3,11 +3,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  EVENT_TYPES,
+  FORCED_STOPS,
   newInstance,
+  TIMER_NAMES,
   type Effect,
   type InstanceEvent,
   type InstanceModel,
   type InstanceState,
+  type StopIntent,
   type TimerName,
 } from '../../src/core/instance.js';
 import { transition, type InstancePolicy } from '../../src/core/transition.js';
@@ -26,12 +30,11 @@ const STATES: InstanceState[] = [
   },
   { state: 'exited', since: T0 },
 ];
-for (const intent of [
-  { kind: 'stop' },
-  { kind: 'restart' },
-  { kind: 'exit', failedStart: true, forced: null },
-  { kind: 'exit', failedStart: false, forced: null },
-] as const) {
+const INTENTS: StopIntent[] = [{ kind: 'stop' }, { kind: 'restart' }];
+for (const forced of [null, ...FORCED_STOPS]) {
+  for (const failedStart of [true, false]) INTENTS.push({ kind: 'exit', failedStart, forced });
+}
+for (const intent of INTENTS) {
   for (const pid of [42, null]) {
     for (const killSent of [false, true]) {
       STATES.push({ state: 'stopping', since: T0, pid, intent, killSent });
@@ -39,59 +42,184 @@ for (const intent of [
   }
 }
 
-const EVENTS: InstanceEvent[] = [
-  { type: 'start' },
-  { type: 'stop' },
-  { type: 'restart' },
-  { type: 'spawned', pid: 77 },
-  { type: 'spawn-failed', error: { spawnError: 'EACCES', path: '/x', message: 'spawn /x EACCES' } },
-  {
-    type: 'exec-failed',
-    pid: 42,
-    error: { spawnError: 'ENOENT', path: '/x', message: 'spawn /x: execve failed: ENOENT' },
-  },
-  { type: 'exited', status: { code: 1 } },
-  { type: 'exited', status: { signal: 'SIGSEGV', coreDumped: true } },
-  { type: 'tree-gone' },
-  ...(['uptime', 'backoff', 'kill', 'reset'] as const).map((timer) => ({
-    type: 'timer' as const,
-    timer,
-  })),
+type Samples = { [K in InstanceEvent['type']]: Extract<InstanceEvent, { type: K }>[] };
+
+// Samples of every event type: a new type fails to compile here until it has samples, and every
+// timer comes from the core's own list (on time, and late by more than any period).
+const SAMPLES: Samples = {
+  start: [{ type: 'start' }, { type: 'start', reason: 'dependencies ready' }],
+  stop: [{ type: 'stop' }],
+  restart: [{ type: 'restart' }],
+  spawned: [
+    { type: 'spawned', pid: 77 },
+    { type: 'spawned', pid: 42 },
+  ],
+  'spawn-failed': [
+    {
+      type: 'spawn-failed',
+      error: { spawnError: 'EACCES', path: '/x', message: 'spawn /x EACCES' },
+    },
+    {
+      type: 'spawn-failed',
+      error: { spawnError: 'EMFILE', path: '/x', message: 'spawn /x EMFILE' },
+    },
+  ],
+  'exec-failed': [
+    {
+      type: 'exec-failed',
+      pid: 42,
+      error: { spawnError: 'ENOENT', path: '/x', message: 'spawn /x: execve failed: ENOENT' },
+    },
+  ],
+  exited: [
+    { type: 'exited', status: { code: 0 } },
+    { type: 'exited', status: { code: 1 } },
+    { type: 'exited', status: { signal: 'SIGSEGV', coreDumped: true } },
+    { type: 'exited', status: { unknown: 'adopted: not a child of this daemon' } },
+  ],
+  'tree-gone': [{ type: 'tree-gone' }],
+  ready: [{ type: 'ready', source: 'notify' }],
+  'watchdog-ping': [{ type: 'watchdog-ping' }],
+  restored: [
+    { type: 'restored', record: null, found: { kind: 'none' } },
+    {
+      type: 'restored',
+      record: null,
+      found: { kind: 'alive', pid: 77, state: { state: 'running', since: T0 - 9, pid: 77 } },
+    },
+    {
+      type: 'restored',
+      record: null,
+      found: { kind: 'alive', pid: 77, state: { state: 'starting', since: T0 - 9, pid: 77 } },
+    },
+    {
+      type: 'restored',
+      record: null,
+      found: {
+        kind: 'alive',
+        pid: 77,
+        state: {
+          state: 'stopping',
+          since: T0 - 9,
+          pid: 77,
+          intent: { kind: 'stop' },
+          killSent: true,
+        },
+      },
+    },
+    {
+      type: 'restored',
+      record: {
+        current: { state: 'running', since: T0 - 9, pid: 77 },
+        restarts: 1,
+        consecutiveFailures: 1,
+        failedStarts: [],
+        lastExit: null,
+      },
+      found: { kind: 'gone', state: { state: 'running', since: T0 - 9, pid: 77 } },
+    },
+    {
+      type: 'restored',
+      record: {
+        current: { state: 'backoff', since: T0 - 9, restartAt: T0 + 50, attempt: 2 },
+        restarts: 1,
+        consecutiveFailures: 1,
+        failedStarts: [],
+        lastExit: { code: 1 },
+      },
+      found: { kind: 'none' },
+    },
+    {
+      type: 'restored',
+      record: {
+        current: { state: 'starting', since: T0 - 9, pid: null },
+        restarts: 0,
+        consecutiveFailures: 0,
+        failedStarts: [],
+        lastExit: null,
+      },
+      found: { kind: 'none' },
+    },
+    { type: 'restored', record: null, found: { kind: 'held-elsewhere', pid: 77, since: T0 - 9 } },
+  ],
+  hold: [{ type: 'hold', reason: 'waiting for db' }],
+  timer: TIMER_NAMES.flatMap((timer) => [
+    { type: 'timer' as const, timer },
+    { type: 'timer' as const, timer, lateMs: 1_000_000 },
+  ]),
+};
+const EVENTS: InstanceEvent[] = Object.values(SAMPLES).flat();
+
+const READY: InstancePolicy['ready'] = {
+  check: { kind: 'tcp', host: '127.0.0.1', port: 1 },
+  timeoutMs: 3000,
+  intervalMs: 100,
+};
+// A plain policy, one with a readiness check, one with a watchdog: every timer can act.
+const POLICIES: [string, InstancePolicy][] = [
+  ['min_uptime', POLICY],
+  ['ready', { ...POLICY, ready: READY }],
+  ['watchdog', { ...POLICY, watchdogMs: 2000 }],
 ];
 
 function label(s: InstanceState): string {
   if (s.state === 'stopping') {
-    return `stopping(${s.intent.kind}, pid ${String(s.pid)}, killSent ${s.killSent})`;
+    return `stopping(${JSON.stringify(s.intent)}, pid ${String(s.pid)}, killSent ${s.killSent})`;
   }
   return 'pid' in s ? `${s.state}(pid ${String(s.pid)})` : s.state;
 }
 
 void describe('transition is total and orderly', () => {
+  void it('the samples cover every event type, timer and forced stop of the core', () => {
+    assert.deepEqual(Object.keys(SAMPLES).sort(), [...EVENT_TYPES].sort());
+    const timers = new Set(EVENTS.flatMap((e) => (e.type === 'timer' ? [e.timer] : [])));
+    assert.deepEqual([...timers].sort(), [...TIMER_NAMES].sort());
+    const forced = new Set(
+      STATES.flatMap((s) =>
+        s.state === 'stopping' && s.intent.kind === 'exit' && s.intent.forced !== null
+          ? [s.intent.forced]
+          : [],
+      ),
+    );
+    assert.deepEqual([...forced].sort(), [...FORCED_STOPS].sort());
+  });
+
   for (const restart of ['always', 'on-failure', 'never'] as const) {
-    void it(`every state x event (restart ${restart}) gives a valid transition`, () => {
-      for (const current of STATES) {
-        for (const event of EVENTS) {
-          const m: InstanceModel = { ...newInstance('web', 0, 1, 0), current };
-          const where = `${label(current)} + ${JSON.stringify(event)}`;
-          const t = transition(m, event, T0 + 5, { ...POLICY, restart });
-          const to = t.model.current;
-          if (to.state !== current.state) {
-            assert.deepEqual(t.effects[0], { kind: 'clear-timers' }, `${where}: clear first`);
-            assert.equal(to.since, T0 + 5, `${where}: since is now`);
-            assert.equal(typeof t.reason, 'string', `${where}: a reason`);
+    for (const [kind, policy] of POLICIES) {
+      void it(`every state x event x timer (restart ${restart}, ${kind}) gives a valid transition`, () => {
+        for (const current of STATES) {
+          for (const event of EVENTS) {
+            const m: InstanceModel = { ...newInstance('web', 0, 1, 0), current };
+            const where = `${label(current)} + ${JSON.stringify(event)}`;
+            const t = transition(m, event, T0 + 5, { ...policy, restart });
+            const to = t.model.current;
+            if (to.state !== current.state) {
+              assert.deepEqual(t.effects[0], { kind: 'clear-timers' }, `${where}: clear first`);
+              // A restored instance keeps the time its state began under the earlier daemon.
+              if (event.type !== 'restored') assert.equal(to.since, T0 + 5, `${where}: since`);
+              assert.equal(typeof t.reason, 'string', `${where}: a reason`);
+            }
+            const spawns = t.effects.filter((e) => e.kind === 'spawn').length;
+            const begins =
+              to.state === 'starting' && to.pid === null && current.state !== 'starting';
+            assert.equal(spawns, begins ? 1 : 0, `${where}: spawn exactly when starting anew`);
+            assert.ok(
+              t.effects.every((e) => e.kind !== 'clear-timers') ||
+                t.effects[0]?.kind === 'clear-timers',
+              `${where}: clear-timers only first`,
+            );
+            if (to.state === 'running') assert.notEqual(current.state, 'stopping', where);
+            const givesUp =
+              event.type === 'timer' &&
+              event.timer === 'kill' &&
+              current.state === 'stopping' &&
+              current.killSent;
+            assert.equal(t.gaveUpOnTree === true, givesUp, `${where}: gives up on the tree`);
+            if (givesUp) assert.notEqual(to.state, 'stopping', `${where}: moves on`);
           }
-          const spawns = t.effects.filter((e) => e.kind === 'spawn').length;
-          const begins = to.state === 'starting' && to.pid === null && current.state !== 'starting';
-          assert.equal(spawns, begins ? 1 : 0, `${where}: spawn exactly when starting anew`);
-          assert.ok(
-            t.effects.every((e) => e.kind !== 'clear-timers') ||
-              t.effects[0]?.kind === 'clear-timers',
-            `${where}: clear-timers only first`,
-          );
-          if (to.state === 'running') assert.notEqual(current.state, 'stopping', where);
         }
-      }
-    });
+      });
+    }
   }
 });
 

@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import type { SignalName } from '../../src/core/signals.js';
 import { lineSink } from '../../src/logs/service-log.js';
 import type { ReadinessHooks } from '../../src/runtime/readiness/types.js';
-import { Runner } from '../../src/runtime/runner.js';
+import { Runner } from '../../src/runtime/runner/runner.js';
 import { fakeTree, makeSpec } from '../helpers/core-fixtures.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 

@@ -9,7 +9,7 @@ import type { SpawnFailure } from '../../src/core/exit.js';
 import type { SignalName } from '../../src/core/signals.js';
 import type { SpawnRequest } from '../../src/effects/spawn.js';
 import { lineSink } from '../../src/logs/service-log.js';
-import { Runner } from '../../src/runtime/runner.js';
+import { Runner } from '../../src/runtime/runner/runner.js';
 import type { SpawnPace } from '../../src/runtime/spawn-pacer.js';
 import { KILL_GRACE_MS } from '../../src/core/transition.js';
 import { fakeTree, makeSpec } from '../helpers/core-fixtures.js';

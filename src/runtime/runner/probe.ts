@@ -1,0 +1,67 @@
+// The readiness probe of one instance (config `ready`, `watchdog`), made again when the spec
+// changes (a changed `ready` takes effect at the next spawn), and the `STATUS=` text it heard.
+import type { ServiceSpec } from '../../config/types.js';
+import type { InstanceEvent } from '../../core/instance.js';
+import type { ReadinessProbe } from '../readiness/types.js';
+import type { ProbeFactory } from './options.js';
+
+/** The probe of an instance without a readiness check: it does nothing. */
+const NO_PROBE: ReadinessProbe = {
+  extras: () => ({ env: {}, pipes: [] }),
+  started: () => undefined,
+  line: () => undefined,
+  stop: () => undefined,
+  close: () => undefined,
+};
+
+/** What a runner lends its probes. */
+export interface ProbeHost {
+  /** The instance's name now (it changes with the service's instance count). */
+  name: () => string;
+  /** Feeds the instance's state machine (`ready`, `watchdog-ping`). */
+  dispatch: (event: InstanceEvent) => void;
+  /** For the daemon log. */
+  log: (message: string) => void;
+  /** True when `pid` belongs to the instance's tree. */
+  isMember: (pid: number) => boolean;
+}
+
+/** Holds an instance's current probe, made by `factory` (undefined: never any). */
+export class ProbeSlot {
+  readonly #factory: ProbeFactory | undefined;
+  readonly #host: ProbeHost;
+  #probe: ReadinessProbe = NO_PROBE;
+  #spec: ServiceSpec | undefined;
+  /** The last sd_notify `STATUS=` text since the last spawn; null before any. */
+  statusText: string | null = null;
+
+  constructor(factory: ProbeFactory | undefined, host: ProbeHost) {
+    this.#factory = factory;
+    this.#host = host;
+  }
+
+  /** The probe in use now. */
+  get current(): ReadinessProbe {
+    return this.#probe;
+  }
+
+  /** The probe for `spec`: the current one, or (the spec changed) a new one in its place. */
+  follow(spec: ServiceSpec): ReadinessProbe {
+    if (this.#factory === undefined || this.#spec === spec) return this.#probe;
+    this.#probe.close();
+    this.#spec = spec;
+    const host = this.#host;
+    this.#probe = this.#factory(
+      spec,
+      host.name(),
+      {
+        ready: (source) => host.dispatch({ type: 'ready', source }),
+        status: (text) => void (this.statusText = text),
+        watchdog: () => host.dispatch({ type: 'watchdog-ping' }),
+        log: host.log,
+      },
+      host.isMember,
+    );
+    return this.#probe;
+  }
+}

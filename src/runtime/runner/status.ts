@@ -1,0 +1,49 @@
+// What a runner tells of its instance: the record state.json keeps, and the status of
+// `status --json` (built by the core from the model and what the runner observes).
+import type { ServiceSpec } from '../../config/types.js';
+import { isActive, pidOf, type InstanceModel } from '../../core/instance.js';
+import { encodeInstance, type InstanceStatus, type LogHealth } from '../../core/status.js';
+import type { InstanceRecord } from '../instance-record.js';
+import type { ProcessHold } from './hold.js';
+
+/** The record of instance `m` for state.json: its model, and its process while it holds one. */
+export function instanceRecord(m: InstanceModel, hold: ProcessHold): InstanceRecord {
+  const live = pidOf(m.current) !== null && hold.isAttached;
+  return {
+    name: m.name,
+    index: m.index,
+    current: m.current,
+    restarts: m.restarts,
+    consecutiveFailures: m.consecutiveFailures,
+    failedStarts: m.failedStarts,
+    lastExit: m.lastExit,
+    process: live ? (hold.process ?? null) : null,
+  };
+}
+
+/** What a runner observes beyond the model and its hold. */
+export interface Observed {
+  /** The kept stderr lines, oldest first. */
+  stderr: readonly string[];
+  /** The last sd_notify `STATUS=` text; null before any. */
+  statusText: string | null;
+  logs: LogHealth;
+}
+
+/** The status of instance `m` of `spec`: fields of a live process only while it is held. */
+export function instanceStatus(
+  m: InstanceModel,
+  spec: ServiceSpec,
+  hold: ProcessHold,
+  seen: Observed,
+): InstanceStatus {
+  const live = isActive(m.current) && hold.isAttached;
+  return encodeInstance(m, {
+    stderr: seen.stderr,
+    readySource: spec.ready?.check.kind ?? 'min_uptime',
+    statusText: live ? seen.statusText : null,
+    startedAt: pidOf(m.current) === null ? null : hold.startedAt,
+    tree: live ? (hold.tree.stats() ?? null) : null,
+    logs: seen.logs,
+  });
+}

@@ -1,0 +1,21 @@
+// The errors a supervisor's callers see, each with its stable code.
+
+/** A name on the command line that matches no service or instance. */
+export class UnknownServiceError extends Error {
+  readonly code = 'UNKNOWN_SERVICE';
+  constructor(
+    readonly names: string[],
+    known: string[],
+  ) {
+    const list = known.length === 0 ? 'no services are loaded' : `known: ${known.join(', ')}`;
+    super(`unknown service ${names.map((n) => `"${n}"`).join(', ')} (${list})`);
+  }
+}
+
+/** A start asked for while the daemon stops everything. */
+export class ShuttingDownError extends Error {
+  readonly code = 'SHUTTING_DOWN';
+  constructor() {
+    super('the daemon is shutting down; nothing new starts');
+  }
+}

@@ -1,0 +1,42 @@
+// Starting instances with their dependencies: a service without dependencies starts at once,
+// the others wait at the start gate until theirs are ready.
+import { isActive } from '../../core/instance.js';
+import { withDependencies, type StartGate } from '../dependencies.js';
+import type { Runner } from '../runner/runner.js';
+import type { Registry } from './registry.js';
+
+/**
+ * Starts `runners` and, first, the services they depend on: each service starts once its own
+ * dependencies are ready (held at `gate` until then).
+ * @returns the runners that were not active (those this call starts)
+ */
+export function startWithDependencies(
+  registry: Registry,
+  gate: StartGate<Runner>,
+  runners: readonly Runner[],
+): Runner[] {
+  const names = withDependencies(
+    [...new Set(runners.map((r) => r.spec.name))],
+    (n) => registry.depsOf(n),
+    registry.order(),
+  );
+  const byService = new Map<string, Runner[]>();
+  for (const r of runners) {
+    const own = byService.get(r.spec.name);
+    if (own === undefined) byService.set(r.spec.name, [r]);
+    else own.push(r);
+  }
+  const idle: Runner[] = [];
+  for (const name of names) {
+    const chosen = byService.get(name) ?? registry.get(name)?.runners ?? [];
+    const fresh = chosen.filter((r) => !isActive(r.model.current));
+    idle.push(...fresh);
+    if (registry.depsOf(name).length === 0) {
+      for (const r of chosen) r.dispatch({ type: 'start' });
+    } else {
+      gate.hold(name, fresh);
+    }
+  }
+  gate.settle();
+  return idle;
+}

@@ -1,0 +1,284 @@
+// All services of one daemon: applies a config, resolves names, and turns start/stop/restart/
+// signal requests into runner events. Each job has its file in this folder: the registry of
+// services (registry.ts), applying a config (apply.ts), events in slices (slices.ts).
+import type { ServiceSpec, WardenConfig } from '../../config/types.js';
+import { isActive, type InstanceState } from '../../core/instance.js';
+import type { RestoreOutcome } from '../../core/restore.js';
+import type { SignalName } from '../../core/signals.js';
+import type { InstanceStatus } from '../../core/status.js';
+import type { Clock } from '../clock.js';
+import { StartGate, stopBatches } from '../dependencies.js';
+import type { InstanceRecord } from '../instance-record.js';
+import { Leftovers } from '../leftovers.js';
+import { planReload, type ReloadPlan } from '../reload-plan.js';
+import { restartRolling } from '../rolling-restart.js';
+import type { LineSink, ProbeFactory, ProcessLayer } from '../runner/options.js';
+import type { Runner } from '../runner/runner.js';
+import { SpawnPacer } from '../spawn-pacer.js';
+import { applyPlan, running } from './apply.js';
+import { ShuttingDownError, UnknownServiceError } from './errors.js';
+import { LeftoverTrees } from './leftovers.js';
+import { Registry } from './registry.js';
+import { restoreServices, type RecordedService } from './restore.js';
+import { dispatchInSlices, hasLeftStopping, stopAndWait } from './slices.js';
+import { startWithDependencies } from './start.js';
+
+/** What a supervisor is built from. */
+export interface SupervisorOptions {
+  clock: Clock;
+  processes: ProcessLayer;
+  /** Directory of the per-service log files (`<service>.log`). */
+  logDir: string;
+  baseEnv: NodeJS.ProcessEnv;
+  /** The daemon's own log: one line per state change or runtime error. */
+  log: (line: string) => void;
+  /** Also receives every output line (the foreground `warden run` prints them). */
+  echo?: LineSink;
+  /** Makes each instance's readiness probe; default: none (min_uptime only). */
+  probes?: ProbeFactory;
+  /** Called after every state change of any instance. */
+  onChange?: (runner: Runner, from: InstanceState, reason: string) => void;
+  /** Called after any change of what `records()` returns (for state.json). */
+  onRecordChange?: () => void;
+  /**
+   * The process trees an earlier daemon of this home left running (found at start-up): taken
+   * back by their instances on restore or on the first apply, the rest stopped. Default: none.
+   */
+  leftovers?: Leftovers;
+}
+
+/** All services of one daemon. */
+export class Supervisor {
+  readonly #o: SupervisorOptions;
+  readonly #registry: Registry;
+  readonly #leftovers: LeftoverTrees;
+  #config: WardenConfig | null = null;
+  #closing = false;
+  #applying: Promise<void> = Promise.resolve();
+  /** Services (and which of their runners) waiting for dependencies before they start. */
+  readonly #gate: StartGate<Runner>;
+
+  constructor(options: SupervisorOptions) {
+    this.#o = options;
+    this.#leftovers = new LeftoverTrees(options.leftovers ?? new Leftovers([]), {
+      tree: (name) => options.processes.tree(name),
+      clock: options.clock,
+      log: options.log,
+      specOf: (service) => this.#registry.get(service)?.spec,
+    });
+    this.#registry = new Registry({
+      clock: options.clock,
+      processes: options.processes,
+      logDir: options.logDir,
+      baseEnv: options.baseEnv,
+      log: options.log,
+      echo: options.echo,
+      probes: options.probes,
+      // Every instance's spawns, a few an event-loop turn (a bring-up of thousands holds no turn).
+      pace: new SpawnPacer(),
+      onTransition: (runner, from, reason) => {
+        // The change is told first, then what it lets start (events keep causal order).
+        this.#o.onChange?.(runner, from, reason);
+        if (from.state !== runner.model.current.state) this.#gate.settle();
+      },
+      onRecordChange: () => this.#o.onRecordChange?.(),
+    });
+    this.#gate = new StartGate<Runner>(
+      (n) => this.#registry.depsOf(n),
+      (n) => this.#registry.statesOf(n),
+    );
+  }
+
+  /** The config last applied, or null. */
+  get config(): WardenConfig | null {
+    return this.#config;
+  }
+
+  /**
+   * Applies a config by its difference from what runs (planReload): removed services are
+   * stopped and forgotten, live instances started from another definition restart, instance
+   * counts grow (new instances start when the service is wanted) or shrink, and everything else
+   * applies live; added services are created stopped (the caller starts them). Applies run one
+   * at a time. With `dryRun`, only plans. @returns the plan carried out
+   * @throws ShuttingDownError
+   */
+  async apply(config: WardenConfig, options: { dryRun?: boolean } = {}): Promise<ReloadPlan> {
+    const turn = this.#applying.then(() => this.#applyNow(config, options.dryRun === true));
+    this.#applying = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  async #applyNow(config: WardenConfig, dryRun: boolean): Promise<ReloadPlan> {
+    const plan = planReload(running(this.#registry), config);
+    if (dryRun) return plan;
+    if (this.#closing) throw new ShuttingDownError();
+    this.#config = config;
+    await applyPlan(
+      {
+        registry: this.#registry,
+        leftovers: this.#leftovers.found,
+        retire: (runners) => this.#retire(runners),
+        start: (names) => void this.start(names),
+        takeBackLeftovers: () => this.#leftovers.takeBack(() => this.resolve([])),
+      },
+      config,
+      plan,
+    );
+    this.#o.onRecordChange?.();
+    return plan;
+  }
+
+  // Stops runners that are no longer wanted and frees them.
+  async #retire(runners: readonly Runner[]): Promise<void> {
+    if (runners.length === 0) return;
+    this.#gate.release(runners);
+    await stopAndWait(runners);
+    for (const r of runners) r.close();
+  }
+
+  /**
+   * Restarts the instances of `service` one by one while an extra instance serves: the extra
+   * one starts first and must reach `running`, then each instance restarts and must reach
+   * `running` before the next; the extra one stops at the end. With a readiness check, at least
+   * `instances` instances are running at every moment.
+   * @returns the instances restarted, in order
+   * @throws UnknownServiceError, ShuttingDownError, RollingRestartError (see restartRolling)
+   */
+  async rollingRestart(service: string): Promise<string[]> {
+    const svc = this.#registry.get(service);
+    if (svc === undefined) throw new UnknownServiceError([service], this.#registry.names());
+    if (this.#closing) throw new ShuttingDownError();
+    return restartRolling(svc, {
+      extra: () => svc.extra,
+      addExtra: () => this.#registry.addExtra(svc),
+      dropExtra: async (r) => {
+        await this.#retire([r]);
+        this.#registry.dropExtra(svc, r);
+      },
+    });
+  }
+
+  /** What state.json keeps: every service's definition and instances. */
+  records(): { spec: ServiceSpec; instances: InstanceRecord[] }[] {
+    return this.#registry.services().map((svc) => ({
+      spec: svc.spec,
+      instances: (svc.extra === undefined ? svc.runners : [...svc.runners, svc.extra]).map((r) =>
+        r.record(),
+      ),
+    }));
+  }
+
+  /**
+   * Takes back the services an earlier daemon left (state.json): each is created from its
+   * recorded definition and each instance restored (Runner.restore). Call before any apply.
+   * @returns each instance's name and how it was taken back
+   */
+  restore(
+    config: string | null,
+    services: readonly RecordedService[],
+  ): { instance: string; outcome: RestoreOutcome }[] {
+    if (config !== null) this.#config = { path: config, services: services.map((s) => s.spec) };
+    return restoreServices(this.#registry, services, this.#leftovers.found, (r) => {
+      void this.#retire([r]);
+    });
+  }
+
+  /** Lets every process run on without this daemon (`down --keep-services`); see Runner.detach. */
+  detachAll(): void {
+    this.#closing = true;
+    this.#gate.clear();
+    for (const r of this.resolve([])) r.detach();
+  }
+
+  /** From now on nothing starts: `start`, `restart` and `apply`'s callers get ShuttingDownError. */
+  beginShutdown(): void {
+    this.#closing = true;
+  }
+
+  /**
+   * The runners named by `targets`: service names, instance names (`web:1`) or `all`.
+   * An empty list means all. @throws UnknownServiceError naming every unknown target
+   */
+  resolve(targets: readonly string[]): Runner[] {
+    return this.#registry.resolve(targets);
+  }
+
+  /**
+   * Starts the targets (those not already starting, running or stopping).
+   * @returns the runners this call started
+   * @throws UnknownServiceError, ShuttingDownError
+   */
+  start(targets: readonly string[]): Runner[] {
+    const runners = this.resolve(targets);
+    if (this.#closing) throw new ShuttingDownError();
+    return startWithDependencies(this.#registry, this.#gate, runners);
+  }
+
+  /** True while `runner` waits for its service's dependencies. */
+  isWaiting(runner: Runner): boolean {
+    return this.#gate.isWaiting(runner.spec.name, runner);
+  }
+
+  /** Stops the targets; resolves when every one's process tree is gone. */
+  async stop(targets: readonly string[]): Promise<Runner[]> {
+    const runners = this.resolve(targets);
+    this.#gate.release(runners);
+    await stopAndWait(runners);
+    return runners;
+  }
+
+  /** Restarts the targets (stopping first where they run); resolves once each was spawned again. */
+  async restart(targets: readonly string[]): Promise<Runner[]> {
+    const runners = this.resolve(targets);
+    if (this.#closing) throw new ShuttingDownError();
+    await dispatchInSlices(runners, { type: 'restart' });
+    await Promise.all(runners.map((r) => r.until(hasLeftStopping)));
+    return runners;
+  }
+
+  /** Sends `signal` to each target's process tree. @returns the instances signalled */
+  signal(signal: SignalName, targets: readonly string[]): string[] {
+    return this.resolve(targets)
+      .filter((r) => r.signal(signal))
+      .map((r) => r.name);
+  }
+
+  /**
+   * Stops every service, dependents before their dependencies (batches in parallel), until no
+   * instance is active (call beginShutdown first).
+   */
+  async stopAll(): Promise<void> {
+    this.#gate.clear();
+    this.#leftovers.stopRest();
+    const registry = this.#registry;
+    do {
+      for (const batch of stopBatches(registry.order(), (n) => registry.depsOf(n)))
+        await this.stop(batch);
+    } while (this.resolve([]).some((r) => isActive(r.model.current)));
+    await this.#leftovers.stopped();
+  }
+
+  /** Every instance's status, in config order. */
+  status(targets: readonly string[] = []): InstanceStatus[] {
+    return this.resolve(targets).map((r) => r.status());
+  }
+
+  /**
+   * Closes and reopens every service's log file, for an external logrotate that renamed them
+   * (`warden logs --reopen`, SIGUSR2). @returns the paths reopened
+   */
+  async reopenLogs(): Promise<string[]> {
+    const logs = this.#registry.services().map((s) => s.logFile);
+    await Promise.all(logs.map((l) => l.reopen()));
+    return logs.map((l) => l.file.path);
+  }
+
+  /** Closes the log files (after stopAll). */
+  async close(): Promise<void> {
+    for (const r of this.resolve([])) r.close();
+    await Promise.all(this.#registry.services().map((s) => s.logFile.close()));
+  }
+}
