@@ -56,7 +56,8 @@ export async function listenControl(
     const refusal = authorize(socket);
     if (refusal === undefined) return void new Connection(socket, handle, pool, onError);
     onError(`control socket: refused a peer: ${refusal}`);
-    socket.end(encodeLine({ id: null, error: { code: 'PERMISSION_DENIED', message: refusal } }));
+    const answer: Response = { id: null, error: { code: 'PERMISSION_DENIED', message: refusal } };
+    socket.end(encodeLine(answer));
   });
   const umask = process.umask(0o077);
   try {
