@@ -13,8 +13,8 @@ services:
     command: [sleep, "600"]
     min_uptime: 100ms
   trapper:
-    command: trap 'echo got HUP' HUP; while :; do sleep 0.1; done
-    min_uptime: 100ms
+    command: trap 'echo got HUP' HUP; echo trapping; while :; do sleep 0.1; done
+    ready: { log: "^trapping" }
   crasher:
     command: exit 3
     restart: never
@@ -56,6 +56,7 @@ void describe('connect(): the other methods', () => {
         (e) => e instanceof RemoteError && e.code === 'CONFIG_MISMATCH',
       );
 
+      // Ready once its trap is set: a HUP before would end it.
       const waited = await client.wait(['trapper'], { timeoutMs: 15_000 });
       assert.deepEqual(
         waited.instances.map((i) => [i.name, i.state]),
