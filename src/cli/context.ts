@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseDuration } from '../config/duration.js';
-import { resolveHome, socketPathProblem, type HomePaths } from '../daemon/home.js';
+import { WardenError } from '../core/warden-error.js';
 import { checkHome, UntrustedError } from '../effects/home-trust.js';
+import { resolveHome, socketPathProblem, type HomePaths } from '../home/paths.js';
 import {
   connectControl,
   DaemonTimeoutError,
@@ -12,6 +13,7 @@ import {
   type ControlClient,
   type ControlOptions,
 } from '../ipc/client.js';
+import type { ErrorCode } from '../ipc/protocol.js';
 import { EXIT, printError } from './output.js';
 
 /** Global options every verb accepts. */
@@ -36,13 +38,21 @@ export function answerTimeoutOf(options: GlobalOptions): number {
   return r.ms;
 }
 
+/** The `code` of a CliError: the name of its exit code. */
+export type CliErrorCode = 'FAILED' | 'USAGE' | 'NO_DAEMON';
+
 /** A CLI failure with the exit code it maps to (README "Exit codes"). */
-export class CliError extends Error {
+export class CliError extends WardenError<CliErrorCode> {
   constructor(
     message: string,
     readonly exitCode: number,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
+    super(
+      exitCode === EXIT.usage ? 'USAGE' : exitCode === EXIT.noDaemon ? 'NO_DAEMON' : 'FAILED',
+      message,
+      options,
+    );
     this.name = 'CliError';
   }
 }
@@ -91,13 +101,20 @@ export async function withClient<T>(
   }
 }
 
-const USAGE_CODES = new Set([
-  'UNKNOWN_SERVICE',
-  'INVALID_PARAMS',
-  'CONFIG_ERROR',
-  'CONFIG_MISMATCH',
-  'BAD_REQUEST',
-]);
+/** The exit code of each protocol error: 2 for what the user asked wrong, else 1. */
+const EXIT_OF: Record<ErrorCode, number> = {
+  BAD_REQUEST: EXIT.usage,
+  UNKNOWN_METHOD: EXIT.failed,
+  INVALID_PARAMS: EXIT.usage,
+  UNKNOWN_SERVICE: EXIT.usage,
+  CONFIG_ERROR: EXIT.usage,
+  CONFIG_MISMATCH: EXIT.usage,
+  NOT_RUNNING: EXIT.failed,
+  ROLLING_RESTART_FAILED: EXIT.failed,
+  SHUTTING_DOWN: EXIT.failed,
+  PERMISSION_DENIED: EXIT.failed,
+  INTERNAL: EXIT.failed,
+};
 
 /** Prints `error` for a user and returns the exit code it maps to. */
 export function reportError(error: unknown): number {
@@ -119,7 +136,8 @@ export function reportError(error: unknown): number {
   }
   if (error instanceof RemoteError) {
     printError(error.message);
-    return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failed;
+    // A code this CLI does not know (a newer daemon's) is a failure.
+    return Object.hasOwn(EXIT_OF, error.code) ? EXIT_OF[error.code] : EXIT.failed;
   }
   printError(error instanceof Error ? error.message : String(error));
   return EXIT.failed;
@@ -141,7 +159,7 @@ export function describeSilence(error: DaemonTimeoutError): string {
   return `${said}; it may be hung or very busy (see ${join(home, 'warden.log')}); --timeout DURATION waits longer`;
 }
 
-// The pid in the daemon's pid file (read here: daemon/hygiene.js would load libc for the CLI).
+// The pid in the daemon's pid file (read here: home/pid-file.js would load libc for the CLI).
 function pidIn(path: string): number | null {
   try {
     const n = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);

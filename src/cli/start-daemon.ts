@@ -4,26 +4,24 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
+import { WardenError } from '../core/warden-error.js';
 import {
   connectControl,
   NoDaemonError,
   type ControlClient,
   type ControlOptions,
 } from '../ipc/client.js';
-import type { HomePaths } from '../daemon/home.js';
+import type { HomePaths } from '../home/paths.js';
 import { makeOwnHome, plantedLink, UntrustedError } from '../effects/home-trust.js';
-import { readHandshake, settleFailedChild, type Handshake } from '../daemon/handshake.js';
+import { readHandshake, settleFailedChild, type Handshake } from '../detach/handshake.js';
 
 /**
  * The daemon could not be started; `code` is an errno name, ALREADY_RUNNING, TIMEOUT or
  * UNTRUSTED (a home another user could control).
  */
-export class DaemonStartError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+export class DaemonStartError extends WardenError {
+  constructor(code: string, message: string) {
+    super(code, message);
     this.name = 'DaemonStartError';
   }
 }

@@ -23,13 +23,10 @@ import { createProbe } from '../runtime/readiness/probe.js';
 import { openNotifyHub } from '../runtime/readiness/notify-hub.js';
 import { EventBus } from './events.js';
 import { fdLimitWarning, raiseFdLimit } from './fd-fit.js';
-import type { HomePaths } from './home.js';
+import type { HomePaths } from '../home/paths.js';
 import { refuseOtherUsers } from './peer.js';
 import { readState, STATE_FORMAT, StateSaver } from './state-file.js';
-import { asStartup, removeSocket, StartupError, takeHome } from './take-home.js';
-
-export { StartupError } from './take-home.js';
-export { writeHandshake } from './handshake.js';
+import { asStartup, removeSocket, StartupError, takeHome } from '../home/take-home.js';
 import { makeMethods, reload, type DaemonContext } from './methods.js';
 
 /** How the daemon runs. */

@@ -1,8 +1,10 @@
 // Entry of the detached daemon that `warden up` spawns: process hygiene, then the handshake on
 // fd 3 ("ready" once the socket listens, or the start-up error), then serve until stopped.
-import { resolveHome } from './home.js';
-import { closeInheritedFds, keepPrivate } from './hygiene.js';
-import { logLine, runDaemon, StartupError, writeHandshake } from './daemon.js';
+import { writeHandshake } from '../detach/handshake.js';
+import { closeInheritedFds, keepPrivate } from '../detach/hygiene.js';
+import { resolveHome } from '../home/paths.js';
+import { StartupError } from '../home/take-home.js';
+import { logLine, runDaemon } from './daemon.js';
 
 /** The handshake pipe the CLI passes as the daemon's fd 3. */
 const HANDSHAKE_FD = 3;

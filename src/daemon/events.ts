@@ -1,20 +1,7 @@
 // State changes as a stream: published by the supervisor, sent to every `subscribe` client.
 import type { Socket } from 'node:net';
-import type { StateName } from '../core/instance.js';
 import { encodeLine } from '../ipc/ndjson.js';
-
-/** One state change (or a reason given without one), as `warden events` prints it. */
-export interface StateEvent {
-  /** ms since the epoch. */
-  time: number;
-  instance: string;
-  service: string;
-  from: StateName;
-  to: StateName;
-  reason: string;
-  /** The main process, when the instance has one after the change. */
-  pid: number | null;
-}
+import type { StateEvent, StreamEvent } from '../ipc/protocol.js';
 
 /** Unsent bytes a subscriber may lag behind before events are dropped for it (and counted). */
 const MAX_BACKLOG = 1024 * 1024;
@@ -52,7 +39,7 @@ export function streamEvents(
       return;
     }
     if (dropped > 0) {
-      socket.write(encodeLine({ event: { dropped } }));
+      socket.write(encodeLine({ event: { dropped } satisfies StreamEvent }));
       dropped = 0;
     }
     socket.write(encodeLine({ event }));

@@ -1,21 +1,28 @@
-// The daemon's method table: one table serves the CLI, the library client and any front end.
+// The daemon's handlers of the control protocol: one per method of the protocol map
+// (ipc/protocol.ts), which types the CLI and the library client too.
 import { z } from 'zod';
 import { formatIssue } from '../config/format.js';
 import { checkDocument, type ConfigSource } from '../config/document.js';
 import type { WardenConfig } from '../config/types.js';
 import { pidOf, type InstanceModel } from '../core/instance.js';
 import { parseSignal } from '../core/signals.js';
-import type { StatusReport } from '../core/status.js';
 import type { ContainmentMode } from '../effects/containment.js';
 import { commandLine } from '../effects/proc.js';
+import type { HomePaths } from '../home/paths.js';
 import { proofOf } from '../ipc/daemon-proof.js';
-import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
+import {
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type ApplyPlan,
+  type MethodName,
+  type ParamsOf,
+} from '../ipc/protocol.js';
 import type { MethodTable } from '../ipc/server.js';
 import type { ReloadPlan } from '../runtime/reload-plan.js';
 import type { Supervisor } from '../runtime/supervisor/supervisor.js';
 import { streamEvents, type EventBus } from './events.js';
 import { fdLimitWarning } from './fd-fit.js';
-import type { HomePaths } from './home.js';
+import { answerWithCodes } from './protocol-errors.js';
 
 /** What the methods act on. */
 export interface DaemonContext {
@@ -37,21 +44,32 @@ export interface DaemonContext {
   shutdown: (why: string, keepServices?: boolean) => Promise<void>;
 }
 
-const targets = z.object({ targets: z.array(z.string()).default([]) });
+// A schema that reads what the protocol map declares as the params of `M` (defaults filled in).
+type Reads<M extends MethodName> = z.ZodType<unknown, ParamsOf<M>>;
+
+const targets = z.object({ targets: z.array(z.string()).default([]) }) satisfies Reads<
+  'status' | 'start' | 'stop' | 'ps' | 'subscribe'
+>;
 // `source`: the document the CLI read from `config` and checked (checked here again).
 const upParams = targets.extend({
   config: z.string().startsWith('/'),
   source: z.object({ document: z.unknown(), order: z.array(z.string()) }).optional(),
-});
-const proveParams = z.object({ nonce: z.string().regex(/^[0-9a-f]{64}$/) });
-const signalParams = targets.extend({ signal: z.union([z.string(), z.number()]) });
+}) satisfies Reads<'up'>;
+const proveParams = z.object({
+  nonce: z.string().regex(/^[0-9a-f]{64}$/),
+}) satisfies Reads<'prove'>;
+const signalParams = targets.extend({
+  signal: z.union([z.string(), z.number()]),
+}) satisfies Reads<'signal'>;
+const reloadParams = z.object({ dryRun: z.boolean().default(false) }) satisfies Reads<'reload'>;
+const restartParams = targets.extend({
+  rolling: z.boolean().default(false),
+}) satisfies Reads<'restart'>;
+const downParams = z.object({ keepServices: z.boolean().default(false) }) satisfies Reads<'down'>;
 // setTimeout holds at most 2^31-1 ms; longer would fire at once.
-const reloadParams = z.object({ dryRun: z.boolean().default(false) });
-const restartParams = targets.extend({ rolling: z.boolean().default(false) });
-const downParams = z.object({ keepServices: z.boolean().default(false) });
 const waitParams = targets.extend({
   timeoutMs: z.number().int().positive().max(2_147_483_647).default(60_000),
-});
+}) satisfies Reads<'wait'>;
 
 function parse<T>(schema: z.ZodType<T>, params: unknown): T {
   const r = schema.safeParse(params);
@@ -71,8 +89,15 @@ async function readConfig(path: string, source?: ConfigSource): Promise<WardenCo
   throw new ProtocolError('CONFIG_ERROR', `invalid config:\n${lines.join('\n')}`, lines);
 }
 
-/** Builds the method table over `ctx`. Every method's params and result are in the README. */
+/**
+ * Builds the method table over `ctx` (params and results: ipc/protocol.ts, docs/protocol.md).
+ * The runtime's refusals reach the wire with their protocol codes (protocol-errors.ts).
+ */
 export function makeMethods(ctx: DaemonContext): MethodTable {
+  return answerWithCodes(handlers(ctx));
+}
+
+function handlers(ctx: DaemonContext): MethodTable {
   const sup = ctx.supervisor;
   const refuseWhenStopping = (): void => {
     if (ctx.isShuttingDown())
@@ -83,7 +108,7 @@ export function makeMethods(ctx: DaemonContext): MethodTable {
 
     prove: (params) => ({ proof: proofOf(ctx.proofKey, parse(proveParams, params).nonce) }),
 
-    status: (params): StatusReport => ({
+    status: (params) => ({
       daemon: {
         pid: process.pid,
         version: ctx.version,
@@ -228,7 +253,7 @@ export async function reload(ctx: DaemonContext, dryRun = false): Promise<Reload
   return plan;
 }
 
-function logApplied(ctx: DaemonContext, verb: string, a: ReloadPlan): void {
+function logApplied(ctx: DaemonContext, verb: string, a: ApplyPlan): void {
   const parts = Object.entries({
     added: a.added,
     removed: a.removed,

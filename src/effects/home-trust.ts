@@ -11,15 +11,15 @@ import {
   type Stats,
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { WardenError } from '../core/warden-error.js';
 
 /**
  * A home, a file in it or the daemon behind its socket that another user could control: warden
  * refuses it. `message` says what is wrong, where, and how to fix it (the CLI exits 2).
  */
-export class UntrustedError extends Error {
-  readonly code = 'UNTRUSTED';
+export class UntrustedError extends WardenError<'UNTRUSTED'> {
   constructor(message: string) {
-    super(message);
+    super('UNTRUSTED', message);
     this.name = 'UntrustedError';
   }
 }

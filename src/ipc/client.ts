@@ -1,31 +1,40 @@
 // The client side of the control socket, used by the CLI and the library.
 import { connect as netConnect, type Socket } from 'node:net';
+import { WardenError } from '../core/warden-error.js';
 import { encodeLine, LineReader, MAX_ANSWER_LINE } from './ndjson.js';
-import type { ErrorBody, Response } from './protocol.js';
+import type {
+  ErrorBody,
+  ErrorCode,
+  MethodName,
+  ParamsOf,
+  Response,
+  ResultOf,
+  StreamEvent,
+} from './protocol.js';
 import { watchSilence } from './silence.js';
 import { PROOF_WAIT_MS } from './daemon-proof.js';
 import { distrustDaemon } from './trust-daemon.js';
 
-/** No daemon answers on the socket (ENOENT or ECONNREFUSED). */
-export class NoDaemonError extends Error {
-  readonly code = 'NO_DAEMON';
+/** No daemon answers on the socket (`errno`: ENOENT or ECONNREFUSED). */
+export class NoDaemonError extends WardenError<'NO_DAEMON'> {
   constructor(
     readonly socketPath: string,
     readonly errno: string,
   ) {
-    super(`no warden daemon is running for ${socketPath} (${errno}); start one with "warden up"`);
+    super(
+      'NO_DAEMON',
+      `no warden daemon is running for ${socketPath} (${errno}); start one with "warden up"`,
+    );
     this.name = 'NoDaemonError';
   }
 }
 
-/** The daemon answered a request with an error. */
-export class RemoteError extends Error {
-  readonly code: string;
+/** The daemon answered a request with an error: `code` is the protocol's (docs/protocol.md). */
+export class RemoteError extends WardenError<ErrorCode> {
   readonly details: unknown;
   constructor(body: ErrorBody) {
-    super(body.message);
+    super(body.code, body.message);
     this.name = 'RemoteError';
-    this.code = body.code;
     this.details = body.details;
   }
 }
@@ -34,21 +43,23 @@ export class RemoteError extends Error {
  * The daemon answered nothing on a connection for `timeoutMs` while a request waited (not even
  * the `hello` the client sent meanwhile): it is stopped, hung, or far too busy.
  */
-export class DaemonTimeoutError extends Error {
-  readonly code = 'TIMEOUT';
+export class DaemonTimeoutError extends WardenError<'TIMEOUT'> {
   constructor(
     readonly socketPath: string,
     readonly timeoutMs: number,
   ) {
-    super(`the daemon at ${socketPath} did not answer within ${timeoutMs}ms`);
+    super('TIMEOUT', `the daemon at ${socketPath} did not answer within ${timeoutMs}ms`);
     this.name = 'DaemonTimeoutError';
   }
 }
 
 /** A connection to a daemon. */
 export interface ControlClient {
-  /** Sends one request and resolves with its result. @throws RemoteError, or a socket error */
-  call<T = unknown>(method: string, params?: unknown): Promise<T>;
+  /**
+   * Sends one request and resolves with its result, typed by the protocol map.
+   * @throws RemoteError, DaemonTimeoutError, or a socket error
+   */
+  call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
   close(): void;
   /** Calls `fn` once the connection is closed (by either side). */
   onClose(fn: () => void): void;
@@ -57,7 +68,7 @@ export interface ControlClient {
 /** Options of connectControl. */
 export interface ControlOptions {
   /** Receives the events of a `subscribe` stream on this connection. */
-  onEvent?: (event: unknown) => void;
+  onEvent?: (event: StreamEvent) => void;
   /**
    * How long (ms) the daemon may stay silent while a request waits: connecting, and then any
    * answer, including to the `hello` requests sent meanwhile so that a long request (`stop`,
@@ -100,7 +111,8 @@ export async function connectControl(
         return reject(new NoDaemonError(socketPath, code));
       const hint =
         code === 'EACCES' ? ' (the daemon belongs to another user; use your own --home)' : '';
-      reject(Object.assign(new Error(`cannot connect to ${socketPath}: ${code}${hint}`), { code }));
+      const message = `cannot connect to ${socketPath}: ${code}${hint}`;
+      reject(new WardenError(code, message, { cause: error }));
     });
   });
   // Nothing is sent, and nothing it says believed, before we know who answers.
@@ -122,7 +134,7 @@ export async function connectControl(
       ? undefined
       : watchSilence(timeoutMs, {
           isWaiting: () => pending.size > 0,
-          ping: () => void call('hello').catch(() => undefined),
+          ping: () => void call('hello', {}).catch(() => undefined),
           expire: () => {
             failAll(new DaemonTimeoutError(socketPath, timeoutMs));
             socket.destroy();
@@ -130,7 +142,7 @@ export async function connectControl(
         });
   const reader = new LineReader(MAX_ANSWER_LINE);
   const onLine = (line: string): void => {
-    const message = JSON.parse(line) as Response | { event: unknown };
+    const message = JSON.parse(line) as Response | { event: StreamEvent };
     // A line of a `subscribe` stream.
     if ('event' in message) return options.onEvent?.(message.event);
     const response = message;
@@ -145,7 +157,8 @@ export async function connectControl(
   };
   socket.on('data', (chunk: Buffer) => {
     if (!reader.push(chunk)) {
-      failAll(new Error(`daemon answer too long (over ${MAX_ANSWER_LINE} bytes)`));
+      const message = `daemon answer too long (over ${MAX_ANSWER_LINE} bytes)`;
+      failAll(new WardenError('ANSWER_TOO_LONG', message));
       socket.destroy();
       return;
     }
@@ -158,13 +171,14 @@ export async function connectControl(
   socket.on('error', failAll);
   socket.on('close', () => {
     silence?.stop();
-    failAll(new Error('the daemon closed the connection'));
+    failAll(new WardenError('CONNECTION_CLOSED', 'the daemon closed the connection'));
   });
-  const call = <T>(method: string, params: unknown = {}): Promise<T> => {
+  const call = <M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> => {
     const id = nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ResultOf<M>>((resolve, reject) => {
       const idle = pending.size === 0;
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      // The daemon answers what the map declares for `method` (the one cast of a result).
+      pending.set(id, { resolve: (v) => resolve(v as ResultOf<M>), reject });
       // A wait begins: the silence is counted from now.
       if (idle) silence?.heard();
       socket.write(encodeLine({ id, method, params }));

@@ -6,16 +6,23 @@ import { encodeLine, isTooDeep, MAX_DEPTH } from './ndjson.js';
 import {
   ProtocolError,
   type ErrorBody,
-  type ErrorCode,
+  type MethodName,
   type Request,
   type Response,
+  type ResultOf,
 } from './protocol.js';
 
-/** A method: takes the request's params, returns the result (or throws ProtocolError). */
-export type Method = (params: unknown, peer: Socket) => unknown;
+/**
+ * The handler of method `M`: takes the request's params as they came (it checks them), returns
+ * the result the protocol map declares, or throws ProtocolError to answer with its code.
+ */
+export type Handler<M extends MethodName> = (
+  params: unknown,
+  peer: Socket,
+) => ResultOf<M> | Promise<ResultOf<M>>;
 
-/** The table of methods the socket serves. */
-export type MethodTable = Record<string, Method>;
+/** The table of methods the socket serves: a handler for every method of the protocol map. */
+export type MethodTable = { [M in MethodName]: Handler<M> };
 
 /** A listening control socket. */
 export interface ControlServer {
@@ -49,7 +56,8 @@ export async function listenControl(
     const refusal = authorize(socket);
     if (refusal === undefined) return void new Connection(socket, handle, pool, onError);
     onError(`control socket: refused a peer: ${refusal}`);
-    socket.end(encodeLine({ id: null, error: { code: 'PERMISSION_DENIED', message: refusal } }));
+    const answer: Response = { id: null, error: { code: 'PERMISSION_DENIED', message: refusal } };
+    socket.end(encodeLine(answer));
   });
   const umask = process.umask(0o077);
   try {
@@ -82,7 +90,7 @@ async function handleLine(
   const parsed = parseRequest(line);
   if ('error' in parsed) return parsed;
   const { id, method, params } = parsed;
-  const fn = Object.hasOwn(methods, method) ? methods[method] : undefined;
+  const fn = Object.hasOwn(methods, method) ? methods[method as MethodName] : undefined;
   if (fn === undefined) {
     return { id, error: { code: 'UNKNOWN_METHOD', message: `unknown method "${method}"` } };
   }
@@ -117,21 +125,11 @@ function parseRequest(line: Buffer): Request | (Response & { error: ErrorBody })
   return { id, method: r.method, params: r.params };
 }
 
-const PASSED_CODES: ReadonlySet<string> = new Set([
-  'UNKNOWN_SERVICE',
-  'SHUTTING_DOWN',
-  'NOT_RUNNING',
-]);
-
 function toErrorBody(error: unknown, onError: (m: string) => void): ErrorBody {
   if (error instanceof ProtocolError) {
     return error.details === undefined
       ? { code: error.code, message: error.message }
       : { code: error.code, message: error.message, details: error.details };
-  }
-  // Runtime errors that carry a protocol code of their own (UnknownServiceError, ShuttingDownError).
-  if (error instanceof Error && 'code' in error && PASSED_CODES.has(String(error.code))) {
-    return { code: String(error.code) as ErrorCode, message: error.message };
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   onError(`internal error: ${message}`);

@@ -1,12 +1,12 @@
 // `subscribe` as an async iterator: subscribed at once, events queue up until the loop takes them.
-import type { StateEvent } from '../daemon/events.js';
 import { connectControl, type ControlClient } from '../ipc/client.js';
+import type { StreamEvent } from '../ipc/protocol.js';
 
 /**
  * An item of `events()`: a state change, or `{dropped: N}` when the daemon had to drop N events
  * because this reader fell more than 1 MiB behind.
  */
-export type WardenEvent = StateEvent | { dropped: number };
+export type WardenEvent = StreamEvent;
 
 /** The events of some instances, as an async iterator (`for await`). */
 export interface EventStream extends AsyncIterableIterator<WardenEvent> {
@@ -35,13 +35,13 @@ export function openEventStream(socket: string, targets: string[]): EventStream 
   const subscribed = (async () => {
     control = await connectControl(socket, {
       onEvent: (event) => {
-        queue.push(event as WardenEvent);
+        queue.push(event);
         wake?.();
       },
     });
     control.onClose(close);
     if (isClosed) control.close();
-    const result = await control.call<{ subscribed: string[] }>('subscribe', { targets });
+    const result = await control.call('subscribe', { targets });
     return result.subscribed;
   })();
   subscribed.catch((error: unknown) => {

@@ -1,10 +1,17 @@
-// A typed client of a running warden daemon: the CLI's control protocol (docs/protocol.md).
-import type { InstanceStatus, StatusReport } from '../core/status.js';
-import type { StateEvent } from '../daemon/events.js';
-import { resolveHome } from '../daemon/home.js';
+// A typed client of a running warden daemon: every method of the control protocol
+// (docs/protocol.md), typed by its map in src/ipc/protocol.ts.
+import { resolve } from 'node:path';
+import { WardenError } from '../core/warden-error.js';
 import { checkHome } from '../effects/home-trust.js';
+import { resolveHome } from '../home/paths.js';
 import { connectControl, type ControlClient } from '../ipc/client.js';
-import { PROTOCOL_VERSION } from '../ipc/protocol.js';
+import {
+  PROTOCOL_VERSION,
+  type Hello,
+  type ResultOf,
+  type StateEvent,
+  type StoppedInstance,
+} from '../ipc/protocol.js';
 import { openEventStream, type EventStream, type WardenEvent } from './client-events.js';
 
 /** Which daemon to talk to. */
@@ -18,17 +25,8 @@ export interface ConnectOptions {
   socket?: string;
 }
 
-/** What `hello` told about the daemon. */
-export interface DaemonInfo {
-  pid: number;
-  /** warden's version. */
-  version: string;
-  /** The control protocol's version (this client speaks {@link PROTOCOL_VERSION}). */
-  protocol: number;
-}
-
-/** One stopped instance as `stop()` reports it: its status, plus pids that outlived SIGKILL. */
-export type StoppedInstance = InstanceStatus & { survivors: number[] };
+/** What `hello` told about the daemon: its pid, warden's version, the protocol's version. */
+export type DaemonInfo = Hello;
 
 /**
  * A connection to a warden daemon. Services are named as on the command line: a service
@@ -39,13 +37,55 @@ export type StoppedInstance = InstanceStatus & { survivors: number[] };
 export interface WardenClient {
   readonly daemon: DaemonInfo;
   /** `warden status --json`: the daemon and every instance named (README "Status JSON"). */
-  status(services?: readonly string[]): Promise<StatusReport>;
-  /** Starts the instances named. @returns their names */
-  start(services: readonly string[]): Promise<{ instances: string[] }>;
+  status(services?: readonly string[]): Promise<ResultOf<'status'>>;
+  /**
+   * `warden up`: applies the config file at `config` (read by the daemon; relative to the
+   * current directory) and starts the services named, or all. It does not start a daemon.
+   * @returns the plan applied, the instances started and warnings
+   * @throws RemoteError CONFIG_ERROR (every issue in `details`), CONFIG_MISMATCH (the daemon
+   * runs another file), UNKNOWN_SERVICE, SHUTTING_DOWN
+   */
+  up(config: string, services?: readonly string[]): Promise<ResultOf<'up'>>;
+  /**
+   * `warden reload`: re-reads the daemon's config file and applies the difference, or with
+   * `dryRun` only returns it. An invalid file changes nothing. @throws RemoteError CONFIG_ERROR
+   */
+  reload(options?: { dryRun?: boolean }): Promise<ResultOf<'reload'>>;
+  /** Starts the instances named. @returns the names of those started (not running before) */
+  start(services: readonly string[]): Promise<ResultOf<'start'>>;
   /** Stops the instances named; resolves once each is stopped (after `stop_timeout` at worst). */
-  stop(services: readonly string[]): Promise<{ instances: StoppedInstance[] }>;
-  /** Restarts the instances named. @returns their names */
-  restart(services: readonly string[]): Promise<{ instances: string[] }>;
+  stop(services: readonly string[]): Promise<ResultOf<'stop'>>;
+  /**
+   * Restarts the instances named; `rolling`: one at a time while an extra instance serves (one
+   * service). @returns their names @throws RemoteError ROLLING_RESTART_FAILED naming the
+   * instance that did not reach `running`
+   */
+  restart(
+    services: readonly string[],
+    options?: { rolling?: boolean },
+  ): Promise<ResultOf<'restart'>>;
+  /**
+   * Sends `signal` (`SIGHUP`, `HUP` or a number) to the process tree of each running instance
+   * named. @returns the signal's name and the instances that got it
+   * @throws RemoteError INVALID_PARAMS for an unknown signal
+   */
+  signal(signal: string | number, services: readonly string[]): Promise<ResultOf<'signal'>>;
+  /**
+   * Resolves once every instance named is `running`; `timeoutMs` (default 60000) bounds the
+   * wait. @throws RemoteError NOT_RUNNING when one failed, exited, stopped or timed out
+   * (`details`: their statuses)
+   */
+  wait(services: readonly string[], options?: { timeoutMs?: number }): Promise<ResultOf<'wait'>>;
+  /** `warden ps`: the processes of each instance's tree (pid, ppid, command, RSS in bytes). */
+  ps(services?: readonly string[]): Promise<ResultOf<'ps'>>;
+  /** `warden logs --reopen`: closes and reopens every log file. @returns their paths */
+  reopenLogs(): Promise<ResultOf<'logs-reopen'>>;
+  /**
+   * `warden down`: stops every service, then the daemon exits (with `keepServices`, only the
+   * daemon exits; the next one takes the services back). Resolves before the daemon's exit.
+   * @returns how many instances were stopped, or kept running
+   */
+  down(options?: { keepServices?: boolean }): Promise<ResultOf<'down'>>;
   /**
    * State changes of the instances named, as they happen (`warden events`), on a connection of
    * their own, subscribed at once (await `subscribed` before acting). Ends when the daemon goes
@@ -57,10 +97,12 @@ export interface WardenClient {
 }
 
 /** The daemon speaks another protocol version than this client. */
-export class ProtocolMismatchError extends Error {
-  readonly code = 'PROTOCOL_MISMATCH';
+export class ProtocolMismatchError extends WardenError<'PROTOCOL_MISMATCH'> {
   constructor(readonly daemonProtocol: number) {
-    super(`the daemon speaks protocol ${daemonProtocol}, this client ${PROTOCOL_VERSION}`);
+    super(
+      'PROTOCOL_MISMATCH',
+      `the daemon speaks protocol ${daemonProtocol}, this client ${PROTOCOL_VERSION}`,
+    );
     this.name = 'ProtocolMismatchError';
   }
 }
@@ -83,7 +125,7 @@ export async function connect(options: ConnectOptions = {}): Promise<WardenClien
   const control = await connectControl(socket);
   let daemon: DaemonInfo;
   try {
-    daemon = await control.call<DaemonInfo>('hello');
+    daemon = await control.call('hello', {});
   } catch (error) {
     control.close();
     throw error;
@@ -101,13 +143,22 @@ function makeClient(control: ControlClient, socket: string, daemon: DaemonInfo):
   });
   return {
     daemon,
-    status: (services) => control.call<StatusReport>('status', targets(services)),
+    status: (services) => control.call('status', targets(services)),
+    up: (config, services) => control.call('up', { ...targets(services), config: resolve(config) }),
+    reload: (options = {}) => control.call('reload', { dryRun: options.dryRun === true }),
     start: (services) => control.call('start', targets(services)),
     stop: (services) => control.call('stop', targets(services)),
-    restart: (services) => control.call('restart', targets(services)),
+    restart: (services, options = {}) =>
+      control.call('restart', { ...targets(services), rolling: options.rolling === true }),
+    signal: (signal, services) => control.call('signal', { ...targets(services), signal }),
+    wait: (services, options = {}) =>
+      control.call('wait', { ...targets(services), timeoutMs: options.timeoutMs }),
+    ps: (services) => control.call('ps', targets(services)),
+    reopenLogs: () => control.call('logs-reopen', {}),
+    down: (options = {}) => control.call('down', { keepServices: options.keepServices === true }),
     events: (services) => openEventStream(socket, [...(services ?? [])]),
     close: () => control.close(),
   };
 }
 
-export type { EventStream, StateEvent, WardenEvent };
+export type { EventStream, StateEvent, StoppedInstance, WardenEvent };

@@ -1,8 +1,8 @@
-// The daemon's side of daemonize(): process hygiene (the daemon's own, src/daemon/hygiene.ts),
+// The daemon's side of daemonize(): process hygiene (the daemon's own, src/detach/hygiene.ts),
 // the pid file, the user, then the handshake lines "started" and "ready" (or the error).
 import { resolve } from 'node:path';
-import { closeInheritedFds, keepPrivate } from '../daemon/hygiene.js';
-import { writeHandshake, writeHandshakeLine } from '../daemon/handshake.js';
+import { closeInheritedFds, keepPrivate } from '../detach/hygiene.js';
+import { writeHandshake, writeHandshakeLine } from '../detach/handshake.js';
 import { dropPrivileges } from './credentials.js';
 import type { Daemon, DaemonizeOptions } from './daemonize.js';
 import { codeOf } from './errors.js';

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { readHandshake, settleFailedChild, type Handshake } from '../daemon/handshake.js';
+import { readHandshake, settleFailedChild, type Handshake } from '../detach/handshake.js';
 import { DAEMONIZE_MARKER } from './daemonize-child.js';
 import type { DaemonizeOptions } from './daemonize.js';
 import { stepFailed } from './errors.js';

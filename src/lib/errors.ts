@@ -1,18 +1,17 @@
 // The one error type of daemonize(): what failed, the errno name or reason in `code`, the cause.
+import { WardenError } from '../core/warden-error.js';
 
 /**
  * daemonize() could not do one of its steps. `code` is an errno name (`EMFILE`, `ENOENT`,
  * `EACCES`, `EPERM`...) or one of `ALREADY_RUNNING` (the pid file is locked by another
  * process; `holder` is its pid when known), `UNKNOWN_USER`, `UNKNOWN_GROUP`.
  */
-export class DaemonizeError extends Error {
-  readonly code: string;
+export class DaemonizeError extends WardenError {
   /** For `ALREADY_RUNNING`: the pid written in the locked pid file, or null when unreadable. */
   readonly holder: number | null;
   constructor(code: string, message: string, options: { cause?: unknown; holder?: number } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'DaemonizeError';
-    this.code = code;
     this.holder = options.holder ?? null;
   }
 }

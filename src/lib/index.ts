@@ -18,7 +18,21 @@ export {
   type WardenClient,
 } from './client.js';
 export type { EventStream, StateEvent, WardenEvent } from './client.js';
+export { WardenError } from '../core/warden-error.js';
 export { NoDaemonError, RemoteError } from '../ipc/client.js';
+export type {
+  ApplyPlan,
+  ErrorCode,
+  Hello,
+  Methods,
+  PsInstance,
+  PsProcess,
+  Rescale,
+  ResultOf,
+  ParamsOf,
+  MethodName,
+  UpResult,
+} from '../ipc/protocol.js';
 export { UntrustedError } from '../effects/home-trust.js';
 export type { InstanceStatus, StatusReport, DaemonStatus, LogHealth } from '../core/status.js';
 export type { StateName } from '../core/instance.js';

@@ -1,16 +1,17 @@
 // Readiness and status notification to whatever supervises this process: sd_notify(3) on
 // $NOTIFY_SOCKET (warden, systemd), the s6 notification fd (NOTIFICATION_FD), or nobody.
 import { closeSync, writeSync } from 'node:fs';
+import { WardenError } from '../core/warden-error.js';
 import { sendDatagram } from '../effects/unix-dgram.js';
 
-/** A supervisor named by the environment could not be told (it went away, or a bad setting). */
-export class NotifyError extends Error {
-  /** The errno name (`ECONNREFUSED`, `ENOENT`, `EBADF`...) or `EINVAL` for a bad variable. */
-  readonly code: string;
+/**
+ * A supervisor named by the environment could not be told (it went away, or a bad setting).
+ * `code`: the errno name (`ECONNREFUSED`, `ENOENT`, `EBADF`...) or `EINVAL` for a bad variable.
+ */
+export class NotifyError extends WardenError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'NotifyError';
-    this.code = code;
   }
 }
 

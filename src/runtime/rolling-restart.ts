@@ -5,7 +5,7 @@ import type { Runner } from './runner/runner.js';
 
 /** A rolling restart that could not go on (or begin); `instance` is the one in the way. */
 export class RollingRestartError extends Error {
-  readonly code = 'NOT_RUNNING';
+  readonly code = 'ROLLING_RESTART_FAILED';
   constructor(
     readonly instance: string,
     message: string,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, it } from 'node:test';
-import type { StateEvent } from '../../src/daemon/events.js';
+import type { StateEvent } from '../../src/ipc/protocol.js';
 import { sandbox, waitFor, WARDEN, type Sandbox } from '../helpers/cli.js';
 
 const CONFIG = `

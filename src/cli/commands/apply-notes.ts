@@ -1,22 +1,6 @@
 // What `up`, `reload` and `reload --dry-run` say about a config change.
+import type { ApplyPlan } from '../../ipc/protocol.js';
 import { print } from '../output.js';
-
-/** The plan the daemon's `up` and `reload` carry out (src/runtime/reload-plan.ts). */
-export interface ApplyPlan {
-  added: string[];
-  removed: string[];
-  changed: string[];
-  updated: string[];
-  scaled: { service: string; from: number; to: number }[];
-  unchanged: string[];
-  restarted: string[];
-}
-
-/**
- * What the daemon's `up` answers; `warnings` (absent from older daemons): what may keep
- * instances from starting, such as an open files limit too low for the config.
- */
-export type UpResult = ApplyPlan & { started: string[]; warnings?: string[] };
 
 /** Prints a plan, one line per kind of change; `dryRun` words it as what would happen. */
 export function printPlan(p: ApplyPlan, dryRun = false): void {

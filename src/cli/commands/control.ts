@@ -1,10 +1,9 @@
 // `start`, `stop`, `restart`, `signal`, `wait` and `reload`: one request each to the daemon.
 import { parseDuration } from '../../config/duration.js';
-import type { InstanceStatus } from '../../core/status.js';
 import type { ControlClient } from '../../ipc/client.js';
 import { CliError, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, print, printError } from '../output.js';
-import { printPlan, type ApplyPlan } from './apply-notes.js';
+import { printPlan } from './apply-notes.js';
 import { describeExit } from './status.js';
 
 /** Parses `--timeout` (`30s`, `500ms`, a number of ms). @throws CliError (exit 2) */
@@ -33,9 +32,7 @@ export async function waitRunning(
 /** `warden start SERVICE...|all` */
 export async function start(services: string[], options: GlobalOptions): Promise<number> {
   requireTargets('start', services);
-  const r = await withClient(options, (c) =>
-    c.call<{ instances: string[] }>('start', { targets: services }),
-  );
+  const r = await withClient(options, (c) => c.call('start', { targets: services }));
   print(
     r.instances.length === 0
       ? 'warden: nothing to start (all were running)'
@@ -47,11 +44,7 @@ export async function start(services: string[], options: GlobalOptions): Promise
 /** `warden stop SERVICE...|all`: returns once every target's process tree is gone. */
 export async function stop(services: string[], options: GlobalOptions): Promise<number> {
   requireTargets('stop', services);
-  const r = await withClient(options, (c) =>
-    c.call<{ instances: (InstanceStatus & { survivors: number[] })[] }>('stop', {
-      targets: services,
-    }),
-  );
+  const r = await withClient(options, (c) => c.call('stop', { targets: services }));
   let complete = true;
   for (const s of r.instances) {
     const exit = s.lastExit === null ? '' : ` (last exit: ${describeExit(s)})`;
@@ -78,9 +71,7 @@ export async function restart(
   const rolling = options.rolling === true;
   if (rolling && (services.length !== 1 || services[0] === 'all'))
     throw new CliError('restart --rolling takes exactly one SERVICE', EXIT.usage);
-  const r = await withClient(options, (c) =>
-    c.call<{ instances: string[] }>('restart', { targets: services, rolling }),
-  );
+  const r = await withClient(options, (c) => c.call('restart', { targets: services, rolling }));
   print(`warden: restarted ${rolling ? 'one by one ' : ''}${r.instances.join(', ')}`);
   return EXIT.ok;
 }
@@ -92,9 +83,7 @@ export async function signal(
   options: GlobalOptions,
 ): Promise<number> {
   requireTargets('signal', services);
-  const r = await withClient(options, (c) =>
-    c.call<{ signal: string; instances: string[] }>('signal', { signal: sig, targets: services }),
-  );
+  const r = await withClient(options, (c) => c.call('signal', { signal: sig, targets: services }));
   if (r.instances.length === 0)
     throw new CliError(`no running instance to send ${r.signal} to`, EXIT.failed);
   print(`warden: sent ${r.signal} to ${r.instances.join(', ')}`);
@@ -119,7 +108,7 @@ export async function wait(
  */
 export async function reload(options: GlobalOptions & { dryRun?: boolean }): Promise<number> {
   const dryRun = options.dryRun === true;
-  const r = await withClient(options, (c) => c.call<ApplyPlan>('reload', { dryRun }));
+  const r = await withClient(options, (c) => c.call('reload', { dryRun }));
   print(dryRun ? 'warden: reload plan (nothing changed):' : 'warden: reloaded');
   printPlan(r, dryRun);
   return EXIT.ok;

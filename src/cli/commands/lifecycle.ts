@@ -5,9 +5,9 @@ import { loadConfig, type ConfigSource } from '../../config/load.js';
 import type { WardenConfig } from '../../config/types.js';
 import { instanceName } from '../../core/instance.js';
 import { isPidRunning } from '../../effects/process-group.js';
-import type { HomePaths } from '../../daemon/home.js';
-import { readPid } from '../../daemon/hygiene.js';
-import type { StatusReport } from '../../core/status.js';
+import type { HomePaths } from '../../home/paths.js';
+import { readPid } from '../../home/pid-file.js';
+import { StartupError } from '../../home/take-home.js';
 import {
   connectControl,
   DaemonTimeoutError,
@@ -19,7 +19,7 @@ import { answerTimeoutOf, CliError, homeOf, withClient, type GlobalOptions } fro
 import { EXIT, paint, print, printError, write } from '../output.js';
 import { DaemonStartError, ensureDaemon } from '../start-daemon.js';
 import { UntrustedError } from '../../effects/home-trust.js';
-import { printPlan, type UpResult } from './apply-notes.js';
+import { printPlan } from './apply-notes.js';
 import { parseTimeout, waitRunning } from './control.js';
 
 /** Options of `up`. */
@@ -59,14 +59,14 @@ export async function up(services: string[], options: UpOptions): Promise<number
     const { client, started } = await connectOrStart(home, silenceMs);
     let configured = !started;
     try {
-      const hello = await client.call<{ pid: number; protocol: number }>('hello');
+      const hello = await client.call('hello', {});
       if (hello.protocol !== PROTOCOL_VERSION) {
         throw new CliError(
           `the daemon (pid ${hello.pid}) speaks protocol ${hello.protocol}, this warden ${PROTOCOL_VERSION}; run "warden down" first`,
           EXIT.failed,
         );
       }
-      const result = await client.call<UpResult>('up', {
+      const result = await client.call('up', {
         config: config.path,
         source,
         targets: services,
@@ -100,7 +100,7 @@ async function stopUnconfigured(home: HomePaths, silenceMs: number): Promise<voi
   try {
     const client = await connectControl(home.socket, { timeoutMs: silenceMs });
     try {
-      const report = await client.call<StatusReport>('status', { targets: [] });
+      const report = await client.call('status', { targets: [] });
       // Another `up` gave it a config meanwhile: it stays.
       if (report.daemon.config !== null) return;
       await client.call('down', {});
@@ -170,8 +170,8 @@ async function waitUntilGone(pidFile: string): Promise<void> {
 export async function down(options: GlobalOptions & { keepServices?: boolean }): Promise<number> {
   const keepServices = options.keepServices === true;
   const { pid, stopped, kept } = await withClient(options, async (c) => {
-    const hello = await c.call<{ pid: number }>('hello');
-    const r = await c.call<{ stopped: number; kept?: number }>('down', { keepServices });
+    const hello = await c.call('hello', {});
+    const r = await c.call('down', { keepServices });
     return { pid: hello.pid, stopped: r.stopped, kept: r.kept ?? 0 };
   });
   const deadline = Date.now() + 10_000;
@@ -192,7 +192,8 @@ export async function down(options: GlobalOptions & { keepServices?: boolean }):
 /** `warden run [-f FILE]`: the supervisor in the foreground; output lines go to stdout. */
 export async function run(options: { file: string } & GlobalOptions): Promise<number> {
   const { config } = await readConfigOrExit(options.file);
-  const { runDaemon, StartupError } = await import('../../daemon/daemon.js');
+  // `warden run` is the daemon in the foreground: the CLI's one door into the composition root.
+  const { runDaemon } = await import('../../daemon/daemon.js');
   // A reader of our stdout that goes away (`warden run | head`) must not take the supervisor down.
   let echoing = true;
   process.stdout.on('error', () => (echoing = false));

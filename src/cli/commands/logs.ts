@@ -72,7 +72,7 @@ export async function logs(targets: string[], options: LogsOptions): Promise<num
 
 // `--reopen`: the daemon closes and reopens every log file (after an external logrotate).
 async function reopen(options: LogsOptions): Promise<number> {
-  const r = await withClient(options, (c) => c.call<{ files: string[] }>('logs-reopen', {}));
+  const r = await withClient(options, (c) => c.call('logs-reopen', {}));
   print(`warden: reopened ${r.files.length} log files`);
   return EXIT.ok;
 }

@@ -1,22 +1,7 @@
 // `warden ps [SERVICE...]`: the process tree of each instance, so a user sees what belongs to what.
+import type { PsInstance, PsProcess } from '../../ipc/protocol.js';
 import { withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print } from '../output.js';
-
-/** One process in the answer of the `ps` method. */
-export interface PsProcess {
-  pid: number;
-  ppid: number;
-  command: string;
-  rssBytes: number;
-}
-
-/** One instance in the answer of the `ps` method. */
-export interface PsInstance {
-  instance: string;
-  state: string;
-  pid: number | null;
-  processes: PsProcess[];
-}
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MB`;
@@ -53,7 +38,7 @@ export async function ps(
   services: string[],
   options: GlobalOptions & { json?: boolean },
 ): Promise<number> {
-  const r = await withClient(options, (c) => c.call<PsInstance[]>('ps', { targets: services }));
+  const r = await withClient(options, (c) => c.call('ps', { targets: services }));
   print(options.json === true ? JSON.stringify(r) : renderTrees(r));
   return EXIT.ok;
 }

@@ -1,6 +1,6 @@
 // `warden status`: a table for people, or the stable JSON shape with --json.
 import { formatExit } from '../../core/exit.js';
-import type { InstanceStatus, StatusReport } from '../../core/status.js';
+import type { InstanceStatus } from '../../core/status.js';
 import { withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print, type Colour } from '../output.js';
 
@@ -97,9 +97,7 @@ export async function status(
   services: string[],
   options: GlobalOptions & { json?: boolean },
 ): Promise<number> {
-  const report = await withClient(options, (c) =>
-    c.call<StatusReport>('status', { targets: services }),
-  );
+  const report = await withClient(options, (c) => c.call('status', { targets: services }));
   if (options.json === true) {
     print(JSON.stringify(report));
     return EXIT.ok;

@@ -2,20 +2,18 @@
 // lock its pid file, clear a stale socket; start-up errors that say what failed, the errno name
 // and what to do.
 import { closeSync, lstatSync, unlinkSync } from 'node:fs';
+import { WardenError } from '../core/warden-error.js';
 import { makeOwnHome, plantedLink, UntrustedError } from '../effects/home-trust.js';
-import { socketPathProblem, type HomePaths } from './home.js';
-import { lockPidFile } from './hygiene.js';
+import { socketPathProblem, type HomePaths } from './paths.js';
+import { lockPidFile } from './pid-file.js';
 
 /**
  * A start-up failure, reported through the handshake: `code` is an errno name, ALREADY_RUNNING,
  * or UNTRUSTED (a home another user could control: nothing in it was read).
  */
-export class StartupError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+export class StartupError extends WardenError {
+  constructor(code: string, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, options);
     this.name = 'StartupError';
   }
 }

@@ -1,35 +1,9 @@
-// What a daemon does to itself at start-up (daemon(7), APUE ch. 13): no inherited fds, a known
-// umask, cwd `/`, and a single instance through a locked pid file.
-import { closeSync, constants, openSync, readdirSync, writeSync, ftruncateSync } from 'node:fs';
-import { isCloseOnExec, setCloseOnExec, tryLockExclusive } from '../effects/libc.js';
+// The home's pid file (DESIGN.md section 4): one daemon per home through an flock on
+// `warden.pid`, which is never unlinked. Shared by the daemon, the CLI (`up`, `down` wait on the
+// pid in it) and the library's daemonize() (its own pid file).
+import { closeSync, constants, openSync, writeSync, ftruncateSync } from 'node:fs';
+import { setCloseOnExec, tryLockExclusive } from '../effects/libc.js';
 import { readRegularFileSync } from '../effects/regular-file.js';
-
-/**
- * Closes every fd above `keepUpTo` that is not close-on-exec. Node's and libuv's own fds are all
- * close-on-exec, so what remains was inherited from whoever started us (a leaked pipe would keep
- * a caller's `$(...)` waiting).
- * @returns the fds closed
- */
-export function closeInheritedFds(keepUpTo: number): number[] {
-  const closed: number[] = [];
-  for (const name of readdirSync('/proc/self/fd')) {
-    const fd = Number(name);
-    if (fd <= keepUpTo) continue;
-    try {
-      if (isCloseOnExec(fd)) continue;
-      closeSync(fd);
-      closed.push(fd);
-    } catch {
-      // EBADF: the fd used to list the directory, already closed.
-    }
-  }
-  return closed;
-}
-
-/** Marks `fd` close-on-exec so no service inherits it. @throws SyscallError */
-export function keepPrivate(fd: number): void {
-  setCloseOnExec(fd);
-}
 
 /** The outcome of taking the pid-file lock. */
 export type PidLock = { ok: true; fd: number } | { ok: false; holder: number | null };
