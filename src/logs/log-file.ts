@@ -279,10 +279,10 @@ export class LogFile {
   // Reopens the file and writes the marker; lines queue meanwhile and follow it if it works.
   #recover(): void {
     this.#retry = undefined;
-    if (this.#losses.reason === undefined || this.#isClosed || !this.#openFile()) return;
-    const isMidLine = this.#file.endsMidLine();
-    const text = this.#losses.retry() as string;
-    const marker = this.#marker(text, isMidLine);
+    if (this.#isClosed) return;
+    const text = this.#losses.retry();
+    if (text === undefined || !this.#openFile()) return;
+    const marker = this.#marker(text, this.#file.endsMidLine());
     this.#isBusy = true;
     this.#file.write([{ data: marker, lines: 1, reports: 0 }], (error, written) => {
       this.#isBusy = false;
