@@ -3,7 +3,7 @@
 // no string per line; only unusual lines (control bytes, invalid UTF-8, CR, over-long, JSON
 // format, `warden run` echo) take the per-line path. Every output byte is written once, into a
 // slab of the pool, and what a chunk gave is handed on as one region of it.
-import { escapeBytes, isClean } from './escape.js';
+import { charBoundary, escapeBytes, isClean } from './escape.js';
 import { formatTime, textPrefix, type LineFormat, type Stream } from './format.js';
 import { slabs as defaultSlabs, type Slab, type SlabPool } from './slab-pool.js';
 
@@ -292,11 +292,4 @@ export class Capture {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
-}
-
-// The largest cut at or below `max` bytes that does not split a UTF-8 character (at least 1).
-function charBoundary(buf: Buffer, max: number): number {
-  let cut = max;
-  for (let k = 0; k < 3 && cut > 1 && ((buf[cut] as number) & 0xc0) === 0x80; k++) cut--;
-  return cut;
 }

@@ -108,3 +108,13 @@ function sequenceLength(buf: Buffer, i: number, end: number): number {
   }
   return size;
 }
+
+/**
+ * The largest cut of `buf` at or below `max` bytes that does not split a UTF-8 character (at
+ * least 1): where an over-long line is cut.
+ */
+export function charBoundary(buf: Buffer, max: number): number {
+  let cut = max;
+  for (let k = 0; k < 3 && cut > 1 && ((buf[cut] as number) & 0xc0) === 0x80; k++) cut--;
+  return cut;
+}

@@ -1,7 +1,8 @@
 // A log file: rotation at the size bound with `keep` honoured, reopen after an external rename,
 // and write failures: lines are counted, the failure is told once, and a marker line reports the
 // loss once writing works again. ENOSPC is real: /dev/full, reached through a symlink to /dev
-// (any user; a log file itself is never a link: it is opened O_NOFOLLOW).
+// (any user; a log file itself is never a link: it is opened O_NOFOLLOW). Retries run in virtual
+// time (FakeClock); the writes are real.
 import assert from 'node:assert/strict';
 import {
   existsSync,
@@ -21,6 +22,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { LogFile, parseLogLine } from '../../src/logs/log-file.js';
 import { waitFor } from '../helpers/cli.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const T = Date.parse('2026-01-02T03:04:05.000Z');
 
@@ -99,17 +101,27 @@ void describe('LogFile write failures', () => {
     symlinkSync('/dev', join(dir, 'dev'));
     const path = join(dir, 'dev', 'full'); // every write fails with ENOSPC
     const errors: string[] = [];
-    const log = new LogFile(path, { retryMs: 50, onError: (m) => errors.push(m) });
+    const clock = new FakeClock(T);
+    const log = new LogFile(path, { retryMs: 50, onError: (m) => errors.push(m), clock });
     try {
       for (const text of ['lost 1', 'lost 2', 'lost 3']) log.write(T, 'web:0', 'out', text);
       await waitFor('three dropped lines', () => log.droppedLines >= 3);
       assert.equal(errors[0], `cannot write ${path}: ENOSPC; dropping lines until it works again`);
       assert.equal(log.error, 'ENOSPC');
       assert.deepEqual(log.health(), { droppedLines: log.droppedLines, error: 'ENOSPC' });
+      assert.equal(clock.pending, 1, 'a retry is armed');
+
+      // A retry that fails too (its marker cannot be written) arms the next one.
+      clock.advance(50);
+      await waitFor('the next retry', () => clock.pending === 1);
+      assert.equal(log.error, 'ENOSPC');
 
       // The next retry creates a regular file.
       unlinkSync(join(dir, 'dev'));
       mkdirSync(join(dir, 'dev'));
+      clock.advance(49);
+      assert.equal(existsSync(path), false, 'no retry before retryMs');
+      clock.advance(1);
       await waitFor('the file to work again', () => log.error === undefined && existsSync(path));
       log.write(T, 'web:0', 'out', 'back');
       await log.close();
@@ -119,6 +131,7 @@ void describe('LogFile write failures', () => {
       assert.equal(marker?.instance, 'warden');
       assert.equal(marker?.stream, 'err');
       assert.equal(marker?.text, `warden: dropped ${log.droppedLines} lines (ENOSPC)`);
+      assert.equal(marker?.time, T + 100, 'stamped by the clock, at the retry');
       assert.equal(parseLogLine(lines[1] ?? '')?.text, 'back');
       assert.equal(errors.filter((e) => e.startsWith('cannot write')).length, 1, 'told once');
       assert.match(errors.at(-1) ?? '', /writing .* again \(warden: dropped 3 lines \(ENOSPC\)\)/);

@@ -1,7 +1,8 @@
 // Reading output pipes: a real pipe of the size asked (F_SETPIPE_SZ applied), read in order to
-// EOF through the shared buffer, output written before the capture is attached kept, reading
+// EOF through the shared buffer, output read before the capture is attached kept, reading
 // paused while the log has no room and resumed after; LogFile.room: over half full asks for a
-// pause, which ends once the queue drains, or after maxStallMs.
+// pause, which ends once the queue drains, or after maxStallMs (virtual time). No fixed sleeps:
+// each test waits for what it needs to have happened (a read, a drained write, a turn of the loop).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
@@ -20,8 +21,9 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { makePipe, pipeSize, setPipeSize } from '../../src/effects/libc.js';
 import { LogFile } from '../../src/logs/log-file.js';
-import { openOutputPipe, readOutput, READ_BYTES } from '../../src/logs/output-pipe.js';
+import { GATHER_MS, openOutputPipe, readOutput, READ_BYTES } from '../../src/logs/output-pipe.js';
 import type { StreamCapture } from '../../src/logs/service-log.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const T = Date.parse('2026-01-02T03:04:05.000Z');
 
@@ -49,6 +51,19 @@ function waitUntil(test: () => boolean, ms = 5000): Promise<void> {
   });
 }
 
+/**
+ * Resolves once the pipe readers have had their chance: after a gathering pause (GATHER_MS) that
+ * began before this was called has ended (Node fires timers of one duration in the order they
+ * were armed), and after the poll phase of the loop turn that follows, where a pipe with data
+ * and reading on is read (setImmediate runs after that poll phase). Not a guess at how long
+ * something takes: an order of events.
+ */
+async function afterReadersHadTheirTurn(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 void describe('output pipes', () => {
   void it('makes a close-on-exec pipe and applies the size asked for', () => {
     const [r, w] = makePipe();
@@ -65,22 +80,43 @@ void describe('output pipes', () => {
 
   void it('reads everything in order to EOF, including what came before the capture', async () => {
     const [r, w] = makePipe();
+    const [r2, w2] = makePipe();
     setPipeSize(r, 1024 * 1024);
     const pipe = openOutputPipe(r);
-    writeSync(w, 'early\n');
-    await new Promise((resolve) => setTimeout(resolve, 20)); // read before any capture
-    const rec = recorder();
-    readOutput(pipe, rec.capture, (e) => assert.fail(e));
-    let expected = 'early\n';
-    for (let i = 0; i < 2000; i++) {
-      const line = `${String(i).padStart(8, '0')} ${'y'.repeat(200)}\n`;
-      expected += line;
-      writeSync(w, line);
+    const other = openOutputPipe(r2);
+    const writers = new Set([w, w2]);
+    const endWriter = (fd: number): void => {
+      if (writers.delete(fd)) closeSync(fd);
+    };
+    try {
+      writeSync(w, 'early\n');
+      await waitUntil(() => pipe.bytesRead === 'early\n'.length); // read before any capture
+      // Another pipe's read, also before its capture, goes into the same shared buffer: what the
+      // first kept must be a copy.
+      writeSync(w2, 'EARLY\n');
+      await waitUntil(() => other.bytesRead === 'EARLY\n'.length);
+      const rec = recorder();
+      readOutput(pipe, rec.capture, (e) => assert.fail(e));
+      const otherRec = recorder();
+      readOutput(other, otherRec.capture, (e) => assert.fail(e));
+      endWriter(w2);
+      await waitUntil(otherRec.isEnded);
+      assert.equal(otherRec.text(), 'EARLY\n');
+      let expected = 'early\n';
+      for (let i = 0; i < 2000; i++) {
+        const line = `${String(i).padStart(8, '0')} ${'y'.repeat(200)}\n`;
+        expected += line;
+        writeSync(w, line);
+      }
+      endWriter(w);
+      await waitUntil(rec.isEnded);
+      assert.equal(rec.text(), expected);
+      assert.ok(expected.length > 4 * READ_BYTES, 'more than a few reads');
+    } finally {
+      for (const fd of writers) closeSync(fd);
+      pipe.destroy();
+      other.destroy();
     }
-    closeSync(w);
-    await waitUntil(rec.isEnded);
-    assert.equal(rec.text(), expected);
-    assert.ok(expected.length > 4 * READ_BYTES, 'more than a few reads');
   });
 
   void it('pauses while the log has no room and resumes after', async () => {
@@ -94,8 +130,9 @@ void describe('output pipes', () => {
     writeSync(w, 'first\n');
     await waitUntil(() => rec.text() === 'first\n');
     writeSync(w, 'second\n');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await afterReadersHadTheirTurn();
     assert.equal(rec.text(), 'first\n', 'not read while paused');
+    assert.equal(pipe.bytesRead, 'first\n'.length, 'left in the pipe');
     full = false;
     release();
     await waitUntil(() => rec.text() === 'first\nsecond\n');
@@ -124,7 +161,8 @@ void describe('output pipes', () => {
 void describe('LogFile.room', () => {
   void it('asks readers to pause over half the bound, until the queue drains', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-room-'));
-    const log = new LogFile(join(dir, 'web.log'), { bufferBytes: 4000 });
+    // Virtual time: the pause can end only by the queue draining, however slow the disk is.
+    const log = new LogFile(join(dir, 'web.log'), { bufferBytes: 4000, clock: new FakeClock() });
     try {
       assert.equal(log.room(), undefined);
       for (let i = 0; i < 40; i++) log.write(T, 'web', 'out', `line ${i}`.padEnd(60, '.'));
@@ -148,18 +186,23 @@ void describe('LogFile.room', () => {
     execFileSync('mkfifo', [path]);
     const fifo = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
     setPipeSize(fifo, 4096);
-    const log = new LogFile(path, { bufferBytes: 4000, maxStallMs: 30 });
+    const clock = new FakeClock();
+    const log = new LogFile(path, { bufferBytes: 4000, maxStallMs: 30, clock });
     const block = (): Buffer => Buffer.from(`${'z'.repeat(2999)}\n`);
     try {
-      log.append(block(), 1);
-      log.append(block(), 1);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      log.append(block(), 1); // written at once: the FIFO has room for it
+      log.append(block(), 1); // queued, then taken for a write that blocks
+      await waitUntil(() => log.queuedBytes === 0);
       log.append(block(), 1);
       const room = log.room();
       assert.ok(room !== undefined, 'over half full');
-      const started = Date.now();
+      let isOver = false;
+      void room.then(() => (isOver = true));
+      clock.advance(29);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(isOver, false, 'waits until maxStallMs');
+      clock.advance(1);
       await room;
-      assert.ok(Date.now() - started >= 25, 'waited for maxStallMs');
       assert.ok(log.queuedBytes > 2000, 'still full');
       assert.equal(log.room(), undefined, 'readers go on until the queue drains');
       log.append(block(), 1);

@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../../config/duration.js';
 import { parseLogLine } from '../../logs/format.js';
-import { follow, historyLines, mergeByTime, takeLast } from '../../logs/reader.js';
+import { follow } from '../../logs/follow.js';
+import { historyLines, mergeByTime, takeLast } from '../../logs/history.js';
 import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print, printError, type Colour } from '../output.js';
 
