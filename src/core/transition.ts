@@ -12,7 +12,6 @@
 //                                                     | failed (start limit)
 // A spawn error goes from starting to failed. Timers that do not apply to the current state are
 // ignored, so a late timer can never move an instance.
-import type { ServiceSpec } from '../config/types.js';
 import { formatExit, isTransientSpawnError, type ExitStatus, type SpawnFailure } from './exit.js';
 import type { SignalName } from './signals.js';
 import { isActive, pidOf } from './instance.js';
@@ -26,6 +25,7 @@ import type {
   Transition,
 } from './instance.js';
 import { assertNever, backoffDelay, recordFailedStart, shouldRestart } from './policy.js';
+import type { InstancePolicy } from './spec.js';
 
 /**
  * How long to wait, after SIGKILL, for the tree to be gone before giving up on it (ms). Only a
@@ -33,18 +33,7 @@ import { assertNever, backoffDelay, recordFailedStart, shouldRestart } from './p
  */
 export const KILL_GRACE_MS = 5000;
 
-/** The parts of a service's spec that drive its instances' state machine. */
-export type InstancePolicy = Pick<
-  ServiceSpec,
-  | 'restart'
-  | 'backoff'
-  | 'startLimit'
-  | 'minUptimeMs'
-  | 'stopSignal'
-  | 'stopTimeoutMs'
-  | 'ready'
-  | 'watchdogMs'
->;
+export type { InstancePolicy } from './spec.js';
 
 /** The signal a watchdog timeout sends, as systemd's `WatchdogSignal=` default: a core dump helps. */
 export const WATCHDOG_SIGNAL = 'SIGABRT';
