@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseDuration } from '../config/duration.js';
 import { resolveHome, socketPathProblem, type HomePaths } from '../daemon/home.js';
-import { checkHome, UntrustedError } from '../effects/home-trust.js';
+import { checkHome, UntrustedError } from '../effects/files/home-trust.js';
 import {
   connectControl,
   DaemonTimeoutError,

@@ -11,7 +11,7 @@ import {
   type ControlOptions,
 } from '../ipc/client.js';
 import type { HomePaths } from '../daemon/home.js';
-import { makeOwnHome, plantedLink, UntrustedError } from '../effects/home-trust.js';
+import { makeOwnHome, plantedLink, UntrustedError } from '../effects/files/home-trust.js';
 import { readHandshake, settleFailedChild, type Handshake } from '../daemon/handshake.js';
 
 /**

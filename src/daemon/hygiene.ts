@@ -1,8 +1,8 @@
 // What a daemon does to itself at start-up (daemon(7), APUE ch. 13): no inherited fds, a known
 // umask, cwd `/`, and a single instance through a locked pid file.
 import { closeSync, constants, openSync, readdirSync, writeSync, ftruncateSync } from 'node:fs';
-import { isCloseOnExec, setCloseOnExec, tryLockExclusive } from '../effects/libc.js';
-import { readRegularFileSync } from '../effects/regular-file.js';
+import { isCloseOnExec, setCloseOnExec, tryLockExclusive } from '../effects/ffi/fds.js';
+import { readRegularFileSync } from '../effects/files/regular-file.js';
 
 /**
  * Closes every fd above `keepUpTo` that is not close-on-exec. Node's and libuv's own fds are all

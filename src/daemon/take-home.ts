@@ -2,7 +2,7 @@
 // lock its pid file, clear a stale socket; start-up errors that say what failed, the errno name
 // and what to do.
 import { closeSync, lstatSync, unlinkSync } from 'node:fs';
-import { makeOwnHome, plantedLink, UntrustedError } from '../effects/home-trust.js';
+import { makeOwnHome, plantedLink, UntrustedError } from '../effects/files/home-trust.js';
 import { socketPathProblem, type HomePaths } from './home.js';
 import { lockPidFile } from './hygiene.js';
 

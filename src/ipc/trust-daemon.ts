@@ -6,7 +6,7 @@ import {
   describeTrusted,
   describeUid,
   UntrustedError,
-} from '../effects/home-trust.js';
+} from '../effects/files/home-trust.js';
 
 /**
  * Checks a connected control socket: its file at `path` is a socket owned by root or our uid
@@ -29,7 +29,7 @@ export async function distrustDaemon(
   if (fd === undefined || fd < 0)
     return new UntrustedError(`cannot read who listens on ${path}: the socket has no fd`);
   // Loaded here, not at start-up: koffi costs every CLI run ~10-25 ms, and most never connect.
-  const { peerCredentials } = await import('../effects/libc.js');
+  const { peerCredentials } = await import('../effects/ffi/fds.js');
   let peer;
   try {
     peer = peerCredentials(fd);

@@ -2,7 +2,7 @@
 import type { InstanceStatus, StatusReport } from '../core/status.js';
 import type { StateEvent } from '../daemon/events.js';
 import { resolveHome } from '../daemon/home.js';
-import { checkHome } from '../effects/home-trust.js';
+import { checkHome } from '../effects/files/home-trust.js';
 import { connectControl, type ControlClient } from '../ipc/client.js';
 import { PROTOCOL_VERSION } from '../ipc/protocol.js';
 import { openEventStream, type EventStream, type WardenEvent } from './client-events.js';

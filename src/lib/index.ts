@@ -19,6 +19,6 @@ export {
 } from './client.js';
 export type { EventStream, StateEvent, WardenEvent } from './client.js';
 export { NoDaemonError, RemoteError } from '../ipc/client.js';
-export { UntrustedError } from '../effects/home-trust.js';
+export { UntrustedError } from '../effects/files/home-trust.js';
 export type { InstanceStatus, StatusReport, DaemonStatus, LogHealth } from '../core/status.js';
 export type { StateName } from '../core/instance.js';

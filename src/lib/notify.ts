@@ -1,7 +1,7 @@
 // Readiness and status notification to whatever supervises this process: sd_notify(3) on
 // $NOTIFY_SOCKET (warden, systemd), the s6 notification fd (NOTIFICATION_FD), or nobody.
 import { closeSync, writeSync } from 'node:fs';
-import { sendDatagram } from '../effects/unix-dgram.js';
+import { sendDatagram } from '../effects/ffi/unix-dgram.js';
 
 /** A supervisor named by the environment could not be told (it went away, or a bad setting). */
 export class NotifyError extends Error {

@@ -18,18 +18,18 @@ import {
 import type { SignalName } from '../core/signals.js';
 import { encodeInstance, type InstanceStatus } from '../core/status.js';
 import { transition } from '../core/transition.js';
-import type { InstanceTree } from '../effects/containment.js';
-import type { ProcInfo } from '../effects/proc.js';
-import type { OutputPipes } from '../effects/output-pipes.js';
-import { instanceEnv, type ServiceProcess, type SpawnRequest } from '../effects/spawn.js';
+import type { InstanceTree } from '../effects/containment/containment.js';
+import type { ProcInfo } from '../effects/containment/proc.js';
+import type { OutputPipes } from '../effects/spawn/output-pipes.js';
+import { instanceEnv, type ServiceProcess, type SpawnRequest } from '../effects/spawn/spawn.js';
 import type { Stream } from '../logs/format.js';
-import { readOutput } from '../logs/output-pipe.js';
+import { readOutput } from '../effects/spawn/output-reader.js';
 import type { OutputSink } from '../logs/service-log.js';
 import { TailBuffer } from '../logs/tail-buffer.js';
 import type { Clock } from './clock.js';
 import type { InstanceRecord, ProcessRecord } from './instance-record.js';
 import { recordOf, type Leftovers } from './leftovers.js';
-import type { LeftoverTree } from '../effects/leftovers.js';
+import type { LeftoverTree } from '../effects/containment/leftovers.js';
 import type { ReadinessHooks, ReadinessProbe } from './readiness/types.js';
 import { UNPACED, type SpawnPace } from './spawn-pacer.js';
 

@@ -1,8 +1,8 @@
 // Stopping the trees of an earlier daemon that no instance takes back: as an instance stops
 // (its service's stop signal, then SIGKILL after its stop_timeout), and said in the daemon log.
 import type { ServiceSpec } from '../config/types.js';
-import type { InstanceTree } from '../effects/containment.js';
-import type { LeftoverTree } from '../effects/leftovers.js';
+import type { InstanceTree } from '../effects/containment/containment.js';
+import type { LeftoverTree } from '../effects/containment/leftovers.js';
 import type { Clock } from './clock.js';
 
 /** What stopping leftover trees needs. */

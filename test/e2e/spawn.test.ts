@@ -19,21 +19,25 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import type { LastExit, SpawnFailure } from '../../src/core/exit.js';
-import { spawnInCgroup, WARDEN_EXEC } from '../../src/effects/cgroup-start.js';
-import { parseExecReport, readReport } from '../../src/effects/exec-report.js';
-import { detectCgroup, removeCgroupTree } from '../../src/effects/cgroup.js';
-import { CgroupTree } from '../../src/effects/cgroup-tree.js';
-import { killCgroup, takeKilled } from '../../src/effects/cgroup-kill.js';
-import { closeSpawner, spawnerPid, WARDEN_SPAWNER } from '../../src/effects/spawner.js';
-import { makePipe } from '../../src/effects/libc.js';
-import { readOutput } from '../../src/logs/output-pipe.js';
-import { reopenOutputPipes } from '../../src/effects/output-pipes.js';
+import { spawnInCgroup, WARDEN_EXEC } from '../../src/effects/containment/cgroup/cgroup-start.js';
+import { parseExecReport, readReport } from '../../src/effects/spawn/exec-report.js';
+import { detectCgroup, removeCgroupTree } from '../../src/effects/containment/cgroup/cgroup.js';
+import { CgroupTree } from '../../src/effects/containment/cgroup/cgroup-tree.js';
+import { killCgroup, takeKilled } from '../../src/effects/containment/cgroup/cgroup-kill.js';
+import {
+  closeSpawner,
+  spawnerPid,
+  WARDEN_SPAWNER,
+} from '../../src/effects/containment/cgroup/spawner.js';
+import { makePipe } from '../../src/effects/ffi/fds.js';
+import { readOutput } from '../../src/effects/spawn/output-reader.js';
+import { reopenOutputPipes } from '../../src/effects/spawn/output-pipes.js';
 import {
   outputPipesOf,
   spawnInstance,
   type ServiceProcess,
   type SpawnRequest,
-} from '../../src/effects/spawn.js';
+} from '../../src/effects/spawn/spawn.js';
 import { waitFor } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-spawn-'));

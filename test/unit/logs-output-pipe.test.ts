@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { makePipe, pipeSize, setPipeSize } from '../../src/effects/libc.js';
+import { makePipe, pipeSize, setPipeSize } from '../../src/effects/ffi/fds.js';
 import { LogFile } from '../../src/logs/log-file.js';
-import { openOutputPipe, readOutput, READ_BYTES } from '../../src/logs/output-pipe.js';
+import { openOutputReader, readOutput, READ_BYTES } from '../../src/effects/spawn/output-reader.js';
 import type { StreamCapture } from '../../src/logs/service-log.js';
 
 const T = Date.parse('2026-01-02T03:04:05.000Z');
@@ -66,7 +66,7 @@ void describe('output pipes', () => {
   void it('reads everything in order to EOF, including what came before the capture', async () => {
     const [r, w] = makePipe();
     setPipeSize(r, 1024 * 1024);
-    const pipe = openOutputPipe(r);
+    const pipe = openOutputReader(r);
     writeSync(w, 'early\n');
     await new Promise((resolve) => setTimeout(resolve, 20)); // read before any capture
     const rec = recorder();
@@ -85,7 +85,7 @@ void describe('output pipes', () => {
 
   void it('pauses while the log has no room and resumes after', async () => {
     const [r, w] = makePipe();
-    const pipe = openOutputPipe(r);
+    const pipe = openOutputReader(r);
     let release: () => void = () => undefined;
     let full = true;
     const room = new Promise<void>((resolve) => (release = resolve));
