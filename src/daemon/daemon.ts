@@ -73,7 +73,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const containment = chooseContainment(home.home, process.env.WARDEN_CONTAINMENT, logLine);
   logLine(
     containment.mode === 'cgroup'
-      ? `containment: cgroup v2, instances started in their leaf ${cgroupStartMode() === 'clone3' ? 'by warden-spawner (clone3)' : 'by a sh wrapper (no warden-exec: slower starts)'}`
+      ? `containment: cgroup v2, instances started in their leaf ${cgroupStartMode() === 'clone3' ? 'by warden-spawner (clone3)' : 'by a sh wrapper (no warden-spawner: slower starts)'}`
       : `containment: process groups (${containment.fallbackReason ?? ''})`,
   );
   const events = new EventBus();

@@ -1,4 +1,4 @@
-// The report pipe of a cgroup start (warden-spawner or warden-exec): the new process writes
+// The report pipe of a cgroup start through warden-spawner: the new process writes
 // `exec ERRNO` on it if its exec fails, and its end closes at a successful exec (close-on-exec).
 // A start's report is read once its process ended; but holding its read end for the instance's
 // whole life cost one fd an instance, which at 5,000 instances was past a 20,000-fd limit. So

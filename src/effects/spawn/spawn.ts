@@ -72,7 +72,7 @@ export interface ServiceProcess {
   readonly stdio: readonly (Readable | null | undefined)[];
   /**
    * `listener` gets how the process ended, once it has (and it is reaped): its exit status, or a
-   * SpawnFailure when its exec failed after the fork was reported (cgroup start, warden-exec).
+   * SpawnFailure when its exec failed after the fork was reported (a start through warden-spawner).
    */
   once(event: 'exit', listener: (end: LastExit) => void): unknown;
   /** Stops reporting its end (the daemon leaves it running: `down --keep-services`). */

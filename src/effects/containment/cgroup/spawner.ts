@@ -1,7 +1,7 @@
 // The daemon's side of warden-spawner (native/warden-spawner.c), its fork server for cgroup
 // starts: started on first use, it receives each start as one message with the instance's fds
 // and answers with the pid. A start costs the daemon a send and a receive (0.2 ms, median of
-// 50) instead of a posix_spawn of warden-exec that waits for its exec (0.8 ms).
+// 50) instead of a posix_spawn of a helper that waits for its exec (0.8 ms).
 import { accessSync, closeSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SyscallError } from '../../ffi/errno.js';
@@ -42,12 +42,20 @@ export type ServerStart =
   /** The kernel cannot clone into a cgroup (errno in `code`): nothing was started. */
   | { unsupported: string };
 
+/** True when `npm run build` built warden-spawner (it needs a C compiler). */
+export function isSpawnerBuilt(): boolean {
+  try {
+    accessSync(WARDEN_SPAWNER, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // The running server, started if need be; undefined when there is none to be had.
 function connect(): { socket: number; pid: number } | undefined {
   if (server !== undefined || failures >= MAX_FAILURES) return server;
-  try {
-    accessSync(WARDEN_SPAWNER, constants.X_OK);
-  } catch {
+  if (!isSpawnerBuilt()) {
     failures = MAX_FAILURES;
     return undefined;
   }
