@@ -4,7 +4,7 @@
 // descendant of those. The pass also runs on a timer while trees live, so that a process whose
 // parent exits (a double fork that also calls setsid and clears its environment) is already
 // known when it is reparented to the daemon: its lineage is in the daemon's own snapshots.
-import { isOwnedChild } from '../spawn/children.js';
+import { reaper } from '../exit/reaper.js';
 import { environOf, INVOCATION_VAR } from './leftovers.js';
 import { isDead, scanProcs, signalProcess, type ProcInfo } from './proc.js';
 
@@ -17,7 +17,9 @@ export interface AttributedTree {
   /** Taken back from an earlier daemon: its orphans went to init (pid 1), not to us. */
   readonly adopted: boolean;
   /** Members of the last pass, by pid: start time. */
-  known: Map<number, number>;
+  readonly known: ReadonlyMap<number, number>;
+  /** Keeps `members`, found by a pass, as `known` for the next one. */
+  remember(members: readonly ProcInfo[]): void;
 }
 
 /** One pass: every live process, and each tree's members among them. */
@@ -126,7 +128,8 @@ export class GroupAttribution {
     for (const members of pass.members.values()) for (const p of members) owned.add(p.pid);
     const strays = new Set<number>();
     for (const p of pass.procs)
-      if (p.ppid === this.daemonPid && !owned.has(p.pid) && !isOwnedChild(p.pid)) strays.add(p.pid);
+      if (p.ppid === this.daemonPid && !owned.has(p.pid) && !reaper.isOwned(p.pid))
+        strays.add(p.pid);
     for (let grew = strays.size > 0; grew;) {
       grew = false;
       for (const p of pass.procs) {
@@ -149,7 +152,7 @@ export class GroupAttribution {
       const tree = owner.get(p.pid);
       if (tree !== undefined) members.get(tree)?.push(p);
     }
-    for (const [tree, list] of members) tree.known = new Map(list.map((p) => [p.pid, p.startTime]));
+    for (const [tree, list] of members) tree.remember(list);
     this.#pass = { at: now, members, procs };
     return this.#pass;
   }

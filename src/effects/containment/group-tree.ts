@@ -12,10 +12,10 @@ import type { SpawnRequest } from '../spawn/spawn.js';
 
 /** The tree of one instance in process-group mode. */
 export class GroupTree implements InstanceTree, AttributedTree {
-  main: { pid: number; startTime: number } | undefined;
-  marker = '';
-  known = new Map<number, number>();
-  adopted = false;
+  #main: { pid: number; startTime: number } | undefined;
+  #marker = '';
+  #known = new Map<number, number>();
+  #adopted = false;
   readonly #ledger = new SignalLedger();
 
   /**
@@ -27,31 +27,51 @@ export class GroupTree implements InstanceTree, AttributedTree {
     private readonly attribution: GroupAttribution,
   ) {}
 
+  get main(): { pid: number; startTime: number } | undefined {
+    return this.#main;
+  }
+
+  get marker(): string {
+    return this.#marker;
+  }
+
+  get known(): ReadonlyMap<number, number> {
+    return this.#known;
+  }
+
+  get adopted(): boolean {
+    return this.#adopted;
+  }
+
+  remember(members: readonly ProcInfo[]): void {
+    this.#known = new Map(members.map((p) => [p.pid, p.startTime]));
+  }
+
   prepare(req: SpawnRequest, spawnedAs: string): SpawnRequest {
     const value = invocationValue(this.homeId, spawnedAs);
-    this.marker = `${INVOCATION_VAR}=${value}`;
+    this.#marker = `${INVOCATION_VAR}=${value}`;
     return { ...req, env: { ...req.env, [INVOCATION_VAR]: value } };
   }
 
   attach(pid: number): void {
     const startTime = readProc(pid)?.startTime ?? 0;
-    this.main = { pid, startTime };
-    this.known = new Map([[pid, startTime]]);
-    this.adopted = false;
+    this.#main = { pid, startTime };
+    this.#known = new Map([[pid, startTime]]);
+    this.#adopted = false;
     this.#ledger.reset();
     this.attribution.watch(this);
   }
 
   identity(): TreeIdentity | undefined {
-    return this.marker === '' ? undefined : { marker: this.marker };
+    return this.#marker === '' ? undefined : { marker: this.#marker };
   }
 
   adopt(pid: number, startTime: number, identity: TreeIdentity): boolean {
     if (!('marker' in identity)) return false;
-    this.marker = identity.marker;
-    this.main = { pid, startTime };
-    this.known = new Map([[pid, startTime]]);
-    this.adopted = true;
+    this.#marker = identity.marker;
+    this.#main = { pid, startTime };
+    this.#known = new Map([[pid, startTime]]);
+    this.#adopted = true;
     this.#ledger.reset();
     this.attribution.watch(this);
     return true;
@@ -94,7 +114,7 @@ export class GroupTree implements InstanceTree, AttributedTree {
   }
 
   release(): void {
-    this.known.clear();
+    this.#known.clear();
     this.attribution.unwatch(this);
   }
 

@@ -15,7 +15,7 @@ import { outputPipe, type OutputPipes } from './output-pipes.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
 import { spawnInCgroup, type CgroupStart } from '../containment/cgroup/cgroup-start.js';
 import { ExecReport } from './exec-report.js';
-import { unwatchChild, watchChild } from '../exit/reaper.js';
+import { reaper } from '../exit/reaper.js';
 import { errnoOf } from '../ffi/errno.js';
 
 /** Variables a supervisor above warden may have set, which must not leak into services. */
@@ -30,11 +30,9 @@ const SUPERVISOR_VARS = [
   'WARDEN_DAEMON',
 ];
 
-const spawnedPipes = new WeakMap<ServiceProcess, OutputPipes>();
-
-/** The output pipes of a child made by spawnInstance. */
+/** The output pipes of a child made by spawnInstance (its `outputPipes`), for state.json. */
 export function outputPipesOf(child: ServiceProcess): OutputPipes | undefined {
-  return spawnedPipes.get(child);
+  return child.outputPipes;
 }
 
 /** What to start, and where. */
@@ -71,6 +69,11 @@ export interface ServiceProcess {
   /** Read ends of its pipes by fd number in the process: 1, 2, and the `ready.fd` ones. */
   readonly stdio: readonly (Readable | null | undefined)[];
   /**
+   * The identity of its stdout and stderr pipes, which a later daemon finds them by
+   * (reopenOutputPipes); undefined for a process that spawnInstance did not make (tests).
+   */
+  readonly outputPipes?: OutputPipes;
+  /**
    * `listener` gets how the process ended, once it has (and it is reaped): its exit status, or a
    * SpawnFailure when its exec failed after the fork was reported (a start through warden-spawner).
    */
@@ -88,12 +91,13 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
   constructor(
     readonly pid: number,
     readonly stdio: readonly (Readable | null | undefined)[],
+    readonly outputPipes: OutputPipes,
     program: string,
     report: ExecReport | undefined,
   ) {
     super();
     this.#report = report;
-    watchChild(pid, (status) => {
+    reaper.watch(pid, (status) => {
       if (this.#isDone) return;
       this.#isDone = true;
       // A failed exec wrote its line before the process ended; a successful one wrote nothing.
@@ -121,7 +125,7 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
   unref(): void {
     if (this.#isDone) return;
     this.#isDone = true;
-    unwatchChild(this.pid);
+    reaper.unwatch(this.pid);
     this.#report?.finish();
   }
 }
@@ -186,12 +190,11 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
   );
   const report =
     started.report === undefined ? undefined : new ExecReport(started.report, started.reported);
-  const child = new SpawnedProcess(started.pid, stdio, program, report);
-  spawnedPipes.set(child, {
+  const pipes: OutputPipes = {
     stdout: fstatSync(readEnds[1] ?? -1).ino,
     stderr: fstatSync(readEnds[2] ?? -1).ino,
-  });
-  return child;
+  };
+  return new SpawnedProcess(started.pid, stdio, pipes, program, report);
 }
 
 // posix_spawn, and for a file that is no executable format (ENOEXEC) /bin/sh FILE, as execvp.

@@ -9,7 +9,7 @@ import { makePipe } from '../../ffi/fds.js';
 import { posixSpawn, type PosixSpawnRequest } from '../../spawn/posix-spawn.js';
 import { killCgroup } from './cgroup-kill.js';
 import { readProc } from '../proc.js';
-import { unwatchChild, watchChild } from '../../exit/reaper.js';
+import { reaper } from '../../exit/reaper.js';
 import { receiveMessage, sendWithFds, seqpacketPair } from '../../ffi/seqpacket.js';
 
 /** Where `npm run build` puts warden-spawner (scripts/native.ts); absent without a C compiler. */
@@ -166,12 +166,12 @@ export async function closeSpawner(patienceMs = 1000): Promise<void> {
   const isOurs = readProc(s.pid)?.ppid === process.pid;
   const gone = new Promise<void>((resolve) => {
     if (!isOurs) return resolve();
-    watchChild(s.pid, () => resolve());
+    reaper.watch(s.pid, () => resolve());
   });
   closeSync(s.socket);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, patienceMs)));
   await Promise.race([gone, late]);
   clearTimeout(timer);
-  unwatchChild(s.pid);
+  reaper.unwatch(s.pid);
 }
