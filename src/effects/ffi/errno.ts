@@ -3,12 +3,16 @@
 // no FFI, so the CLI may use it.
 import { constants } from 'node:os';
 
-// The first name of a number wins: EAGAIN, not its alias EWOULDBLOCK (isTransientSpawnError).
-const names = new Map<number, string>();
-for (const [name, n] of Object.entries(constants.errno)) if (!names.has(n)) names.set(n, name);
+// Made on first use (the CLI's start-up loads this module for errnoOf alone).
+let names: Map<number, string> | undefined;
 
 /** The name of errno `n` on this platform (`ENOENT`; `EAGAIN` for 11), or undefined. */
 export function errnoName(n: number): string | undefined {
+  if (names === undefined) {
+    names = new Map();
+    // The first name of a number wins: EAGAIN, not its alias EWOULDBLOCK (isTransientSpawnError).
+    for (const [name, k] of Object.entries(constants.errno)) if (!names.has(k)) names.set(k, name);
+  }
   return names.get(n);
 }
 
