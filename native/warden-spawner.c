@@ -4,8 +4,8 @@
  * Started by the daemon with a SOCK_SEQPACKET socket at fd 3; it serves one start per message
  * until the socket ends (the daemon is gone), then exits 0. Each start is born in its leaf
  * cgroup (clone3 with CLONE_INTO_CGROUP, Linux 5.7) and is the daemon's child (CLONE_PARENT),
- * as with warden-exec, but without an exec of a helper per start: the daemon sends a message
- * and reads the pid back, in about 0.1 ms.
+ * without an exec of a helper per start: the daemon sends a message and reads the pid back, in
+ * about 0.1 ms.
  *
  * A request is one message: NUL-terminated fields
  *   CGROUP_DIR  PATH  CWD  TARGETS  ARGC  ARGV0 ... ARGV[ARGC-1]  ENV ...

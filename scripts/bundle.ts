@@ -61,10 +61,10 @@ async function bundle(entry: string, external: string[]): Promise<void> {
   });
 }
 
-// In the status bundle, libc.js (and koffi, a native module, with it) stays out, loaded only once
+// In the status bundle, ffi/fds.js (and koffi, a native module, with it) stays out, loaded only once
 // a client has connected and checks the daemon's credentials (src/ipc/trust-daemon.ts): ~10-25
 // ms less when no daemon answers. The path resolves from dist/src/cli as from src/ipc.
-await bundle('src/cli/entry.ts', ['./main.js', 'koffi', '../effects/libc.js']);
+await bundle('src/cli/entry.ts', ['./main.js', 'koffi', '../effects/ffi/fds.js']);
 await bundle('src/cli/main.ts', ['koffi']);
 // The YAML loader stays out: the daemon reads a config file itself only on SIGHUP or reload.
 await bundle('src/daemon/entry.ts', ['koffi', '../config/load.js']);

@@ -1,8 +1,7 @@
-// The third step of `npm run build`: compiles the C helpers of cgroup containment into
-// dist/native/: warden-spawner (the daemon's fork server) and warden-exec (one start per run,
-// used when the server is not to be had). Both start an instance inside its cgroup (clone3 with
-// CLONE_INTO_CGROUP). Statically linked where the C library allows it (an exec 0.2 ms faster:
-// no dynamic loader). Without a C compiler the build still succeeds: warden then falls back to
+// The third step of `npm run build`: compiles the C helper of cgroup containment into
+// dist/native/: warden-spawner, the daemon's fork server, which starts an instance inside its
+// cgroup (clone3 with CLONE_INTO_CGROUP). Statically linked where the C library allows it (an
+// exec 0.2 ms faster: no dynamic loader). Without a C compiler the build still succeeds: warden then falls back to
 // a sh wrapper that joins the cgroup (10 to 20 ms more per start), and says so here.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -12,7 +11,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const compiler = process.env.CC ?? 'cc';
 mkdirSync(`${root}dist/native`, { recursive: true });
 
-for (const name of ['warden-exec', 'warden-spawner']) {
+for (const name of ['warden-spawner']) {
   const flags = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', `${root}dist/native/${name}`];
   const source = `${root}native/${name}.c`;
   const failures: string[] = [];

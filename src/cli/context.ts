@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseDuration } from '../config/duration.js';
 import { WardenError } from '../core/warden-error.js';
-import { checkHome, UntrustedError } from '../effects/home-trust.js';
+import { checkHome, UntrustedError } from '../effects/files/home-trust.js';
 import { resolveHome, socketPathProblem, type HomePaths } from '../home/paths.js';
 import {
   connectControl,

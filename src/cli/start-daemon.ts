@@ -12,7 +12,7 @@ import {
   type ControlOptions,
 } from '../ipc/client.js';
 import type { HomePaths } from '../home/paths.js';
-import { makeOwnHome, plantedLink, UntrustedError } from '../effects/home-trust.js';
+import { makeOwnHome, plantedLink, UntrustedError } from '../effects/files/home-trust.js';
 import { readHandshake, settleFailedChild, type Handshake } from '../detach/handshake.js';
 
 /**

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
-import { MIB, readRegularFile } from '../effects/regular-file.js';
+import { MIB, readRegularFile } from '../effects/files/regular-file.js';
 import { checkDocument, type LoadResult } from './document.js';
 import { formatPath } from './format.js';
 import { configReadMessage } from './read-errors.js';

@@ -1,12 +1,6 @@
 // Messages for files that cannot be read or found: errno name first, then what to do.
-import { describeUnfit, UnfitFileError } from '../effects/regular-file.js';
-
-/** The errno name (`ENOENT`, `EACCES`...) of a Node fs error, if it has one. */
-export function errnoOf(error: unknown): string | undefined {
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string')
-    return error.code;
-  return undefined;
-}
+import { describeUnfit, UnfitFileError } from '../effects/files/regular-file.js';
+import { errnoOf } from '../effects/ffi/errno.js';
 
 function isPermissionError(code: string | undefined): boolean {
   return code === 'EACCES' || code === 'EPERM';

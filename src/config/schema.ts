@@ -101,7 +101,7 @@ const stopSignal = z
   .prefault('SIGTERM')
   .meta({
     description:
-      'Signal sent to the process group on stop: a name such as SIGTERM or TERM (signal(7)). Default SIGTERM.',
+      "Signal sent to every process of the instance's tree on stop: a name such as SIGTERM or TERM (signal(7)). Default SIGTERM.",
   });
 
 const backoffShape = {

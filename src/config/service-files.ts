@@ -1,7 +1,7 @@
 // The checks of a config that touch the file system: each service's `cwd` and `env_file`.
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { MIB, readRegularFile } from '../effects/regular-file.js';
+import { MIB, readRegularFile } from '../effects/files/regular-file.js';
 import { parseEnvFile } from './env-file.js';
 import { formatPath } from './format.js';
 import { cwdMessage, envFileReadMessage } from './read-errors.js';

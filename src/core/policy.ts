@@ -1,5 +1,5 @@
 // Restart policy, backoff and start limit: pure arithmetic on the instance's history.
-import type { BackoffSpec, RestartPolicy, StartLimitSpec } from '../config/types.js';
+import type { BackoffSpec, RestartPolicy, StartLimitSpec } from './spec.js';
 import { isCleanExit, type ExitStatus } from './exit.js';
 
 /** True when `policy` asks for a restart after `exit` (systemd.service(5), `Restart=`). */

@@ -13,7 +13,6 @@
 // A spawn error goes from starting to failed. Timers that do not apply to the current state are
 // ignored, so a late timer can never move an instance. The moves that several events share are
 // in transition-steps.ts; taking an instance back (`restored`) is in restore.ts.
-import type { ServiceSpec } from '../config/types.js';
 import { formatExit, isTransientSpawnError, type SpawnFailure } from './exit.js';
 import { pidOf } from './instance.js';
 import type {
@@ -38,6 +37,7 @@ import {
   toRunning,
   unchanged,
 } from './transition-steps.js';
+import type { InstancePolicy } from './spec.js';
 
 /**
  * How long to wait, after SIGKILL, for the tree to be gone before giving up on it (ms). Only a
@@ -45,18 +45,7 @@ import {
  */
 export const KILL_GRACE_MS = 5000;
 
-/** The parts of a service's spec that drive its instances' state machine. */
-export type InstancePolicy = Pick<
-  ServiceSpec,
-  | 'restart'
-  | 'backoff'
-  | 'startLimit'
-  | 'minUptimeMs'
-  | 'stopSignal'
-  | 'stopTimeoutMs'
-  | 'ready'
-  | 'watchdogMs'
->;
+export type { InstancePolicy } from './spec.js';
 
 /** The signal a watchdog timeout sends, as systemd's `WatchdogSignal=` default: a core dump helps. */
 export const WATCHDOG_SIGNAL = 'SIGABRT';

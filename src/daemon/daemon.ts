@@ -4,14 +4,14 @@
 import { closeSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WardenConfig } from '../config/types.js';
-import { openExitWatcher } from '../effects/exit-watch.js';
-import { isDead, readProc } from '../effects/proc.js';
-import { reopenOutputPipes } from '../effects/output-pipes.js';
-import { outputPipesOf, spawnInstance } from '../effects/spawn.js';
+import { openExitWatcher } from '../effects/exit/exit-watch.js';
+import { isDead, readProc } from '../effects/containment/proc.js';
+import { reopenOutputPipes } from '../effects/spawn/output-pipes.js';
+import { outputPipesOf, spawnInstance } from '../effects/spawn/spawn.js';
 import { pidOf } from '../core/instance.js';
-import { cgroupStartMode } from '../effects/cgroup-start.js';
-import { chooseContainment } from '../effects/containment.js';
-import { startReaper } from '../effects/reaper.js';
+import { cgroupStartMode } from '../effects/containment/cgroup/cgroup-start.js';
+import { chooseContainment } from '../effects/containment/containment.js';
+import { startReaper } from '../effects/exit/reaper.js';
 import { removeProofKey, writeProofKey } from '../ipc/daemon-proof.js';
 import { listenControl, type ControlServer } from '../ipc/server.js';
 import { systemClock } from '../runtime/clock.js';
@@ -71,7 +71,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const containment = chooseContainment(home.home, process.env.WARDEN_CONTAINMENT, logLine);
   logLine(
     containment.mode === 'cgroup'
-      ? `containment: cgroup v2, instances started in their leaf ${cgroupStartMode() === 'clone3' ? 'by warden-spawner (clone3)' : 'by a sh wrapper (no warden-exec: slower starts)'}`
+      ? `containment: cgroup v2, instances started in their leaf ${cgroupStartMode() === 'clone3' ? 'by warden-spawner (clone3)' : 'by a sh wrapper (no warden-spawner: slower starts)'}`
       : `containment: process groups (${containment.fallbackReason ?? ''})`,
   );
   const events = new EventBus();

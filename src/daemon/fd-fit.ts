@@ -1,8 +1,17 @@
 // Whether the daemon's open files limit fits a config: said at start-up and by `up`, so that
 // instances failing with EMFILE come as no surprise.
 import type { WardenConfig } from '../config/types.js';
-import { FD_RESERVE, FDS_OF_DAEMON, FDS_PER_INSTANCE, fdsNeeded } from '../effects/fd-budget.js';
-import { openFilesLimit, raiseOpenFilesLimit, type OpenFilesLimit } from '../effects/libc.js';
+import {
+  FD_RESERVE,
+  FDS_OF_DAEMON,
+  FDS_PER_INSTANCE,
+  fdsNeeded,
+} from '../effects/spawn/fd-budget.js';
+import {
+  openFilesLimit,
+  raiseOpenFilesLimit,
+  type OpenFilesLimit,
+} from '../effects/ffi/process.js';
 
 /**
  * Raises the soft open files limit to the hard one (Node does so too at start, but only in its

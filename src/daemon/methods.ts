@@ -6,8 +6,8 @@ import { checkDocument, type ConfigSource } from '../config/document.js';
 import type { WardenConfig } from '../config/types.js';
 import { pidOf, type InstanceModel } from '../core/instance.js';
 import { parseSignal } from '../core/signals.js';
-import type { ContainmentMode } from '../effects/containment.js';
-import { commandLine } from '../effects/proc.js';
+import type { ContainmentMode } from '../effects/containment/containment.js';
+import { commandLine } from '../effects/containment/proc.js';
 import type { HomePaths } from '../home/paths.js';
 import { proofOf } from '../ipc/daemon-proof.js';
 import {

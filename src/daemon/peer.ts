@@ -1,6 +1,6 @@
 // Who may drive the daemon: only root and the daemon's own user (DESIGN.md section 7).
 import type { Socket } from 'node:net';
-import { peerCredentials } from '../effects/libc.js';
+import { peerCredentials } from '../effects/ffi/fds.js';
 
 /**
  * Checks the peer of a new control connection by SO_PEERCRED, whatever the socket's mode.

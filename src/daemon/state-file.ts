@@ -7,7 +7,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { ServiceSpec } from '../config/types.js';
-import { MIB, readRegularFile, UnfitFileError } from '../effects/regular-file.js';
+import { MIB, readRegularFile, UnfitFileError } from '../effects/files/regular-file.js';
 import type { InstanceRecord } from '../runtime/instance-record.js';
 
 /** The version of the file's shape; a file of another version is not read. */

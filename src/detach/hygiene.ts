@@ -1,7 +1,7 @@
 // What a daemon does to itself at start-up (daemon(7), APUE ch. 13): no inherited fds, and fds
 // of its own that no child inherits. The warden daemon and the library's daemonize() both do it.
 import { closeSync, readdirSync } from 'node:fs';
-import { isCloseOnExec, setCloseOnExec } from '../effects/libc.js';
+import { isCloseOnExec, setCloseOnExec } from '../effects/ffi/fds.js';
 
 /**
  * Closes every fd above `keepUpTo` that is not close-on-exec. Node's and libuv's own fds are all

@@ -2,8 +2,8 @@
 // `warden.pid`, which is never unlinked. Shared by the daemon, the CLI (`up`, `down` wait on the
 // pid in it) and the library's daemonize() (its own pid file).
 import { closeSync, constants, openSync, writeSync, ftruncateSync } from 'node:fs';
-import { setCloseOnExec, tryLockExclusive } from '../effects/libc.js';
-import { readRegularFileSync } from '../effects/regular-file.js';
+import { setCloseOnExec, tryLockExclusive } from '../effects/ffi/fds.js';
+import { readRegularFileSync } from '../effects/files/regular-file.js';
 
 /** The outcome of taking the pid-file lock. */
 export type PidLock = { ok: true; fd: number } | { ok: false; holder: number | null };

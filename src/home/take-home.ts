@@ -3,7 +3,7 @@
 // and what to do.
 import { closeSync, lstatSync, unlinkSync } from 'node:fs';
 import { WardenError } from '../core/warden-error.js';
-import { makeOwnHome, plantedLink, UntrustedError } from '../effects/home-trust.js';
+import { makeOwnHome, plantedLink, UntrustedError } from '../effects/files/home-trust.js';
 import { socketPathProblem, type HomePaths } from './paths.js';
 import { lockPidFile } from './pid-file.js';
 

@@ -2,7 +2,7 @@
 // requests, huge lines or a client that never reads from costing the daemon memory or other
 // clients their turn (docs/protocol.md "Limits").
 import type { Socket } from 'node:net';
-import { trimMalloc } from '../effects/libc.js';
+import { trimMalloc } from '../effects/ffi/process.js';
 import { encodeLine, LineReader, MAX_REQUEST_LINE } from './ndjson.js';
 import type { Response } from './protocol.js';
 

@@ -7,7 +7,7 @@ import {
   describeTrusted,
   describeUid,
   UntrustedError,
-} from '../effects/home-trust.js';
+} from '../effects/files/home-trust.js';
 import { askProof, PROOF_WAIT_MS, proofKeyPath, readProofKey } from './daemon-proof.js';
 
 /**
@@ -37,7 +37,7 @@ export async function distrustDaemon(
   if (fd === undefined || fd < 0)
     return new UntrustedError(`cannot read who listens on ${path}: the socket has no fd`);
   // Loaded here, not at start-up: koffi costs every CLI run ~10-25 ms, and most never connect.
-  const { peerCredentials } = await import('../effects/libc.js');
+  const { peerCredentials } = await import('../effects/ffi/fds.js');
   let peer;
   try {
     peer = peerCredentials(fd);

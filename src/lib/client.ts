@@ -2,7 +2,7 @@
 // (docs/protocol.md), typed by its map in src/ipc/protocol.ts.
 import { resolve } from 'node:path';
 import { WardenError } from '../core/warden-error.js';
-import { checkHome } from '../effects/home-trust.js';
+import { checkHome } from '../effects/files/home-trust.js';
 import { resolveHome } from '../home/paths.js';
 import { connectControl, type ControlClient } from '../ipc/client.js';
 import {

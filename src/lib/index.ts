@@ -33,6 +33,6 @@ export type {
   MethodName,
   UpResult,
 } from '../ipc/protocol.js';
-export { UntrustedError } from '../effects/home-trust.js';
+export { UntrustedError } from '../effects/files/home-trust.js';
 export type { InstanceStatus, StatusReport, DaemonStatus, LogHealth } from '../core/status.js';
 export type { StateName } from '../core/instance.js';

@@ -2,7 +2,7 @@
 // $NOTIFY_SOCKET (warden, systemd), the s6 notification fd (NOTIFICATION_FD), or nobody.
 import { closeSync, writeSync } from 'node:fs';
 import { WardenError } from '../core/warden-error.js';
-import { sendDatagram } from '../effects/unix-dgram.js';
+import { sendDatagram } from '../effects/ffi/unix-dgram.js';
 
 /**
  * A supervisor named by the environment could not be told (it went away, or a bad setting).

@@ -1,7 +1,7 @@
 // The single-instance lock of daemonize(): the daemon's own pid file code (flock, never unlinked).
 import { closeSync, openSync } from 'node:fs';
 import { lockPidFile, PID_FILE_FLAGS, readPid } from '../home/pid-file.js';
-import { tryLockExclusive } from '../effects/libc.js';
+import { tryLockExclusive } from '../effects/ffi/fds.js';
 import { DaemonizeError, stepFailed } from './errors.js';
 
 function alreadyRunning(path: string, holder: number | null): DaemonizeError {

@@ -1,6 +1,7 @@
 // The log of one service: its file and the captures of every instance's stdout and stderr.
 import type { LogSpec } from '../config/types.js';
 import type { LogHealth } from '../core/status.js';
+import type { StreamCapture } from '../effects/spawn/output-reader.js';
 import { Capture } from './capture.js';
 import { DEFAULT_FORMAT, type LineFormat, type Stream } from './format.js';
 import { LogFile } from './log-file.js';
@@ -8,18 +9,7 @@ import { LogFile } from './log-file.js';
 /** Quiet time after which a partial line is written (ms). */
 export const PARTIAL_FLUSH_MS = 500;
 
-/** The capture of one stream, as the runner uses it. */
-export interface StreamCapture {
-  /** Feeds a chunk read from the pipe. */
-  push(chunk: Buffer): void;
-  /** The pipe ended: writes the partial line. */
-  end(): void;
-  /**
-   * undefined while the log has room; else a promise that resolves once it has room again (the
-   * reader pauses meanwhile, so the pipe holds the service back). Bounded in time: see LogFile.
-   */
-  room(): Promise<void> | undefined;
-}
+export type { StreamCapture };
 
 /** Where the runner sends its instance's output. */
 export interface OutputSink {

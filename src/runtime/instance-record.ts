@@ -1,8 +1,8 @@
 // What state.json keeps of each instance, so that a later daemon can take it back: its model
 // (state and counters) and, while it has one, the identity of its process and tree.
 import type { InstanceModel } from '../core/instance.js';
-import type { TreeIdentity } from '../effects/containment.js';
-import type { OutputPipes } from '../effects/output-pipes.js';
+import type { TreeIdentity } from '../effects/containment/containment.js';
+import type { OutputPipes } from '../effects/spawn/output-pipes.js';
 
 /** The main process of an instance and what holds its tree. */
 export interface ProcessRecord {

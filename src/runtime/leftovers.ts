@@ -1,7 +1,7 @@
-// The process trees an earlier daemon of this home left running (effects/leftovers.ts), until
+// The process trees an earlier daemon of this home left running (effects/containment/leftovers.ts), until
 // each is taken back by its instance or stopped: never a second process for one instance, and
 // nothing of an earlier daemon left behind by `down`.
-import type { LeftoverTree } from '../effects/leftovers.js';
+import type { LeftoverTree } from '../effects/containment/leftovers.js';
 import type { ProcessRecord } from './instance-record.js';
 
 /** The leftover trees not yet taken back or stopped. */

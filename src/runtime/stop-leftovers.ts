@@ -2,8 +2,8 @@
 // (its service's stop signal, then SIGKILL after its stop_timeout), and said in the daemon log.
 import type { ServiceSpec } from '../config/types.js';
 import { KILL_GRACE_MS } from '../core/transition.js';
-import type { InstanceTree } from '../effects/containment.js';
-import type { LeftoverTree } from '../effects/leftovers.js';
+import type { InstanceTree } from '../effects/containment/containment.js';
+import type { LeftoverTree } from '../effects/containment/leftovers.js';
 import type { Clock } from './clock.js';
 
 /** What stopping leftover trees needs. */

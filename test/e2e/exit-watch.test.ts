@@ -13,9 +13,10 @@ import {
   openExitWatcher,
   openExitWatcherWith,
   type ExitWatcher,
-} from '../../src/effects/exit-watch.js';
-import { pidfdOpen, SyscallError } from '../../src/effects/libc.js';
-import { isDead, readProc, signalProcess } from '../../src/effects/proc.js';
+} from '../../src/effects/exit/exit-watch.js';
+import { SyscallError } from '../../src/effects/ffi/errno.js';
+import { pidfdOpen } from '../../src/effects/ffi/process.js';
+import { isDead, readProc, signalProcess } from '../../src/effects/containment/proc.js';
 import { runProcess, waitFor } from '../helpers/cli.js';
 
 const run = promisify(execFile);
@@ -198,7 +199,9 @@ void describe('exit watcher', () => {
       { skip: POLL_SYSCALLS === undefined && 'poll(2) numbers unknown' },
       async (t) => {
         const o = await orphan(t);
-        const module = JSON.stringify(new URL('../../src/effects/exit-watch.js', import.meta.url));
+        const module = JSON.stringify(
+          new URL('../../src/effects/exit/exit-watch.js', import.meta.url),
+        );
         const script = `
         import { readdirSync, readFileSync } from 'node:fs';
         const { openExitWatcher } = await import(${module});

@@ -13,7 +13,7 @@ import {
   bindDatagramSocket,
   closeSocket,
   receiveDatagram,
-} from '../../src/effects/unix-dgram.js';
+} from '../../src/effects/ffi/unix-dgram.js';
 import { runProcess, sandbox, type Sandbox } from '../helpers/cli.js';
 import { libFixture, libSandbox, type LibSandbox } from '../helpers/lib.js';
 

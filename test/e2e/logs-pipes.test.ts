@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { OUTPUT_PIPE_BYTES } from '../../src/effects/output-pipes.js';
+import { OUTPUT_PIPE_BYTES } from '../../src/effects/spawn/output-pipes.js';
 import { ROOT, sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
 
 void describe('output pipes of a service', () => {

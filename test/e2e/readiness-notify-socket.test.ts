@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { openNotifySocket } from '../../src/effects/notify-socket.js';
+import { openNotifySocket } from '../../src/effects/notify/notify-socket.js';
 import { openNotifyHub, type NotifyMessage } from '../../src/runtime/readiness/notify-hub.js';
 import { waitFor } from '../helpers/cli.js';
 import {

@@ -1,6 +1,6 @@
 // spawnInstance with real processes: what a service starts with (session, signals, fds, cwd,
 // env), how it ended (waitid: code, signal), spawn failures as errno names, and a start inside a
-// cgroup both ways (warden-exec's clone3, and the sh wrapper).
+// cgroup both ways (warden-spawner's clone3, and the sh wrapper).
 import assert from 'node:assert/strict';
 import {
   chmodSync,
@@ -19,21 +19,28 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import type { LastExit, SpawnFailure } from '../../src/core/exit.js';
-import { spawnInCgroup, WARDEN_EXEC } from '../../src/effects/cgroup-start.js';
-import { parseExecReport, readReport } from '../../src/effects/exec-report.js';
-import { detectCgroup, removeCgroupTree } from '../../src/effects/cgroup.js';
-import { CgroupTree } from '../../src/effects/cgroup-tree.js';
-import { killCgroup, takeKilled } from '../../src/effects/cgroup-kill.js';
-import { closeSpawner, spawnerPid, WARDEN_SPAWNER } from '../../src/effects/spawner.js';
-import { makePipe } from '../../src/effects/libc.js';
-import { readOutput } from '../../src/logs/output-pipe.js';
-import { reopenOutputPipes } from '../../src/effects/output-pipes.js';
+import {
+  spawnInCgroup,
+  type CgroupStart,
+} from '../../src/effects/containment/cgroup/cgroup-start.js';
+import { parseExecReport, readReport } from '../../src/effects/spawn/exec-report.js';
+import { detectCgroup, removeCgroupTree } from '../../src/effects/containment/cgroup/cgroup.js';
+import { CgroupTree } from '../../src/effects/containment/cgroup/cgroup-tree.js';
+import { killCgroup, takeKilled } from '../../src/effects/containment/cgroup/cgroup-kill.js';
+import {
+  closeSpawner,
+  spawnerPid,
+  WARDEN_SPAWNER,
+} from '../../src/effects/containment/cgroup/spawner.js';
+import { makePipe } from '../../src/effects/ffi/fds.js';
+import { readOutput } from '../../src/effects/spawn/output-reader.js';
+import { reopenOutputPipes } from '../../src/effects/spawn/output-pipes.js';
 import {
   outputPipesOf,
   spawnInstance,
   type ServiceProcess,
   type SpawnRequest,
-} from '../../src/effects/spawn.js';
+} from '../../src/effects/spawn/spawn.js';
 import { waitFor } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-spawn-'));
@@ -210,7 +217,7 @@ const cgroupSkip =
       ? false
       : `cgroups unusable: ${detected.reason}`;
 
-const hasHelper = existsSync(WARDEN_EXEC) && existsSync(WARDEN_SPAWNER);
+const hasHelper = existsSync(WARDEN_SPAWNER);
 
 // 'alive', 'zombie' or 'gone' for a pid.
 function readProcState(pid: number): string {
@@ -222,12 +229,33 @@ function readProcState(pid: number): string {
   }
 }
 
+// Runs a shell that prints its cgroup, its parent and the length of $BIG0 in the leaf `leaf`
+// (spawnInCgroup, the way an instance starts), and reads what it printed.
+function runInLeaf(
+  leaf: string,
+  env: Record<string, string>,
+): { started: CgroupStart; text: string } {
+  const [read, write] = makePipe();
+  let started: CgroupStart;
+  try {
+    const argv = ['sh', '-c', 'cat /proc/self/cgroup; echo ppid $PPID; echo big ${#BIG0}'];
+    const fds = new Map([[1, write]]);
+    started = spawnInCgroup({ path: '/bin/sh', argv, env, cwd: '/', fds }, leaf);
+  } finally {
+    closeSync(write);
+  }
+  const text = readFileSync(read, 'utf8');
+  closeSync(read);
+  if (started.report !== undefined) closeSync(started.report);
+  return { started, text };
+}
+
 void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
   const base = detected?.ok === true ? detected.cgroup.base : '';
   after(() => removeCgroupTree(base));
 
   void it('an exec that fails after the fork is a spawn failure with its errno, not exit 127', async (t) => {
-    if (!hasHelper) return t.skip('warden-exec was not built (no C compiler)');
+    if (!hasHelper) return t.skip('warden-spawner was not built (no C compiler)');
     const script = join(dir, 'bad-interpreter');
     writeFileSync(script, '#!/nonexistent/interpreter\n');
     chmodSync(script, 0o755);
@@ -261,36 +289,93 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
     assert.deepEqual(await ended(p), { signal: 'SIGKILL', coreDumped: false });
   });
 
-  for (const how of ['auto', 'helper'] as const) {
-    void it(`${how === 'auto' ? 'warden-spawner' : 'warden-exec'}: a failed exec leaves its errno on the report`, async (t) => {
-      if (!hasHelper) return t.skip('the helpers were not built (no C compiler)');
-      const leaf = join(base, `report-${how}`);
+  void it('warden-spawner: a failed exec leaves its errno on the report', async (t) => {
+    if (!hasHelper) return t.skip('warden-spawner was not built (no C compiler)');
+    const leaf = join(base, 'report-auto');
+    mkdirSync(leaf);
+    const script = join(dir, 'bad-auto');
+    writeFileSync(script, '#!/nonexistent/interpreter\n');
+    chmodSync(script, 0o755);
+    const [read, write] = makePipe();
+    const fds = new Map([[1, write]]);
+    let started;
+    try {
+      started = spawnInCgroup({ path: script, argv: [script], env: {}, cwd: '/', fds }, leaf);
+    } finally {
+      closeSync(write);
+    }
+    closeSync(read);
+    const { pid, report, reported = '' } = started;
+    assert.ok(report !== undefined);
+    await waitFor('the process ended', () => readProcState(pid) !== 'alive');
+    // Its line may have come before the pid (then it was read with it).
+    assert.equal(parseExecReport(reported + readReport(report).text)?.code, 'ENOENT');
+    closeSync(report);
+  });
+
+  void it('a request too large for the server starts through the sh wrapper, in the leaf', (t) => {
+    if (!hasHelper) return t.skip('warden-spawner was not built (no C compiler)');
+    const leaf = join(base, 'large');
+    mkdirSync(leaf);
+    // 400 KB of environment: over the socket's send buffer (EMSGSIZE), under execve's limits.
+    const env: Record<string, string> = { PATH: '/usr/bin:/bin' };
+    for (let i = 0; i < 4; i++) env[`BIG${i}`] = 'x'.repeat(100_000);
+    const out = runInLeaf(leaf, env);
+    assert.equal(out.started.report, undefined, 'no report: the wrapper execs in place');
+    assert.match(out.text, /^0::\/.*\/large$/m, 'in the leaf from the start');
+    assert.match(out.text, new RegExp(`^ppid ${process.pid}$`, 'm'), 'the caller is its parent');
+    assert.match(out.text, /^big 100000$/m, 'with its whole environment');
+  });
+
+  void it('a leaf emptied by cgroup.kill is made anew before the next start (Linux kills clones into it)', async (t) => {
+    if (!hasHelper) return t.skip('the helpers were not built (no C compiler)');
+    const tree = new CgroupTree(base, 'killed');
+    const req = tree.prepare(request({ command: { kind: 'argv', argv: ['sleep', '30'] } }));
+    assert.ok(!('spawnError' in req));
+    const p = spawned(req);
+    tree.attach();
+    const exit = ended(p);
+    assert.equal(tree.signal('SIGKILL'), true);
+    assert.deepEqual(await exit, { signal: 'SIGKILL', coreDumped: false });
+    await waitFor('the leaf empty', () => tree.isEmpty());
+    const again = tree.prepare(request({ command: { kind: 'argv', argv: ['sleep', '0.3'] } }));
+    assert.ok(!('spawnError' in again));
+    const q = spawned(again);
+    assert.deepEqual(await ended(q), { code: 0 }, 'not SIGKILLed at birth');
+    killCgroup(join(base, 'unused')); // marks only
+    assert.equal(takeKilled(join(base, 'unused')), true);
+  });
+
+  for (const how of ['auto', 'wrapper'] as const) {
+    void it(`${{ auto: 'warden-spawner', wrapper: 'the sh wrapper' }[how]}: born in the leaf, a child of the caller`, (t) => {
+      if (how !== 'wrapper' && !hasHelper)
+        return t.skip('the helpers were not built (no C compiler)');
+      const leaf = join(base, how);
       mkdirSync(leaf);
-      const script = join(dir, `bad-${how}`);
-      writeFileSync(script, '#!/nonexistent/interpreter\n');
-      chmodSync(script, 0o755);
       const [read, write] = makePipe();
-      const fds = new Map([[1, write]]);
-      let started;
       try {
-        started = spawnInCgroup(
-          { path: script, argv: [script], env: {}, cwd: '/', fds },
+        spawnInCgroup(
+          {
+            path: '/bin/sh',
+            argv: ['sh', '-c', 'cat /proc/self/cgroup; echo ppid $PPID'],
+            env: { PATH: '/usr/bin:/bin' },
+            cwd: '/',
+            fds: new Map([[1, write]]),
+          },
           leaf,
           how,
         );
       } finally {
         closeSync(write);
       }
+      // Reaped by the reaper that the spawns above started (the SIGCHLD listener).
+      const out = readFileSync(read, 'utf8');
       closeSync(read);
-      const { pid, report, reported = '' } = started;
-      assert.ok(report !== undefined);
-      await waitFor('the process ended', () => readProcState(pid) !== 'alive');
-      // Its line may have come before the pid (then it was read with it).
-      assert.equal(parseExecReport(reported + readReport(report).text)?.code, 'ENOENT');
-      closeSync(report);
+      assert.match(out, new RegExp(`^0::/.*/${how}$`, 'm'), 'in the leaf from the start');
+      assert.match(out, new RegExp(`^ppid ${process.pid}$`, 'm'), 'the caller is its parent');
     });
   }
-
+  // Last: it closes the server for good, and later starts would go through the wrapper.
   void it('a fork server that dies is started again; closing it leaves no process', async (t) => {
     if (!hasHelper) return t.skip('the helpers were not built (no C compiler)');
     const leaf = join(base, 'server');
@@ -320,54 +405,12 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
     await closeSpawner();
     assert.equal(spawnerPid(), undefined);
     assert.notEqual(readProcState(second), 'alive', 'the server exited and was reaped');
+    // With the server down for good, starts go through the sh wrapper, still in their leaf.
+    const down = join(base, 'server-down');
+    mkdirSync(down);
+    const out = runInLeaf(down, { PATH: '/usr/bin:/bin' });
+    assert.equal(out.started.report, undefined, 'no report: the wrapper execs in place');
+    assert.match(out.text, /^0::\/.*\/server-down$/m, 'in the leaf from the start');
+    assert.equal(spawnerPid(), undefined, 'no server started again');
   });
-
-  void it('a leaf emptied by cgroup.kill is made anew before the next start (Linux kills clones into it)', async (t) => {
-    if (!hasHelper) return t.skip('the helpers were not built (no C compiler)');
-    const tree = new CgroupTree(base, 'killed');
-    const req = tree.prepare(request({ command: { kind: 'argv', argv: ['sleep', '30'] } }));
-    assert.ok(!('spawnError' in req));
-    const p = spawned(req);
-    tree.attach();
-    const exit = ended(p);
-    assert.equal(tree.signal('SIGKILL'), true);
-    assert.deepEqual(await exit, { signal: 'SIGKILL', coreDumped: false });
-    await waitFor('the leaf empty', () => tree.isEmpty());
-    const again = tree.prepare(request({ command: { kind: 'argv', argv: ['sleep', '0.3'] } }));
-    assert.ok(!('spawnError' in again));
-    const q = spawned(again);
-    assert.deepEqual(await ended(q), { code: 0 }, 'not SIGKILLed at birth');
-    killCgroup(join(base, 'unused')); // marks only
-    assert.equal(takeKilled(join(base, 'unused')), true);
-  });
-
-  for (const how of ['auto', 'helper', 'wrapper'] as const) {
-    void it(`${{ auto: 'warden-spawner', helper: 'warden-exec', wrapper: 'the sh wrapper' }[how]}: born in the leaf, a child of the caller`, (t) => {
-      if (how !== 'wrapper' && !hasHelper)
-        return t.skip('the helpers were not built (no C compiler)');
-      const leaf = join(base, how);
-      mkdirSync(leaf);
-      const [read, write] = makePipe();
-      try {
-        spawnInCgroup(
-          {
-            path: '/bin/sh',
-            argv: ['sh', '-c', 'cat /proc/self/cgroup; echo ppid $PPID'],
-            env: { PATH: '/usr/bin:/bin' },
-            cwd: '/',
-            fds: new Map([[1, write]]),
-          },
-          leaf,
-          how,
-        );
-      } finally {
-        closeSync(write);
-      }
-      // Reaped by the reaper that the spawns above started (the SIGCHLD listener).
-      const out = readFileSync(read, 'utf8');
-      closeSync(read);
-      assert.match(out, new RegExp(`^0::/.*/${how}$`, 'm'), 'in the leaf from the start');
-      assert.match(out, new RegExp(`^ppid ${process.pid}$`, 'm'), 'the caller is its parent');
-    });
-  }
 });

@@ -8,7 +8,7 @@ import {
   type Transition,
 } from '../../src/core/instance.js';
 import { transition, type InstancePolicy } from '../../src/core/transition.js';
-import type { InstanceTree } from '../../src/effects/containment.js';
+import type { InstanceTree } from '../../src/effects/containment/containment.js';
 
 /** The policy most tests use: always restart, 100ms..1s backoff, 3 failed starts in 10s. */
 export const POLICY: InstancePolicy = {

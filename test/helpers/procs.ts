@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroup2Mount, ownCgroup } from '../../src/effects/cgroup.js';
+import { cgroup2Mount, ownCgroup } from '../../src/effects/containment/cgroup/cgroup.js';
 
 /** Zombie children of `parent` now (state Z in /proc/PID/stat). */
 export function zombieChildren(parent: number): number[] {
@@ -25,7 +25,7 @@ export function daemonPidOf(home: string): number {
   return Number(readFileSync(join(home, 'warden.pid'), 'utf8').trim());
 }
 
-/** The cgroup a daemon of `home` would create (src/effects/containment.ts), when cgroup2 is mounted. */
+/** The cgroup a daemon of `home` would create (src/effects/containment/containment.ts), when cgroup2 is mounted. */
 export function wardenCgroupOf(home: string): string | undefined {
   const mount = cgroup2Mount();
   const own = ownCgroup();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
-import { findProgram } from '../../src/effects/find-program.js';
+import { findProgram } from '../../src/effects/spawn/find-program.js';
 import { openNotifyHub, type NotifyHub } from '../../src/runtime/readiness/notify-hub.js';
 import type { ReadinessHooks } from '../../src/runtime/readiness/types.js';
 

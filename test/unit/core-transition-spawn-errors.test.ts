@@ -51,7 +51,7 @@ void describe('spawn errors', () => {
   });
 });
 
-void describe('exec failures after the fork (a start through warden-exec)', () => {
+void describe('exec failures after the fork (a start through warden-spawner)', () => {
   const error: SpawnFailure = {
     spawnError: 'ENOENT',
     path: './run.sh',

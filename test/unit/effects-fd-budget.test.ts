@@ -10,8 +10,8 @@ import {
   fdsNeeded,
   FDS_OF_DAEMON,
   FDS_PER_INSTANCE,
-} from '../../src/effects/fd-budget.js';
-import { openFilesLimit } from '../../src/effects/libc.js';
+} from '../../src/effects/spawn/fd-budget.js';
+import { openFilesLimit } from '../../src/effects/ffi/process.js';
 
 void describe('fd budget', () => {
   void it('grants what fits beside the reserve and refuses the rest with the limit', () => {

@@ -4,9 +4,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cgroup2Mount, ownCgroup } from '../../src/effects/cgroup.js';
-import { leafName } from '../../src/effects/cgroup-tree.js';
-import { findProgram, resolveProgram } from '../../src/effects/find-program.js';
+import { cgroup2Mount, ownCgroup } from '../../src/effects/containment/cgroup/cgroup.js';
+import { leafName } from '../../src/effects/containment/cgroup/cgroup-tree.js';
+import { findProgram, resolveProgram } from '../../src/effects/spawn/find-program.js';
 
 void describe('cgroup v2 discovery', () => {
   void it('finds the cgroup2 mount in mountinfo, hybrid or unified', () => {

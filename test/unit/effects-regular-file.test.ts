@@ -9,7 +9,7 @@ import {
   readRegularFile,
   readRegularFileSync,
   UnfitFileError,
-} from '../../src/effects/regular-file.js';
+} from '../../src/effects/files/regular-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-regular-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { closeSync, fstatSync, writeSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ExecReport, parseExecReport } from '../../src/effects/exec-report.js';
-import { makePipe } from '../../src/effects/libc.js';
+import { ExecReport, parseExecReport } from '../../src/effects/spawn/exec-report.js';
+import { makePipe } from '../../src/effects/ffi/fds.js';
 import { waitFor } from '../helpers/cli.js';
 
 /** Whether `fd` is open in this process. */

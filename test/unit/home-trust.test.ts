@@ -28,7 +28,7 @@ import {
   checkSocketFile,
   makeOwnHome,
   UntrustedError,
-} from '../../src/effects/home-trust.js';
+} from '../../src/effects/files/home-trust.js';
 import { gzipFile } from '../../src/logs/rotate.js';
 
 const root = mkdtempSync(join(tmpdir(), 'warden-trust-'));

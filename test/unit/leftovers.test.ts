@@ -6,7 +6,7 @@ import {
   invocationValue,
   parseInvocation,
   type LeftoverTree,
-} from '../../src/effects/leftovers.js';
+} from '../../src/effects/containment/leftovers.js';
 import { Leftovers, recordOf } from '../../src/runtime/leftovers.js';
 
 function tree(over: Partial<LeftoverTree>): LeftoverTree {

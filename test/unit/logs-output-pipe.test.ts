@@ -19,9 +19,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { makePipe, pipeSize, setPipeSize } from '../../src/effects/libc.js';
+import { makePipe, pipeSize, setPipeSize } from '../../src/effects/ffi/fds.js';
 import { LogFile } from '../../src/logs/log-file.js';
-import { GATHER_MS, openOutputPipe, readOutput, READ_BYTES } from '../../src/logs/output-pipe.js';
+import {
+  GATHER_MS,
+  openOutputReader,
+  readOutput,
+  READ_BYTES,
+} from '../../src/effects/spawn/output-reader.js';
 import type { StreamCapture } from '../../src/logs/service-log.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -82,8 +87,8 @@ void describe('output pipes', () => {
     const [r, w] = makePipe();
     const [r2, w2] = makePipe();
     setPipeSize(r, 1024 * 1024);
-    const pipe = openOutputPipe(r);
-    const other = openOutputPipe(r2);
+    const pipe = openOutputReader(r);
+    const other = openOutputReader(r2);
     const writers = new Set([w, w2]);
     const endWriter = (fd: number): void => {
       if (writers.delete(fd)) closeSync(fd);
@@ -121,7 +126,7 @@ void describe('output pipes', () => {
 
   void it('pauses while the log has no room and resumes after', async () => {
     const [r, w] = makePipe();
-    const pipe = openOutputPipe(r);
+    const pipe = openOutputReader(r);
     let release: () => void = () => undefined;
     let full = true;
     const room = new Promise<void>((resolve) => (release = resolve));

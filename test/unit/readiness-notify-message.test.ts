@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { endianness } from 'node:os';
 import { describe, it } from 'node:test';
-import { parseControl } from '../../src/effects/unix-dgram.js';
+import { parseControl } from '../../src/effects/ffi/unix-dgram.js';
 import { parseNotifyText } from '../../src/runtime/readiness/notify-message.js';
 
 void describe('parseNotifyText', () => {

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { ServiceSpec } from '../../src/config/types.js';
 import type { SpawnFailure } from '../../src/core/exit.js';
 import type { SignalName } from '../../src/core/signals.js';
-import type { SpawnRequest } from '../../src/effects/spawn.js';
+import type { SpawnRequest } from '../../src/effects/spawn/spawn.js';
 import { lineSink } from '../../src/logs/service-log.js';
 import { Runner } from '../../src/runtime/runner/runner.js';
 import type { SpawnPace } from '../../src/runtime/spawn-pacer.js';

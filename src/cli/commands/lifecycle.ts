@@ -4,7 +4,7 @@ import { formatIssue } from '../../config/format.js';
 import { loadConfig, type ConfigSource } from '../../config/load.js';
 import type { WardenConfig } from '../../config/types.js';
 import { instanceName } from '../../core/instance.js';
-import { isPidRunning } from '../../effects/process-group.js';
+import { isPidRunning } from '../../effects/containment/process-group.js';
 import type { HomePaths } from '../../home/paths.js';
 import { readPid } from '../../home/pid-file.js';
 import { StartupError } from '../../home/take-home.js';
@@ -18,7 +18,7 @@ import { PROTOCOL_VERSION } from '../../ipc/protocol.js';
 import { answerTimeoutOf, CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print, printError, write } from '../output.js';
 import { DaemonStartError, ensureDaemon } from '../start-daemon.js';
-import { UntrustedError } from '../../effects/home-trust.js';
+import { UntrustedError } from '../../effects/files/home-trust.js';
 import { printPlan } from './apply-notes.js';
 import { parseTimeout, waitRunning } from './control.js';
 

@@ -5,7 +5,7 @@ import {
   openNotifySocket,
   type Datagram,
   type NotifySocketError,
-} from '../../effects/notify-socket.js';
+} from '../../effects/notify/notify-socket.js';
 import { parseNotifyText, type NotifyMessage } from './notify-message.js';
 
 export type { NotifyMessage, NotifyField } from './notify-message.js';

@@ -1,7 +1,7 @@
 // sd_notify readiness and watchdog pings for one instance, through the daemon's NotifyHub.
 import type { NotifyHub, NotifyMessage } from './notify-hub.js';
 import type { ReadinessHooks, ReadinessProbe } from './types.js';
-import { errnoName } from './errno-name.js';
+import { errnoName } from '../../effects/ffi/errno.js';
 
 /** What a notify source needs. */
 export interface NotifySourceOptions {
@@ -54,7 +54,9 @@ export function notifySource(o: NotifySourceOptions): ReadinessProbe {
           o.hooks.log(`${from}: ${field.key}=1`);
           break;
         case 'ERRNO':
-          o.hooks.log(`${from}: ERRNO=${field.errno} (${errnoName(field.errno)})`);
+          o.hooks.log(
+            `${from}: ERRNO=${field.errno} (${errnoName(field.errno) ?? `errno ${field.errno}`})`,
+          );
           break;
         case 'MAINPID':
           o.hooks.log(`${from}: MAINPID=${field.pid} ignored: warden follows the whole tree`);

@@ -1,6 +1,6 @@
 // A polled readiness source (tcp, http, exec): one attempt right after the spawn, then one
 // `intervalMs` after the previous attempt settled, until ready or stopped. Never two at a time.
-import type { Attempt } from './checks.js';
+import type { Attempt } from '../../effects/probes/attempt.js';
 import type { ReadinessHooks, ReadinessProbe } from './types.js';
 
 /** The least time one attempt gets (ms), however short the interval: a loaded machine is slow. */

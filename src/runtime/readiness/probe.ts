@@ -1,6 +1,8 @@
 // createProbe: the readiness source of one instance from its `ready` and `watchdog` config.
 import type { ReadySpec } from '../../config/types.js';
-import { execAttempt, httpAttempt, tcpAttempt, type ExecContext } from './checks.js';
+import { execAttempt, type ExecContext } from '../../effects/probes/exec.js';
+import { httpAttempt } from '../../effects/probes/http.js';
+import { tcpAttempt } from '../../effects/probes/tcp.js';
 import { fdSource } from './fd-source.js';
 import type { NotifyHub } from './notify-hub.js';
 import { notifySource } from './notify-source.js';

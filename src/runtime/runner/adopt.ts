@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { ActiveState, Finding } from '../../core/instance.js';
 import { isActive } from '../../core/instance.js';
-import type { LeftoverTree } from '../../effects/leftovers.js';
+import type { LeftoverTree } from '../../effects/containment/leftovers.js';
 import type { Stream } from '../../logs/format.js';
 import type { InstanceRecord, ProcessRecord } from '../instance-record.js';
 import { recordOf, type Leftovers } from '../leftovers.js';

@@ -2,7 +2,7 @@
 // the last stderr lines kept for `status`.
 import type { Readable } from 'node:stream';
 import type { Stream } from '../../logs/format.js';
-import { readOutput } from '../../logs/output-pipe.js';
+import { readOutput } from '../../effects/spawn/output-reader.js';
 import type { OutputSink } from '../../logs/service-log.js';
 import { TailBuffer } from '../../logs/tail-buffer.js';
 import type { ReadinessProbe } from '../readiness/types.js';

@@ -1,9 +1,9 @@
 // What an instance holds of its processes: its tree (containment), its main process (a child,
 // or one taken back from an earlier daemon and watched), and the wait for the tree to empty.
 import type { SignalName } from '../../core/signals.js';
-import type { InstanceTree } from '../../effects/containment.js';
-import type { ProcInfo } from '../../effects/proc.js';
-import type { ServiceProcess } from '../../effects/spawn.js';
+import type { InstanceTree } from '../../effects/containment/containment.js';
+import type { ProcInfo } from '../../effects/containment/proc.js';
+import type { ServiceProcess } from '../../effects/spawn/spawn.js';
 import type { Clock } from '../clock.js';
 import type { ProcessRecord } from '../instance-record.js';
 import type { SpawnedMain } from './spawn.js';

@@ -17,7 +17,7 @@ import { restoreOutcome, type RestoreOutcome } from '../../core/restore.js';
 import type { SignalName } from '../../core/signals.js';
 import type { InstanceStatus } from '../../core/status.js';
 import { transition } from '../../core/transition.js';
-import type { ProcInfo } from '../../effects/proc.js';
+import type { ProcInfo } from '../../effects/containment/proc.js';
 import type { Stream } from '../../logs/format.js';
 import type { InstanceRecord } from '../instance-record.js';
 import type { Leftovers } from '../leftovers.js';

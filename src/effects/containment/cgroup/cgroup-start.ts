@@ -1,0 +1,95 @@
+// Starting a process inside its leaf cgroup. Best: born there, through warden-spawner, the
+// daemon's fork server (native/: clone3 with CLONE_INTO_CGROUP and CLONE_PARENT, so the daemon is
+// still its parent). Else (no C compiler at build, a kernel without CLONE_INTO_CGROUP, the server
+// down, a request it cannot take): a tiny sh wrapper that writes itself into cgroup.procs and
+// then execs the command, which costs a cgroup migration (an RCU grace period: 10 to 20 ms after
+// a quiet spell). Either way the process is in the cgroup before the command runs, so not even
+// an immediate grandchild escapes.
+import { closeSync, readFileSync } from 'node:fs';
+import { makePipe } from '../../ffi/fds.js';
+import { posixSpawn, type PosixSpawnRequest } from '../../spawn/posix-spawn.js';
+import { isSpawnerBuilt, spawnThroughServer } from './spawner.js';
+
+// $1 is the cgroup; the rest is the command. Exit 125 (as env(1) does) when the move fails.
+const WRAPPER =
+  'echo $$ > "$1/cgroup.procs" || { echo "warden: cannot join cgroup $1" >&2; exit 125; }; shift; exec "$@"';
+
+/** False once the kernel said it cannot clone into a cgroup: every start takes the wrapper. */
+let canClone = true;
+
+/** How instances are placed in their cgroups: `clone3` (warden-spawner) or `wrapper` (sh). */
+export function cgroupStartMode(): 'clone3' | 'wrapper' {
+  return canClone && isSpawnerBuilt() ? 'clone3' : 'wrapper';
+}
+
+/** A process started in a cgroup. */
+export interface CgroupStart {
+  pid: number;
+  /**
+   * The read end of the start's report, where the new process writes `exec ERRNO` if its exec
+   * fails after all (then exits 127): an ExecReport reads it (exec-report.ts); undefined when the
+   * exec already happened (the wrapper).
+   */
+  report: number | undefined;
+  /** What of the report was read already (a failed exec's line can come before the pid). */
+  reported?: string;
+}
+
+/**
+ * Starts `req` (as posixSpawn does) inside the cgroup directory `cgroup`: through warden-spawner
+ * (the fork server, spawner.ts) when it was built and the kernel has CLONE_INTO_CGROUP (Linux
+ * 5.7), else through the sh wrapper, which also takes the starts the server cannot serve (it is
+ * down, or the request is too large for it); `how` forces the wrapper. Through the server the
+ * caller waits only for the fork, not for the exec: an exec failure is on `report` (see
+ * ExecReport).
+ * @throws SyscallError: ENOENT, EACCES, ENOEXEC from the wrapper's execve; EAGAIN, ENOMEM, or
+ * the cgroup's own errors from the clone; EAGAIN when the server died during the start (the leaf
+ * was killed; a retry after CgroupTree.prepare makes it anew)
+ */
+export function spawnInCgroup(
+  req: PosixSpawnRequest,
+  cgroup: string,
+  how: 'auto' | 'wrapper' = 'auto',
+): CgroupStart {
+  if (how === 'auto' && canClone) {
+    const served = spawnThroughServer(req, cgroup);
+    if (served === 'unavailable') {
+      // the wrapper below, for this start
+    } else if ('unsupported' in served) {
+      canClone = false;
+    } else {
+      return served;
+    }
+  }
+  const argv = ['/bin/sh', '-c', WRAPPER, 'warden-cgroup', cgroup, req.path, ...req.argv.slice(1)];
+  return { pid: posixSpawn({ ...req, path: '/bin/sh', argv }), report: undefined };
+}
+
+/**
+ * Runs `argv` (argv[0] a path) in the cgroup directory `cgroup` and reads its stdout and stderr
+ * to EOF: the probe of containment at start-up. The process is reaped by the reaper (or stays a
+ * zombie until the caller reaps it).
+ * @returns its output, or the error that kept it from starting
+ */
+export function runInCgroup(cgroup: string, argv: readonly string[]): string | Error {
+  const [read, write] = makePipe();
+  try {
+    const path = argv[0] ?? '/bin/true';
+    let report: number | undefined;
+    try {
+      const fds = new Map([
+        [1, write],
+        [2, write],
+      ]);
+      ({ report } = spawnInCgroup({ path, argv, env: {}, cwd: '/', fds }, cgroup));
+    } finally {
+      closeSync(write);
+    }
+    if (report !== undefined) closeSync(report);
+    return readFileSync(read, 'utf8');
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  } finally {
+    closeSync(read);
+  }
+}

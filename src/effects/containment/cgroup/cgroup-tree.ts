@@ -1,0 +1,120 @@
+// An instance contained in its own leaf cgroup, which it is started in (cgroup-start.ts), so not
+// even an immediate grandchild escapes.
+import { join } from 'node:path';
+import type { SpawnFailure } from '../../../core/exit.js';
+import type { SignalName } from '../../../core/signals.js';
+import { existsSync } from 'node:fs';
+import { CgroupLeaf } from './cgroup.js';
+import { takeKilled } from './cgroup-kill.js';
+import { INVOCATION_VAR, invocationValue } from '../leftovers.js';
+import type { InstanceTree, TreeIdentity, TreeStats } from '../containment.js';
+import { SignalLedger } from '../signal-ledger.js';
+import { readProc, type ProcInfo } from '../proc.js';
+import type { SpawnRequest } from '../../spawn/spawn.js';
+import { errnoOf } from '../../ffi/errno.js';
+
+/** A leaf cgroup name for an instance name (`web:1` -> `web@1`). */
+export function leafName(instance: string): string {
+  return instance.replace(/:/g, '@');
+}
+
+/** The tree of one instance in cgroup mode. */
+export class CgroupTree implements InstanceTree {
+  /** The leaf of the current tree: our own, or an adopted one an earlier daemon made. */
+  #leaf: CgroupLeaf;
+  readonly #ledger = new SignalLedger();
+
+  #own: CgroupLeaf;
+  readonly #path: string;
+
+  /** `homeId` names the daemon's home in the markers (leftovers.ts). */
+  constructor(
+    base: string,
+    instance: string,
+    private readonly homeId = '',
+  ) {
+    this.#path = join(base, leafName(instance));
+    this.#own = new CgroupLeaf(this.#path);
+    this.#leaf = this.#own;
+  }
+
+  prepare(req: SpawnRequest, spawnedAs = ''): SpawnRequest | SpawnFailure {
+    if (this.#leaf !== this.#own) this.#leaf.remove();
+    // Our tree is empty before a spawn: processes in the leaf are someone else's (left by a
+    // daemon whose state.json was unusable). Never share a leaf with them: take another.
+    for (let n = 2; this.#own.isPopulated(); n++) this.#own = new CgroupLeaf(`${this.#path}~${n}`);
+    // A leaf that cgroup.kill emptied kills what is cloned into it (cgroup-kill.ts): make it anew.
+    if (takeKilled(this.#own.path)) {
+      this.#own.remove();
+      for (let n = 2; existsSync(this.#own.path); n++)
+        this.#own = new CgroupLeaf(`${this.#path}~${n}`);
+    }
+    this.#leaf = this.#own;
+    try {
+      this.#leaf.create();
+    } catch (error) {
+      const code = errnoOf(error) ?? 'EIO';
+      return {
+        spawnError: code,
+        path: this.#leaf.path,
+        message: `cannot create cgroup ${this.#leaf.path}: ${code}`,
+      };
+    }
+    // The leaf says whose the processes are; the marker also says what they were started from.
+    const marker = invocationValue(this.homeId, spawnedAs);
+    return { ...req, cgroup: this.#leaf.path, env: { ...req.env, [INVOCATION_VAR]: marker } };
+  }
+
+  attach(): void {
+    // The process started inside the leaf; only the signal bookkeeping starts afresh.
+    this.#ledger.reset();
+  }
+
+  signal(signal: SignalName): boolean {
+    if (signal === 'SIGKILL') {
+      const populated = this.#leaf.isPopulated();
+      this.#leaf.kill();
+      return populated;
+    }
+    return this.#ledger.signalAll(signal, this.members());
+  }
+
+  sweep(): void {
+    this.#ledger.sweep(this.members());
+  }
+
+  isEmpty(): boolean {
+    return !this.#leaf.isPopulated();
+  }
+
+  members(): ProcInfo[] {
+    return this.#leaf.procs().flatMap((pid) => readProc(pid) ?? []);
+  }
+
+  contains(pid: number): boolean {
+    return this.#leaf.procs().includes(pid);
+  }
+
+  stats(): TreeStats | undefined {
+    const members = this.members();
+    const memory = this.#leaf.memoryCurrent() ?? members.reduce((sum, p) => sum + p.rssBytes, 0);
+    return { pids: members.length, memoryBytes: memory };
+  }
+
+  release(): void {
+    // Our own leaf stays for the next start (a cgroup's rmdir and mkdir cost about 1 ms of a
+    // restart); Containment.close removes it. An adopted one from an earlier daemon goes.
+    if (this.#leaf !== this.#own && !this.#leaf.isPopulated()) this.#leaf.remove();
+  }
+
+  identity(): TreeIdentity {
+    return { cgroup: this.#leaf.path };
+  }
+
+  adopt(_pid: number, _startTime: number, identity: TreeIdentity): boolean {
+    if (!('cgroup' in identity)) return false;
+    this.#leaf = identity.cgroup === this.#own.path ? this.#own : new CgroupLeaf(identity.cgroup);
+    this.#ledger.reset();
+    return true;
+  }
+}

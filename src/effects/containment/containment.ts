@@ -1,0 +1,143 @@
+// Containment: how warden keeps hold of an instance's whole process tree, however its processes
+// detach. cgroup v2 where usable, else process group + session + /proc descendants.
+import { createHash } from 'node:crypto';
+import type { SpawnFailure } from '../../core/exit.js';
+import type { SignalName } from '../../core/signals.js';
+import { detectCgroup, removeCgroupTree, type CgroupBase } from './cgroup/cgroup.js';
+import { CgroupTree } from './cgroup/cgroup-tree.js';
+import { GroupAttribution } from './group-attribution.js';
+import { GroupTree } from './group-tree.js';
+import { cgroupLeftovers, groupLeftovers, type LeftoverTree } from './leftovers.js';
+import { closeSpawner } from './cgroup/spawner.js';
+import type { ProcInfo } from './proc.js';
+import type { SpawnRequest } from '../spawn/spawn.js';
+
+/** The containment modes, as `status --json` shows them in `daemon.containment`. */
+export type ContainmentMode = 'cgroup' | 'process-group';
+
+/** Memory and process count of a tree. */
+export interface TreeStats {
+  pids: number;
+  /** memory.current where the memory controller is on, else the sum of the members' RSS. */
+  memoryBytes: number;
+}
+
+/**
+ * What a later daemon needs to take a tree back (state.json): its leaf cgroup, or the
+ * WARDEN_INVOCATION marker (`WARDEN_INVOCATION=ID`) its processes carry.
+ */
+export type TreeIdentity = { cgroup: string } | { marker: string };
+
+/** The process tree of one instance, across its restarts. */
+export interface InstanceTree {
+  /**
+   * Readies a spawn: the request to run so the process starts inside the tree (and carries the
+   * marker naming this home and `spawnedAs`, the definition's spawnIdentity), or why not.
+   */
+  prepare(req: SpawnRequest, spawnedAs: string): SpawnRequest | SpawnFailure;
+  /** The main process has been spawned as `pid`. */
+  attach(pid: number): void;
+  /** Sends `signal` to every live process of the tree. @returns false when none is left */
+  signal(signal: SignalName): boolean;
+  /**
+   * Sends the last signal given to `signal` to members that appeared since (forked after it),
+   * never twice to the same process. Called while waiting for the tree to empty.
+   */
+  sweep(): void;
+  /** True once no live process of the tree is left (zombies do not count). */
+  isEmpty(): boolean;
+  /** The tree's live processes now. */
+  members(): ProcInfo[];
+  /** True when the live process `pid` belongs to the tree (to accept its sd_notify messages). */
+  contains(pid: number): boolean;
+  /** Memory and pids, when this mode can tell them cheaply; else undefined. */
+  stats(): TreeStats | undefined;
+  /** The tree is empty: frees what only this tree needed (an adopted cgroup). */
+  release(): void;
+  /** The identity of the current tree (after attach or adopt); else undefined. */
+  identity(): TreeIdentity | undefined;
+  /**
+   * Takes back the tree of main process `pid` (started at `startTime`, /proc/PID/stat field 22)
+   * that an earlier daemon started. @returns false when this containment cannot hold that
+   * identity (another mode): nothing is taken
+   */
+  adopt(pid: number, startTime: number, identity: TreeIdentity): boolean;
+}
+
+/** A containment mode and the trees it makes. */
+export interface Containment {
+  readonly mode: ContainmentMode;
+  /** Why cgroups are not used, in process-group mode; else undefined. */
+  readonly fallbackReason: string | undefined;
+  tree(instance: string): InstanceTree;
+  /**
+   * The process trees an earlier daemon of this home left running, found in the system (its
+   * leaves, or its markers in /proc), whatever state.json says. Call before any spawn.
+   */
+  leftovers(): LeftoverTree[];
+  /**
+   * Kills what the mode holds but cannot attribute to an instance (process-group mode: orphans
+   * reparented to the daemon that no tree's snapshots saw). Call once every instance stopped.
+   * @returns the processes killed, for the daemon log
+   */
+  killUnattributed(): Promise<ProcInfo[]>;
+  /**
+   * Removes what the mode created (the warden cgroup and its leaves), once every tree is empty.
+   * @returns the cgroups that could not be removed (still busy)
+   */
+  close(): Promise<string[]>;
+}
+
+/**
+ * Picks the containment for the daemon of `home`: cgroup v2 when detection succeeds, else
+ * process groups. `requested` (from WARDEN_CONTAINMENT) forces one: `process-group` always
+ * works; `cgroup` fails over to process groups with the reason when unusable.
+ */
+export function chooseContainment(
+  home: string,
+  requested = 'auto',
+  log: (line: string) => void = () => undefined,
+): Containment {
+  const homeId = homeIdOf(home);
+  if (requested === 'process-group')
+    return groupContainment(homeId, 'WARDEN_CONTAINMENT=process-group', log);
+  const found = detectCgroup(`warden-${homeId}`);
+  if (!found.ok) return groupContainment(homeId, found.reason, log);
+  return cgroupContainment(homeId, found.cgroup);
+}
+
+/** 12 hex digits of the sha256 of the home's path: its cgroup's name and its markers' prefix. */
+export function homeIdOf(home: string): string {
+  return createHash('sha256').update(home).digest('hex').slice(0, 12);
+}
+
+function groupContainment(
+  homeId: string,
+  reason: string,
+  log: (line: string) => void,
+): Containment {
+  const attribution = new GroupAttribution(log);
+  return {
+    mode: 'process-group',
+    fallbackReason: reason,
+    tree: () => new GroupTree(homeId, attribution),
+    leftovers: () => groupLeftovers(homeId),
+    killUnattributed: () => attribution.killUnattributed(),
+    close: () => Promise.resolve([]),
+  };
+}
+
+function cgroupContainment(homeId: string, cgroup: CgroupBase): Containment {
+  return {
+    mode: 'cgroup',
+    fallbackReason: undefined,
+    tree: (instance) => new CgroupTree(cgroup.base, instance, homeId),
+    leftovers: () => cgroupLeftovers(cgroup.base, homeId),
+    // Every process of an instance is in its leaf, reparented or not: nothing to attribute.
+    killUnattributed: () => Promise.resolve([]),
+    close: async () => {
+      await closeSpawner();
+      return removeCgroupTree(cgroup.base);
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// An instance contained without cgroups: its process group and session, every descendant in
+// /proc, orphans reparented to the daemon (the subreaper) that carry the instance's invocation
+// marker, and processes the daemon's own snapshots saw in the tree before their parent left
+// (group-attribution.ts). Processes are signalled one by one through pidfds.
+import type { SignalName } from '../../core/signals.js';
+import type { InstanceTree, TreeIdentity, TreeStats } from './containment.js';
+import type { AttributedTree, GroupAttribution } from './group-attribution.js';
+import { INVOCATION_VAR, invocationValue } from './leftovers.js';
+import { isDead, readProc, type ProcInfo } from './proc.js';
+import { SignalLedger } from './signal-ledger.js';
+import type { SpawnRequest } from '../spawn/spawn.js';
+
+/** The tree of one instance in process-group mode. */
+export class GroupTree implements InstanceTree, AttributedTree {
+  #main: { pid: number; startTime: number } | undefined;
+  #marker = '';
+  #known = new Map<number, number>();
+  #adopted = false;
+  readonly #ledger = new SignalLedger();
+
+  /**
+   * @param homeId names the daemon's home in the markers (leftovers.ts)
+   * @param attribution the daemon's attribution of processes to its group trees
+   */
+  constructor(
+    private readonly homeId: string,
+    private readonly attribution: GroupAttribution,
+  ) {}
+
+  get main(): { pid: number; startTime: number } | undefined {
+    return this.#main;
+  }
+
+  get marker(): string {
+    return this.#marker;
+  }
+
+  get known(): ReadonlyMap<number, number> {
+    return this.#known;
+  }
+
+  get adopted(): boolean {
+    return this.#adopted;
+  }
+
+  remember(members: readonly ProcInfo[]): void {
+    this.#known = new Map(members.map((p) => [p.pid, p.startTime]));
+  }
+
+  prepare(req: SpawnRequest, spawnedAs: string): SpawnRequest {
+    const value = invocationValue(this.homeId, spawnedAs);
+    this.#marker = `${INVOCATION_VAR}=${value}`;
+    return { ...req, env: { ...req.env, [INVOCATION_VAR]: value } };
+  }
+
+  attach(pid: number): void {
+    const startTime = readProc(pid)?.startTime ?? 0;
+    this.#main = { pid, startTime };
+    this.#known = new Map([[pid, startTime]]);
+    this.#adopted = false;
+    this.#ledger.reset();
+    this.attribution.watch(this);
+  }
+
+  identity(): TreeIdentity | undefined {
+    return this.#marker === '' ? undefined : { marker: this.#marker };
+  }
+
+  adopt(pid: number, startTime: number, identity: TreeIdentity): boolean {
+    if (!('marker' in identity)) return false;
+    this.#marker = identity.marker;
+    this.#main = { pid, startTime };
+    this.#known = new Map([[pid, startTime]]);
+    this.#adopted = true;
+    this.#ledger.reset();
+    this.attribution.watch(this);
+    return true;
+  }
+
+  signal(signal: SignalName): boolean {
+    const main = this.main;
+    if (main === undefined) return false;
+    let any = false;
+    // While its leader lives the group id is surely ours: one kill(2) reaches it atomically.
+    if (this.#leaderAlive()) {
+      try {
+        process.kill(-main.pid, signal);
+        any = true;
+      } catch {
+        // ESRCH: it just went.
+      }
+    }
+    return this.#ledger.signalAll(signal, this.members()) || any;
+  }
+
+  sweep(): void {
+    this.#ledger.sweep(this.members());
+  }
+
+  isEmpty(): boolean {
+    return !this.#leaderAlive() && this.members().length === 0;
+  }
+
+  members(): ProcInfo[] {
+    return this.main === undefined ? [] : this.attribution.membersOf(this);
+  }
+
+  contains(pid: number): boolean {
+    return this.members().some((p) => p.pid === pid);
+  }
+
+  stats(): TreeStats | undefined {
+    return undefined; // a /proc scan per status request costs too much with many instances
+  }
+
+  release(): void {
+    this.#known.clear();
+    this.attribution.unwatch(this);
+  }
+
+  #leaderAlive(): boolean {
+    const main = this.main;
+    if (main === undefined) return false;
+    const now = readProc(main.pid);
+    return now !== undefined && now.startTime === main.startTime && !isDead(now);
+  }
+}
