@@ -84,7 +84,7 @@ function program(): Command {
       cmd.option('--rolling', 'one instance at a time while an extra one serves (one service)');
     cmd.action(run(async () => (await import('./commands/control.js'))[name], rest(0), opts));
   }
-  verb('signal', 'send a signal to the process groups of services')
+  verb('signal', 'send a signal to every process of the trees of services')
     .argument('<signal>', 'a name (SIGHUP, HUP) or number')
     .argument('[service...]')
     .action(run(async () => (await import('./commands/control.js')).signal, first, rest(1), opts));
