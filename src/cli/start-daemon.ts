@@ -14,6 +14,7 @@ import {
 import type { HomePaths } from '../home/paths.js';
 import { makeOwnHome, plantedLink, UntrustedError } from '../effects/files/home-trust.js';
 import { readHandshake, settleFailedChild, type Handshake } from '../detach/handshake.js';
+import { errnoOf } from '../effects/ffi/errno.js';
 
 /**
  * The daemon could not be started; `code` is an errno name, ALREADY_RUNNING, TIMEOUT or
@@ -117,7 +118,7 @@ async function startDaemon(home: HomePaths): Promise<Handshake> {
     logFd = openSync(home.daemonLog, DAEMON_LOG_FLAGS, 0o600);
   } catch (error) {
     if (error instanceof UntrustedError) throw new DaemonStartError(error.code, error.message);
-    const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
+    const code = errnoOf(error) ?? 'EIO';
     // A link where warden.log should be was planted: refused as a home another user touched.
     if (code === 'ELOOP')
       throw new DaemonStartError('UNTRUSTED', plantedLink(home.daemonLog, home.home));

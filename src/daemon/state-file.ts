@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { ServiceSpec } from '../config/types.js';
 import { MIB, readRegularFile, UnfitFileError } from '../effects/files/regular-file.js';
 import type { InstanceRecord } from '../runtime/instance-record.js';
+import { errnoOf } from '../effects/ffi/errno.js';
 
 /** The version of the file's shape; a file of another version is not read. */
 export const STATE_FORMAT = 1;
@@ -103,7 +104,7 @@ export async function readState(path: string): Promise<StateRead> {
     text = await readRegularFile(path, STATE_LIMIT_BYTES, { noFollow: true });
   } catch (error) {
     if (error instanceof UnfitFileError) return { kind: 'corrupt', why: error.message };
-    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+    const code = errnoOf(error) ?? String(error);
     return code === 'ENOENT' ? { kind: 'none' } : { kind: 'corrupt', why: `cannot read: ${code}` };
   }
   let json: unknown;
@@ -156,7 +157,7 @@ async function createNew(path: string): Promise<FileHandle> {
   try {
     return await open(path, CREATE_FLAGS, 0o600);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (errnoOf(error) !== 'EEXIST') throw error;
     await unlink(path);
     return open(path, CREATE_FLAGS, 0o600);
   }

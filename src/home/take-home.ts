@@ -6,6 +6,7 @@ import { WardenError } from '../core/warden-error.js';
 import { makeOwnHome, plantedLink, UntrustedError } from '../effects/files/home-trust.js';
 import { socketPathProblem, type HomePaths } from './paths.js';
 import { lockPidFile } from './pid-file.js';
+import { errnoOf } from '../effects/ffi/errno.js';
 
 /**
  * A start-up failure, reported through the handshake: `code` is an errno name, ALREADY_RUNNING,
@@ -36,7 +37,7 @@ export function takeHome(home: HomePaths): number {
   try {
     lock = lockPidFile(home.pidFile);
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'ELOOP')
+    if (errnoOf(error) === 'ELOOP')
       throw new StartupError('UNTRUSTED', plantedLink(home.pidFile, home.home));
     throw asStartup(error, `cannot lock ${home.pidFile}`);
   }
@@ -88,7 +89,7 @@ const HINTS: Record<string, string> = {
 
 /** A StartupError saying what failed, the errno name, and what to do about it. */
 export function asStartup(error: unknown, what: string): StartupError {
-  const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
+  const code = errnoOf(error) ?? 'EIO';
   const hint = HINTS[code];
   return new StartupError(code, `${what}: ${code}${hint === undefined ? '' : ` (${hint})`}`);
 }

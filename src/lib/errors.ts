@@ -1,5 +1,6 @@
 // The one error type of daemonize(): what failed, the errno name or reason in `code`, the cause.
 import { WardenError } from '../core/warden-error.js';
+import { errnoOf } from '../effects/ffi/errno.js';
 
 /**
  * daemonize() could not do one of its steps. `code` is an errno name (`EMFILE`, `ENOENT`,
@@ -18,9 +19,7 @@ export class DaemonizeError extends WardenError {
 
 /** The errno name of a Node or SyscallError (`code`), else `fallback`. */
 export function codeOf(error: unknown, fallback = 'EIO'): string {
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string')
-    return error.code;
-  return fallback;
+  return errnoOf(error) ?? fallback;
 }
 
 /** Wraps `error` from the step `what` (e.g. "cannot open /dev/null") with its errno name. */

@@ -3,6 +3,7 @@
 import { closeSync, writeSync } from 'node:fs';
 import { WardenError } from '../core/warden-error.js';
 import { sendDatagram } from '../effects/ffi/unix-dgram.js';
+import { errnoOf } from '../effects/ffi/errno.js';
 
 /**
  * A supervisor named by the environment could not be told (it went away, or a bad setting).
@@ -16,7 +17,7 @@ export class NotifyError extends WardenError {
 }
 
 function errorCode(error: unknown): string {
-  return error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
+  return errnoOf(error) ?? 'EIO';
 }
 
 // sd_notify(3): `NOTIFY_SOCKET` is an absolute path or `@abstract`; any other form (vsock:...)

@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { errnoOf } from '../effects/ffi/errno.js';
 
 /** Most bytes read at a time from a followed file. */
 const CHUNK = 64 * 1024;
@@ -204,12 +205,6 @@ function startAtEnd(path: string): Followed {
 // (statx, ns) tells them apart where the filesystem records one.
 function identityOf(stat: BigIntStats): string {
   return `${stat.ino}/${stat.birthtimeNs}`;
-}
-
-function errnoOf(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
 }
 
 function describe(error: unknown): string {

@@ -13,6 +13,7 @@ import {
 import type { LogClock } from './log-clock.js';
 import type { Chunk } from './log-queue.js';
 import { gzipFile, shiftFiles, type RotationSpec } from './rotate.js';
+import { errnoOf } from '../effects/ffi/errno.js';
 
 /**
  * `a+` that never follows a symbolic link (O_NOFOLLOW: ELOOP), so that a link planted in the
@@ -174,6 +175,6 @@ export class LogWriter {
 
 /** An errno name such as `ENOSPC`, else the message. */
 export function describe(error: unknown): string {
-  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
+  if (error instanceof Error) return errnoOf(error) ?? error.message;
   return String(error);
 }

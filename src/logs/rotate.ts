@@ -5,6 +5,7 @@ import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { errnoOf } from '../effects/ffi/errno.js';
 
 /** Rotation of one service's log (config `logs`). */
 export interface RotationSpec {
@@ -87,6 +88,6 @@ async function ignoreMissing(p: Promise<void>): Promise<void> {
   try {
     await p;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (errnoOf(error) !== 'ENOENT') throw error;
   }
 }

@@ -9,6 +9,7 @@ import { follow } from '../../logs/follow.js';
 import { historyLines, mergeByTime, takeLast } from '../../logs/history.js';
 import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print, printError, type Colour } from '../output.js';
+import { errnoOf } from '../../effects/ffi/errno.js';
 
 const PALETTE: Colour[] = ['cyan', 'magenta', 'blue', 'green', 'yellow'];
 
@@ -126,7 +127,7 @@ function createLogDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const code = errnoOf(error) ?? String(error);
     throw new CliError(`cannot create ${dir} to follow logs in: ${code}`, EXIT.failed);
   }
 }

@@ -12,6 +12,7 @@ import type { ProcessRecord } from '../instance-record.js';
 import type { ReadinessProbe } from '../readiness/types.js';
 import type { ProcessHold } from './hold.js';
 import type { ProcessLayer } from './options.js';
+import { errnoOf } from '../../effects/ffi/errno.js';
 
 /** What a runner lends the spawn of its instance. */
 export interface SpawnHost {
@@ -130,7 +131,7 @@ export function spawnMain(input: SpawnInput): SpawnedMain | SpawnFailure {
 
 // A SpawnFailure for an error thrown by the process layer: its errno name when it has one.
 function thrownSpawnFailure(error: unknown, command: Command): SpawnFailure {
-  const code = error instanceof Error && 'code' in error ? String(error.code) : 'EIO';
+  const code = errnoOf(error) ?? 'EIO';
   const path = command.kind === 'shell' ? '/bin/sh' : command.argv[0];
   return {
     spawnError: code,
