@@ -55,9 +55,6 @@ const upParams = targets.extend({
   config: z.string().startsWith('/'),
   source: z.object({ document: z.unknown(), order: z.array(z.string()) }).optional(),
 }) satisfies Reads<'up'>;
-const proveParams = z.object({
-  nonce: z.string().regex(/^[0-9a-f]{64}$/),
-}) satisfies Reads<'prove'>;
 const signalParams = targets.extend({
   signal: z.union([z.string(), z.number()]),
 }) satisfies Reads<'signal'>;
@@ -106,7 +103,7 @@ function handlers(ctx: DaemonContext): MethodTable {
   return {
     hello: () => ({ protocol: PROTOCOL_VERSION, version: ctx.version, pid: process.pid }),
 
-    prove: (params) => ({ proof: proofOf(ctx.proofKey, parse(proveParams, params).nonce) }),
+    prove: () => ({ proof: proofOf(ctx.proofKey) }),
 
     status: (params) => ({
       daemon: {

@@ -1,14 +1,14 @@
 // A fast proof that the process answering on the control socket is the daemon of this home, or
 // at least runs as root or the caller's uid: it knows the key in `warden.key`, a file of the
 // home readable only by its owner (root or the caller). The daemon writes a new random key at
-// each start, before it listens; the client sends a random nonce (`prove`) and checks the
-// HMAC-SHA256 of it under that key. Only a process that can read the file can answer, and only
-// root or its owner can read it; another uid's process cannot relay the question to the real
-// daemon either (the daemon answers no other uid). When the proof is not given (no key, a daemon
-// of an older version, a key file that is not the caller's) the client reads the peer's
-// credentials (SO_PEERCRED) instead, as before: the proof saves loading an FFI library (koffi,
-// 25-40 ms) in the CLI, it decides nothing that check would not decide the same way.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// each start, before it listens, and tells it to whoever asks (`prove`): it answers only root and
+// its own uid, who can read the file anyway. A process of another uid listening in its place
+// cannot read the key, nor get it from the real daemon. When the proof is not given (no key, a
+// daemon of an older version, a key file that is not the caller's) the client reads the peer's
+// credentials (SO_PEERCRED) instead, as before: the proof saves loading an FFI library (koffi)
+// in the CLI, and decides nothing that check would not decide the same way. It needs no
+// node:crypto either (a keyed hash would cost the CLI ~5 ms of module loading): the key comes
+// from /dev/urandom and is compared in constant time.
 import {
   closeSync,
   constants,
@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 
 /** The key's file name in the home (beside `warden.sock`). */
 export const PROOF_KEY_FILE = 'warden.key';
-/** Bytes of the key and of a nonce. */
+/** Bytes of the key. */
 const KEY_BYTES = 32;
 /** How long the client waits for the proof before it reads SO_PEERCRED instead (ms). */
 export const PROOF_WAIT_MS = 2000;
@@ -34,9 +34,9 @@ export function proofKeyPath(socketPath: string): string {
   return join(dirname(socketPath), PROOF_KEY_FILE);
 }
 
-/** The proof of `nonce` (hex) under `key`: HMAC-SHA256, hex. */
-export function proofOf(key: Buffer, nonce: string): string {
-  return createHmac('sha256', key).update(`warden-proof:${nonce}`).digest('hex');
+/** What `prove` answers with `key`: the key, hex. */
+export function proofOf(key: Buffer): string {
+  return key.toString('hex');
 }
 
 /**
@@ -46,7 +46,14 @@ export function proofOf(key: Buffer, nonce: string): string {
  * @throws a Node fs error (EACCES, ENOSPC...)
  */
 export function writeProofKey(path: string): Buffer {
-  const key = randomBytes(KEY_BYTES);
+  const key = Buffer.alloc(KEY_BYTES);
+  const random = openSync('/dev/urandom', constants.O_RDONLY);
+  try {
+    if (readSync(random, key, 0, KEY_BYTES, null) !== KEY_BYTES)
+      throw new Error('/dev/urandom gave fewer bytes than asked');
+  } finally {
+    closeSync(random);
+  }
   const temp = `${path}.new`;
   rmSync(temp, { force: true });
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -93,14 +100,13 @@ export function readProofKey(path: string, uid: number): Buffer | undefined {
 
 /**
  * Asks the daemon on `socket` (connected, nothing sent yet) to prove it knows `key`: sends one
- * `prove` request (id 0) and reads its answer line. The socket is left paused with nothing of
+ * `prove` request (id 0, nothing of the caller's) and reads its answer line. The socket is left paused with nothing of
  * the next answers consumed; the caller's reader resumes it.
  * @returns true when the proof is right; false for a wrong one, an error answer (a daemon that
  * has no `prove`), a closed connection, or no answer within `waitMs`
  */
 export function askProof(socket: Socket, key: Buffer, waitMs = PROOF_WAIT_MS): Promise<boolean> {
-  const nonce = randomBytes(KEY_BYTES).toString('hex');
-  const expected = Buffer.from(proofOf(key, nonce), 'hex');
+  const expected = proofOf(key);
   return new Promise((resolve) => {
     let text = '';
     const done = (proven: boolean, rest?: Buffer): void => {
@@ -128,7 +134,7 @@ export function askProof(socket: Socket, key: Buffer, waitMs = PROOF_WAIT_MS): P
     const timer = setTimeout(() => done(false), waitMs);
     socket.on('data', onData);
     socket.once('close', onClose);
-    socket.write(`${JSON.stringify({ id: 0, method: 'prove', params: { nonce } })}\n`);
+    socket.write(`${JSON.stringify({ id: 0, method: 'prove', params: {} })}\n`);
   });
 }
 
@@ -141,13 +147,16 @@ function isOurs(line: string): boolean {
   }
 }
 
-// Whether the answer line carries the expected proof.
-function isProof(line: string, expected: Buffer): boolean {
+// Whether the answer line carries the expected proof (compared in constant time).
+function isProof(line: string, expected: string): boolean {
   try {
     const answer = JSON.parse(line) as { id?: unknown; result?: { proof?: unknown } };
     const proof = answer.id === 0 ? answer.result?.proof : undefined;
-    if (typeof proof !== 'string' || !/^[0-9a-f]{64}$/.test(proof)) return false;
-    return timingSafeEqual(Buffer.from(proof, 'hex'), expected);
+    if (typeof proof !== 'string' || proof.length !== expected.length) return false;
+    let differ = 0;
+    for (let i = 0; i < expected.length; i++)
+      differ |= proof.charCodeAt(i) ^ expected.charCodeAt(i);
+    return differ === 0;
   } catch {
     return false;
   }

@@ -101,8 +101,8 @@ export type StreamEvent = StateEvent | { dropped: number };
 /** Every method: the params a client sends (defaults filled by the daemon) and the result. */
 export interface Methods {
   hello: { params: Record<string, never>; result: Hello };
-  /** The daemon's proof that it holds the home's key (daemon-proof.ts): `nonce` is 64 hex digits. */
-  prove: { params: { nonce: string }; result: { proof: string } };
+  /** The daemon's proof that it holds the home's key (daemon-proof.ts): the key, hex. */
+  prove: { params: Record<string, never>; result: { proof: string } };
   status: { params: Targets; result: StatusReport };
   up: { params: UpParams; result: UpResult };
   /** With `dryRun`, only the plan. */

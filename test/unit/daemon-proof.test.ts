@@ -25,16 +25,12 @@ const me = process.getuid?.() ?? 0;
 interface Request {
   id: number;
   method: string;
-  params: { nonce: string };
+  params: unknown;
 }
 
 /** A listener on a fresh socket that answers each line with `answer(request)`, and a client. */
 async function pair(
-  answer: (request: {
-    id: number;
-    method: string;
-    params: { nonce: string };
-  }) => string | undefined,
+  answer: (request: { id: number; method: string; params: unknown }) => string | undefined,
 ): Promise<{ client: Socket; close: () => void }> {
   const path = join(dir, `s${Math.random().toString(16).slice(2)}.sock`);
   const server = createServer((c) => {
@@ -97,7 +93,7 @@ void describe('daemon proof', () => {
     const key = writeProofKey(join(dir, 'right.key'));
     const { client, close } = await pair((r) =>
       r.method === 'prove'
-        ? `${JSON.stringify({ id: r.id, result: { proof: proofOf(key, r.params.nonce) } })}\n{"id":7,"result":"next"}`
+        ? `${JSON.stringify({ id: r.id, result: { proof: proofOf(key) } })}\n{"id":7,"result":"next"}`
         : undefined,
     );
     try {
@@ -116,6 +112,7 @@ void describe('daemon proof', () => {
     const key = writeProofKey(join(dir, 'wrong.key'));
     const answers = [
       (r: { id: number }) => JSON.stringify({ id: r.id, result: { proof: '0'.repeat(64) } }),
+      (r: { id: number }) => JSON.stringify({ id: r.id, result: { proof: 'short' } }),
       (r: { id: number }) =>
         JSON.stringify({ id: r.id, error: { code: 'METHOD_NOT_FOUND', message: 'no prove' } }),
     ];
