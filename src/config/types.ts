@@ -1,8 +1,8 @@
 // The validated, typed form of warden.yaml: what the rest of warden reads, never the raw YAML.
-import type { SignalName } from '../core/signals.js';
 import type {
   BackoffSpec,
   Command,
+  InstancePolicy,
   ReadyCheck,
   ReadySpec,
   RestartPolicy,
@@ -29,8 +29,12 @@ export interface LogSpec {
   maxLineBytes: number;
 }
 
-/** One service of the config, with every default applied and every path absolute. */
-export interface ServiceSpec {
+/**
+ * One service of the config, with every default applied and every path absolute. What the state
+ * machine reads (restart, backoff, start limit, min uptime, stop signal and timeout, readiness,
+ * watchdog) is the core's InstancePolicy; the defaults are the schema's (schema.ts).
+ */
+export interface ServiceSpec extends InstancePolicy {
   /** The key under `services:`; matches /^[A-Za-z0-9_.-]+$/ (used in file names). */
   name: string;
   command: Command;
@@ -40,21 +44,8 @@ export interface ServiceSpec {
   env: Record<string, string>;
   /** Number of instances, 1..1000. Default 1. */
   instances: number;
-  restart: RestartPolicy;
-  backoff: BackoffSpec;
-  startLimit: StartLimitSpec;
-  /** Time alive after which an instance without readiness check counts as `running` (ms). Default 1000. */
-  minUptimeMs: number;
-  /** Signal sent to every process of the tree on stop. Default SIGTERM. */
-  stopSignal: SignalName;
-  /** Time between the stop signal and SIGKILL (ms). Default 10000. */
-  stopTimeoutMs: number;
   /** Log capture and rotation: the service's `logs`, else the top-level `logs`, else defaults. */
   logs: LogSpec;
-  /** How an instance tells it can serve (`ready`); null: it is running after `min_uptime`. */
-  ready: ReadySpec | null;
-  /** `watchdog`: an instance silent for this long (no `WATCHDOG=1`) is killed (ms); null: off. */
-  watchdogMs: number | null;
   /** `depends_on`: services to start first (and stop after this one). */
   dependsOn: Dependency[];
 }

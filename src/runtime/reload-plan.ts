@@ -2,6 +2,7 @@
 // with a changed file) does, and what `reload --dry-run` prints. Pure: computed, not carried out.
 import { spawnIdentity } from '../config/spawn-identity.js';
 import type { ServiceSpec, WardenConfig } from '../config/types.js';
+import type { ApplyPlan, Rescale } from '../ipc/protocol.js';
 
 /** One instance as the plan sees it. */
 export interface PlannedInstance {
@@ -19,30 +20,12 @@ export interface PlannedService {
   instances: readonly PlannedInstance[];
 }
 
-/** A change of a service's instance count. */
-export interface Rescale {
-  service: string;
-  from: number;
-  to: number;
-}
-
-/** What applying a config does (every list in config order). */
-export interface ReloadPlan {
-  /** New services: created, then started. */
-  added: string[];
-  /** No longer in the config: their instances are stopped, then forgotten. */
-  removed: string[];
-  /** Changed in what reaches the process (command, cwd, env...): their live instances restart. */
-  changed: string[];
-  /** Changed only in what applies live (restart policy, backoff, logs, stop settings...). */
-  updated: string[];
-  /** Instance count changed: instances are added (and started) or removed (stopped). */
-  scaled: Rescale[];
-  /** Exactly as before: untouched, same pids. */
-  unchanged: string[];
-  /** The instances that restart: live and started from another definition. */
-  restarted: string[];
-}
+/**
+ * What applying a config does (every list in config order): the protocol's ApplyPlan, which
+ * `up` and `reload` answer with as it is.
+ */
+export type ReloadPlan = ApplyPlan;
+export type { Rescale };
 
 /** Plans how `current` becomes `next`. */
 export function planReload(
