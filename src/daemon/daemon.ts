@@ -9,7 +9,6 @@ import { isDead, readProc } from '../effects/containment/proc.js';
 import { reopenOutputPipes } from '../effects/spawn/output-pipes.js';
 import { outputPipesOf, spawnInstance } from '../effects/spawn/spawn.js';
 import { pidOf } from '../core/instance.js';
-import { cgroupStartMode } from '../effects/containment/cgroup/cgroup-start.js';
 import { chooseContainment } from '../effects/containment/containment.js';
 import { startReaper } from '../effects/exit/reaper.js';
 import { removeProofKey, writeProofKey } from '../ipc/daemon-proof.js';
@@ -71,7 +70,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const containment = chooseContainment(home.home, process.env.WARDEN_CONTAINMENT, logLine);
   logLine(
     containment.mode === 'cgroup'
-      ? `containment: cgroup v2, instances started in their leaf ${cgroupStartMode() === 'clone3' ? 'by warden-spawner (clone3)' : 'by a sh wrapper (no warden-spawner: slower starts)'}`
+      ? `containment: cgroup v2, instances started in their leaf ${containment.startMode() === 'clone3' ? 'by warden-spawner (clone3)' : 'by a sh wrapper (no warden-spawner: slower starts)'}`
       : `containment: process groups (${containment.fallbackReason ?? ''})`,
   );
   const events = new EventBus();

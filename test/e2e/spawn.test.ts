@@ -20,18 +20,13 @@ import type { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import type { LastExit, SpawnFailure } from '../../src/core/exit.js';
 import {
-  spawnInCgroup,
+  CgroupStarter,
   type CgroupStart,
 } from '../../src/effects/containment/cgroup/cgroup-start.js';
 import { parseExecReport, readReport } from '../../src/effects/spawn/exec-report.js';
 import { detectCgroup, removeCgroupTree } from '../../src/effects/containment/cgroup/cgroup.js';
 import { CgroupTree } from '../../src/effects/containment/cgroup/cgroup-tree.js';
-import { killCgroup, takeKilled } from '../../src/effects/containment/cgroup/cgroup-kill.js';
-import {
-  closeSpawner,
-  spawnerPid,
-  WARDEN_SPAWNER,
-} from '../../src/effects/containment/cgroup/spawner.js';
+import { WARDEN_SPAWNER } from '../../src/effects/containment/cgroup/spawner.js';
 import { makePipe } from '../../src/effects/ffi/fds.js';
 import { readOutput } from '../../src/effects/spawn/output-reader.js';
 import { reopenOutputPipes } from '../../src/effects/spawn/output-pipes.js';
@@ -208,8 +203,10 @@ void describe('spawnInstance', () => {
   });
 });
 
+// The starter of these tests' cgroup starts (a containment owns one in the daemon).
+const starter = new CgroupStarter();
 const detected =
-  process.getuid?.() === 0 ? detectCgroup(`warden-spawn-test-${process.pid}`) : undefined;
+  process.getuid?.() === 0 ? detectCgroup(`warden-spawn-test-${process.pid}`, starter) : undefined;
 const cgroupSkip =
   detected === undefined
     ? 'needs root'
@@ -230,7 +227,7 @@ function readProcState(pid: number): string {
 }
 
 // Runs a shell that prints its cgroup, its parent and the length of $BIG0 in the leaf `leaf`
-// (spawnInCgroup, the way an instance starts), and reads what it printed.
+// (CgroupStarter.spawn, the way an instance starts), and reads what it printed.
 function runInLeaf(
   leaf: string,
   env: Record<string, string>,
@@ -240,7 +237,7 @@ function runInLeaf(
   try {
     const argv = ['sh', '-c', 'cat /proc/self/cgroup; echo ppid $PPID; echo big ${#BIG0}'];
     const fds = new Map([[1, write]]);
-    started = spawnInCgroup({ path: '/bin/sh', argv, env, cwd: '/', fds }, leaf);
+    started = starter.spawn({ path: '/bin/sh', argv, env, cwd: '/', fds }, leaf);
   } finally {
     closeSync(write);
   }
@@ -250,9 +247,14 @@ function runInLeaf(
   return { started, text };
 }
 
-void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
+void describe('CgroupStarter', { skip: cgroupSkip }, () => {
   const base = detected?.ok === true ? detected.cgroup.base : '';
-  after(() => removeCgroupTree(base));
+  // A leaf of this test's starter.
+  const inLeaf = (path: string): { path: string; starter: CgroupStarter } => ({ path, starter });
+  after(async () => {
+    await starter.close();
+    await removeCgroupTree(base);
+  });
 
   void it('an exec that fails after the fork is a spawn failure with its errno, not exit 127', async (t) => {
     if (!hasHelper) return t.skip('warden-spawner was not built (no C compiler)');
@@ -261,7 +263,7 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
     chmodSync(script, 0o755);
     const leaf = join(base, 'late');
     mkdirSync(leaf);
-    const p = spawned(request({ command: { kind: 'argv', argv: [script] }, cgroup: leaf }));
+    const p = spawned(request({ command: { kind: 'argv', argv: [script] }, cgroup: inLeaf(leaf) }));
     const end = await ended(p);
     assert.ok('spawnError' in end, `a spawn failure: ${JSON.stringify(end)}`);
     assert.equal(end.spawnError, 'ENOENT');
@@ -281,7 +283,9 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
     const leaf = join(base, 'report-fd');
     mkdirSync(leaf);
     const before = pipes();
-    const p = spawned(request({ command: { kind: 'argv', argv: ['sleep', '600'] }, cgroup: leaf }));
+    const p = spawned(
+      request({ command: { kind: 'argv', argv: ['sleep', '600'] }, cgroup: inLeaf(leaf) }),
+    );
     // The report's read end (a third pipe) goes a sweep after the exec, long before the end.
     await waitFor('only stdout and stderr left', () => pipes() === before + 2);
     assert.equal(readProcState(p.pid), 'alive');
@@ -300,7 +304,7 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
     const fds = new Map([[1, write]]);
     let started;
     try {
-      started = spawnInCgroup({ path: script, argv: [script], env: {}, cwd: '/', fds }, leaf);
+      started = starter.spawn({ path: script, argv: [script], env: {}, cwd: '/', fds }, leaf);
     } finally {
       closeSync(write);
     }
@@ -329,7 +333,7 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
 
   void it('a leaf emptied by cgroup.kill is made anew before the next start (Linux kills clones into it)', async (t) => {
     if (!hasHelper) return t.skip('the helpers were not built (no C compiler)');
-    const tree = new CgroupTree(base, 'killed');
+    const tree = new CgroupTree(base, 'killed', starter);
     const req = tree.prepare(request({ command: { kind: 'argv', argv: ['sleep', '30'] } }));
     assert.ok(!('spawnError' in req));
     const p = spawned(req);
@@ -342,8 +346,9 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
     assert.ok(!('spawnError' in again));
     const q = spawned(again);
     assert.deepEqual(await ended(q), { code: 0 }, 'not SIGKILLed at birth');
-    killCgroup(join(base, 'unused')); // marks only
-    assert.equal(takeKilled(join(base, 'unused')), true);
+    starter.kill(join(base, 'unused')); // marks only
+    assert.equal(starter.takeKilled(join(base, 'unused')), true);
+    assert.equal(starter.takeKilled(join(base, 'unused')), false, 'once');
   });
 
   for (const how of ['auto', 'wrapper'] as const) {
@@ -354,7 +359,7 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
       mkdirSync(leaf);
       const [read, write] = makePipe();
       try {
-        spawnInCgroup(
+        starter.spawn(
           {
             path: '/bin/sh',
             argv: ['sh', '-c', 'cat /proc/self/cgroup; echo ppid $PPID'],
@@ -381,29 +386,33 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
     const leaf = join(base, 'server');
     mkdirSync(leaf);
     const once = async (): Promise<void> => {
-      const p = spawned(request({ command: { kind: 'argv', argv: ['true'] }, cgroup: leaf }));
+      const p = spawned(
+        request({ command: { kind: 'argv', argv: ['true'] }, cgroup: inLeaf(leaf) }),
+      );
       assert.deepEqual(await ended(p), { code: 0 });
     };
     await once();
-    const first = spawnerPid();
+    const first = starter.serverPid;
     assert.ok(first !== undefined, 'the server runs');
     process.kill(first, 'SIGKILL');
     await waitFor('the server gone', () => readProcState(first) !== 'alive');
     // This start finds it dead: the leaf is killed (it may hold what the server forked) and the
     // start is refused as transient, to be retried after the leaf is made anew.
     const refused = spawnInstance(
-      request({ command: { kind: 'argv', argv: ['true'] }, cgroup: leaf }),
+      request({ command: { kind: 'argv', argv: ['true'] }, cgroup: inLeaf(leaf) }),
     );
     assert.ok('spawnError' in refused && refused.spawnError === 'EAGAIN', JSON.stringify(refused));
-    assert.ok(takeKilled(leaf), 'the leaf is marked for making anew');
+    assert.ok(starter.takeKilled(leaf), 'the leaf is marked for making anew');
     const fresh = join(base, 'server-again');
     mkdirSync(fresh);
-    const p = spawned(request({ command: { kind: 'argv', argv: ['true'] }, cgroup: fresh }));
+    const p = spawned(
+      request({ command: { kind: 'argv', argv: ['true'] }, cgroup: inLeaf(fresh) }),
+    );
     assert.deepEqual(await ended(p), { code: 0 }, 'a new server started it');
-    const second = spawnerPid();
+    const second = starter.serverPid;
     assert.ok(second !== undefined && second !== first, 'a new server');
-    await closeSpawner();
-    assert.equal(spawnerPid(), undefined);
+    await starter.close();
+    assert.equal(starter.serverPid, undefined);
     assert.notEqual(readProcState(second), 'alive', 'the server exited and was reaped');
     // With the server down for good, starts go through the sh wrapper, still in their leaf.
     const down = join(base, 'server-down');
@@ -411,6 +420,6 @@ void describe('spawnInCgroup', { skip: cgroupSkip }, () => {
     const out = runInLeaf(down, { PATH: '/usr/bin:/bin' });
     assert.equal(out.started.report, undefined, 'no report: the wrapper execs in place');
     assert.match(out.text, /^0::\/.*\/server-down$/m, 'in the leaf from the start');
-    assert.equal(spawnerPid(), undefined, 'no server started again');
+    assert.equal(starter.serverPid, undefined, 'no server started again');
   });
 });

@@ -8,7 +8,7 @@ import { CgroupTree } from './cgroup/cgroup-tree.js';
 import { GroupAttribution } from './group-attribution.js';
 import { GroupTree } from './group-tree.js';
 import { cgroupLeftovers, groupLeftovers, type LeftoverTree } from './leftovers.js';
-import { closeSpawner } from './cgroup/spawner.js';
+import { CgroupStarter } from './cgroup/cgroup-start.js';
 import type { ProcInfo } from './proc.js';
 import type { SpawnRequest } from '../spawn/spawn.js';
 
@@ -69,6 +69,8 @@ export interface Containment {
   readonly mode: ContainmentMode;
   /** Why cgroups are not used, in process-group mode; else undefined. */
   readonly fallbackReason: string | undefined;
+  /** How instances enter their cgroups (cgroup mode): warden-spawner's clone3, or a sh wrapper. */
+  startMode(): 'clone3' | 'wrapper' | undefined;
   tree(instance: string): InstanceTree;
   /**
    * The process trees an earlier daemon of this home left running, found in the system (its
@@ -101,9 +103,11 @@ export function chooseContainment(
   const homeId = homeIdOf(home);
   if (requested === 'process-group')
     return groupContainment(homeId, 'WARDEN_CONTAINMENT=process-group', log);
-  const found = detectCgroup(`warden-${homeId}`);
-  if (!found.ok) return groupContainment(homeId, found.reason, log);
-  return cgroupContainment(homeId, found.cgroup);
+  const starter = new CgroupStarter();
+  const found = detectCgroup(`warden-${homeId}`, starter);
+  if (found.ok) return cgroupContainment(homeId, found.cgroup, starter);
+  void starter.close(); // the probe may have started the fork server
+  return groupContainment(homeId, found.reason, log);
 }
 
 /** 12 hex digits of the sha256 of the home's path: its cgroup's name and its markers' prefix. */
@@ -120,6 +124,7 @@ function groupContainment(
   return {
     mode: 'process-group',
     fallbackReason: reason,
+    startMode: () => undefined,
     tree: () => new GroupTree(homeId, attribution),
     leftovers: () => groupLeftovers(homeId),
     killUnattributed: () => attribution.killUnattributed(),
@@ -127,16 +132,21 @@ function groupContainment(
   };
 }
 
-function cgroupContainment(homeId: string, cgroup: CgroupBase): Containment {
+function cgroupContainment(
+  homeId: string,
+  cgroup: CgroupBase,
+  starter: CgroupStarter,
+): Containment {
   return {
     mode: 'cgroup',
     fallbackReason: undefined,
-    tree: (instance) => new CgroupTree(cgroup.base, instance, homeId),
+    startMode: () => starter.mode,
+    tree: (instance) => new CgroupTree(cgroup.base, instance, starter, homeId),
     leftovers: () => cgroupLeftovers(cgroup.base, homeId),
     // Every process of an instance is in its leaf, reparented or not: nothing to attribute.
     killUnattributed: () => Promise.resolve([]),
     close: async () => {
-      await closeSpawner();
+      await starter.close();
       return removeCgroupTree(cgroup.base);
     },
   };

@@ -13,7 +13,7 @@ import { makePipe } from '../ffi/fds.js';
 import { openFilesLimit } from '../ffi/process.js';
 import { outputPipe, type OutputPipes } from './output-pipes.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
-import { spawnInCgroup, type CgroupStart } from '../containment/cgroup/cgroup-start.js';
+import type { CgroupPlacement, CgroupStart } from '../containment/cgroup/cgroup-start.js';
 import { ExecReport } from './exec-report.js';
 import { reaper } from '../exit/reaper.js';
 import { errnoOf } from '../ffi/errno.js';
@@ -42,8 +42,8 @@ export interface SpawnRequest {
   cwd: string;
   /** The complete environment of the process. */
   env: Record<string, string>;
-  /** The cgroup directory the process starts in (cgroup containment), when set. */
-  cgroup?: string;
+  /** The leaf cgroup the process starts in, and its starter (cgroup containment), when set. */
+  cgroup?: CgroupPlacement;
   /** fds beyond 0-2 the process gets as pipes it writes to (`ready.fd`). */
   pipes?: readonly number[];
 }
@@ -83,7 +83,7 @@ export interface ServiceProcess {
 }
 
 class SpawnedProcess extends EventEmitter implements ServiceProcess {
-  /** The exec report of a cgroup start (see spawnInCgroup): how its exec went. */
+  /** The exec report of a cgroup start (see CgroupStarter.spawn): how its exec went. */
   readonly #report: ExecReport | undefined;
   /** Reaped (its pid may name another process now), or let go by unref. */
   #isDone = false;
@@ -136,7 +136,7 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
  * (real pipes, so that opening /dev/stdout works; read by `openOutputReader`), a pipe at each fd of
  * `req.pipes`, and no other fd. The program is looked up in the instance's own PATH; a file
  * that is not an executable format runs under /bin/sh, as execvp(3) does. With `req.cgroup` it
- * is born in that cgroup (spawnInCgroup). Its exit status comes from the reaper (waitid(2)),
+ * is born in that cgroup (CgroupStarter.spawn). Its exit status comes from the reaper (waitid(2)),
  * signal and core dump included.
  *
  * The process gets its pipes opened read-write (through /proc/self/fd): it holds a read end
@@ -207,7 +207,7 @@ function spawnOrRunScript(
   const start = (r: PosixSpawnRequest): CgroupStart =>
     req.cgroup === undefined
       ? { pid: posixSpawn(r), report: undefined }
-      : spawnInCgroup(r, req.cgroup);
+      : req.cgroup.starter.spawn(r, req.cgroup.path);
   const { env, cwd } = req;
   try {
     return start({ path, argv, env, cwd, fds });

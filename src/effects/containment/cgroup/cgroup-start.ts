@@ -8,19 +8,12 @@
 import { closeSync, readFileSync } from 'node:fs';
 import { makePipe } from '../../ffi/fds.js';
 import { posixSpawn, type PosixSpawnRequest } from '../../spawn/posix-spawn.js';
-import { isSpawnerBuilt, spawnThroughServer } from './spawner.js';
+import { ForkServer, isSpawnerBuilt } from './spawner.js';
+import { killCgroup } from './cgroup-kill.js';
 
 // $1 is the cgroup; the rest is the command. Exit 125 (as env(1) does) when the move fails.
 const WRAPPER =
   'echo $$ > "$1/cgroup.procs" || { echo "warden: cannot join cgroup $1" >&2; exit 125; }; shift; exec "$@"';
-
-/** False once the kernel said it cannot clone into a cgroup: every start takes the wrapper. */
-let canClone = true;
-
-/** How instances are placed in their cgroups: `clone3` (warden-spawner) or `wrapper` (sh). */
-export function cgroupStartMode(): 'clone3' | 'wrapper' {
-  return canClone && isSpawnerBuilt() ? 'clone3' : 'wrapper';
-}
 
 /** A process started in a cgroup. */
 export interface CgroupStart {
@@ -35,61 +28,114 @@ export interface CgroupStart {
   reported?: string;
 }
 
-/**
- * Starts `req` (as posixSpawn does) inside the cgroup directory `cgroup`: through warden-spawner
- * (the fork server, spawner.ts) when it was built and the kernel has CLONE_INTO_CGROUP (Linux
- * 5.7), else through the sh wrapper, which also takes the starts the server cannot serve (it is
- * down, or the request is too large for it); `how` forces the wrapper. Through the server the
- * caller waits only for the fork, not for the exec: an exec failure is on `report` (see
- * ExecReport).
- * @throws SyscallError: ENOENT, EACCES, ENOEXEC from the wrapper's execve; EAGAIN, ENOMEM, or
- * the cgroup's own errors from the clone; EAGAIN when the server died during the start (the leaf
- * was killed; a retry after CgroupTree.prepare makes it anew)
- */
-export function spawnInCgroup(
-  req: PosixSpawnRequest,
-  cgroup: string,
-  how: 'auto' | 'wrapper' = 'auto',
-): CgroupStart {
-  if (how === 'auto' && canClone) {
-    const served = spawnThroughServer(req, cgroup);
-    if (served === 'unavailable') {
-      // the wrapper below, for this start
-    } else if ('unsupported' in served) {
-      canClone = false;
-    } else {
-      return served;
-    }
-  }
-  const argv = ['/bin/sh', '-c', WRAPPER, 'warden-cgroup', cgroup, req.path, ...req.argv.slice(1)];
-  return { pid: posixSpawn({ ...req, path: '/bin/sh', argv }), report: undefined };
+/** A cgroup an instance starts in, and who starts it there (SpawnRequest.cgroup). */
+export interface CgroupPlacement {
+  /** The leaf cgroup directory. */
+  path: string;
+  starter: CgroupStarter;
 }
 
 /**
- * Runs `argv` (argv[0] a path) in the cgroup directory `cgroup` and reads its stdout and stderr
- * to EOF: the probe of containment at start-up. The process is reaped by the reaper (or stays a
- * zombie until the caller reaps it).
- * @returns its output, or the error that kept it from starting
+ * How one containment starts processes in cgroups: it owns the fork server, knows whether the
+ * kernel can clone into a cgroup, and which leaves were killed since their last start.
+ *
+ * cgroup.kill leaves a mark: on Linux 6.18 (seen here), once cgroup.kill was written, every
+ * process later cloned into that cgroup with CLONE_INTO_CGROUP is SIGKILLed at birth (a process
+ * moved in through cgroup.procs is not); a cgroup made anew is clean. So a killed leaf is made
+ * anew before its next start (CgroupTree.prepare asks takeKilled).
  */
-export function runInCgroup(cgroup: string, argv: readonly string[]): string | Error {
-  const [read, write] = makePipe();
-  try {
-    const path = argv[0] ?? '/bin/true';
-    let report: number | undefined;
-    try {
-      const fds = new Map([
-        [1, write],
-        [2, write],
-      ]);
-      ({ report } = spawnInCgroup({ path, argv, env: {}, cwd: '/', fds }, cgroup));
-    } finally {
-      closeSync(write);
+export class CgroupStarter {
+  readonly #killed = new Set<string>();
+  readonly #server = new ForkServer((cgroup) => this.#killed.add(cgroup));
+  /** False once the kernel said it cannot clone into a cgroup: every start takes the wrapper. */
+  #canClone = true;
+
+  /** How instances are placed in their cgroups: `clone3` (warden-spawner) or `wrapper` (sh). */
+  get mode(): 'clone3' | 'wrapper' {
+    return this.#canClone && isSpawnerBuilt() ? 'clone3' : 'wrapper';
+  }
+
+  /** The fork server's pid while one runs (tests). */
+  get serverPid(): number | undefined {
+    return this.#server.pid;
+  }
+
+  /** SIGKILLs every process in the cgroup directory `cgroup` (cgroup.kill) and marks it killed. */
+  kill(cgroup: string): void {
+    killCgroup(cgroup);
+    this.#killed.add(cgroup);
+  }
+
+  /** True once for a cgroup killed since the last call: it must be made anew before a start. */
+  takeKilled(cgroup: string): boolean {
+    return this.#killed.delete(cgroup);
+  }
+
+  /** Ends the fork server (see ForkServer.close); later starts take the wrapper. */
+  close(patienceMs?: number): Promise<void> {
+    return this.#server.close(patienceMs);
+  }
+
+  /**
+   * Starts `req` (as posixSpawn does) inside the cgroup directory `cgroup`: through warden-spawner
+   * (the fork server, spawner.ts) when it was built and the kernel has CLONE_INTO_CGROUP (Linux
+   * 5.7), else through the sh wrapper, which also takes the starts the server cannot serve (it is
+   * down, or the request is too large for it); `how` forces the wrapper. Through the server the
+   * caller waits only for the fork, not for the exec: an exec failure is on `report` (see
+   * ExecReport).
+   * @throws SyscallError: ENOENT, EACCES, ENOEXEC from the wrapper's execve; EAGAIN, ENOMEM, or
+   * the cgroup's own errors from the clone; EAGAIN when the server died during the start (the leaf
+   * was killed; a retry after CgroupTree.prepare makes it anew)
+   */
+  spawn(req: PosixSpawnRequest, cgroup: string, how: 'auto' | 'wrapper' = 'auto'): CgroupStart {
+    if (how === 'auto' && this.#canClone) {
+      const served = this.#server.start(req, cgroup);
+      if (served === 'unavailable') {
+        // the wrapper below, for this start
+      } else if ('unsupported' in served) {
+        this.#canClone = false;
+      } else {
+        return served;
+      }
     }
-    if (report !== undefined) closeSync(report);
-    return readFileSync(read, 'utf8');
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  } finally {
-    closeSync(read);
+    const argv = [
+      '/bin/sh',
+      '-c',
+      WRAPPER,
+      'warden-cgroup',
+      cgroup,
+      req.path,
+      ...req.argv.slice(1),
+    ];
+    return { pid: posixSpawn({ ...req, path: '/bin/sh', argv }), report: undefined };
+  }
+
+  /**
+   * Runs `argv` (argv[0] a path) in the cgroup directory `cgroup` and reads its stdout and stderr
+   * to EOF: the probe of containment at start-up. The process is reaped by the reaper (or stays a
+   * zombie until the caller reaps it).
+   * @returns its output, or the error that kept it from starting
+   */
+  run(cgroup: string, argv: readonly string[]): string | Error {
+    const [read, write] = makePipe();
+    try {
+      const path = argv[0] ?? '/bin/true';
+      let report: number | undefined;
+      try {
+        const fds = new Map([
+          [1, write],
+          [2, write],
+        ]);
+        ({ report } = this.spawn({ path, argv, env: {}, cwd: '/', fds }, cgroup));
+      } finally {
+        closeSync(write);
+      }
+      if (report !== undefined) closeSync(report);
+      return readFileSync(read, 'utf8');
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    } finally {
+      closeSync(read);
+    }
   }
 }

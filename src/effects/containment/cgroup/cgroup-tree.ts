@@ -5,7 +5,7 @@ import type { SpawnFailure } from '../../../core/exit.js';
 import type { SignalName } from '../../../core/signals.js';
 import { existsSync } from 'node:fs';
 import { CgroupLeaf } from './cgroup.js';
-import { takeKilled } from './cgroup-kill.js';
+import type { CgroupStarter } from './cgroup-start.js';
 import { INVOCATION_VAR, invocationValue } from '../leftovers.js';
 import type { InstanceTree, TreeIdentity, TreeStats } from '../containment.js';
 import { SignalLedger } from '../signal-ledger.js';
@@ -27,10 +27,14 @@ export class CgroupTree implements InstanceTree {
   #own: CgroupLeaf;
   readonly #path: string;
 
-  /** `homeId` names the daemon's home in the markers (leftovers.ts). */
+  /**
+   * `starter` starts the instance in its leaf (the containment's one); `homeId` names the
+   * daemon's home in the markers (leftovers.ts).
+   */
   constructor(
     base: string,
     instance: string,
+    private readonly starter: CgroupStarter,
     private readonly homeId = '',
   ) {
     this.#path = join(base, leafName(instance));
@@ -43,8 +47,8 @@ export class CgroupTree implements InstanceTree {
     // Our tree is empty before a spawn: processes in the leaf are someone else's (left by a
     // daemon whose state.json was unusable). Never share a leaf with them: take another.
     for (let n = 2; this.#own.isPopulated(); n++) this.#own = new CgroupLeaf(`${this.#path}~${n}`);
-    // A leaf that cgroup.kill emptied kills what is cloned into it (cgroup-kill.ts): make it anew.
-    if (takeKilled(this.#own.path)) {
+    // A leaf that cgroup.kill emptied kills what is cloned into it (CgroupStarter): make it anew.
+    if (this.starter.takeKilled(this.#own.path)) {
       this.#own.remove();
       for (let n = 2; existsSync(this.#own.path); n++)
         this.#own = new CgroupLeaf(`${this.#path}~${n}`);
@@ -62,7 +66,8 @@ export class CgroupTree implements InstanceTree {
     }
     // The leaf says whose the processes are; the marker also says what they were started from.
     const marker = invocationValue(this.homeId, spawnedAs);
-    return { ...req, cgroup: this.#leaf.path, env: { ...req.env, [INVOCATION_VAR]: marker } };
+    const cgroup = { path: this.#leaf.path, starter: this.starter };
+    return { ...req, cgroup, env: { ...req.env, [INVOCATION_VAR]: marker } };
   }
 
   attach(): void {
@@ -73,7 +78,7 @@ export class CgroupTree implements InstanceTree {
   signal(signal: SignalName): boolean {
     if (signal === 'SIGKILL') {
       const populated = this.#leaf.isPopulated();
-      this.#leaf.kill();
+      this.starter.kill(this.#leaf.path);
       return populated;
     }
     return this.#ledger.signalAll(signal, this.members());

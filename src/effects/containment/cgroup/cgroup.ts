@@ -2,8 +2,7 @@
 // cgroup of one instance (its processes, cgroup.kill, cgroup.events, memory).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runInCgroup } from './cgroup-start.js';
-import { killCgroup } from './cgroup-kill.js';
+import type { CgroupStarter } from './cgroup-start.js';
 import { errnoOf } from '../../ffi/errno.js';
 
 // A 1 ms synchronous pause (Atomics.wait on a private cell), for the start-up probe only.
@@ -40,9 +39,10 @@ export function ownCgroup(text = readFileSync('/proc/self/cgroup', 'utf8')): str
 /**
  * Finds out whether warden can contain instances in cgroups: a cgroup2 mount, our own cgroup in
  * it, a writable base `name` below it (created), `cgroup.kill` (Linux 5.14), and one short-lived
- * process started in a probe cgroup. Leaves the base in place on success.
+ * process started in a probe cgroup by `starter`, as instances will be. Leaves the base in place
+ * on success.
  */
-export function detectCgroup(name: string): CgroupDetection {
+export function detectCgroup(name: string, starter: CgroupStarter): CgroupDetection {
   const mount = cgroup2Mount();
   if (mount === undefined) return { ok: false, reason: 'no cgroup2 file system is mounted' };
   const own = ownCgroup();
@@ -58,7 +58,7 @@ export function detectCgroup(name: string): CgroupDetection {
     if (!existsSync(join(probe, 'cgroup.kill')))
       return { ok: false, reason: 'no cgroup.kill (Linux < 5.14)' };
     // The same start as an instance's (cgroup-start.ts), so it is tested as it will be used.
-    const seen = runInCgroup(probe, ['/bin/cat', '/proc/self/cgroup']);
+    const seen = starter.run(probe, ['/bin/cat', '/proc/self/cgroup']);
     const path = typeof seen === 'string' ? ownCgroup(seen) : undefined;
     if (path === undefined || !probe.endsWith(path)) {
       const why = typeof seen === 'string' ? seen.trim() || 'it wrote nothing' : seen.message;
@@ -151,11 +151,6 @@ export class CgroupLeaf {
     } catch {
       return false;
     }
-  }
-
-  /** SIGKILLs every process in it at once, forks in flight included (cgroup.kill). */
-  kill(): void {
-    killCgroup(this.path);
   }
 
   /**

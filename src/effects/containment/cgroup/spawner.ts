@@ -31,9 +31,6 @@ const DIED: ReadonlySet<string> = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED'
 /** Ends in a row (crashes, refusals to start) after which it is not started again. */
 const MAX_FAILURES = 3;
 
-let server: { socket: number; pid: number } | undefined;
-let failures = 0;
-
 /** What a start through the server gave. */
 export type ServerStart =
   | { pid: number; report: number }
@@ -52,126 +49,139 @@ export function isSpawnerBuilt(): boolean {
   }
 }
 
-// The running server, started if need be; undefined when there is none to be had.
-function connect(): { socket: number; pid: number } | undefined {
-  if (server !== undefined || failures >= MAX_FAILURES) return server;
-  if (!isSpawnerBuilt()) {
-    failures = MAX_FAILURES;
-    return undefined;
-  }
-  const [mine, theirs] = seqpacketPair();
-  try {
-    // Its stdout and stderr on the daemon's own stderr (warden.log): a C library abort shows.
-    const fds = new Map([
-      [1, 2],
-      [2, 2],
-      [SERVER_FD, theirs],
-    ]);
-    const argv = ['warden-spawner'];
-    server = {
-      socket: mine,
-      pid: posixSpawn({ path: WARDEN_SPAWNER, argv, env: {}, cwd: '/', fds }),
-    };
-  } catch {
-    closeSync(mine);
-    failures++;
-  } finally {
-    closeSync(theirs);
-  }
-  return server;
-}
-
-// The server is gone or broken: the next start starts another (a few times at most).
-function drop(): void {
-  if (server === undefined) return;
-  closeSync(server.socket);
-  server = undefined;
-  failures++;
-}
-
 /**
- * Starts `req` in the cgroup directory `cgroup` through the server (see the request format in
- * native/warden-spawner.c). The new process writes `exec ERRNO` on the report pipe if its exec
- * fails, before it exits.
- * @throws SyscallError: EINVAL for a NUL byte in an argument; the cgroup's own errors from the
- * clone (EACCES, EBUSY...), ENOMEM; EAGAIN, also when the server died during the start (its
- * leaf was killed: a retry after CgroupTree.prepare makes it anew)
+ * One warden-spawner: started on first use, started again when it dies (at most MAX_FAILURES
+ * times in a row), ended by close(). A cgroup containment owns one (through its CgroupStarter).
  */
-export function spawnThroughServer(req: PosixSpawnRequest, cgroup: string): ServerStart {
-  const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
-  const fields = [
-    cgroup,
-    req.path,
-    req.cwd,
-    [...req.fds.keys()].join(','),
-    String(req.argv.length),
-  ];
-  fields.push(...req.argv, ...env);
-  if (fields.some((f) => f.includes('\0')))
-    throw new SyscallError('spawn (a NUL byte in an argument)', 22);
-  const s = connect();
-  if (s === undefined) return 'unavailable';
-  const [read, write] = makePipe();
-  let reply: Buffer | null;
-  try {
-    sendWithFds(s.socket, Buffer.from(`${fields.join('\0')}\0`), [...req.fds.values(), write]);
-    reply = receiveMessage(s.socket);
-  } catch (error) {
-    // EMSGSIZE (an environment over the socket buffer), ENOBUFS...: this start goes another way.
-    if (!(error instanceof SyscallError && DIED.has(error.code))) {
-      closeSync(read);
-      return 'unavailable';
+export class ForkServer {
+  #server: { socket: number; pid: number } | undefined;
+  #failures = 0;
+
+  /** `leafKilled` is told of a leaf whose processes a dying server may have left: it was killed. */
+  constructor(private readonly leafKilled: (cgroup: string) => void) {}
+
+  /** The server's pid while one runs (tests). */
+  get pid(): number | undefined {
+    return this.#server?.pid;
+  }
+
+  // The running server, started if need be; undefined when there is none to be had.
+  #connect(): { socket: number; pid: number } | undefined {
+    if (this.#server !== undefined || this.#failures >= MAX_FAILURES) return this.#server;
+    if (!isSpawnerBuilt()) {
+      this.#failures = MAX_FAILURES;
+      return undefined;
     }
-    reply = null;
-  } finally {
-    closeSync(write);
+    const [mine, theirs] = seqpacketPair();
+    try {
+      // Its stdout and stderr on the daemon's own stderr (warden.log): a C library abort shows.
+      const fds = new Map([
+        [1, 2],
+        [2, 2],
+        [SERVER_FD, theirs],
+      ]);
+      const argv = ['warden-spawner'];
+      this.#server = {
+        socket: mine,
+        pid: posixSpawn({ path: WARDEN_SPAWNER, argv, env: {}, cwd: '/', fds }),
+      };
+    } catch {
+      closeSync(mine);
+      this.#failures++;
+    } finally {
+      closeSync(theirs);
+    }
+    return this.#server;
   }
-  const [what = '', value = ''] = (reply?.toString('latin1') ?? '').split(' ');
-  const n = Number(value);
-  if (what === 'pid' && n > 0) {
-    failures = 0;
-    return { pid: n, report: read };
+
+  // The server is gone or broken: the next start starts another (a few times at most).
+  #drop(): void {
+    if (this.#server === undefined) return;
+    closeSync(this.#server.socket);
+    this.#server = undefined;
+    this.#failures++;
   }
-  closeSync(read);
-  if (what === 'bad') return 'unavailable'; // a request it cannot take (fds past its limits)
-  if (what !== 'clone') {
-    // It died, maybe after its fork: what it started there must not run on unwatched, and the
-    // killed leaf takes no new process until it is made anew: this start is tried again later.
-    killCgroup(cgroup);
-    drop();
-    throw Object.assign(new Error('warden-spawner ended during the start; tried again later'), {
-      code: 'EAGAIN',
+
+  /**
+   * Starts `req` in the cgroup directory `cgroup` through the server (see the request format in
+   * native/warden-spawner.c). The new process writes `exec ERRNO` on the report pipe if its exec
+   * fails, before it exits.
+   * @throws SyscallError: EINVAL for a NUL byte in an argument; the cgroup's own errors from the
+   * clone (EACCES, EBUSY...), ENOMEM; EAGAIN, also when the server died during the start (its
+   * leaf was killed: a retry after CgroupTree.prepare makes it anew)
+   */
+  start(req: PosixSpawnRequest, cgroup: string): ServerStart {
+    const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
+    const fields = [
+      cgroup,
+      req.path,
+      req.cwd,
+      [...req.fds.keys()].join(','),
+      String(req.argv.length),
+    ];
+    fields.push(...req.argv, ...env);
+    if (fields.some((f) => f.includes('\0')))
+      throw new SyscallError('spawn (a NUL byte in an argument)', 22);
+    const s = this.#connect();
+    if (s === undefined) return 'unavailable';
+    const [read, write] = makePipe();
+    let reply: Buffer | null;
+    try {
+      sendWithFds(s.socket, Buffer.from(`${fields.join('\0')}\0`), [...req.fds.values(), write]);
+      reply = receiveMessage(s.socket);
+    } catch (error) {
+      // EMSGSIZE (an environment over the socket buffer), ENOBUFS...: this start goes another way.
+      if (!(error instanceof SyscallError && DIED.has(error.code))) {
+        closeSync(read);
+        return 'unavailable';
+      }
+      reply = null;
+    } finally {
+      closeSync(write);
+    }
+    const [what = '', value = ''] = (reply?.toString('latin1') ?? '').split(' ');
+    const n = Number(value);
+    if (what === 'pid' && n > 0) {
+      this.#failures = 0;
+      return { pid: n, report: read };
+    }
+    closeSync(read);
+    if (what === 'bad') return 'unavailable'; // a request it cannot take (fds past its limits)
+    if (what !== 'clone') {
+      // It died, maybe after its fork: what it started there must not run on unwatched, and the
+      // killed leaf takes no new process until it is made anew: this start is tried again later.
+      killCgroup(cgroup);
+      this.leafKilled(cgroup);
+      this.#drop();
+      throw Object.assign(new Error('warden-spawner ended during the start; tried again later'), {
+        code: 'EAGAIN',
+      });
+    }
+    const error = new SyscallError('clone3(CLONE_INTO_CGROUP)', n);
+    if (UNSUPPORTED.has(error.code)) return { unsupported: error.code };
+    throw error;
+  }
+
+  /**
+   * Ends the server: its socket closes, it exits, and this resolves once it is reaped (or after
+   * `patienceMs`), so that no helper outlives the daemon. No server is started after this.
+   */
+  async close(patienceMs = 1000): Promise<void> {
+    const s = this.#server;
+    this.#server = undefined;
+    this.#failures = MAX_FAILURES;
+    if (s === undefined) return;
+    // Not our child any more (it died and was reaped): nothing to wait for.
+    const isOurs = readProc(s.pid)?.ppid === process.pid;
+    const gone = new Promise<void>((resolve) => {
+      if (!isOurs) return resolve();
+      reaper.watch(s.pid, () => resolve());
     });
+    closeSync(s.socket);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, patienceMs)));
+    await Promise.race([gone, late]);
+    clearTimeout(timer);
+    reaper.unwatch(s.pid);
   }
-  const error = new SyscallError('clone3(CLONE_INTO_CGROUP)', n);
-  if (UNSUPPORTED.has(error.code)) return { unsupported: error.code };
-  throw error;
-}
-
-/** The server's pid while one runs (`warden ps` and tests). */
-export function spawnerPid(): number | undefined {
-  return server?.pid;
-}
-
-/**
- * Ends the server: its socket closes, it exits, and this resolves once it is reaped (or after
- * `patienceMs`), so that no helper outlives the daemon. No server is started after this.
- */
-export async function closeSpawner(patienceMs = 1000): Promise<void> {
-  const s = server;
-  server = undefined;
-  failures = MAX_FAILURES;
-  if (s === undefined) return;
-  // Not our child any more (it died and was reaped): nothing to wait for.
-  const isOurs = readProc(s.pid)?.ppid === process.pid;
-  const gone = new Promise<void>((resolve) => {
-    if (!isOurs) return resolve();
-    reaper.watch(s.pid, () => resolve());
-  });
-  closeSync(s.socket);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, patienceMs)));
-  await Promise.race([gone, late]);
-  clearTimeout(timer);
-  reaper.unwatch(s.pid);
 }
