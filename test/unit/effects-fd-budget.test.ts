@@ -6,7 +6,7 @@ import {
   countOpenFds,
   describeFdLimit,
   FD_RESERVE,
-  fdShortage,
+  FdBudget,
   fdsNeeded,
   FDS_OF_DAEMON,
   FDS_PER_INSTANCE,
@@ -16,11 +16,12 @@ import { openFilesLimit } from '../../src/effects/ffi/process.js';
 void describe('fd budget', () => {
   void it('grants what fits beside the reserve and refuses the rest with the limit', () => {
     const limit = openFilesLimit().soft;
+    const budget = new FdBudget();
     const open = countOpenFds(limit);
     assert.ok(open > 0 && open < limit);
-    assert.equal(fdShortage(FDS_PER_INSTANCE), undefined);
-    assert.equal(fdShortage(limit - open - FD_RESERVE + 1), limit);
-    assert.equal(fdShortage(1), undefined, 'a refusal takes nothing');
+    assert.equal(budget.shortage(FDS_PER_INSTANCE), undefined);
+    assert.equal(budget.shortage(limit - open - FD_RESERVE + 1), limit);
+    assert.equal(budget.shortage(1), undefined, 'a refusal takes nothing');
   });
 
   void it('counts what a config needs', () => {

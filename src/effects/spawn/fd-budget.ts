@@ -25,11 +25,6 @@ export const FDS_PER_START = FDS_PER_INSTANCE + 1;
 /** What the daemon holds without any service (libuv, Node, its sockets, files and workers). */
 export const FDS_OF_DAEMON = 24;
 
-// The open fds counted last, and fds granted since: an upper bound of what is open now (fds
-// closed since are not subtracted), give or take what others opened, which FD_RESERVE covers.
-let counted: number | undefined;
-let grantedSince = 0;
-
 /** The number of fds this process has open now (/proc/self/fd); the limit when that fails. */
 export function countOpenFds(limit: number): number {
   try {
@@ -41,26 +36,43 @@ export function countOpenFds(limit: number): number {
 }
 
 /**
- * Whether `need` more fds fit while FD_RESERVE stay free. A count of /proc/self/fd costs time in
- * the number of open fds, so it is not made for every start: after a count, grants go without
- * one until they would use half of the room that count left; then the next start counts again.
- * Counts come more often as the room shrinks, but each grants half of what is left: a bring-up
- * of n instances makes O(log n) of them instead of n (a count per start made a bring-up of 3,000
- * quadratic: 7.5 of 25 s in readdir).
- * @returns undefined when they fit, else the soft limit (RLIMIT_NOFILE) they do not fit in
+ * The fds this process may still take for starts. One per process (`fdBudget`): the fd table
+ * and its limit are the process's.
  */
-export function fdShortage(need: number): number | undefined {
-  const limit = openFilesLimit().soft;
-  if (counted !== undefined && 2 * (grantedSince + need) <= limit - counted - FD_RESERVE) {
-    grantedSince += need;
+export class FdBudget {
+  // The open fds counted last, and fds granted since: an upper bound of what is open now (fds
+  // closed since are not subtracted), give or take what others opened, which FD_RESERVE covers.
+  #counted: number | undefined;
+  #grantedSince = 0;
+
+  /**
+   * Whether `need` more fds fit while FD_RESERVE stay free. A count of /proc/self/fd costs time in
+   * the number of open fds, so it is not made for every start: after a count, grants go without
+   * one until they would use half of the room that count left; then the next start counts again.
+   * Counts come more often as the room shrinks, but each grants half of what is left: a bring-up
+   * of n instances makes O(log n) of them instead of n (a count per start made a bring-up of 3,000
+   * quadratic: 7.5 of 25 s in readdir).
+   * @returns undefined when they fit, else the soft limit (RLIMIT_NOFILE) they do not fit in
+   */
+  shortage(need: number): number | undefined {
+    const limit = openFilesLimit().soft;
+    if (
+      this.#counted !== undefined &&
+      2 * (this.#grantedSince + need) <= limit - this.#counted - FD_RESERVE
+    ) {
+      this.#grantedSince += need;
+      return undefined;
+    }
+    this.#counted = countOpenFds(limit);
+    this.#grantedSince = 0;
+    if (this.#counted + need + FD_RESERVE > limit) return limit;
+    this.#grantedSince = need;
     return undefined;
   }
-  counted = countOpenFds(limit);
-  grantedSince = 0;
-  if (counted + need + FD_RESERVE > limit) return limit;
-  grantedSince = need;
-  return undefined;
 }
+
+/** The daemon's fd budget (spawnInstance asks it before each start). */
+export const fdBudget = new FdBudget();
 
 /** The words for a start refused, or failed, for want of fds: `open files limit 64 reached`. */
 export function describeFdLimit(limit: number): string {

@@ -8,7 +8,7 @@ import type { Command } from '../../config/types.js';
 import type { LastExit, SpawnFailure } from '../../core/exit.js';
 import { openOutputReader } from './output-reader.js';
 import { resolveProgram } from './find-program.js';
-import { describeFdLimit, fdShortage, FDS_PER_START } from './fd-budget.js';
+import { describeFdLimit, fdBudget, FDS_PER_START } from './fd-budget.js';
 import { makePipe } from '../ffi/fds.js';
 import { openFilesLimit } from '../ffi/process.js';
 import { outputPipe, type OutputPipes } from './output-pipes.js';
@@ -162,7 +162,7 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
   const program = argv[0] ?? '/bin/sh';
   const path = resolveProgram(program, req.env.PATH, req.cwd);
   if (typeof path !== 'string') return path;
-  const limit = fdShortage(FDS_PER_START + (req.pipes?.length ?? 0));
+  const limit = fdBudget.shortage(FDS_PER_START + (req.pipes?.length ?? 0));
   if (limit !== undefined) return fdFailure(program, limit);
   // Every fd made here is close-on-exec: the child gets only its dup2'd copies.
   const readEnds: number[] = [];
