@@ -4,7 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogHealth } from '../core/status.js';
-import { logClock, type LogClock } from './log-clock.js';
+import type { Clock } from '../core/clock.js';
+import { logClock } from './log-clock.js';
 import { LogLosses } from './log-losses.js';
 import { LogQueue, unwritten, type Chunk } from './log-queue.js';
 import { describe, LogWriter } from './log-writer.js';
@@ -33,7 +34,7 @@ export interface LogFileOptions {
   /** The daemon log: told when writing fails, works again, or the queue overflows. */
   onError?: (message: string) => void;
   /** Time of marker lines, retries and stalls. Default: real time, timers unref'd. */
-  clock?: LogClock;
+  clock?: Clock;
 }
 
 /**
@@ -48,7 +49,7 @@ export class LogFile {
   readonly path: string;
   readonly #format: LineFormat;
   readonly #retryMs: number;
-  readonly #clock: LogClock;
+  readonly #clock: Clock;
   readonly #queue: LogQueue;
   readonly #file: LogWriter;
   readonly #losses: LogLosses;

@@ -1,7 +1,7 @@
 // The bounded queue of a log file: formatted lines waiting for the disk, in order, at most
 // `bound` bytes, taken in batches that end at a line end; and the pause asked of the readers
 // (`room`) while it is over half full, so that a burst waits in the pipe instead of being dropped.
-import type { LogClock } from './log-clock.js';
+import type { Clock } from '../core/clock.js';
 
 /**
  * Largest single write (bytes). Measured (bench/logs.ts): 1 MiB costs less CPU than 8 MiB (the
@@ -37,7 +37,7 @@ export interface LogQueueOptions {
   bound: number;
   /** Longest pause asked of the readers per episode of a full queue (ms). */
   maxStallMs: number;
-  clock: LogClock;
+  clock: Clock;
 }
 
 /**
@@ -48,7 +48,7 @@ export interface LogQueueOptions {
 export class LogQueue {
   readonly #bound: number;
   readonly #maxStallMs: number;
-  readonly #clock: LogClock;
+  readonly #clock: Clock;
   #chunks: Chunk[] = [];
   #bytes = 0;
   #stall: Stall | undefined;

@@ -10,7 +10,7 @@ import {
   write as fsWrite,
   writev as fsWritev,
 } from 'node:fs';
-import type { LogClock } from './log-clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Chunk } from './log-queue.js';
 import { gzipFile, shiftFiles, type RotationSpec } from './rotate.js';
 import { errnoOf } from '../effects/ffi/errno.js';
@@ -31,7 +31,7 @@ export interface LogWriterOptions {
   rotation: RotationSpec;
   /** Delay before a rotation that failed is tried again (ms). */
   retryMs: number;
-  clock: LogClock;
+  clock: Clock;
   /** Told when a rotation or a compression fails (writing goes on). */
   onError: (message: string) => void;
 }
@@ -46,7 +46,7 @@ export class LogWriter {
   /** Rotation from the next write on (a reload changes it). */
   rotation: RotationSpec;
   readonly #retryMs: number;
-  readonly #clock: LogClock;
+  readonly #clock: Clock;
   readonly #onError: (message: string) => void;
   #fd: number | null = null;
   #size = 0;

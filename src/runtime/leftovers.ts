@@ -2,7 +2,7 @@
 // each is taken back by its instance or stopped: never a second process for one instance, and
 // nothing of an earlier daemon left behind by `down`.
 import type { LeftoverTree } from '../effects/containment/leftovers.js';
-import type { ProcessRecord } from './instance-record.js';
+import type { ProcessRecord } from '../effects/containment/leftovers.js';
 
 /** The leftover trees not yet taken back or stopped. */
 export class Leftovers {

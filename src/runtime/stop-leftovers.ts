@@ -4,7 +4,7 @@ import type { ServiceSpec } from '../config/types.js';
 import { KILL_GRACE_MS } from '../core/transition.js';
 import type { InstanceTree } from '../effects/containment/containment.js';
 import type { LeftoverTree } from '../effects/containment/leftovers.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 
 /** What stopping leftover trees needs. */
 export interface LeftoverStopper {

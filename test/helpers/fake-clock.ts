@@ -1,6 +1,6 @@
 // A virtual-time Clock for unit tests: time moves only when the test calls `advance`, and due
 // timers fire in order (by due time, then by the order they were armed), never by real sleeps.
-import type { Clock } from '../../src/runtime/clock.js';
+import type { Clock } from '../../src/core/clock.js';
 
 interface FakeTimer {
   at: number;

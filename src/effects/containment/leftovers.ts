@@ -33,22 +33,32 @@ export function parseInvocation(
   return { spawnedAs: parts[1] ?? '' };
 }
 
-/** One process tree an earlier daemon of this home left running. */
-export interface LeftoverTree {
+/** The main process of an instance and what holds its tree (state.json keeps one per instance). */
+export interface ProcessRecord {
+  pid: number;
+  /**
+   * Field 22 of /proc/PID/stat (clock ticks since boot): with the pid it names one process, so a
+   * recycled pid is never taken for it.
+   */
+  startTime: number;
+  /** When it was spawned (ms since the epoch). */
+  startedAt: number;
+  /** spawnIdentity of the definition it was started from (a reload restarts it on a change). */
+  spawnedAs: string;
+  tree: TreeIdentity;
+  /** Its stdout and stderr pipes; null when unknown. */
+  pipes: OutputPipes | null;
+}
+
+/**
+ * One process tree an earlier daemon of this home left running, found in the system: its main
+ * process (the session leader that carries the marker, else its oldest process; `startedAt` from
+ * the boot time and its start time; `spawnedAs` '' when unknown; `pipes` when both are pipes).
+ */
+export interface LeftoverTree extends ProcessRecord {
   /** The service and instance index it was started for; null when nothing tells. */
   service: string | null;
   index: number | null;
-  /** Its main process: the session leader that carries the marker, else its oldest process. */
-  pid: number;
-  /** Field 22 of /proc/PID/stat of `pid`. */
-  startTime: number;
-  /** When `pid` started (ms since the epoch, from the boot time and its start time). */
-  startedAt: number;
-  /** spawnIdentity of the definition it was started from; '' when unknown. */
-  spawnedAs: string;
-  tree: TreeIdentity;
-  /** The main process's stdout and stderr pipes, when both are pipes. */
-  pipes: OutputPipes | null;
   /** Every live process of the tree when it was found (pid and start time). */
   members: { pid: number; startTime: number }[];
 }

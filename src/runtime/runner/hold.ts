@@ -4,8 +4,8 @@ import type { SignalName } from '../../core/signals.js';
 import type { InstanceTree } from '../../effects/containment/containment.js';
 import type { ProcInfo } from '../../effects/containment/proc.js';
 import type { ServiceProcess } from '../../effects/spawn/spawn.js';
-import type { Clock } from '../clock.js';
-import type { ProcessRecord } from '../instance-record.js';
+import type { Clock } from '../../core/clock.js';
+import type { ProcessRecord } from '../../effects/containment/leftovers.js';
 import type { SpawnedMain } from './spawn.js';
 
 /** How often the tree is checked for emptiness once the main process is gone (ms). */

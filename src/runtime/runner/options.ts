@@ -8,7 +8,7 @@ import type { OutputPipes } from '../../effects/spawn/output-pipes.js';
 import type { ServiceProcess, SpawnRequest } from '../../effects/spawn/spawn.js';
 import type { Stream } from '../../logs/format.js';
 import type { OutputSink } from '../../logs/service-log.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { ReadinessHooks, ReadinessProbe } from '../readiness/types.js';
 import type { SpawnPace } from '../spawn-pacer.js';
 import type { Runner } from './runner.js';

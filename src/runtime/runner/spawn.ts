@@ -8,7 +8,7 @@ import type { InstanceEvent } from '../../core/instance.js';
 import type { InstanceTree } from '../../effects/containment/containment.js';
 import { instanceEnv, type ServiceProcess } from '../../effects/spawn/spawn.js';
 import type { Stream } from '../../logs/format.js';
-import type { ProcessRecord } from '../instance-record.js';
+import type { ProcessRecord } from '../../effects/containment/leftovers.js';
 import type { ReadinessProbe } from '../readiness/types.js';
 import type { ProcessHold } from './hold.js';
 import type { ProcessLayer } from './options.js';

@@ -1,7 +1,7 @@
 // The pending timers of one instance (the core's `set-timer` and `clear-timers` effects): at
 // most one of each name, each told when it was due so that its lateness can be judged.
 import type { TimerName } from '../../core/instance.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../core/clock.js';
 
 /** An instance's timers on `clock`; `onFire` gets each one that fires and when it was due (ms). */
 export class InstanceTimers {

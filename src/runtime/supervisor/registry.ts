@@ -5,7 +5,7 @@ import { startOrder } from '../../config/dependencies.js';
 import type { Dependency, ServiceSpec } from '../../config/types.js';
 import type { InstanceState, StateName } from '../../core/instance.js';
 import { ServiceLog } from '../../logs/service-log.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { LineSink, ProbeFactory, ProcessLayer } from '../runner/options.js';
 import { Runner } from '../runner/runner.js';
 import type { SpawnPace } from '../spawn-pacer.js';
@@ -21,16 +21,24 @@ export interface Service {
 }
 
 /** What the registry makes runners and log files with. */
-export interface RegistryOptions {
+/** What every service of a supervisor runs with (SupervisorOptions and RegistryOptions share it). */
+export interface SupervisionContext {
   clock: Clock;
   processes: ProcessLayer;
   /** Directory of the per-service log files (`<service>.log`). */
   logDir: string;
+  /** The environment services inherit (the daemon's). */
   baseEnv: NodeJS.ProcessEnv;
-  /** The daemon's own log. */
+  /** The daemon's own log: one line per state change or runtime error. */
   log: (line: string) => void;
+  /** Also receives every output line (the foreground `warden run` prints them). */
   echo?: LineSink;
+  /** Makes each instance's readiness probe; default: none (min_uptime only). */
   probes?: ProbeFactory;
+}
+
+/** What a Registry is made with: the supervision context, the pacer and the supervisor's hooks. */
+export interface RegistryOptions extends SupervisionContext {
   /** Paces every runner's spawns. */
   pace: SpawnPace;
   /** After each transition of any runner (logged already). */

@@ -6,36 +6,23 @@ import { isActive, type InstanceState } from '../../core/instance.js';
 import type { RestoreOutcome } from '../../core/restore.js';
 import type { SignalName } from '../../core/signals.js';
 import type { InstanceStatus } from '../../core/status.js';
-import type { Clock } from '../clock.js';
 import { StartGate, stopBatches } from '../dependencies.js';
 import type { InstanceRecord } from '../instance-record.js';
 import { Leftovers } from '../leftovers.js';
 import { planReload, type ReloadPlan } from '../reload-plan.js';
 import { restartRolling } from '../rolling-restart.js';
-import type { LineSink, ProbeFactory, ProcessLayer } from '../runner/options.js';
 import type { Runner } from '../runner/runner.js';
 import { SpawnPacer } from '../spawn-pacer.js';
 import { applyPlan, running } from './apply.js';
 import { ShuttingDownError, UnknownServiceError } from './errors.js';
 import { LeftoverTrees } from './leftovers.js';
-import { Registry } from './registry.js';
+import { Registry, type SupervisionContext } from './registry.js';
 import { restoreServices, type RecordedService } from './restore.js';
 import { dispatchInSlices, hasLeftStopping, stopAndWait } from './slices.js';
 import { startWithDependencies } from './start.js';
 
 /** What a supervisor is built from. */
-export interface SupervisorOptions {
-  clock: Clock;
-  processes: ProcessLayer;
-  /** Directory of the per-service log files (`<service>.log`). */
-  logDir: string;
-  baseEnv: NodeJS.ProcessEnv;
-  /** The daemon's own log: one line per state change or runtime error. */
-  log: (line: string) => void;
-  /** Also receives every output line (the foreground `warden run` prints them). */
-  echo?: LineSink;
-  /** Makes each instance's readiness probe; default: none (min_uptime only). */
-  probes?: ProbeFactory;
+export interface SupervisorOptions extends SupervisionContext {
   /** Called after every state change of any instance. */
   onChange?: (runner: Runner, from: InstanceState, reason: string) => void;
   /** Called after any change of what `records()` returns (for state.json). */
