@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { connect, RemoteError } from '../../src/lib/index.js';
 import { sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
+import { isAlive } from '../helpers/procs.js';
 
 const SERVICES = `
 services:
@@ -19,16 +20,6 @@ services:
     command: exit 3
     restart: never
 `;
-
-// True while `pid` names a live process (a zombie counts as dead).
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function readLog(s: Sandbox, service: string): string {
   try {

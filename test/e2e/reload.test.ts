@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
 import { daemonPidOf } from '../helpers/procs.js';
+import { isAlive } from '../helpers/procs.js';
 
 // Seven services, one per kind of change the second version makes.
 const BEFORE = `
@@ -84,16 +85,6 @@ async function allRunning(s: Sandbox): Promise<Map<string, number>> {
     if (!r.instances.every((i) => i.state === 'running' && i.pid !== null)) return false;
     return new Map(r.instances.map((i) => [i.name, i.pid ?? 0]));
   });
-}
-
-/** True while `pid` names a live process (a zombie counts as dead). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function environOf(pid: number): string[] {

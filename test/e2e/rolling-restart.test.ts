@@ -2,12 +2,13 @@
 // (SO_REUSEPORT): an extra instance serves while each instance restarts, so a client polling
 // the port all along never sees a refused or reset connection.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { processesOfHome, ROOT, sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
 import { daemonPidOf } from '../helpers/procs.js';
+import { isAlive } from '../helpers/procs.js';
 
 const SERVER = join(ROOT, 'test', 'fixtures', 'bin', 'reuseport-server.py');
 
@@ -65,16 +66,6 @@ function pollPort(port: number): { stop: () => Promise<Probe[]> } {
       return results;
     },
   };
-}
-
-/** True while `pid` names a live process (a zombie counts as dead). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** Instance name -> pid of the running instances. */
