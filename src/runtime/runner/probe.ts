@@ -24,6 +24,8 @@ export interface ProbeHost {
   log: (message: string) => void;
   /** True when `pid` belongs to the instance's tree. */
   isMember: (pid: number) => boolean;
+  /** The pids of the tree's live processes now. */
+  members: () => number[];
 }
 
 /** Holds an instance's current probe, made by `factory` (undefined: never any). */
@@ -34,6 +36,8 @@ export class ProbeSlot {
   #spec: ServiceSpec | undefined;
   /** The last sd_notify `STATUS=` text since the last spawn; null before any. */
   statusText: string | null = null;
+  /** Why the readiness check has not passed since the last spawn; null once it passed. */
+  waiting: string | null = null;
 
   constructor(factory: ProbeFactory | undefined, host: ProbeHost) {
     this.#factory = factory;
@@ -55,12 +59,17 @@ export class ProbeSlot {
       spec,
       host.name(),
       {
-        ready: (source) => host.dispatch({ type: 'ready', source }),
+        ready: (source) => {
+          this.waiting = null;
+          host.dispatch({ type: 'ready', source });
+        },
         status: (text) => void (this.statusText = text),
+        waiting: (why) => void (this.waiting = why),
         watchdog: () => host.dispatch({ type: 'watchdog-ping' }),
         log: host.log,
       },
       host.isMember,
+      host.members,
     );
     return this.#probe;
   }
