@@ -74,5 +74,5 @@ export type ProbeFactory = (
   name: string,
   hooks: ReadinessHooks,
   isMember: (pid: number) => boolean,
-  members: () => number[],
+  members: () => Iterable<number>,
 ) => ReadinessProbe;

@@ -26,7 +26,7 @@ import { holdAgain, lookFor, lookForTree, type Sighting } from './adopt.js';
 import { OutputCapture } from './capture.js';
 import { ProcessHold } from './hold.js';
 import type { RunnerOptions } from './options.js';
-import { ProbeSlot } from './probe.js';
+import { ProbeSlot, treePids } from './probe.js';
 import { spawnInstance } from './spawn.js';
 import { instanceRecord, instanceStatus } from './status.js';
 import { InstanceTimers } from './timers.js';
@@ -61,7 +61,7 @@ export class Runner {
       dispatch: (event) => this.dispatch(event),
       log: (message) => options.onError(this, message),
       isMember: (pid) => this.#hold.contains(pid),
-      members: () => this.#hold.members().map((p) => p.pid),
+      members: () => treePids(this.#hold),
     });
   }
 
