@@ -8,6 +8,7 @@ import {
   isLocalAddress,
   listeningInodes,
 } from '../../src/effects/probes/listening-sockets.js';
+import { ownerCheck } from '../../src/effects/probes/owned-listener.js';
 import { findSocketHolder, holdsSocket } from '../../src/effects/probes/socket-holders.js';
 
 const hex = (text: string): string | undefined => ipBytes(text)?.toString('hex');
@@ -73,5 +74,35 @@ void describe('listeningInodes', () => {
     await new Promise((resolve) => server.close(resolve));
     assert.deepEqual(listeningInodes('127.0.0.1', address.port), []);
     assert.deepEqual(findSocketHolder(new Set([0])), 'hidden');
+  });
+});
+
+void describe('ownerCheck', () => {
+  void it('passes for a listener of the members, names any other holder', async (t) => {
+    const port = await listen(t, '127.0.0.1');
+    assert.equal(ownerCheck(() => [process.pid])('127.0.0.1', port), true);
+    let asked = 0;
+    const others = ownerCheck(function* () {
+      asked++;
+      yield 1;
+    });
+    const held = `port ${port} is held by pid ${process.pid} (node), not by this instance`;
+    assert.equal(others('127.0.0.1', port), held);
+    assert.equal(others('127.0.0.1', port), held, 'the same holder, from the cache');
+    assert.equal(asked, 2, 'the members are asked at every check');
+  });
+
+  void it('a connection no listener took never counts; another host is not checked', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    assert.ok(typeof address === 'object' && address !== null);
+    await new Promise((resolve) => server.close(resolve));
+    const check = ownerCheck(() => [process.pid]);
+    assert.equal(
+      check('127.0.0.1', address.port),
+      `port ${address.port} answered, but no socket listens on it here`,
+    );
+    assert.equal(check('192.0.2.1', address.port), true);
   });
 });
