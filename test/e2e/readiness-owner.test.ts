@@ -78,6 +78,7 @@ for (const mode of ['cgroup', 'process-group'] as const) {
       const up = await s.warden(['up', '--wait', '--timeout', '3s']);
       assert.notEqual(up.code, 0, `up --wait must not report ready: ${up.stdout}`);
       const held = `port ${port} is held by pid ${holder} (node), not by this instance`;
+      assert.match(up.stderr, new RegExp(`not ready: (tcp|http) .*held by pid ${holder} `));
       for (const name of ['tcp', 'http']) {
         const seen = await waitFor(`${name}: the holder in status`, async () => {
           const i = await instance(s, name);
