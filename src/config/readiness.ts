@@ -31,13 +31,15 @@ export function readySchema(
       description: 'Ready when the instance writes a newline to this fd (s6 notification-fd).',
     }),
     tcp: z.union([z.int(), z.string()]).optional().meta({
-      description: 'Ready when a TCP connect to PORT or HOST:PORT succeeds.',
+      description:
+        "Ready when a TCP connect to PORT or HOST:PORT is accepted by a listening socket of the instance's own tree.",
     }),
     http: z
       .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
       .optional()
       .meta({
-        description: 'Ready when a GET of the URL answers 2xx or 3xx.',
+        description:
+          "Ready when a GET of the URL answers 2xx or 3xx (on this machine: from a listening socket of the instance's own tree).",
       }),
     exec: command.optional().meta({ description: 'Ready when this command exits 0.' }),
     log: z.string().min(1).optional().meta({

@@ -28,6 +28,11 @@ export interface InstanceStatus {
   readySource: string;
   /** The last sd_notify `STATUS=` text while starting or running; else null. */
   statusText: string | null;
+  /**
+   * Why the readiness check has not passed in the current or last start (`tcp 127.0.0.1:3900:
+   * port 3900 is held by pid 1234 (node), not by this instance`); null once it passed.
+   */
+  waiting: string | null;
   /** When the current main process was spawned (ms since the epoch), while there is one; else null. */
   startedAt: number | null;
   /** Processes and memory (bytes) of the instance's tree, in cgroup containment; else null. */
@@ -67,7 +72,7 @@ export interface StatusReport {
  */
 export type InstanceObservations = Pick<
   InstanceStatus,
-  'readySource' | 'statusText' | 'startedAt' | 'tree' | 'logs'
+  'readySource' | 'statusText' | 'waiting' | 'startedAt' | 'tree' | 'logs'
 > & { stderr: readonly string[] };
 
 /** Builds the status of one instance from its model and what the runtime observes of it. */
@@ -89,6 +94,7 @@ export function encodeInstance(m: InstanceModel, seen: InstanceObservations): In
     lastStderr: live ? [] : [...seen.stderr],
     readySource: seen.readySource,
     statusText: seen.statusText,
+    waiting: seen.waiting,
     startedAt: seen.startedAt,
     tree: seen.tree,
     logs: seen.logs,

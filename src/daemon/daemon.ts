@@ -109,10 +109,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     logDir: home.logDir,
     baseEnv: process.env,
     log: logLine,
-    probes: (spec, name, hooks, isMember) =>
+    probes: (spec, name, hooks, isMember, members) =>
       createProbe(spec.ready, spec.watchdogMs, name, hooks, {
         notify,
         isMember,
+        members,
         exec: { cwd: spec.cwd, env: { ...process.env, ...spec.env } },
       }),
     onChange: (runner, from, reason) => {

@@ -191,7 +191,12 @@ function handlers(ctx: DaemonContext): MethodTable {
       const notRunning = statuses.filter((s) => s.state !== 'running');
       if (notRunning.length === 0) return { instances: statuses };
       const why = outcome === 'timeout' ? `not running after ${p.timeoutMs}ms` : 'not running';
-      const list = notRunning.map((s) => `${s.name} is ${s.state}`).join(', ');
+      const list = notRunning
+        .map((s) => {
+          const readiness = s.waiting === null ? '' : ` (not ready: ${s.waiting})`;
+          return `${s.name} is ${s.state}${readiness}`;
+        })
+        .join(', ');
       throw new ProtocolError('NOT_RUNNING', `${why}: ${list}`, notRunning);
     },
 

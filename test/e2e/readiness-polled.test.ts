@@ -2,6 +2,7 @@
 // and commands: ready at once, ready late, never ready; attempts never overlap; stop() leaves
 // no timer and no process behind.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -24,11 +25,13 @@ import {
 
 const INTERVAL = 50;
 
+// The tree's members: by default this test process, which holds the listeners the tests open.
 function probeFor(
   t: TestContext,
   check: ReadyCheck,
   dir = tmpdir(),
   intervalMs = INTERVAL,
+  members = (): number[] => [process.pid],
 ): { probe: ReadinessProbe; rec: Recorder } {
   const rec = recorder();
   const { hub } = testHub(t);
@@ -37,6 +40,7 @@ function probeFor(
   const probe = createProbe(ready, null, 'svc', rec.hooks, {
     notify: hub,
     isMember: () => false,
+    members,
     exec,
   });
   t.after(() => probe.close());
@@ -78,6 +82,30 @@ void describe('ready: tcp', () => {
     assert.equal(connections, 0);
     assert.deepEqual(rec.ready, []);
   });
+});
+
+void describe('ready: tcp and http count only for a listener of the tree', () => {
+  for (const kind of ['tcp', 'http'] as const) {
+    void it(`${kind}: a listener of another process never counts; the reason names it`, async (t) => {
+      const port = await freePort();
+      const code = `require('http').createServer((q, s) => s.end()).listen(${port}, '127.0.0.1', () => console.log('up'))`;
+      const other = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+      t.after(() => other.kill('SIGKILL'));
+      await new Promise((r) => other.stdout.once('data', r));
+      const check: ReadyCheck =
+        kind === 'tcp'
+          ? { kind, host: '127.0.0.1', port }
+          : { kind, url: `http://127.0.0.1:${port}/` };
+      const { probe, rec } = probeFor(t, check, tmpdir(), INTERVAL, () => [process.pid]);
+      const held = `port ${port} is held by pid ${other.pid} (node), not by this instance`;
+      await waitFor('the holder named', () => rec.waiting.some((w) => w.endsWith(held)));
+      const until = Date.now() + 10 * INTERVAL;
+      await waitFor('10 more intervals', () => Date.now() > until);
+      probe.stop();
+      assert.deepEqual(rec.ready, []);
+      assert.equal(rec.logs.filter((l) => l.endsWith(held)).length, 1, 'logged once per run');
+    });
+  }
 });
 
 void describe('ready: http', () => {

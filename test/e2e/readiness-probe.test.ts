@@ -29,6 +29,7 @@ void describe('ready: notify and watchdog', { skip: NO_SYSTEMD_NOTIFY }, () => {
     const probe = createProbe(spec({ kind: 'notify' }), 2000, 'db', rec.hooks, {
       notify: hub,
       isMember,
+      members: () => [],
     });
     t.after(() => probe.close());
     const extras = probe.extras();
@@ -56,7 +57,7 @@ void describe('ready: notify and watchdog', { skip: NO_SYSTEMD_NOTIFY }, () => {
       1000,
       'web',
       rec.hooks,
-      { notify: hub, isMember },
+      { notify: hub, isMember, members: () => [] },
     );
     t.after(() => probe.close());
     const script = 'systemd-notify --ready WATCHDOG=1 && exec sleep 30';
@@ -77,6 +78,7 @@ void describe('ready: notify and watchdog', { skip: NO_SYSTEMD_NOTIFY }, () => {
     const probe = createProbe(spec({ kind: 'notify' }), null, 'db', rec.hooks, {
       notify: hub,
       isMember,
+      members: () => [],
     });
     t.after(() => probe.close());
     assert.deepEqual(probe.extras().env, { NOTIFY_SOCKET: hub.socketPath });
@@ -115,6 +117,7 @@ void describe('ready: fd (s6 notification-fd)', () => {
     const probe = createProbe(spec({ kind: 'fd', fd: 3 }), null, 'web', rec.hooks, {
       notify: hub,
       isMember: () => false,
+      members: () => [],
     });
     t.after(() => probe.close());
     const extras = probe.extras();
@@ -137,6 +140,7 @@ void describe('ready: fd (s6 notification-fd)', () => {
     const probe = createProbe(spec({ kind: 'fd', fd: 3 }), null, 'web', rec.hooks, {
       notify: hub,
       isMember: () => false,
+      members: () => [],
     });
     t.after(() => probe.close());
     const child = spawnGroup(t, 'printf nope >&3; exec 3>&-; exec sleep 30', {}, [
@@ -155,7 +159,7 @@ void describe('ready: log', () => {
   void it('ready at the first matching stdout or stderr line of the run', (t) => {
     const { hub } = testHub(t);
     const rec = recorder();
-    const deps = { notify: hub, isMember: () => false };
+    const deps = { notify: hub, isMember: () => false, members: () => [] };
     const probe = createProbe(
       spec({ kind: 'log', pattern: 'listening on \\d+' }),
       null,

@@ -15,6 +15,7 @@ export interface Recorder {
   hooks: ReadinessHooks;
   ready: string[];
   status: string[];
+  waiting: string[];
   watchdog: number;
   logs: string[];
 }
@@ -24,11 +25,13 @@ export function recorder(): Recorder {
   const r: Recorder = {
     ready: [],
     status: [],
+    waiting: [],
     watchdog: 0,
     logs: [],
     hooks: {
       ready: (source) => void r.ready.push(source),
       status: (text) => void r.status.push(text),
+      waiting: (why) => void r.waiting.push(why),
       watchdog: () => void r.watchdog++,
       log: (message) => void r.logs.push(message),
     },

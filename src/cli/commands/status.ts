@@ -85,6 +85,7 @@ function notes(s: InstanceStatus, now: number): string[] {
     lines.push(`restart #${s.attempt ?? '?'} in ${formatSpan(s.nextRestartAt - now)}`);
   }
   if (s.state === 'failed' && s.reason !== null) lines.push(s.reason);
+  if (s.waiting !== null && s.state !== 'running') lines.push(`not ready: ${s.waiting}`);
   // A stopped instance says why, unless it is the plain case.
   const plain = s.reason === null || s.reason === 'never started' || s.reason === 'stopped by user';
   if (s.state === 'stopped' && !plain) lines.push(s.reason ?? '');

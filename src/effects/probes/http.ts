@@ -1,14 +1,16 @@
-// The http readiness check: a GET that answers 2xx or 3xx.
+// The http readiness check: a GET that answers 2xx or 3xx, from a listener of the instance's own.
 import { get as httpGet, type ClientRequest, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { failureOf, settleOnce, type Attempt, type AttemptResult } from './attempt.js';
+import type { OwnerCheck } from './owned-listener.js';
 
 /**
  * Ready when a GET of `url` answers 2xx or 3xx (redirects are not followed). No connection is
  * kept alive; an https certificate is not verified: the check asks whether the service answers,
- * not who it is.
+ * not who it is. An answer from this machine counts only when `owner` accepts the listener that
+ * gave it (ownerCheck: a socket of the instance's tree); one from another host is not checked.
  */
-export function httpAttempt(url: string): Attempt {
+export function httpAttempt(url: string, owner: OwnerCheck): Attempt {
   return (timeoutMs, signal) =>
     settleOnce(timeoutMs, signal, (finish) => {
       let req: ClientRequest | undefined;
@@ -21,6 +23,13 @@ export function httpAttempt(url: string): Attempt {
         const onResponse = (res: IncomingMessage): void => {
           const code = res.statusCode ?? 0;
           res.resume();
+          // Whose answer it is comes first: another program's 200 or 503 says nothing of ours.
+          const { remoteAddress, remotePort } = res.socket;
+          const whose =
+            remoteAddress === undefined || remotePort === undefined
+              ? 'answered, but the peer address is unknown'
+              : owner(remoteAddress, remotePort);
+          if (whose !== true) return end(whose);
           end(code >= 200 && code < 400 ? true : `HTTP ${code}`);
         };
         req = url.startsWith('https:')

@@ -1,9 +1,13 @@
-// The tcp readiness check: a TCP connect that is accepted.
+// The tcp readiness check: a TCP connect that is accepted by a listener of the instance's own.
 import { connect } from 'node:net';
 import { failureOf, settleOnce, type Attempt, type AttemptResult } from './attempt.js';
+import type { OwnerCheck } from './owned-listener.js';
 
-/** Ready when a TCP connection to `host:port` is accepted (then closed at once). */
-export function tcpAttempt(host: string, port: number): Attempt {
+/**
+ * Ready when a TCP connection to `host:port` is accepted (then closed at once) and `owner`
+ * accepts the listener that took it (ownerCheck: a socket of the instance's tree).
+ */
+export function tcpAttempt(host: string, port: number, owner: OwnerCheck): Attempt {
   return (timeoutMs, signal) =>
     settleOnce(timeoutMs, signal, (finish) => {
       const socket = connect({ host, port });
@@ -11,7 +15,10 @@ export function tcpAttempt(host: string, port: number): Attempt {
         socket.destroy();
         finish(r);
       };
-      socket.once('connect', () => end(true));
+      socket.once('connect', () => {
+        const peer = socket.remoteAddress;
+        end(peer === undefined ? 'connected, but the peer address is unknown' : owner(peer, port));
+      });
       socket.once('error', (e) => end(failureOf(e)));
       return end;
     });

@@ -10,7 +10,7 @@ export const MIN_ATTEMPT_MS = 1000;
  * A probe that runs `attempt` (each limited to max(`intervalMs`, MIN_ATTEMPT_MS)) from
  * `started()` until it succeeds,
  * then calls `hooks.ready(source)` once. Each distinct reason for not being ready is logged once
- * per run (`ready tcp 127.0.0.1:3000: not yet: ECONNREFUSED`).
+ * per run (`ready tcp 127.0.0.1:3000: not yet: ECONNREFUSED`) and given to `hooks.waiting`.
  */
 export function pollSource(
   source: string,
@@ -43,7 +43,10 @@ export function pollSource(
       abort = undefined;
       return hooks.ready(source);
     }
-    if (result !== lastWhy) hooks.log(`ready ${source} ${target}: not yet: ${result}`);
+    if (result !== lastWhy) {
+      hooks.log(`ready ${source} ${target}: not yet: ${result}`);
+      hooks.waiting(`${source} ${target}: ${result}`);
+    }
     timer = setTimeout(() => void poll(myRun, controller, result), intervalMs);
   };
 

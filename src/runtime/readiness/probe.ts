@@ -2,6 +2,7 @@
 import type { ReadySpec } from '../../config/types.js';
 import { execAttempt, type ExecContext } from '../../effects/probes/exec.js';
 import { httpAttempt } from '../../effects/probes/http.js';
+import { ownerCheck, type TreeMembers } from '../../effects/probes/owned-listener.js';
 import { tcpAttempt } from '../../effects/probes/tcp.js';
 import { fdSource } from './fd-source.js';
 import type { NotifyHub } from './notify-hub.js';
@@ -15,6 +16,8 @@ export interface ProbeDeps {
   notify: NotifyHub;
   /** The instance's InstanceTree.contains: which sd_notify senders are this instance's. */
   isMember: (pid: number) => boolean;
+  /** The pids of the instance's live processes now: a tcp or http check counts only for their listeners. */
+  members: TreeMembers;
   /** Where `ready.exec` runs: the service's cwd and environment. Default: the daemon's. */
   exec?: ExecContext;
 }
@@ -48,13 +51,15 @@ export function createProbe(
         break;
       case 'tcp': {
         const target = check.host.includes(':') ? `[${check.host}]` : check.host;
-        const attempt = tcpAttempt(check.host, check.port);
+        const attempt = tcpAttempt(check.host, check.port, ownerCheck(deps.members));
         parts.push(pollSource('tcp', `${target}:${check.port}`, interval, attempt, hooks));
         break;
       }
-      case 'http':
-        parts.push(pollSource('http', check.url, interval, httpAttempt(check.url), hooks));
+      case 'http': {
+        const attempt = httpAttempt(check.url, ownerCheck(deps.members));
+        parts.push(pollSource('http', check.url, interval, attempt, hooks));
         break;
+      }
       case 'exec': {
         const context = deps.exec ?? { cwd: process.cwd(), env: process.env };
         const shown = check.command.kind === 'shell' ? check.command.script : check.command.argv;

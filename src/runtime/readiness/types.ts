@@ -7,6 +7,8 @@ export interface ReadinessHooks {
   ready(source: string): void;
   /** sd_notify `STATUS=` text, shown in `warden status`. */
   status(text: string): void;
+  /** Why a polled check has not passed yet (`tcp 127.0.0.1:3000: ECONNREFUSED`), for `warden status`. */
+  waiting(why: string): void;
   /** sd_notify `WATCHDOG=1`. */
   watchdog(): void;
   /** Something for the daemon log (a message refused, a probe error). */

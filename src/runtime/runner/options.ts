@@ -65,10 +65,14 @@ export interface RunnerOptions {
   pace?: SpawnPace;
 }
 
-/** Builds the readiness probe of instance `name` of `spec`; `isMember` is its tree's membership. */
+/**
+ * Builds the readiness probe of instance `name` of `spec`; `isMember` is its tree's membership,
+ * `members` the pids of its live processes now.
+ */
 export type ProbeFactory = (
   spec: ServiceSpec,
   name: string,
   hooks: ReadinessHooks,
   isMember: (pid: number) => boolean,
+  members: () => Iterable<number>,
 ) => ReadinessProbe;

@@ -2,7 +2,9 @@
 // changes (a changed `ready` takes effect at the next spawn), and the `STATUS=` text it heard.
 import type { ServiceSpec } from '../../config/types.js';
 import type { InstanceEvent } from '../../core/instance.js';
+import { readProc } from '../../effects/containment/proc.js';
 import type { ReadinessProbe } from '../readiness/types.js';
+import type { ProcessHold } from './hold.js';
 import type { ProbeFactory } from './options.js';
 
 /** The probe of an instance without a readiness check: it does nothing. */
@@ -24,6 +26,8 @@ export interface ProbeHost {
   log: (message: string) => void;
   /** True when `pid` belongs to the instance's tree. */
   isMember: (pid: number) => boolean;
+  /** The pids of the tree's live processes now (read as far as the caller iterates). */
+  members: () => Iterable<number>;
 }
 
 /** Holds an instance's current probe, made by `factory` (undefined: never any). */
@@ -34,6 +38,8 @@ export class ProbeSlot {
   #spec: ServiceSpec | undefined;
   /** The last sd_notify `STATUS=` text since the last spawn; null before any. */
   statusText: string | null = null;
+  /** Why the readiness check has not passed since the last spawn; null once it passed. */
+  waiting: string | null = null;
 
   constructor(factory: ProbeFactory | undefined, host: ProbeHost) {
     this.#factory = factory;
@@ -55,13 +61,29 @@ export class ProbeSlot {
       spec,
       host.name(),
       {
-        ready: (source) => host.dispatch({ type: 'ready', source }),
+        ready: (source) => {
+          this.waiting = null;
+          host.dispatch({ type: 'ready', source });
+        },
         status: (text) => void (this.statusText = text),
+        waiting: (why) => void (this.waiting = why),
         watchdog: () => host.dispatch({ type: 'watchdog-ping' }),
         log: host.log,
       },
       host.isMember,
+      host.members,
     );
     return this.#probe;
   }
+}
+
+/**
+ * The pids of `hold`'s tree, the main process first: a readiness check that finds its listener
+ * there never reads the whole tree (a pass over /proc in process-group mode).
+ */
+export function* treePids(hold: ProcessHold): Generator<number> {
+  const main = hold.process;
+  const isMainAlive = main !== undefined && readProc(main.pid)?.startTime === main.startTime;
+  if (isMainAlive) yield main.pid;
+  for (const p of hold.members()) if (!isMainAlive || p.pid !== main.pid) yield p.pid;
 }

@@ -26,7 +26,7 @@ import { holdAgain, lookFor, lookForTree, type Sighting } from './adopt.js';
 import { OutputCapture } from './capture.js';
 import { ProcessHold } from './hold.js';
 import type { RunnerOptions } from './options.js';
-import { ProbeSlot } from './probe.js';
+import { ProbeSlot, treePids } from './probe.js';
 import { spawnInstance } from './spawn.js';
 import { instanceRecord, instanceStatus } from './status.js';
 import { InstanceTimers } from './timers.js';
@@ -61,6 +61,7 @@ export class Runner {
       dispatch: (event) => this.dispatch(event),
       log: (message) => options.onError(this, message),
       isMember: (pid) => this.#hold.contains(pid),
+      members: () => treePids(this.#hold),
     });
   }
 
@@ -105,6 +106,7 @@ export class Runner {
     return instanceStatus(this.#model, this.#spec, this.#hold, {
       stderr: this.#output.stderrLines(),
       statusText: this.#probes.statusText,
+      waiting: this.#probes.waiting,
       logs: this.#o.sink.health(),
     });
   }
@@ -276,6 +278,7 @@ export class Runner {
     this.#hold.forgetProcess();
     const probe = this.#probes.follow(this.#spec);
     this.#probes.statusText = null;
+    this.#probes.waiting = null;
     spawnInstance({
       spec: this.#spec,
       index: this.#model.index,

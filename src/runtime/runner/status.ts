@@ -27,6 +27,8 @@ export interface Observed {
   stderr: readonly string[];
   /** The last sd_notify `STATUS=` text; null before any. */
   statusText: string | null;
+  /** Why the readiness check has not passed since the last spawn; null once it passed. */
+  waiting: string | null;
   logs: LogHealth;
 }
 
@@ -42,6 +44,7 @@ export function instanceStatus(
     stderr: seen.stderr,
     readySource: spec.ready?.check.kind ?? 'min_uptime',
     statusText: live ? seen.statusText : null,
+    waiting: seen.waiting,
     startedAt: pidOf(m.current) === null ? null : hold.startedAt,
     tree: live ? (hold.tree.stats() ?? null) : null,
     logs: seen.logs,
