@@ -8,8 +8,14 @@
  * about 0.1 ms.
  *
  * A request is one message: NUL-terminated fields
- *   CGROUP_DIR  PATH  CWD  TARGETS  ARGC  ARGV0 ... ARGV[ARGC-1]  ENV ...
- * where TARGETS lists, comma-separated, the fd number in the new process of each fd that came
+ *   CGROUP_DIR  PATH  CWD  CREDS  TARGETS  ARGC  ARGV0 ... ARGV[ARGC-1]  ENV ...
+ * where CGROUP_DIR is empty for a start outside any cgroup of warden's (process-group
+ * containment); CREDS is empty, or `UID GID UMASK NNP CAPS GID,GID...` (decimal; UID, GID and
+ * UMASK -1 to keep the server's, no GID list to keep its groups; NNP 0 or 1; CAPS a hex mask of
+ * capability numbers): the new process calls umask(2), setgroups(2), setresgid(2),
+ * setresuid(2) in that order (each only when given), keeps CAPS as ambient
+ * capabilities across the uid change (capabilities(7)) and sets PR_SET_NO_NEW_PRIVS with NNP 1;
+ * TARGETS lists, comma-separated, the fd number in the new process of each fd that came
  * with the message (SCM_RIGHTS), in order; one more fd comes last: the request's report pipe.
  * The new process calls setsid(2), gets exactly its TARGETS fds (fd 0 on /dev/null unless
  * given), enters CWD and execs PATH with ARGV and ENV (a file that is no executable format runs
@@ -21,11 +27,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -53,9 +63,81 @@ static void fail(int report, int error) {
   _exit(127);
 }
 
+#define MAX_GROUPS 256
+
+/* Who the new process becomes (the CREDS field). */
+struct creds {
+  int given;
+  long uid;
+  long gid;
+  long umask;
+  int nnp;
+  unsigned long long caps;
+  gid_t groups[MAX_GROUPS];
+  int ngroups;
+};
+
+/* `UID GID UMASK NNP CAPS GID,GID...` into c. @returns 0, or -1 for a malformed field */
+static int parse_creds(const char *s, struct creds *c) {
+  memset(c, 0, sizeof *c);
+  if (*s == '\0') return 0;
+  char *end;
+  unsigned long long v[5];
+  const char *p = s;
+  for (int i = 0; i < 5; i++) {
+    errno = 0;
+    if (i == 4)
+      v[i] = strtoull(p, &end, 16);
+    else
+      v[i] = (unsigned long long)strtol(p, &end, 10);
+    if (end == p || *end != ' ' || errno != 0) return -1;
+    p = end + 1;
+  }
+  c->given = 1;
+  c->uid = (long)v[0];
+  c->gid = (long)v[1];
+  c->umask = (long)v[2];
+  c->nnp = v[3] != 0;
+  c->caps = v[4];
+  while (*p != '\0') {
+    unsigned long g = strtoul(p, &end, 10);
+    if (end == p || c->ngroups == MAX_GROUPS || (*end != ',' && *end != '\0')) return -1;
+    c->groups[c->ngroups++] = (gid_t)g;
+    p = *end == ',' ? end + 1 : end;
+  }
+  return c->umask < -1 || c->umask > 0777 || c->uid < -1 || c->gid < -1 ? -1 : 0;
+}
+
+/* In the new process: becomes the user of `c`, keeping its capabilities as ambient ones. */
+static void become(const struct creds *c, int report) {
+  if (!c->given) return;
+  if (c->umask >= 0) umask((mode_t)c->umask);
+  if (c->caps != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(report, errno);
+  if (c->ngroups > 0 && setgroups((size_t)c->ngroups, c->groups) < 0) fail(report, errno);
+  gid_t gid = (gid_t)c->gid;
+  uid_t uid = (uid_t)c->uid;
+  if (c->gid >= 0 && setresgid(gid, gid, gid) < 0) fail(report, errno);
+  if (c->uid >= 0 && setresuid(uid, uid, uid) < 0) fail(report, errno);
+  if (c->caps != 0) {
+    /* Permitted, effective and inheritable: an ambient capability must be in the last two. */
+    struct __user_cap_header_struct head = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    for (int i = 0; i < 2; i++) {
+      __u32 bits = (__u32)(c->caps >> (32 * i));
+      data[i].permitted = data[i].effective = data[i].inheritable = bits;
+    }
+    if (syscall(SYS_capset, &head, data) < 0) fail(report, errno);
+    for (int cap = 0; cap < 64; cap++)
+      if ((c->caps >> cap) & 1ULL)
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) fail(report, errno);
+  }
+  if (c->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(report, errno);
+}
+
 /* The new process, between clone3 and execve (a fork of this single-threaded server). */
-static void start(const char *path, const char *cwd, char **argv, char **envp, const int *fds,
-                  const int *targets, int ntargets, int report) {
+static void start(const char *path, const char *cwd, const struct creds *creds, char **argv,
+                  char **envp, const int *fds, const int *targets, int ntargets, int report) {
   setsid();
   int top = 2;
   for (int i = 0; i < ntargets; i++)
@@ -85,6 +167,8 @@ static void start(const char *path, const char *cwd, char **argv, char **envp, c
   if (syscall(SYS_close_range, top + 1, ~0U, 4 /* CLOSE_RANGE_CLOEXEC, Linux 5.11 */) < 0) {
     for (int fd = top + 1; fd < 1024; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
+  become(creds, report);
+  /* As the user: a directory it may not enter is its error, as with systemd. */
   if (chdir(cwd) < 0) fail(report, errno);
   execve(path, argv, envp);
   if (errno == ENOEXEC) {
@@ -132,31 +216,36 @@ static int parse_targets(const char *list, int *targets) {
 
 /* Starts one request's process. @returns its pid, -errno, or BAD_REQUEST */
 static long serve(char **field, int nfields, const int *fds, int nfds) {
+  enum { CGROUP, PATH, CWD, CREDS, TARGETS, ARGC, ARGV };
+  static struct creds creds;
   int targets[MAX_FDS];
-  int ntargets = nfields >= 5 ? parse_targets(field[3], targets) : -1;
+  int ntargets = nfields >= ARGV ? parse_targets(field[TARGETS], targets) : -1;
   char *end = NULL;
-  long argc = nfields >= 5 ? strtol(field[4], &end, 10) : 0;
+  long argc = nfields >= ARGV ? strtol(field[ARGC], &end, 10) : 0;
   if (end == NULL || *end != '\0' || ntargets < 0 || ntargets + 1 != nfds || argc < 1 ||
-      argc > nfields - 5)
+      argc > nfields - ARGV || parse_creds(field[CREDS], &creds) < 0)
     return BAD_REQUEST;
   char **argv = calloc((size_t)argc + 1, sizeof *argv);
-  char **envp = calloc((size_t)(nfields - 5 - argc) + 1, sizeof *envp);
+  char **envp = calloc((size_t)(nfields - ARGV - argc) + 1, sizeof *envp);
   long result = -ENOMEM;
   if (argv != NULL && envp != NULL) {
-    memcpy(argv, field + 5, (size_t)argc * sizeof *argv);
-    memcpy(envp, field + 5 + argc, (size_t)(nfields - 5 - argc) * sizeof *envp);
-    int cgroup = open(field[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (cgroup < 0) {
+    memcpy(argv, field + ARGV, (size_t)argc * sizeof *argv);
+    memcpy(envp, field + ARGV + argc, (size_t)(nfields - ARGV - argc) * sizeof *envp);
+    int inCgroup = field[CGROUP][0] != '\0';
+    int cgroup = inCgroup ? open(field[CGROUP], O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (inCgroup && cgroup < 0) {
       result = -errno;
     } else {
       struct clone_args args;
       memset(&args, 0, sizeof args);
-      args.flags = CLONE_INTO_CGROUP | CLONE_PARENT;
-      args.cgroup = (unsigned long long)cgroup;
+      args.flags = CLONE_PARENT | (inCgroup ? CLONE_INTO_CGROUP : 0);
+      args.cgroup = inCgroup ? (unsigned long long)cgroup : 0;
       long pid = syscall(SYS_clone3, &args, sizeof args);
-      if (pid == 0) start(field[1], field[2], argv, envp, fds, targets, ntargets, fds[nfds - 1]);
+      if (pid == 0)
+        start(field[PATH], field[CWD], &creds, argv, envp, fds, targets, ntargets,
+              fds[nfds - 1]);
       result = pid < 0 ? -errno : pid;
-      close(cgroup);
+      if (cgroup >= 0) close(cgroup);
     }
   }
   free(argv);

@@ -10,9 +10,10 @@ import type { RawConfig, RawService } from './schema.js';
 import { checkServiceFiles, readEnvFileFromDisk } from './service-files.js';
 import type { ReadEnvFile } from './service-files.js';
 import { dependencyIssues } from './dependencies.js';
-import type { ConfigIssue, Dependency, ServiceSpec, WardenConfig } from './types.js';
+import type { ConfigIssue, Dependency, RunAs, ServiceSpec, WardenConfig } from './types.js';
 import { resolveLogSpec, type RawLogs } from './logs.js';
 import { fromZodIssue } from './zod-issues.js';
+import { rawPrivilegesOf, resolveRunAs } from './privileges.js';
 import type { PathIssue } from './zod-issues.js';
 
 /** A config, or every problem found in it (never empty). */
@@ -45,6 +46,7 @@ function toServiceSpec(
   dir: string,
   fileEnv: Record<string, string> | undefined,
   logDefaults: RawLogs,
+  runAs: RunAs | null,
 ): ServiceSpec {
   return {
     name,
@@ -66,6 +68,12 @@ function toServiceSpec(
     ready: raw.ready ?? null,
     watchdogMs: raw.watchdog ?? null,
     dependsOn: raw.depends_on,
+    privileges: {
+      runAs,
+      umask: raw.umask ?? null,
+      noNewPrivileges: raw.no_new_privileges,
+      capabilities: raw.capabilities ?? [],
+    },
   };
 }
 
@@ -83,13 +91,23 @@ function buildConfig(
   raw: RawConfig,
   order: string[],
   envByService: Map<string, Record<string, string>>,
+  runAsByService: Map<string, RunAs | null>,
 ): WardenConfig {
   const dir = dirname(path);
   const services = order.flatMap((name) => {
     const service = Object.hasOwn(raw.services, name) ? raw.services[name] : undefined;
     return service === undefined
       ? []
-      : [toServiceSpec(name, service, dir, envByService.get(name), raw.logs)];
+      : [
+          toServiceSpec(
+            name,
+            service,
+            dir,
+            envByService.get(name),
+            raw.logs,
+            runAsByService.get(name) ?? null,
+          ),
+        ];
   });
   return { path, services };
 }
@@ -145,8 +163,16 @@ export async function checkDocument(
   if (shapeIssues.length > 0) return { ok: false, issues: shapeIssues.map(place) };
   const parsed = configSchema.safeParse(document, { error: describeIssue });
   const files = await checkServiceFiles(document, dirname(path), readEnvFile);
+  const runAsByService = new Map<string, RunAs | null>();
+  const rawServices = isRecord(document) && isRecord(document.services) ? document.services : {};
+  const runAsIssues = Object.entries(rawServices).flatMap(([name, service]) => {
+    const { runAs, issues } = resolveRunAs(name, rawPrivilegesOf(service));
+    runAsByService.set(name, runAs);
+    return issues;
+  });
   const pathIssues = [
     ...(parsed.success ? [] : parsed.error.issues.flatMap(fromZodIssue)),
+    ...runAsIssues,
     ...(parsed.success ? dependencyIssues(dependencyMap(parsed.data, order)) : []),
     ...files.pathIssues,
   ];
@@ -154,7 +180,7 @@ export async function checkDocument(
   if (!parsed.success || issues.length > 0) return { ok: false, issues: sortIssues(path, issues) };
   return {
     ok: true,
-    config: buildConfig(path, parsed.data, order, files.envByService),
+    config: buildConfig(path, parsed.data, order, files.envByService, runAsByService),
     source,
   };
 }

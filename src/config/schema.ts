@@ -11,13 +11,11 @@ import {
 import { describeValue, showValue } from './issue-messages.js';
 import { logsSchema, logsShape } from './logs.js';
 import { dependsOnSchema, readySchema } from './readiness.js';
+import { privilegeShape } from './privileges.js';
 import { didYouMean } from './suggest.js';
 
 /** Allowed service names: they become file names and `name:index` instance names. */
 export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
-
-/** Service keys from DESIGN.md that this version rejects with "not supported" instead of ignoring. */
-export const UNSUPPORTED_SERVICE_KEYS: readonly string[] = ['user'];
 
 const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const;
 
@@ -177,6 +175,7 @@ const serviceShape = {
         'Kill and restart an instance that sends no sd_notify WATCHDOG=1 for this long (sets WATCHDOG_USEC).',
     }),
   depends_on: dependsOnSchema,
+  ...privilegeShape,
 };
 
 const service = z.strictObject(serviceShape).meta({ description: 'One supervised service.' });

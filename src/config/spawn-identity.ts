@@ -5,13 +5,18 @@ import type { ServiceSpec } from './types.js';
 
 /**
  * A stable digest (sha256, hex, 16 chars) of what an instance of `spec` is started with: its
- * command, cwd, env, and the readiness and watchdog settings that add to its environment or fds
+ * command, cwd, env, who it runs as (`privileges`), and the readiness and watchdog settings that add to its environment or fds
  * (`ready.notify`, `ready.fd`, `watchdog`). Equal digests: the same process would be started.
  */
 export function spawnIdentity(spec: ServiceSpec): string {
   const check = spec.ready?.check;
   const given = check?.kind === 'notify' || check?.kind === 'fd' ? check : null;
   const env = Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const parts = [spec.command, spec.cwd, env, given, spec.watchdogMs];
+  const parts: unknown[] = [spec.command, spec.cwd, env, given, spec.watchdogMs];
+  // Only when set: the digest of a service without them stays what earlier versions computed.
+  const p = spec.privileges;
+  const isDaemons =
+    p.runAs === null && p.umask === null && !p.noNewPrivileges && p.capabilities.length === 0;
+  if (!isDaemons) parts.push(p);
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }

@@ -48,6 +48,42 @@ export interface ServiceSpec extends InstancePolicy {
   logs: LogSpec;
   /** `depends_on`: services to start first (and stop after this one). */
   dependsOn: Dependency[];
+  /** Who the instances run as and with what privileges. */
+  privileges: Privileges;
+}
+
+/** Who a service's instances run as and with what privileges (docs/config/user.md). */
+export interface Privileges {
+  /** Who the instances run as (`user`, `group`, `groups`); null: as the daemon. */
+  runAs: RunAs | null;
+  /** File mode creation mask (`umask`, e.g. 0o027); null: the daemon's, 022. */
+  umask: number | null;
+  /** `no_new_privileges`: PR_SET_NO_NEW_PRIVS before the exec. */
+  noNewPrivileges: boolean;
+  /** `capabilities`, by number (capabilities(7)): kept as ambient capabilities. */
+  capabilities: number[];
+}
+
+/** The privileges of a service that sets none of the keys: the daemon's. */
+export const DAEMON_PRIVILEGES: Privileges = {
+  runAs: null,
+  umask: null,
+  noNewPrivileges: false,
+  capabilities: [],
+};
+
+/** A user and groups resolved from the user databases (config `user`, `group`, `groups`). */
+export interface RunAs {
+  /** The user's name; null when only a group was given (the uid stays the daemon's). */
+  user: string | null;
+  uid: number;
+  /** The primary group. */
+  gid: number;
+  /** Every group the process gets (setgroups(2)): the primary one first. */
+  groups: number[];
+  /** From passwd(5) when `user` was given: HOME and SHELL of the instance. */
+  home: string | null;
+  shell: string | null;
 }
 
 /** One entry of `depends_on`. */

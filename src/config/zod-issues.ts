@@ -1,6 +1,6 @@
 // Turns zod's issues into warden's: one issue per unknown key, with a hint, pointing at the key.
 import type * as z from 'zod';
-import { knownKeysAt, UNSUPPORTED_SERVICE_KEYS } from './schema.js';
+import { knownKeysAt } from './schema.js';
 import { didYouMean } from './suggest.js';
 import type { PositionTarget } from './yaml-position.js';
 
@@ -13,10 +13,6 @@ export interface PathIssue {
 
 /** The message for a key the map at `parentPath` does not allow. */
 function unknownKeyMessage(parentPath: readonly PropertyKey[], key: string): string {
-  const isServiceLevel = parentPath.length === 2 && parentPath[0] === 'services';
-  if (isServiceLevel && UNSUPPORTED_SERVICE_KEYS.includes(key)) {
-    return `"${key}" is not supported by this version of warden; remove it`;
-  }
   const known = knownKeysAt(parentPath);
   const hint = didYouMean(key, known);
   if (hint !== '' || known.length === 0) return `"${key}" is not a known key${hint}`;

@@ -1,5 +1,5 @@
 // Shared fixtures of the core and runner unit tests: one policy, a time origin, sample states.
-import type { ServiceSpec } from '../../src/config/types.js';
+import { DAEMON_PRIVILEGES, type ServiceSpec } from '../../src/config/types.js';
 import {
   newInstance,
   type InstanceEvent,
@@ -45,6 +45,7 @@ export function makeSpec(over: Partial<ServiceSpec> = {}): ServiceSpec {
       maxLineBytes: 16384,
     },
     dependsOn: [],
+    privileges: DAEMON_PRIVILEGES,
     ...over,
   };
 }

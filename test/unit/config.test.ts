@@ -8,7 +8,7 @@ import { formatIssue } from '../../src/config/format.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { checkDocument, type ConfigSource } from '../../src/config/document.js';
 import { DEFAULT_LOG_SPEC } from '../../src/config/logs.js';
-import type { ServiceSpec } from '../../src/config/types.js';
+import { DAEMON_PRIVILEGES, type ServiceSpec } from '../../src/config/types.js';
 import { BROKEN_CONFIGS } from '../fixtures/config/broken-configs.js';
 
 let dir = '';
@@ -131,6 +131,7 @@ void describe('loadConfig accepts good configs', () => {
       ready: null,
       watchdogMs: null,
       dependsOn: [],
+      privileges: DAEMON_PRIVILEGES,
     };
     const db: ServiceSpec = {
       name: 'db',
@@ -148,6 +149,7 @@ void describe('loadConfig accepts good configs', () => {
       ready: null,
       watchdogMs: null,
       dependsOn: [],
+      privileges: DAEMON_PRIVILEGES,
     };
     const loaded = await loadConfig(file);
     assert.ok(loaded.ok);

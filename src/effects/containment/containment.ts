@@ -121,14 +121,19 @@ function groupContainment(
   log: (line: string) => void,
 ): Containment {
   const attribution = new GroupAttribution(log);
+  // For the starts with privileges only (config `user`...); its fork server starts on first use.
+  const starter = new CgroupStarter();
   return {
     mode: 'process-group',
     fallbackReason: reason,
     startMode: () => undefined,
-    tree: () => new GroupTree(homeId, attribution),
+    tree: () => new GroupTree(homeId, attribution, starter),
     leftovers: () => groupLeftovers(homeId),
     killUnattributed: () => attribution.killUnattributed(),
-    close: () => Promise.resolve([]),
+    close: async () => {
+      await starter.close();
+      return [];
+    },
   };
 }
 

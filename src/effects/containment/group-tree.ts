@@ -9,6 +9,7 @@ import { INVOCATION_VAR, invocationValue } from './leftovers.js';
 import { isDead, readProc, type ProcInfo } from './proc.js';
 import { SignalLedger } from './signal-ledger.js';
 import type { SpawnRequest } from '../spawn/spawn.js';
+import type { CgroupStarter } from './cgroup/cgroup-start.js';
 
 /** The tree of one instance in process-group mode. */
 export class GroupTree implements InstanceTree, AttributedTree {
@@ -21,10 +22,13 @@ export class GroupTree implements InstanceTree, AttributedTree {
   /**
    * @param homeId names the daemon's home in the markers (leftovers.ts)
    * @param attribution the daemon's attribution of processes to its group trees
+   * @param starter starts the spawns with privileges (warden-spawner, outside any cgroup); the
+   * others are posix_spawn'd by the daemon
    */
   constructor(
     private readonly homeId: string,
     private readonly attribution: GroupAttribution,
+    private readonly starter?: CgroupStarter,
   ) {}
 
   get main(): { pid: number; startTime: number } | undefined {
@@ -50,7 +54,9 @@ export class GroupTree implements InstanceTree, AttributedTree {
   prepare(req: SpawnRequest, spawnedAs: string): SpawnRequest {
     const value = invocationValue(this.homeId, spawnedAs);
     this.#marker = `${INVOCATION_VAR}=${value}`;
-    return { ...req, env: { ...req.env, [INVOCATION_VAR]: value } };
+    const env = { ...req.env, [INVOCATION_VAR]: value };
+    if (req.privileges === undefined || this.starter === undefined) return { ...req, env };
+    return { ...req, env, cgroup: { path: null, starter: this.starter } };
   }
 
   attach(pid: number): void {

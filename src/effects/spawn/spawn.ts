@@ -15,6 +15,7 @@ import { outputPipe, type OutputPipes } from './output-pipes.js';
 import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
 import type { CgroupPlacement, CgroupStart } from '../containment/cgroup/cgroup-start.js';
 import { ExecReport } from './exec-report.js';
+import type { SpawnPrivileges } from './privileges.js';
 import { reaper } from '../exit/reaper.js';
 import { errnoOf } from '../ffi/errno.js';
 
@@ -46,19 +47,25 @@ export interface SpawnRequest {
   cgroup?: CgroupPlacement;
   /** fds beyond 0-2 the process gets as pipes it writes to (`ready.fd`). */
   pipes?: readonly number[];
+  /** Who it starts as (config `user`, `umask`...): needs `cgroup`'s starter (warden-spawner). */
+  privileges?: SpawnPrivileges;
 }
 
-/** The environment of an instance: the daemon's, less supervisor variables, plus its own. */
+/**
+ * The environment of an instance: the daemon's, less supervisor variables, then `account` (the
+ * HOME, USER, LOGNAME and SHELL of the user it runs as), then its own.
+ */
 export function instanceEnv(
   base: NodeJS.ProcessEnv,
   own: Record<string, string>,
   service: string,
   index: number,
+  account: Record<string, string> = {},
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
   for (const k of SUPERVISOR_VARS) delete env[k];
-  return { ...env, ...own, WARDEN_SERVICE: service, WARDEN_INSTANCE: String(index) };
+  return { ...env, ...account, ...own, WARDEN_SERVICE: service, WARDEN_INSTANCE: String(index) };
 }
 
 /** A spawned instance's main process, as the runner sees it. */
@@ -204,10 +211,15 @@ function spawnOrRunScript(
   req: SpawnRequest,
   fds: ReadonlyMap<number, number>,
 ): CgroupStart {
-  const start = (r: PosixSpawnRequest): CgroupStart =>
-    req.cgroup === undefined
-      ? { pid: posixSpawn(r), report: undefined }
-      : req.cgroup.starter.spawn(r, req.cgroup.path);
+  const start = (r: PosixSpawnRequest): CgroupStart => {
+    if (req.cgroup !== undefined)
+      return req.cgroup.starter.spawn(r, req.cgroup.path, 'auto', req.privileges);
+    if (req.privileges !== undefined)
+      throw Object.assign(new Error('privileges need a starter (warden-spawner)'), {
+        code: 'ENOTSUP',
+      });
+    return { pid: posixSpawn(r), report: undefined };
+  };
   const { env, cwd } = req;
   try {
     return start({ path, argv, env, cwd, fds });

@@ -2,7 +2,8 @@
 // record state.json keeps of it, its output read, its probe told, and its end reported.
 import type { Readable } from 'node:stream';
 import { spawnIdentity } from '../../config/spawn-identity.js';
-import type { Command, ServiceSpec } from '../../config/types.js';
+import type { Command, Privileges, ServiceSpec } from '../../config/types.js';
+import type { SpawnPrivileges } from '../../effects/spawn/privileges.js';
 import { isSpawnFailure, type SpawnFailure } from '../../core/exit.js';
 import type { InstanceEvent } from '../../core/instance.js';
 import type { InstanceTree } from '../../effects/containment/containment.js';
@@ -97,12 +98,19 @@ export function spawnMain(input: SpawnInput): SpawnedMain | SpawnFailure {
   const { spec, tree, processes } = input;
   const spawnedAs = spawnIdentity(spec);
   const env = {
-    ...instanceEnv(input.baseEnv, spec.env, spec.name, input.index),
+    ...instanceEnv(input.baseEnv, spec.env, spec.name, input.index, accountEnv(spec.privileges)),
     ...input.extras.env,
   };
   let child;
   try {
-    const base = { command: spec.command, cwd: spec.cwd, env, pipes: input.extras.pipes };
+    const privileges = spawnPrivileges(spec.privileges);
+    const base = {
+      command: spec.command,
+      cwd: spec.cwd,
+      env,
+      pipes: input.extras.pipes,
+      ...(privileges === undefined ? {} : { privileges }),
+    };
     const req = tree.prepare(base, spawnedAs);
     child = 'spawnError' in req ? req : processes.spawn(req);
   } catch (error) {
@@ -137,5 +145,25 @@ function thrownSpawnFailure(error: unknown, command: Command): SpawnFailure {
     spawnError: code,
     path,
     message: error instanceof Error ? error.message : String(error),
+  };
+}
+
+/** HOME, USER, LOGNAME and SHELL of the user a service runs as (config `user`); else none. */
+function accountEnv(p: Privileges): Record<string, string> {
+  const a = p.runAs;
+  if (a === null || a.user === null) return {};
+  return { HOME: a.home ?? '/', USER: a.user, LOGNAME: a.user, SHELL: a.shell ?? '/bin/sh' };
+}
+
+/** What a start must change (warden-spawner does it); undefined when the daemon's stay. */
+export function spawnPrivileges(p: Privileges): SpawnPrivileges | undefined {
+  const { runAs, umask, noNewPrivileges, capabilities } = p;
+  if (runAs === null && umask === null && !noNewPrivileges && capabilities.length === 0)
+    return undefined;
+  return {
+    ...(runAs === null ? {} : { uid: runAs.uid, gid: runAs.gid, groups: runAs.groups }),
+    ...(umask === null ? {} : { umask }),
+    noNewPrivileges,
+    capabilities,
   };
 }

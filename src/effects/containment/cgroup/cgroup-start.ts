@@ -9,6 +9,7 @@ import { closeSync, readFileSync } from 'node:fs';
 import { makePipe } from '../../ffi/fds.js';
 import { posixSpawn, type PosixSpawnRequest } from '../../spawn/posix-spawn.js';
 import { ForkServer, isSpawnerBuilt } from './spawner.js';
+import type { SpawnPrivileges } from '../../spawn/privileges.js';
 import { killCgroup } from './cgroup-kill.js';
 
 // $1 is the cgroup; the rest is the command. Exit 125 (as env(1) does) when the move fails.
@@ -30,8 +31,8 @@ export interface CgroupStart {
 
 /** A cgroup an instance starts in, and who starts it there (SpawnRequest.cgroup). */
 export interface CgroupPlacement {
-  /** The leaf cgroup directory. */
-  path: string;
+  /** The leaf cgroup directory; null for none of warden's (process-group containment). */
+  path: string | null;
   starter: CgroupStarter;
 }
 
@@ -77,7 +78,8 @@ export class CgroupStarter {
   }
 
   /**
-   * Starts `req` (as posixSpawn does) inside the cgroup directory `cgroup`: through warden-spawner
+   * Starts `req` (as posixSpawn does) inside the cgroup directory `cgroup` (null: in none of
+   * warden's, by posix_spawn), as `privileges` say (then always through warden-spawner): through warden-spawner
    * (the fork server, spawner.ts) when it was built and the kernel has CLONE_INTO_CGROUP (Linux
    * 5.7), else through the sh wrapper, which also takes the starts the server cannot serve (it is
    * down, or the request is too large for it); `how` forces the wrapper. Through the server the
@@ -87,7 +89,14 @@ export class CgroupStarter {
    * the cgroup's own errors from the clone; EAGAIN when the server died during the start (the leaf
    * was killed; a retry after CgroupTree.prepare makes it anew)
    */
-  spawn(req: PosixSpawnRequest, cgroup: string, how: 'auto' | 'wrapper' = 'auto'): CgroupStart {
+  spawn(
+    req: PosixSpawnRequest,
+    cgroup: string | null,
+    how: 'auto' | 'wrapper' = 'auto',
+    privileges?: SpawnPrivileges,
+  ): CgroupStart {
+    if (privileges !== undefined) return this.#spawnAs(req, cgroup, privileges);
+    if (cgroup === null) return { pid: posixSpawn(req), report: undefined };
     if (how === 'auto' && this.#canClone) {
       const served = this.#server.start(req, cgroup);
       if (served === 'unavailable') {
@@ -108,6 +117,22 @@ export class CgroupStarter {
       ...req.argv.slice(1),
     ];
     return { pid: posixSpawn({ ...req, path: '/bin/sh', argv }), report: undefined };
+  }
+
+  // A start with privileges: only warden-spawner can change them between fork and exec.
+  #spawnAs(req: PosixSpawnRequest, cgroup: string | null, p: SpawnPrivileges): CgroupStart {
+    const served = this.#server.start(req, cgroup, p);
+    if (served !== 'unavailable' && !('unsupported' in served)) return served;
+    const why =
+      served === 'unavailable'
+        ? isSpawnerBuilt()
+          ? 'warden-spawner is not running'
+          : 'warden-spawner was not built (npm ci needs a C compiler)'
+        : `clone3: ${served.unsupported}`;
+    throw Object.assign(
+      new Error(`user, group, umask and capabilities need warden-spawner: ${why}`),
+      { code: 'ENOTSUP' },
+    );
   }
 
   /**

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { SyscallError } from '../../ffi/errno.js';
 import { makePipe } from '../../ffi/fds.js';
 import { posixSpawn, type PosixSpawnRequest } from '../../spawn/posix-spawn.js';
+import { credsField, type SpawnPrivileges } from '../../spawn/privileges.js';
 import { killCgroup } from './cgroup-kill.js';
 import { readProc } from '../proc.js';
 import { reaper } from '../../exit/reaper.js';
@@ -110,12 +111,13 @@ export class ForkServer {
    * clone (EACCES, EBUSY...), ENOMEM; EAGAIN, also when the server died during the start (its
    * leaf was killed: a retry after CgroupTree.prepare makes it anew)
    */
-  start(req: PosixSpawnRequest, cgroup: string): ServerStart {
+  start(req: PosixSpawnRequest, cgroup: string | null, privileges?: SpawnPrivileges): ServerStart {
     const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
     const fields = [
-      cgroup,
+      cgroup ?? '',
       req.path,
       req.cwd,
+      credsField(privileges),
       [...req.fds.keys()].join(','),
       String(req.argv.length),
     ];
@@ -150,8 +152,10 @@ export class ForkServer {
     if (what !== 'clone') {
       // It died, maybe after its fork: what it started there must not run on unwatched, and the
       // killed leaf takes no new process until it is made anew: this start is tried again later.
-      killCgroup(cgroup);
-      this.leafKilled(cgroup);
+      if (cgroup !== null) {
+        killCgroup(cgroup);
+        this.leafKilled(cgroup);
+      }
       this.#drop();
       throw Object.assign(new Error('warden-spawner ended during the start; tried again later'), {
         code: 'EAGAIN',
