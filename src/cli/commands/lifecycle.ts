@@ -19,6 +19,7 @@ import { answerTimeoutOf, CliError, homeOf, withClient, type GlobalOptions } fro
 import { EXIT, paint, print, printError, write } from '../output.js';
 import { DaemonStartError, ensureDaemon } from '../start-daemon.js';
 import { UntrustedError } from '../../effects/files/home-trust.js';
+import { closeHungUpTerminals, terminalFds } from '../../effects/files/controlling-terminal.js';
 import { printPlan } from './apply-notes.js';
 import { parseTimeout, waitRunning } from './control.js';
 
@@ -197,6 +198,9 @@ export async function run(options: { file: string } & GlobalOptions): Promise<nu
   // A reader of our stdout that goes away (`warden run | head`) must not take the supervisor down.
   let echoing = true;
   process.stdout.on('error', () => (echoing = false));
+  // Nor a terminal that closed (EIO): the shutdown that its SIGHUP starts still runs to its end.
+  process.stderr.on('error', () => undefined);
+  const terminals = terminalFds();
   try {
     return await runDaemon({
       home: homeOf(options),
@@ -211,5 +215,7 @@ export async function run(options: { file: string } & GlobalOptions): Promise<nu
     if (error instanceof StartupError)
       throw new CliError(error.message, error.code === 'UNTRUSTED' ? EXIT.usage : EXIT.failed);
     throw error;
+  } finally {
+    closeHungUpTerminals(terminals);
   }
 }
