@@ -62,7 +62,8 @@ export async function terminal(): Promise<Terminal> {
     },
     async screen(window) {
       const text = await run(['capture-pane', '-p', '-J', '-S', '-', '-t', `test:${window}`]);
-      return text.replace(/\n+$/, '');
+      // remain-on-exit adds a line of its own once the command ended.
+      return text.replace(/^Pane is dead \(.*$/m, '').trimEnd();
     },
     async isDone(window) {
       return (
