@@ -80,7 +80,7 @@ void describe('progress on a terminal', () => {
     assert.match(down, /^warden: stopped 2 instance\(s\); daemon \d+ exited$/m, down);
   });
 
-  void it('prints only errors with --quiet', async () => {
+  void it('prints only errors with --quiet; an error ends the command as when piped', async () => {
     s = sandbox();
     s.config(CONFIG.replace('stop_timeout: 3s', 'stop_timeout: 100ms'));
     tty = await terminal();
@@ -89,5 +89,10 @@ void describe('progress on a terminal', () => {
     await open(tty, 'stop', 'stop --quiet all');
     const stop = await ended(tty, 'stop');
     for (const screen of [up, stop]) assert.equal(screen.trim(), 'EXIT=0');
+    // The subscription is refused as the command would be; it must not keep the CLI alive.
+    await open(tty, 'unknown', 'stop nope');
+    const unknown = await ended(tty, 'unknown');
+    assert.match(unknown, /^warden: unknown service "nope" \(known: quick, stubborn\)$/m, unknown);
+    assert.match(unknown, /^EXIT=2$/m);
   });
 });

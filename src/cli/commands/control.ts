@@ -37,8 +37,8 @@ export async function withProgress<T>(
   if (options.quiet === true || process.stdout.isTTY !== true) return command();
   const { watchProgress } = await import('./progress.js');
   const progress = await watchProgress(options, targets, goal, since);
-  if (catchUp) await progress.catchUp(targets);
   try {
+    if (catchUp) await progress.catchUp(targets);
     return await command();
   } finally {
     await progress.finish();

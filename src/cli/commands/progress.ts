@@ -61,7 +61,12 @@ export async function watchProgress(
   const client = await connect(options, { onEvent });
   let closed = false;
   client.onClose(() => (closed = true));
-  await client.call('subscribe', { targets });
+  try {
+    await client.call('subscribe', { targets });
+  } catch (error) {
+    client.close(); // or the open connection keeps the CLI from exiting
+    throw error;
+  }
   return {
     since,
     async catchUp(names) {
