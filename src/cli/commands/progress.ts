@@ -51,7 +51,7 @@ export async function watchProgress(
   const killed = new Set<string>();
   const printed = new Set<string>();
   const onEvent = (event: StreamEvent): void => {
-    if (!('instance' in event)) return; // {dropped}: a reader this slow is not a person
+    if (!('instance' in event)) return; // {dropped: N}: lines lost; the summary still says the end
     if (event.from === 'stopping' && event.to === 'stopping' && /SIGKILL/.test(event.reason))
       killed.add(event.instance);
     if (event.from === event.to || !shown.has(event.to)) return;
