@@ -35,6 +35,7 @@ function program(): Command {
   const verb = (name: string, describe: string): Command =>
     cli.command(name).description(describe).exitOverride();
   const file = new Option('-f, --file <file>', 'config file').default('warden.yaml');
+  const quiet = new Option('-q, --quiet', 'print nothing but errors (no progress, no summary)');
 
   const run =
     (load: () => Promise<Action>, ...pick: ((a: unknown[], cmd: Command) => unknown)[]) =>
@@ -52,6 +53,7 @@ function program(): Command {
     .argument('[service...]')
     .addOption(file)
     .option('--wait', 'return only once the services are running')
+    .addOption(quiet)
     .option(
       '--timeout <duration>',
       'with --wait: give up waiting after this long (default 60s); without: as the global --timeout',
@@ -59,6 +61,7 @@ function program(): Command {
     .action(run(async () => (await import('./commands/lifecycle.js')).up, rest(0), opts));
   verb('down', 'stop every service, then the daemon')
     .option('--keep-services', 'only the daemon exits; the next "up" takes the services back')
+    .addOption(quiet)
     .action(run(async () => (await import('./commands/lifecycle.js')).down, opts));
   verb('run', 'the supervisor in the foreground (containers, PID 1, under systemd)')
     .addOption(file)
@@ -82,6 +85,7 @@ function program(): Command {
     const cmd = verb(name, describe).argument('[service...]');
     if (name === 'restart')
       cmd.option('--rolling', 'one instance at a time while an extra one serves (one service)');
+    if (name !== 'start') cmd.addOption(quiet);
     cmd.action(run(async () => (await import('./commands/control.js'))[name], rest(0), opts));
   }
   verb('signal', 'send a signal to every process of the trees of services')

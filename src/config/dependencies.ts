@@ -4,19 +4,25 @@ import type { PathIssue } from './zod-issues.js';
 
 /**
  * Finds unknown dependency names and cycles in `deps` (service name -> its dependencies).
+ * @param mapForm the services whose `depends_on` is written as a map (`{db: running}`): an
+ *   unknown name there is a key (`depends_on.cache`, at the key), in a list an item (`depends_on[1]`)
  * @returns one issue per unknown name (at that entry) and one per cycle, naming it in order,
  *   e.g. `a -> b -> a` (at the `depends_on` of its first service in file order)
  */
-export function dependencyIssues(deps: Map<string, Dependency[]>): PathIssue[] {
+export function dependencyIssues(
+  deps: Map<string, Dependency[]>,
+  mapForm: ReadonlySet<string>,
+): PathIssue[] {
   const issues: PathIssue[] = [];
   const known = [...deps.keys()];
   for (const [name, list] of deps) {
+    const isMap = mapForm.has(name);
     list.forEach((d, i) => {
       if (deps.has(d.service)) return;
       const message = `"${d.service}" is not a service of this file (services: ${known.join(', ')})`;
       issues.push({
-        path: ['services', name, 'depends_on', entryKey(list, i)],
-        target: 'value',
+        path: ['services', name, 'depends_on', isMap ? d.service : i],
+        target: isMap ? 'key' : 'value',
         message,
       });
     });
@@ -27,13 +33,6 @@ export function dependencyIssues(deps: Map<string, Dependency[]>): PathIssue[] {
     issues.push({ path: ['services', first, 'depends_on'], target: 'key', message });
   }
   return issues;
-}
-
-// A list entry is addressed by index; a map entry by its key.
-function entryKey(list: Dependency[], i: number): string | number {
-  return list.length > 0 && list.every((d) => d.condition === 'running')
-    ? i
-    : (list[i]?.service ?? i);
 }
 
 /** The elementary cycles found by a depth-first search, each reported once, from its first service. */

@@ -86,6 +86,17 @@ function dependencyMap(raw: RawConfig, order: string[]): Map<string, Dependency[
   );
 }
 
+// The services whose `depends_on` is written as a map: the schema turns both forms into a list.
+function mapForms(document: unknown): Set<string> {
+  const services = (document as { services?: unknown }).services;
+  if (typeof services !== 'object' || services === null) return new Set();
+  const written = Object.entries(services as Record<string, unknown>).filter(([, raw]) => {
+    const deps = (raw as { depends_on?: unknown } | null)?.depends_on;
+    return typeof deps === 'object' && deps !== null && !Array.isArray(deps);
+  });
+  return new Set(written.map(([name]) => name));
+}
+
 function buildConfig(
   path: string,
   raw: RawConfig,
@@ -173,7 +184,9 @@ export async function checkDocument(
   const pathIssues = [
     ...(parsed.success ? [] : parsed.error.issues.flatMap(fromZodIssue)),
     ...runAsIssues,
-    ...(parsed.success ? dependencyIssues(dependencyMap(parsed.data, order)) : []),
+    ...(parsed.success
+      ? dependencyIssues(dependencyMap(parsed.data, order), mapForms(document))
+      : []),
     ...files.pathIssues,
   ];
   const issues = [...pathIssues.map(place), ...files.envFileIssues];

@@ -10,6 +10,7 @@ import { reopenOutputPipes } from '../effects/spawn/output-pipes.js';
 import { outputPipesOf, spawnInstance } from '../effects/spawn/spawn.js';
 import { pidOf } from '../core/instance.js';
 import { chooseContainment } from '../effects/containment/containment.js';
+import { hasControllingTerminal } from '../effects/files/controlling-terminal.js';
 import { startReaper } from '../effects/exit/reaper.js';
 import { removeProofKey, writeProofKey } from '../ipc/daemon-proof.js';
 import { listenControl, type ControlServer } from '../ipc/server.js';
@@ -54,7 +55,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   // Signals that arrive before we can act on them are kept, not lost (or fatal).
   let early: string | undefined;
   let onSignal = (name: string): void => void (early ??= name);
-  const handlers = ['SIGTERM', 'SIGINT'].map((name) => {
+  // With a controlling terminal (`warden run` typed in one), a SIGHUP says the terminal closed:
+  // stop everything, as for SIGTERM, rather than reload and live on without it (docs/cli/run.md).
+  const hangupStops = hasControllingTerminal();
+  const stopSignals = hangupStops ? ['SIGTERM', 'SIGINT', 'SIGHUP'] : ['SIGTERM', 'SIGINT'];
+  const handlers = stopSignals.map((name) => {
     const handler = (): void => onSignal(name);
     process.on(name, handler);
     return () => process.off(name, handler);
@@ -212,15 +217,19 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   logLine(`warden ${VERSION} daemon ${process.pid} listening on ${home.socket}`);
 
-  onSignal = (name) => void ctx.shutdown(name);
-  process.on('SIGHUP', () => {
-    if (ctx.isShuttingDown()) return logLine('SIGHUP ignored: shutting down');
-    reload(ctx).catch((error: unknown) =>
-      logLine(
-        `SIGHUP reload failed, nothing changed: ${error instanceof Error ? error.message : String(error)}`,
-      ),
-    );
-  });
+  onSignal = (name) =>
+    void ctx.shutdown(name === 'SIGHUP' ? 'SIGHUP (the controlling terminal closed)' : name);
+  if (hangupStops)
+    logLine('a controlling terminal: SIGHUP stops every service; "warden reload" reloads');
+  else
+    process.on('SIGHUP', () => {
+      if (ctx.isShuttingDown()) return logLine('SIGHUP ignored: shutting down');
+      reload(ctx).catch((error: unknown) =>
+        logLine(
+          `SIGHUP reload failed, nothing changed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+    });
 
   // An external logrotate renamed the files: write on in new ones (as `warden logs --reopen`).
   process.on('SIGUSR2', () => {

@@ -45,6 +45,8 @@ void describe('PID 1 mode', () => {
         env: s.env,
         cwd: s.dir,
         stdio: ['ignore', 'ignore', 'pipe'],
+        // No controlling terminal, as a container's init: there SIGHUP reloads (docs/cli/run.md).
+        detached: true,
       },
     );
     let stderr = '';

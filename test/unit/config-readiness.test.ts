@@ -119,6 +119,17 @@ void describe('ready, watchdog, depends_on', () => {
       'services:\n  a:\n    command: x\n    depends_on: [ghost]\n',
       '4:18: services.a.depends_on[0]: "ghost" is not a service of this file (services: a)',
     ],
+    [
+      // Every condition `running`: still a map, so the entry is named by its key, on its line.
+      'unknown in a map',
+      'services:\n  db:\n    command: x\n  web:\n    command: x\n    depends_on:\n      db: running\n      cache: running\n',
+      '8:7: services.web.depends_on.cache: "cache" is not a service of this file (services: db, web)',
+    ],
+    [
+      'unknown in a flow map',
+      'services:\n  db: { command: x }\n  web: { command: x, depends_on: { db: started, cache: running } }\n',
+      '3:49: services.web.depends_on.cache: "cache" is not a service of this file (services: db, web)',
+    ],
   ];
   for (const [name, yaml, expected] of table) {
     void it(`rejects ${name}`, async () => {

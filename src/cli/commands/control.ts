@@ -4,6 +4,7 @@ import type { ControlClient } from '../../ipc/client.js';
 import { CliError, withClient, type GlobalOptions } from '../context.js';
 import { EXIT, print, printError } from '../output.js';
 import { printPlan } from './apply-notes.js';
+import type { Goal } from './progress.js';
 import { describeExit } from './status.js';
 
 /** Parses `--timeout` (`30s`, `500ms`, a number of ms). @throws CliError (exit 2) */
@@ -12,6 +13,36 @@ export function parseTimeout(text: string | undefined, fallbackMs = 60_000): num
   const r = parseDuration(text);
   if (!r.ok) throw new CliError(`--timeout: ${r.message}`, EXIT.usage);
   return r.ms;
+}
+
+/** `--quiet`: print nothing but errors (no progress, no summary). */
+export interface Quiet {
+  quiet?: boolean;
+}
+
+/**
+ * Runs `command` (which sends one request and waits for its answer) while the targets'
+ * progress is printed, when stdout is a terminal and `--quiet` is not given; else runs it
+ * alone (the progress printer is not even loaded). `since`: when the command began (ms since
+ * the epoch, default now); with `catchUp`, states the targets reached since then, before the
+ * subscription, are printed too (`up --wait`: new services exist only once `up` applied them).
+ */
+export async function withProgress<T>(
+  options: GlobalOptions & Quiet,
+  targets: string[],
+  goal: Goal,
+  command: () => Promise<T>,
+  { since = Date.now(), catchUp = false }: { since?: number; catchUp?: boolean } = {},
+): Promise<T> {
+  if (options.quiet === true || process.stdout.isTTY !== true) return command();
+  const { watchProgress } = await import('./progress.js');
+  const progress = await watchProgress(options, targets, goal, since);
+  try {
+    if (catchUp) await progress.catchUp(targets);
+    return await command();
+  } finally {
+    await progress.finish();
+  }
 }
 
 function requireTargets(verb: string, services: string[]): void {
@@ -42,13 +73,15 @@ export async function start(services: string[], options: GlobalOptions): Promise
 }
 
 /** `warden stop SERVICE...|all`: returns once every target's process tree is gone. */
-export async function stop(services: string[], options: GlobalOptions): Promise<number> {
+export async function stop(services: string[], options: GlobalOptions & Quiet): Promise<number> {
   requireTargets('stop', services);
-  const r = await withClient(options, (c) => c.call('stop', { targets: services }));
+  const r = await withProgress(options, services, 'stopped', () =>
+    withClient(options, (c) => c.call('stop', { targets: services })),
+  );
   let complete = true;
   for (const s of r.instances) {
     const exit = s.lastExit === null ? '' : ` (last exit: ${describeExit(s)})`;
-    print(`warden: ${s.name} ${s.state}${exit}`);
+    if (options.quiet !== true) print(`warden: ${s.name} ${s.state}${exit}`);
     if (s.survivors.length > 0) {
       complete = false;
       printError(
@@ -65,14 +98,18 @@ export async function stop(services: string[], options: GlobalOptions): Promise<
  */
 export async function restart(
   services: string[],
-  options: GlobalOptions & { rolling?: boolean },
+  options: GlobalOptions & Quiet & { rolling?: boolean },
 ): Promise<number> {
   requireTargets('restart', services);
   const rolling = options.rolling === true;
   if (rolling && (services.length !== 1 || services[0] === 'all'))
     throw new CliError('restart --rolling takes exactly one SERVICE', EXIT.usage);
-  const r = await withClient(options, (c) => c.call('restart', { targets: services, rolling }));
-  print(`warden: restarted ${rolling ? 'one by one ' : ''}${r.instances.join(', ')}`);
+  // A rolling restart answers once each instance runs again; a plain one once each is started.
+  const r = await withProgress(options, services, rolling ? 'running' : 'started', () =>
+    withClient(options, (c) => c.call('restart', { targets: services, rolling })),
+  );
+  if (options.quiet !== true)
+    print(`warden: restarted ${rolling ? 'one by one ' : ''}${r.instances.join(', ')}`);
   return EXIT.ok;
 }
 

@@ -19,11 +19,12 @@ import { answerTimeoutOf, CliError, homeOf, withClient, type GlobalOptions } fro
 import { EXIT, paint, print, printError, write } from '../output.js';
 import { DaemonStartError, ensureDaemon } from '../start-daemon.js';
 import { UntrustedError } from '../../effects/files/home-trust.js';
+import { closeHungUpTerminals, terminalFds } from '../../effects/files/controlling-terminal.js';
 import { printPlan } from './apply-notes.js';
-import { parseTimeout, waitRunning } from './control.js';
+import { parseTimeout, waitRunning, withProgress, type Quiet } from './control.js';
 
 /** Options of `up`. */
-export interface UpOptions extends GlobalOptions {
+export interface UpOptions extends GlobalOptions, Quiet {
   file: string;
   wait?: boolean;
   timeout?: string;
@@ -66,21 +67,31 @@ export async function up(services: string[], options: UpOptions): Promise<number
           EXIT.failed,
         );
       }
+      const sentAt = Date.now();
       const result = await client.call('up', {
         config: config.path,
         source,
         targets: services,
       });
       configured = true;
-      print(
-        `warden: daemon ${started ? 'started' : 'running'} (pid ${hello.pid}, home ${home.home})`,
-      );
-      print(`warden: started ${result.started.join(', ') || 'nothing (all were running)'}`);
+      const quiet = options.quiet === true;
+      if (!quiet) {
+        const daemon = `${started ? 'started' : 'running'} (pid ${hello.pid}, home ${home.home})`;
+        print(`warden: daemon ${daemon}`);
+        print(`warden: started ${result.started.join(', ') || 'nothing (all were running)'}`);
+      }
       for (const warning of result.warnings ?? []) printError(`warning: ${warning}`);
       const { removed, changed, updated, scaled } = result;
-      if ([removed, changed, updated, scaled].some((list) => list.length > 0))
+      if (!quiet && [removed, changed, updated, scaled].some((list) => list.length > 0))
         printPlan({ ...result, added: [], unchanged: [] });
-      if (options.wait === true) await waitRunning(client, services, timeoutMs);
+      if (options.wait === true)
+        await withProgress(
+          options,
+          services,
+          'running',
+          () => waitRunning(client, services, timeoutMs),
+          { since: sentAt, catchUp: true },
+        );
       return EXIT.ok;
     } catch (error) {
       if (!configured) await stopUnconfigured(home, silenceMs);
@@ -167,13 +178,20 @@ async function waitUntilGone(pidFile: string): Promise<void> {
  * `warden down`: stops every service in order, then the daemon; returns once it has exited.
  * `--keep-services`: only the daemon exits; the next `warden up` takes the services back.
  */
-export async function down(options: GlobalOptions & { keepServices?: boolean }): Promise<number> {
+export async function down(
+  options: GlobalOptions & Quiet & { keepServices?: boolean },
+): Promise<number> {
   const keepServices = options.keepServices === true;
-  const { pid, stopped, kept } = await withClient(options, async (c) => {
-    const hello = await c.call('hello', {});
-    const r = await c.call('down', { keepServices });
-    return { pid: hello.pid, stopped: r.stopped, kept: r.kept ?? 0 };
-  });
+  const shutdown = (): Promise<{ pid: number; stopped: number; kept: number }> =>
+    withClient(options, async (c) => {
+      const hello = await c.call('hello', {});
+      const r = await c.call('down', { keepServices });
+      return { pid: hello.pid, stopped: r.stopped, kept: r.kept ?? 0 };
+    });
+  // With --keep-services nothing changes state: nothing to show.
+  const { pid, stopped, kept } = keepServices
+    ? await shutdown()
+    : await withProgress(options, [], 'stopped', shutdown);
   const deadline = Date.now() + 10_000;
   while (isPidRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   if (isPidRunning(pid))
@@ -181,11 +199,12 @@ export async function down(options: GlobalOptions & { keepServices?: boolean }):
       `the daemon (pid ${pid}) stopped its services but has not exited`,
       EXIT.failed,
     );
-  print(
-    keepServices
-      ? `warden: daemon ${pid} exited; ${kept} instance(s) left running for the next "warden up"`
-      : `warden: stopped ${stopped} instance(s); daemon ${pid} exited`,
-  );
+  if (options.quiet !== true)
+    print(
+      keepServices
+        ? `warden: daemon ${pid} exited; ${kept} instance(s) left running for the next "warden up"`
+        : `warden: stopped ${stopped} instance(s); daemon ${pid} exited`,
+    );
   return EXIT.ok;
 }
 
@@ -197,6 +216,9 @@ export async function run(options: { file: string } & GlobalOptions): Promise<nu
   // A reader of our stdout that goes away (`warden run | head`) must not take the supervisor down.
   let echoing = true;
   process.stdout.on('error', () => (echoing = false));
+  // Nor a terminal that closed (EIO): the shutdown that its SIGHUP starts still runs to its end.
+  process.stderr.on('error', () => undefined);
+  const terminals = terminalFds();
   try {
     return await runDaemon({
       home: homeOf(options),
@@ -211,5 +233,7 @@ export async function run(options: { file: string } & GlobalOptions): Promise<nu
     if (error instanceof StartupError)
       throw new CliError(error.message, error.code === 'UNTRUSTED' ? EXIT.usage : EXIT.failed);
     throw error;
+  } finally {
+    closeHungUpTerminals(terminals);
   }
 }
