@@ -86,25 +86,31 @@ async function running(s: Sandbox): Promise<Map<string, number>> {
 }
 
 /**
- * Two instances of the reuseport server on a free port; `gate` is shell run before the server
- * (it may exit 1 to fail the start). Ready at their "listening on" line.
+ * `instances` (2) instances of the reuseport server on a free port; `gate` is shell run before
+ * the server (it may exit 1 to fail the start; a function gets the port). Ready at their
+ * "listening on" line.
  */
-async function upServers(gate = ''): Promise<{ s: Sandbox; port: number; pids: number[] }> {
+async function upServers(
+  gate: string | ((port: number) => string) = '',
+  instances = 2,
+): Promise<{ s: Sandbox; port: number; pids: number[] }> {
   const s = sandbox();
   const port = await freePort();
+  if (typeof gate === 'function') gate = gate(port);
   s.config(`
 services:
   web:
-    command: ${gate}exec python3 ${SERVER} ${port}
-    instances: 2
+    command: ${JSON.stringify(`${gate}exec python3 ${SERVER} ${port}`)}
+    instances: ${instances}
     ready: { log: "^listening on" }
     stop_timeout: 5s
 `);
   const up = await s.warden(['up', '--wait']);
   assert.equal(up.code, 0, up.stderr);
-  const pids = await waitFor('web:0 and web:1 running', async () => {
+  const names = instances === 1 ? ['web'] : ['web:0', 'web:1'];
+  const pids = await waitFor(`${names.join(' and ')} running`, async () => {
     const r = await running(s);
-    return r.size === 2 && [r.get('web:0') ?? 0, r.get('web:1') ?? 0];
+    return r.size === names.length && names.map((n) => r.get(n) ?? 0);
   });
   return { s, port, pids };
 }
@@ -150,6 +156,12 @@ void describe('warden restart --rolling', () => {
   void it('takes exactly one service', async () => {
     const up = await upServers();
     s = up.s;
+    const instance = await s.warden(['restart', '--rolling', 'web:1']);
+    assert.equal(instance.code, 2, instance.stderr);
+    assert.match(
+      instance.stderr,
+      /--rolling takes a service name, not an instance: try "restart --rolling web"/,
+    );
     for (const args of [['web', 'web'], ['all'], []]) {
       const r = await s.warden(['restart', '--rolling', ...args]);
       assert.equal(r.code, 2, `restart --rolling ${args.join(' ')}: ${r.stderr}`);
@@ -200,5 +212,35 @@ void describe('warden restart --rolling', () => {
       now.size >= 2,
       `at least 2 instances still run (running: ${[...now.keys()].join(', ') || 'none'})`,
     );
+  });
+
+  void it('fails, naming it, when a new instance ends after it was running', async () => {
+    // Once the marker (the old pid) exists, the extra instance (index 1) serves, then exits 1
+    // as soon as the old process is gone: it reached running, then crashed and was restarted
+    // automatically during the rolling restart. The new web waits for that crash before it
+    // serves, so the crash comes before the rolling restart could end.
+    const gate = (port: number): string =>
+      [
+        'if [ -e marker ] && [ "$WARDEN_INSTANCE" = 1 ]; then',
+        `  python3 ${SERVER} ${port} & server=$!;`,
+        '  while kill -0 "$(cat marker)" 2>/dev/null; do sleep 0.02; done;',
+        '  echo "extra: lost the old process, exiting" >&2; touch crashed; kill $server; exit 1;',
+        'fi;',
+        'if [ -e marker ]; then while [ ! -e crashed ]; do sleep 0.02; done; fi; ',
+      ].join(' ');
+    const up = await upServers(gate, 1);
+    s = up.s;
+    writeFileSync(join(s.dir, 'marker'), String(up.pids[0]));
+    const r = await s.warden(['restart', '--rolling', 'web']);
+    assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+    assert.doesNotMatch(r.stdout, /restarted one by one/);
+    assert.match(r.stderr, /web:1/, 'the message names the instance that crashed');
+    assert.match(r.stderr, /exit 1/, 'and its last exit');
+    assert.match(r.stderr, /extra: lost the old process, exiting/, 'and its last error');
+    assert.doesNotMatch(r.stderr, /internal error/);
+    // The restarted instance serves; the extra one is gone.
+    const now = await running(s);
+    assert.deepEqual([...now.keys()], ['web']);
+    assert.notEqual(now.get('web'), up.pids[0]);
   });
 });

@@ -71,9 +71,20 @@ export async function restart(
   const rolling = options.rolling === true;
   if (rolling && (services.length !== 1 || services[0] === 'all'))
     throw new CliError('restart --rolling takes exactly one SERVICE', EXIT.usage);
+  const service = rolling ? serviceOfInstance(services[0] ?? '') : null;
+  if (service !== null) {
+    const hint = `try "restart --rolling ${service}"`;
+    throw new CliError(`--rolling takes a service name, not an instance: ${hint}`, EXIT.usage);
+  }
   const r = await withClient(options, (c) => c.call('restart', { targets: services, rolling }));
   print(`warden: restarted ${rolling ? 'one by one ' : ''}${r.instances.join(', ')}`);
   return EXIT.ok;
+}
+
+// The service of an instance name (`web` of `web:1`); null for a service name (which has no `:`).
+function serviceOfInstance(name: string): string | null {
+  const colon = name.lastIndexOf(':');
+  return colon > 0 ? name.slice(0, colon) : null;
 }
 
 /** `warden signal SIGNAL SERVICE...|all` */
