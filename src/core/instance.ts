@@ -11,8 +11,9 @@ export type StopIntent =
   | { kind: 'restart' }
   /**
    * The main process ended by itself, or warden ended it (`forced`): apply the restart policy.
-   * `failedStart`: it never reached `running`. A forced stop counts as a failure whatever the
-   * exit status.
+   * `failedStart`: its run was short, it ended before it had been `running` for
+   * `backoff.reset_after` (or never was), so a restart counts toward the start limit. A forced
+   * stop counts as a failure whatever the exit status.
    */
   | { kind: 'exit'; failedStart: boolean; forced: ForcedStop | null };
 
@@ -176,7 +177,10 @@ export interface InstanceModel {
   restarts: number;
   /** Failures since the backoff last reset; drives the backoff delay. */
   consecutiveFailures: number;
-  /** Times (ms) of failed starts (ended before `running`) inside the start-limit window. */
+  /**
+   * Times (ms) of failed starts (runs that ended before `backoff.reset_after` of `running`)
+   * inside the start-limit window.
+   */
   failedStarts: number[];
   lastExit: LastExit | null;
 }

@@ -24,11 +24,8 @@ export function onExited(
   switch (s.state) {
     case 'starting':
     case 'running': {
-      const intent: StopIntent = {
-        kind: 'exit',
-        failedStart: s.state === 'starting',
-        forced: null,
-      };
+      const failedStart = isShortRun(s, now, p);
+      const intent: StopIntent = { kind: 'exit', failedStart, forced: null };
       const current: InstanceState = {
         state: 'stopping',
         since: now,
@@ -38,7 +35,7 @@ export function onExited(
       };
       // The rest of the tree (children the main process left) gets the stop signal too.
       return move(
-        withExit,
+        failedStart ? withExit : settled(withExit),
         current,
         [
           { kind: 'signal-tree', signal: p.stopSignal },
@@ -62,6 +59,22 @@ export function onExited(
     default:
       return assertNever(s);
   }
+}
+
+/**
+ * True when the run of `s` ended (at `now`, ms) before it lasted `backoff.reset_after` in
+ * `running`: still `starting`, or `running` for less. Such an end counts toward the start limit
+ * (systemd counts every start, PM2 every run shorter than `min_uptime`), so a loop of runs that
+ * reach `running` and die soon after ends `failed` too.
+ */
+export function isShortRun(s: InstanceState, now: number, p: InstancePolicy): boolean {
+  return s.state !== 'running' || now - s.since < p.backoff.resetAfterMs;
+}
+
+// A run that lasted reset_after resets the backoff and the start limit, as the `reset` timer
+// does: also when the exit comes before that timer's turn.
+function settled(m: InstanceModel): InstanceModel {
+  return { ...m, consecutiveFailures: 0, failedStarts: [] };
 }
 
 /** The main process has a pid: wait for the readiness check, or for `min_uptime`. */

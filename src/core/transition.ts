@@ -10,6 +10,7 @@
 //            │          ├─ intent restart ──▶ starting
 //            └──────────┴─ intent exit ─────▶ policy: exited | backoff ──timer──▶ starting
 //                                                     | failed (start limit)
+// The start limit counts every restart whose run did not last reset_after in running.
 // A spawn error goes from starting to failed. Timers that do not apply to the current state are
 // ignored, so a late timer can never move an instance. The moves that several events share are
 // in transition-steps.ts; taking an instance back (`restored`) is in restore.ts.
@@ -30,6 +31,7 @@ import {
   afterTree,
   begin,
   beginStop,
+  isShortRun,
   move,
   onExited,
   resetCounters,
@@ -236,7 +238,8 @@ function onWatchdogTimeout(
       reason: `daemon stalled ${lateMs}ms past the watchdog deadline: a fresh period of ${periodMs}ms`,
     };
   }
-  const intent: StopIntent = { kind: 'exit', failedStart: false, forced: 'watchdog' };
+  const failedStart = isShortRun(m.current, now, p);
+  const intent: StopIntent = { kind: 'exit', failedStart, forced: 'watchdog' };
   const why = `no WATCHDOG=1 for ${periodMs}ms`;
   return beginStop(m, pid, intent, now, p, why, WATCHDOG_SIGNAL);
 }

@@ -156,6 +156,11 @@ function handlers(ctx: DaemonContext): MethodTable {
       if (!p.rolling) return { instances: (await sup.restart(p.targets)).map((r) => r.name) };
       if (p.targets.length !== 1 || p.targets[0] === 'all')
         throw new ProtocolError('INVALID_PARAMS', 'a rolling restart takes exactly one service');
+      const service = /^(.+):\d+$/.exec(p.targets[0] ?? '')?.[1];
+      if (service !== undefined) {
+        const why = `a rolling restart takes a service name, not an instance: try "${service}"`;
+        throw new ProtocolError('INVALID_PARAMS', why);
+      }
       return { instances: await sup.rollingRestart(p.targets[0] ?? '') };
     },
 

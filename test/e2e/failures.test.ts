@@ -78,6 +78,36 @@ services:
     );
   });
 
+  void it('a loop of runs that reach running and die before reset_after ends failed', async () => {
+    s = sandbox();
+    s.config(`
+services:
+  shortlived:
+    command: sleep 0.5; echo "boom $$" >&2; exit 3
+    min_uptime: 100ms
+    backoff: { initial: 50ms, max: 100ms, reset_after: 1m }
+    start_limit: { burst: 2, interval: 1m }
+`);
+    assert.equal((await s.warden(['up'])).code, 0);
+    const seen = new Set<string>();
+    const r = await waitFor(
+      'shortlived failed',
+      async () => {
+        const i = (await s.status()).instances[0];
+        if (i !== undefined) seen.add(i.state);
+        return i?.state === 'failed' && i;
+      },
+      15_000,
+      20,
+    );
+    assert.ok(seen.has('running'), `each run reached running (saw ${[...seen].join(', ')})`);
+    assert.equal(r.restarts, 2, 'burst (2) automatic restarts, then failed');
+    assert.deepEqual(r.lastExit, { code: 3 });
+    assert.match(r.reason ?? '', /^start limit: 3 failed starts within 60000ms; last: exit 3$/);
+    assert.match(r.lastStderr.at(-1) ?? '', /^boom \d+$/);
+    assert.equal(processesOfHome(s.home).length, 1, 'only the daemon is left');
+  });
+
   void it('a missing program is spawnError ENOENT and a non-executable one EACCES', async () => {
     s = sandbox();
     s.config('services: {}\n'); // replaced below; the dir must exist first

@@ -3,30 +3,12 @@
 // the port all along never sees a refused or reset connection.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { processesOfHome, ROOT, sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
-import { daemonPidOf } from '../helpers/procs.js';
-import { isAlive } from '../helpers/procs.js';
-
-const SERVER = join(ROOT, 'test', 'fixtures', 'bin', 'reuseport-server.py');
-
-/** A loopback port free right now (the kernel picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
+import { processesOfHome, waitFor, type Sandbox } from '../helpers/cli.js';
+import { daemonPidOf, isAlive } from '../helpers/procs.js';
+import { running, upServers } from '../helpers/rolling.js';
 
 /** The outcome of one connection: the pid that answered, or why it failed. */
 type Probe = { pid: number } | { error: string };
@@ -66,38 +48,6 @@ function pollPort(port: number): { stop: () => Promise<Probe[]> } {
       return results;
     },
   };
-}
-
-/** Instance name -> pid of the running instances. */
-async function running(s: Sandbox): Promise<Map<string, number>> {
-  const r = await s.status();
-  return new Map(
-    r.instances.flatMap((i) => (i.state === 'running' && i.pid !== null ? [[i.name, i.pid]] : [])),
-  );
-}
-
-/**
- * Two instances of the reuseport server on a free port; `gate` is shell run before the server
- * (it may exit 1 to fail the start). Ready at their "listening on" line.
- */
-async function upServers(gate = ''): Promise<{ s: Sandbox; port: number; pids: number[] }> {
-  const s = sandbox();
-  const port = await freePort();
-  s.config(`
-services:
-  web:
-    command: ${gate}exec python3 ${SERVER} ${port}
-    instances: 2
-    ready: { log: "^listening on" }
-    stop_timeout: 5s
-`);
-  const up = await s.warden(['up', '--wait']);
-  assert.equal(up.code, 0, up.stderr);
-  const pids = await waitFor('web:0 and web:1 running', async () => {
-    const r = await running(s);
-    return r.size === 2 && [r.get('web:0') ?? 0, r.get('web:1') ?? 0];
-  });
-  return { s, port, pids };
 }
 
 void describe('warden restart --rolling', () => {
@@ -141,6 +91,12 @@ void describe('warden restart --rolling', () => {
   void it('takes exactly one service', async () => {
     const up = await upServers();
     s = up.s;
+    const instance = await s.warden(['restart', '--rolling', 'web:1']);
+    assert.equal(instance.code, 2, instance.stderr);
+    assert.match(
+      instance.stderr,
+      /--rolling takes a service name, not an instance: try "restart --rolling web"/,
+    );
     for (const args of [['web', 'web'], ['all'], []]) {
       const r = await s.warden(['restart', '--rolling', ...args]);
       assert.equal(r.code, 2, `restart --rolling ${args.join(' ')}: ${r.stderr}`);

@@ -33,11 +33,14 @@ const running: InstanceState = { state: 'running', since: T0, pid: 42 };
 const starting: InstanceState = { state: 'starting', since: T0, pid: 42 };
 
 void describe('transition: the main process exits', () => {
+  // failedStart: ended before reset_after (5s) of running; a run that lasted it is not one.
+  const settled: InstanceState = { state: 'running', since: T0 + 9 - 5000, pid: 42 };
   for (const [from, failedStart] of [
     [starting, true],
-    [running, false],
+    [running, true],
+    [settled, false],
   ] as const) {
-    void it(`in ${from.state}: stopping (failedStart ${failedStart}) with signal, watch, kill timer`, () => {
+    void it(`in ${from.state} since ${from.since - T0}: stopping (failedStart ${failedStart}) with signal, watch, kill timer`, () => {
       const t = transition(model(from), { type: 'exited', status: { code: 3 } }, T0 + 9, POLICY);
       assert.deepEqual(t.model.current, {
         state: 'stopping',
@@ -119,12 +122,14 @@ void describe('transition: restart policy decides between exited and backoff', (
 
 void describe('transition: backoff grows and is capped', () => {
   void it('doubles from initial and stops at max; attempt counts restarts', () => {
+    // A start limit high enough for these short runs, which it counts.
+    const p = { ...POLICY, startLimit: { burst: 100, intervalMs: 10_000 } };
     let m = model({ state: 'running', since: T0, pid: 1 });
     let now = T0;
     const delays: number[] = [];
     const attempts: number[] = [];
     for (let i = 0; i < 7; i++) {
-      const t = run(m, [{ type: 'exited', status: { code: 1 } }, { type: 'tree-gone' }], now);
+      const t = run(m, [{ type: 'exited', status: { code: 1 } }, { type: 'tree-gone' }], now, p);
       assert.equal(t.model.current.state, 'backoff');
       if (t.model.current.state !== 'backoff') return;
       delays.push(t.model.current.restartAt - now);
@@ -137,8 +142,9 @@ void describe('transition: backoff grows and is capped', () => {
           { type: 'spawned', pid: 10 + i },
         ],
         now,
+        p,
       );
-      m = transition(again.model, { type: 'timer', timer: 'uptime' }, now, POLICY).model;
+      m = transition(again.model, { type: 'timer', timer: 'uptime' }, now, p).model;
       assert.equal(m.current.state, 'running');
     }
     assert.deepEqual(delays, [100, 200, 400, 800, 1000, 1000, 1000]);
@@ -219,11 +225,18 @@ void describe('transition: start limit', () => {
     assert.deepEqual(t.model.failedStarts, [T0 + 1, T0 + 2, T0 + 10_000]);
   });
 
-  void it('exits after running are not failed starts', () => {
+  void it('an exit after reset_after of running is not a failed start and clears the history', () => {
+    const m = model(running, { failedStarts: [T0 - 3, T0 - 2, T0 - 1] });
+    const t = run(m, [{ type: 'exited', status: { code: 1 } }, { type: 'tree-gone' }], T0 + 5000);
+    assert.equal(t.model.current.state, 'backoff');
+    assert.deepEqual(t.model.failedStarts, []);
+  });
+
+  void it('an exit after running for less than reset_after is a failed start', () => {
     const m = model(running, { failedStarts: [T0, T0 + 1, T0 + 2] });
     const t = run(m, [{ type: 'exited', status: { code: 1 } }, { type: 'tree-gone' }], T0 + 3);
-    assert.equal(t.model.current.state, 'backoff');
-    assert.deepEqual(t.model.failedStarts, [T0, T0 + 1, T0 + 2]);
+    assert.equal(t.model.current.state, 'failed');
+    assert.equal(t.reason, 'exit 1; start limit hit (4 failed starts in 10000ms)');
   });
 
   void it('burst 0: the first failed start fails the instance', () => {

@@ -104,6 +104,11 @@ export async function restart(
   const rolling = options.rolling === true;
   if (rolling && (services.length !== 1 || services[0] === 'all'))
     throw new CliError('restart --rolling takes exactly one SERVICE', EXIT.usage);
+  const service = rolling ? serviceOfInstance(services[0] ?? '') : null;
+  if (service !== null) {
+    const hint = `try "restart --rolling ${service}"`;
+    throw new CliError(`--rolling takes a service name, not an instance: ${hint}`, EXIT.usage);
+  }
   // A rolling restart answers once each instance runs again; a plain one once each is started.
   const r = await withProgress(options, services, rolling ? 'running' : 'started', () =>
     withClient(options, (c) => c.call('restart', { targets: services, rolling })),
@@ -111,6 +116,12 @@ export async function restart(
   if (options.quiet !== true)
     print(`warden: restarted ${rolling ? 'one by one ' : ''}${r.instances.join(', ')}`);
   return EXIT.ok;
+}
+
+// The service of an instance name (`web` of `web:1`); null for a service name (which has no `:`).
+function serviceOfInstance(name: string): string | null {
+  const colon = name.lastIndexOf(':');
+  return colon > 0 ? name.slice(0, colon) : null;
 }
 
 /** `warden signal SIGNAL SERVICE...|all` */

@@ -111,6 +111,11 @@ export class Runner {
     });
   }
 
+  /** The kept stderr lines since a user's start, oldest first (status hides them while live). */
+  stderrLines(): readonly string[] {
+    return this.#output.stderrLines();
+  }
+
   /** Pids that outlived SIGKILL at the last stop, which warden stopped waiting for; else []. */
   get survivors(): number[] {
     return this.#hold.survivors;
