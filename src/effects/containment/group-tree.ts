@@ -109,8 +109,20 @@ export class GroupTree implements InstanceTree, AttributedTree {
     return this.members().some((p) => p.pid === pid);
   }
 
+  // The members the attribution's last pass found (it runs at least every second while the tree
+  // lives, more often after a spawn): one /proc/PID/stat read each, never a scan of /proc per
+  // status request (that costs too much with many instances). A fork since is in the next pass.
   stats(): TreeStats | undefined {
-    return undefined; // a /proc scan per status request costs too much with many instances
+    if (this.main === undefined) return undefined;
+    let pids = 0;
+    let memoryBytes = 0;
+    for (const [pid, startTime] of this.#known) {
+      const now = readProc(pid);
+      if (now === undefined || now.startTime !== startTime || isDead(now)) continue;
+      pids++;
+      memoryBytes += now.rssBytes;
+    }
+    return { pids, memoryBytes };
   }
 
   release(): void {
