@@ -32,6 +32,7 @@ function model(current: InstanceState): InstanceModel {
 function seen(stderr: readonly string[]): InstanceObservations {
   return {
     stderr,
+    stderrSummary: stderr.slice(-1),
     readySource: 'min_uptime',
     statusText: null,
     startedAt: null,
@@ -118,6 +119,7 @@ void describe('encodeInstance', () => {
         startedAt: null,
         tree: null,
         logs: { droppedLines: 0, error: null },
+        stderrSummary: (fields.lastStderr as string[]).slice(-1),
         ...fields,
       });
     });
@@ -133,6 +135,7 @@ void describe('encodeInstance', () => {
   void it('takes what only the runtime knows as observed, one producer for every field', () => {
     const observed: InstanceObservations = {
       stderr: [],
+      stderrSummary: [],
       readySource: 'tcp',
       statusText: 'warming up',
       startedAt: T0 - 5,
@@ -140,7 +143,7 @@ void describe('encodeInstance', () => {
       logs: { droppedLines: 2, error: 'ENOSPC' },
     };
     const status = encodeInstance(model({ state: 'running', since: T0, pid: 12 }), observed);
-    const { stderr: _, ...fields } = observed;
+    const { stderr: _, stderrSummary: __, ...fields } = observed;
     assert.deepEqual(
       {
         readySource: status.readySource,
@@ -166,6 +169,7 @@ void describe('encodeInstance', () => {
       attempt: null,
       reason: 'never started',
       lastStderr: [],
+      stderrSummary: [],
       readySource: 'min_uptime',
       statusText: null,
       startedAt: null,

@@ -104,6 +104,7 @@ export class Runner {
   status(): InstanceStatus {
     return instanceStatus(this.#model, this.#spec, this.#hold, {
       stderr: this.#output.stderrLines(),
+      stderrSummary: this.#output.tellingStderr(),
       statusText: this.#probes.statusText,
       logs: this.#o.sink.health(),
     });
@@ -276,6 +277,7 @@ export class Runner {
     this.#hold.forgetProcess();
     const probe = this.#probes.follow(this.#spec);
     this.#probes.statusText = null;
+    this.#output.beginRun();
     spawnInstance({
       spec: this.#spec,
       index: this.#model.index,
