@@ -20,7 +20,7 @@ export interface TreeStats {
   pids: number;
   /**
    * memory.current where the memory controller is on, else the sum of the members' RSS; in
-   * process-group mode, of the members the last attribution pass found (at most ~1 s old).
+   * process-group mode, of the members as the last attribution pass found them (~1 s old).
    */
   memoryBytes: number;
 }
