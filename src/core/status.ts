@@ -24,6 +24,12 @@ export interface InstanceStatus {
   reason: string | null;
   /** The last stderr lines (oldest first) when the instance is not starting or running; else []. */
   lastStderr: string[];
+  /**
+   * The telling lines of the last run's stderr (the first line of its last error block, and its
+   * last line that says something; at most 2, oldest first) when the instance is not starting or
+   * running; else []. What the table shows.
+   */
+  stderrSummary: string[];
   /** What makes the instance `running`: a readiness source (`notify`, `tcp`...) or `min_uptime`. */
   readySource: string;
   /** The last sd_notify `STATUS=` text while starting or running; else null. */
@@ -35,7 +41,7 @@ export interface InstanceStatus {
   waiting: string | null;
   /** When the current main process was spawned (ms since the epoch), while there is one; else null. */
   startedAt: number | null;
-  /** Processes and memory (bytes) of the instance's tree, in cgroup containment; else null. */
+  /** Processes and memory (bytes) of the instance's tree while it has a live process; else null. */
   tree: { pids: number; memoryBytes: number } | null;
   /** The service's log file: lines lost (write failures, full queue) and the current write error. */
   logs: LogHealth;
@@ -73,7 +79,7 @@ export interface StatusReport {
 export type InstanceObservations = Pick<
   InstanceStatus,
   'readySource' | 'statusText' | 'waiting' | 'startedAt' | 'tree' | 'logs'
-> & { stderr: readonly string[] };
+> & { stderr: readonly string[]; stderrSummary: readonly string[] };
 
 /** Builds the status of one instance from its model and what the runtime observes of it. */
 export function encodeInstance(m: InstanceModel, seen: InstanceObservations): InstanceStatus {
@@ -92,6 +98,7 @@ export function encodeInstance(m: InstanceModel, seen: InstanceObservations): In
     reason:
       s.state === 'stopped' ? s.reason : s.state === 'failed' ? describeFailure(s.reason) : null,
     lastStderr: live ? [] : [...seen.stderr],
+    stderrSummary: live ? [] : [...seen.stderrSummary],
     readySource: seen.readySource,
     statusText: seen.statusText,
     waiting: seen.waiting,

@@ -13,8 +13,11 @@ const NL = 0x0a;
  * event loop, and while reading is paused for a full queue.
  */
 const RECHECK_MS = 20;
-/** Lines handed to `onLine` per chunk: enough for the stderr tail kept for `status`. */
-export const TAIL_LINES = 10;
+/**
+ * Lines handed to `onLine` per chunk: enough for the stderr tail kept for `status`, and for the
+ * headline of a crash report written at once (a Node or Java stack trace) to reach its picker.
+ */
+export const TAIL_LINES = 64;
 
 /** Where a capture sends its output. */
 export interface CaptureOptions {

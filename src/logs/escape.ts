@@ -18,7 +18,8 @@ export function isClean(buf: Buffer, start: number, end: number): boolean {
   if (bytes === BAD) return false;
   let high = bytes === HIGH;
   const words = (end - first) >> 2;
-  const view = new Uint32Array(buf.buffer, buf.byteOffset + first, words);
+  // Even an empty view needs an aligned start, which a line shorter than the alignment lacks.
+  const view = words === 0 ? NO_WORDS : new Uint32Array(buf.buffer, buf.byteOffset + first, words);
   for (let i = 0; i < words; i++) {
     const x = view[i] as number;
     const del = x ^ 0x7f7f7f7f;
@@ -35,6 +36,7 @@ export function isClean(buf: Buffer, start: number, end: number): boolean {
   return isUtf8(part) && !hasC1(part);
 }
 
+const NO_WORDS = new Uint32Array(0);
 const PLAIN = 0;
 const HIGH = 1;
 const BAD = 2;

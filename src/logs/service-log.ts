@@ -14,8 +14,8 @@ export type { StreamCapture };
 /** Where the runner sends its instance's output. */
 export interface OutputSink {
   /**
-   * Starts capturing one stream of `instance`. `onLine` receives at least the last 10 lines of
-   * each chunk read (the stderr tail of `status`).
+   * Starts capturing one stream of `instance`. `onLine` receives at least the last 64 lines of
+   * each chunk read (the stderr tail of `status` and its telling lines).
    */
   open(
     instance: string,

@@ -36,8 +36,8 @@ export class TailBuffer {
   }
 }
 
-// Cuts to `max` code units with the ellipsis, never between the halves of a surrogate pair.
-function cutLine(line: string, max: number): string {
+/** Cuts `line` to `max` code units ending in `…`, never between the halves of a surrogate pair. */
+export function cutLine(line: string, max = MAX_TAIL_LINE_CHARS): string {
   if (line.length <= max) return line;
   let end = max - 1;
   const last = line.charCodeAt(end - 1);

@@ -32,6 +32,7 @@ function model(current: InstanceState): InstanceModel {
 function seen(stderr: readonly string[]): InstanceObservations {
   return {
     stderr,
+    stderrSummary: stderr.slice(-1),
     readySource: 'min_uptime',
     statusText: null,
     waiting: null,
@@ -120,6 +121,7 @@ void describe('encodeInstance', () => {
         startedAt: null,
         tree: null,
         logs: { droppedLines: 0, error: null },
+        stderrSummary: (fields.lastStderr as string[]).slice(-1),
         ...fields,
       });
     });
@@ -135,6 +137,7 @@ void describe('encodeInstance', () => {
   void it('takes what only the runtime knows as observed, one producer for every field', () => {
     const observed: InstanceObservations = {
       stderr: [],
+      stderrSummary: [],
       readySource: 'tcp',
       statusText: 'warming up',
       waiting: 'tcp 127.0.0.1:3000: ECONNREFUSED',
@@ -143,7 +146,7 @@ void describe('encodeInstance', () => {
       logs: { droppedLines: 2, error: 'ENOSPC' },
     };
     const status = encodeInstance(model({ state: 'running', since: T0, pid: 12 }), observed);
-    const { stderr: _, ...fields } = observed;
+    const { stderr: _, stderrSummary: __, ...fields } = observed;
     assert.deepEqual(
       {
         readySource: status.readySource,
@@ -170,6 +173,7 @@ void describe('encodeInstance', () => {
       attempt: null,
       reason: 'never started',
       lastStderr: [],
+      stderrSummary: [],
       readySource: 'min_uptime',
       statusText: null,
       waiting: null,

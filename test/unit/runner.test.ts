@@ -243,6 +243,27 @@ void describe('Runner: output capture', () => {
     assert.equal(kept[0], 'line 2');
     assert.equal(kept[9], 'line 11');
   });
+
+  void it('picks the telling stderr lines of the last run only, while the raw tail spans runs', async () => {
+    const h = setup({ restart: 'always' });
+    h.runner.dispatch({ type: 'start' });
+    h.child().stderr.write('Error: listen EADDRINUSE: address already in use 127.0.0.1:3900\n');
+    h.child().stderr.write(
+      '    at Server.setupListenHandle (node:net:1908:16)\n}\n\nNode.js v20.20.2\n',
+    );
+    await turn();
+    assert.deepEqual(h.runner.status().stderrSummary, [], 'hidden while starting');
+    h.child().die(1);
+    assert.deepEqual(h.runner.status().stderrSummary, [
+      'Error: listen EADDRINUSE: address already in use 127.0.0.1:3900',
+    ]);
+    h.clock.advanceToNext();
+    h.child().stderr.write('second run: bye\n');
+    await turn();
+    h.child().die(1);
+    assert.deepEqual(h.runner.status().stderrSummary, ['second run: bye']);
+    assert.equal(h.runner.status().lastStderr.at(0)?.startsWith('Error: listen'), true);
+  });
 });
 
 void describe('Runner: until', () => {

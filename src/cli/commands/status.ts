@@ -35,9 +35,16 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)}G`;
 }
 
-/** Renders the status table (what `warden status` prints). */
-export function renderTable(instances: InstanceStatus[], now: number): string {
-  // PIDS and MEM only where the containment can tell them (cgroup mode).
+/** The longest STATUS= text shown when stdout is not a terminal (as a kept stderr line). */
+const STATUS_TEXT_CHARS = 512;
+
+/**
+ * Renders the status table (what `warden status` prints).
+ * @param now ms since the epoch, for uptimes and backoff delays
+ * @param columns the terminal's width, which a STATUS= text is cut to; undefined off a terminal
+ */
+export function renderTable(instances: InstanceStatus[], now: number, columns?: number): string {
+  // PIDS and MEM only when some instance has a live tree to tell them of.
   const trees = instances.some((s) => s.tree !== null);
   const header = [
     'NAME',
@@ -73,14 +80,19 @@ export function renderTable(instances: InstanceStatus[], now: number): string {
   const out = [line(header)];
   instances.forEach((s, i) => {
     out.push(line(rows[i] ?? [], STATE_COLOUR[s.state]));
-    for (const note of notes(s, now)) out.push(`    ${paint('dim', note)}`);
+    for (const note of notes(s, now, columns)) out.push(`    ${paint('dim', note)}`);
   });
   return out.join('\n');
 }
 
-// Lines under an instance that is not fine: why, when it retries, what it said last.
-function notes(s: InstanceStatus, now: number): string[] {
+// Lines under an instance: what it says of itself (STATUS=), or, when it is not fine, why, when
+// it retries, and the telling lines of its last run's stderr.
+function notes(s: InstanceStatus, now: number, columns: number | undefined): string[] {
   const lines: string[] = [];
+  if (s.statusText !== null) {
+    const room = columns === undefined ? STATUS_TEXT_CHARS : Math.max(columns - 12, 10);
+    lines.push(`status: ${cut(visible(s.statusText), room)}`);
+  }
   if (s.state === 'backoff' && s.nextRestartAt !== null) {
     lines.push(`restart #${s.attempt ?? '?'} in ${formatSpan(s.nextRestartAt - now)}`);
   }
@@ -89,8 +101,25 @@ function notes(s: InstanceStatus, now: number): string[] {
   // A stopped instance says why, unless it is the plain case.
   const plain = s.reason === null || s.reason === 'never started' || s.reason === 'stopped by user';
   if (s.state === 'stopped' && !plain) lines.push(s.reason ?? '');
-  for (const l of s.lastStderr.slice(-3)) lines.push(`stderr: ${l}`);
+  for (const l of s.stderrSummary) lines.push(`stderr: ${l}`);
   return lines;
+}
+
+// A service's own text, made safe for a terminal: C0 and C1 controls and DEL become `\xNN`.
+function visible(text: string): string {
+  let out = '';
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    const isControl = code < 0x20 || (code >= 0x7f && code <= 0x9f);
+    out += isControl ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+  }
+  return out;
+}
+
+// Cuts `text` to `max` characters (code points), the last being `…`.
+function cut(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
 /** `warden status [SERVICE...] [--json]` */
@@ -103,6 +132,7 @@ export async function status(
     print(JSON.stringify(report));
     return EXIT.ok;
   }
-  print(renderTable(report.instances, Date.now()));
+  const columns = process.stdout.isTTY === true ? process.stdout.columns : undefined;
+  print(renderTable(report.instances, Date.now(), columns));
   return EXIT.ok;
 }

@@ -18,7 +18,10 @@ export type ContainmentMode = 'cgroup' | 'process-group';
 /** Memory and process count of a tree. */
 export interface TreeStats {
   pids: number;
-  /** memory.current where the memory controller is on, else the sum of the members' RSS. */
+  /**
+   * memory.current where the memory controller is on, else the sum of the members' RSS; in
+   * process-group mode, of the members as the last attribution pass found them (~1 s old).
+   */
   memoryBytes: number;
 }
 
@@ -50,7 +53,7 @@ export interface InstanceTree {
   members(): ProcInfo[];
   /** True when the live process `pid` belongs to the tree (to accept its sd_notify messages). */
   contains(pid: number): boolean;
-  /** Memory and pids, when this mode can tell them cheaply; else undefined. */
+  /** Memory and pids of the tree, from cheap reads only; undefined before its first spawn. */
   stats(): TreeStats | undefined;
   /** The tree is empty: frees what only this tree needed (an adopted cgroup). */
   release(): void;

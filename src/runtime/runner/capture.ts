@@ -1,10 +1,11 @@
 // An instance's output capture: its stdout and stderr pipes read into the service's log, and
-// the last stderr lines kept for `status`.
+// the last stderr lines kept for `status`, with the telling ones of the current run.
 import type { Readable } from 'node:stream';
 import type { Stream } from '../../logs/format.js';
 import { readOutput } from '../../effects/spawn/output-reader.js';
 import type { OutputSink } from '../../logs/service-log.js';
 import { TailBuffer } from '../../logs/tail-buffer.js';
+import { TellingLines } from '../../logs/telling-lines.js';
 import type { ReadinessProbe } from '../readiness/types.js';
 
 /** stderr lines kept for `status`. */
@@ -15,6 +16,7 @@ export class OutputCapture {
   readonly #sink: OutputSink;
   readonly #onError: (message: string) => void;
   readonly #stderr = new TailBuffer(STDERR_LINES);
+  readonly #telling = new TellingLines();
   /** The output pipes being read (destroyed by detach: the next daemon reads them). */
   #pipes: Readable[] = [];
 
@@ -29,9 +31,20 @@ export class OutputCapture {
     return this.#stderr.lines();
   }
 
+  /** The telling stderr lines of the current (or last) run: its error's headline, its last line. */
+  tellingStderr(): string[] {
+    return this.#telling.lines();
+  }
+
+  /** A new run begins: its telling lines are picked from its own stderr. */
+  beginRun(): void {
+    this.#telling.clear();
+  }
+
   /** Forgets the kept stderr lines (a new story begins). */
   clearStderr(): void {
     this.#stderr.clear();
+    this.#telling.clear();
   }
 
   /**
@@ -47,7 +60,13 @@ export class OutputCapture {
     if (pipe === null || pipe === undefined) return;
     const every = probe === undefined ? undefined : (line: string) => probe.line(stream, line);
     this.#pipes = [...this.#pipes.filter((p) => !p.destroyed), pipe];
-    const tail = stream === 'err' ? (line: string) => this.#stderr.push(line) : undefined;
+    const tail =
+      stream === 'err'
+        ? (line: string) => {
+            this.#stderr.push(line);
+            this.#telling.push(line);
+          }
+        : undefined;
     const capture = this.#sink.open(instance, stream, tail, every);
     readOutput(pipe, capture, (error) => this.#onError(`reading ${stream}: ${error.message}`));
   }

@@ -105,6 +105,7 @@ export class Runner {
   status(): InstanceStatus {
     return instanceStatus(this.#model, this.#spec, this.#hold, {
       stderr: this.#output.stderrLines(),
+      stderrSummary: this.#output.tellingStderr(),
       statusText: this.#probes.statusText,
       waiting: this.#probes.waiting,
       logs: this.#o.sink.health(),
@@ -284,6 +285,7 @@ export class Runner {
     const probe = this.#probes.follow(this.#spec);
     this.#probes.statusText = null;
     this.#probes.waiting = null;
+    this.#output.beginRun();
     spawnInstance({
       spec: this.#spec,
       index: this.#model.index,

@@ -25,6 +25,8 @@ export function instanceRecord(m: InstanceModel, hold: ProcessHold): InstanceRec
 export interface Observed {
   /** The kept stderr lines, oldest first. */
   stderr: readonly string[];
+  /** The telling stderr lines of the last run (logs/telling-lines.ts). */
+  stderrSummary: readonly string[];
   /** The last sd_notify `STATUS=` text; null before any. */
   statusText: string | null;
   /** Why the readiness check has not passed since the last spawn; null once it passed. */
@@ -42,6 +44,7 @@ export function instanceStatus(
   const live = isActive(m.current) && hold.isAttached;
   return encodeInstance(m, {
     stderr: seen.stderr,
+    stderrSummary: seen.stderrSummary,
     readySource: spec.ready?.check.kind ?? 'min_uptime',
     statusText: live ? seen.statusText : null,
     waiting: seen.waiting,

@@ -1,0 +1,75 @@
+// The lines `warden status` prints under an instance: its STATUS= text fitted to the terminal
+// and made safe for it, and the telling stderr lines rather than the raw tail.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { renderTable } from '../../src/cli/commands/status.js';
+import type { InstanceStatus } from '../../src/core/status.js';
+
+const NOW = 1_800_000_000_000;
+
+function instance(fields: Partial<InstanceStatus>): InstanceStatus {
+  return {
+    name: 'web',
+    service: 'web',
+    state: 'running',
+    pid: 42,
+    since: NOW - 5000,
+    restarts: 0,
+    lastExit: null,
+    nextRestartAt: null,
+    attempt: null,
+    reason: null,
+    lastStderr: [],
+    stderrSummary: [],
+    readySource: 'notify',
+    statusText: null,
+    waiting: null,
+    startedAt: NOW - 5000,
+    tree: null,
+    logs: { droppedLines: 0, error: null },
+    ...fields,
+  };
+}
+
+void describe('renderTable', () => {
+  void it('shows the STATUS= text under its instance, whole off a terminal', () => {
+    const text = `serving ${'x'.repeat(100)}`;
+    const table = renderTable([instance({ statusText: text })], NOW);
+    assert.equal(table.split('\n')[2], `    status: ${text}`);
+  });
+
+  void it('cuts the STATUS= text to the terminal width', () => {
+    const table = renderTable([instance({ statusText: 'y'.repeat(300) })], NOW, 40);
+    const line = table.split('\n')[2] ?? '';
+    assert.equal(line, `    status: ${'y'.repeat(27)}…`);
+    assert.equal([...line].length, 40);
+  });
+
+  void it('escapes control characters of the STATUS= text', () => {
+    const table = renderTable([instance({ statusText: 'a\u001b[2Jb\u009bc' })], NOW);
+    assert.equal(table.split('\n')[2], '    status: a\\x1b[2Jb\\x9bc');
+  });
+
+  void it('shows the telling stderr lines, not the raw tail', () => {
+    const down = instance({
+      state: 'exited',
+      pid: null,
+      startedAt: null,
+      lastExit: { code: 1 },
+      lastStderr: ['    at x (a.js:1:1)', '}', '', 'Node.js v20.20.2'],
+      stderrSummary: ['Error: listen EADDRINUSE: address already in use 127.0.0.1:3900'],
+    });
+    assert.deepEqual(renderTable([down], NOW).split('\n').slice(2), [
+      '    stderr: Error: listen EADDRINUSE: address already in use 127.0.0.1:3900',
+    ]);
+  });
+
+  void it('shows PIDS and MEM for any tree it is told of', () => {
+    const [header, row] = renderTable(
+      [instance({ tree: { pids: 2, memoryBytes: 3 * 1024 * 1024 } })],
+      NOW,
+    ).split('\n');
+    assert.match(header ?? '', /PIDS\s+MEM/);
+    assert.match(row ?? '', /\s2\s+3\.0M\s+-$/);
+  });
+});
