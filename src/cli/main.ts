@@ -16,7 +16,7 @@ function program(): Command {
     .addOption(
       new Option(
         '--home <dir>',
-        'the daemon to talk to (default $WARDEN_HOME, else ~/.local/state/warden)',
+        'the daemon to talk to (default $WARDEN_HOME, else /var/lib/warden for root, ~/.local/state/warden for others)',
       ),
     )
     .addOption(
