@@ -18,9 +18,6 @@ export interface StartupOptions extends GlobalOptions {
   print?: boolean;
 }
 
-/** This install's bin/warden (this file is dist/src/cli/commands/startup.js). */
-const WARDEN_BIN = fileURLToPath(new URL('../../../../bin/warden', import.meta.url));
-
 // Where the unit lives: the system's local units, or the user's (systemd.unit(5), "Unit File
 // Load Path").
 function unitDir(user: boolean): string {
@@ -39,7 +36,8 @@ export async function startup(options: StartupOptions): Promise<number> {
   const text = unitText({
     user,
     node: process.execPath,
-    warden: WARDEN_BIN,
+    // This install's bin/warden (this module is dist/src/cli/commands/startup.js).
+    warden: fileURLToPath(new URL('../../../../bin/warden', import.meta.url)),
     home: homeOf(options).home,
     config: config.path,
     longestStopMs: Math.max(0, ...config.services.map((s) => s.stopTimeoutMs)),
