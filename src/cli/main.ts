@@ -5,7 +5,7 @@ import { VERSION } from '../version.js';
 import { reportError, type GlobalOptions } from './context.js';
 import { EXIT } from './output.js';
 
-type Action = (...args: never[]) => Promise<number>;
+type Action = (...args: never[]) => Promise<number> | number;
 
 function program(): Command {
   const cli = new Command('warden')
@@ -16,7 +16,7 @@ function program(): Command {
     .addOption(
       new Option(
         '--home <dir>',
-        'the daemon to talk to (default $WARDEN_HOME, else ~/.local/state/warden)',
+        'the daemon to talk to (default $WARDEN_HOME, else /var/lib/warden for root, ~/.local/state/warden for others)',
       ),
     )
     .addOption(
@@ -108,6 +108,19 @@ function program(): Command {
     .argument('<service...>')
     .option('--timeout <duration>', 'give up after this long', '60s')
     .action(run(async () => (await import('./commands/control.js')).wait, rest(0), opts));
+  const startup = (name: 'startup' | 'remove') => async () =>
+    (await import('./commands/startup.js'))[name];
+  const user = ['--user', "the user's own systemd (systemctl --user), not the system's"] as const;
+  verb('startup', 'write and enable a systemd unit that runs "warden run -f FILE" at boot')
+    .addOption(file)
+    .option(...user)
+    .option('--print', 'print the unit; change nothing')
+    .action(run(startup('startup'), opts))
+    .command('remove')
+    .description('disable the unit and remove it')
+    .option(...user)
+    .exitOverride()
+    .action(run(startup('remove'), opts));
   verb('schema', 'print the JSON Schema of warden.yaml').action(
     run(async () => (await import('./commands/schema.js')).schema),
   );

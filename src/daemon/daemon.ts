@@ -38,6 +38,8 @@ export interface DaemonOptions {
   echo?: LineSink;
   /** Called once the socket listens (the handshake of the detached daemon). */
   onListening?: () => void;
+  /** Speak sd_notify to $NOTIFY_SOCKET, if set (`warden run` under systemd Type=notify). */
+  notifyManager?: boolean;
 }
 
 /** Writes one line to the daemon's log (its stderr), stamped in UTC. Synchronous for files. */
@@ -135,6 +137,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     },
     ...(options.echo === undefined ? {} : { echo: options.echo }),
   });
+  // Before any spawn: it takes NOTIFY_SOCKET and WATCHDOG_* out of the environment.
+  const manager =
+    options.notifyManager === true && process.env.NOTIFY_SOCKET !== undefined
+      ? (await import('./service-manager.js')).openServiceManager(supervisor, events, logLine)
+      : undefined;
 
   let shuttingDown: Promise<void> | undefined;
   let control: ControlServer | undefined;
@@ -161,6 +168,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     isShuttingDown: () => shuttingDown !== undefined,
     shutdown: (why, keepServices = false) => {
       shuttingDown ??= (async () => {
+        manager?.stopping();
         let incomplete = false;
         if (keepServices) {
           logLine(`shutting down: ${why}; services keep running`);
@@ -200,6 +208,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
           removeProofKey(home.proofKey);
           stopReaper();
           closeSync(lock);
+          manager?.close();
           for (const off of handlers) off();
           finish(incomplete ? 1 : 0);
         });
@@ -224,11 +233,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   else
     process.on('SIGHUP', () => {
       if (ctx.isShuttingDown()) return logLine('SIGHUP ignored: shutting down');
-      reload(ctx).catch((error: unknown) =>
-        logLine(
-          `SIGHUP reload failed, nothing changed: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      );
+      manager?.reloading();
+      reload(ctx)
+        .catch((error: unknown) =>
+          logLine(
+            `SIGHUP reload failed, nothing changed: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        )
+        .finally(() => manager?.reloaded());
     });
 
   // An external logrotate renamed the files: write on in new ones (as `warden logs --reopen`).
@@ -258,6 +270,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     if (warning !== undefined) logLine(warning);
     await supervisor.apply(options.config);
     supervisor.start([]);
+    manager?.started();
   }
   options.onListening?.();
   if (early !== undefined) void ctx.shutdown(early);

@@ -19,18 +19,26 @@ export interface HomePaths {
   proofKey: string;
 }
 
+/** Root's default home, where a system's state belongs (FHS `/var/lib`). */
+export const ROOT_HOME = '/var/lib/warden';
+
 /**
- * Resolves the home: `--home`, else `$WARDEN_HOME`, else `$XDG_STATE_HOME/warden`, else
- * `~/.local/state/warden`.
+ * Resolves the home: `--home`, else `$WARDEN_HOME`, else for root (`uid` 0) `/var/lib/warden`,
+ * else `$XDG_STATE_HOME/warden`, else `~/.local/state/warden`. Root's default ignores
+ * `$XDG_STATE_HOME`, so a daemon started by systemd and the CLI of a root shell agree.
+ * @param uid whose default it is (default: this process's real uid)
  */
 export function resolveHome(
   flag: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
+  uid: number = process.getuid?.() ?? -1,
 ): HomePaths {
   const base =
     flag ??
     env.WARDEN_HOME ??
-    join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'warden');
+    (uid === 0
+      ? ROOT_HOME
+      : join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'warden'));
   const home = resolve(base);
   return {
     home,

@@ -17,8 +17,8 @@ import { openEventStream, type EventStream, type WardenEvent } from './client-ev
 /** Which daemon to talk to. */
 export interface ConnectOptions {
   /**
-   * The daemon's home directory, as `--home`; default as the CLI: `$WARDEN_HOME`, else
-   * `$XDG_STATE_HOME/warden`, else `~/.local/state/warden`.
+   * The daemon's home directory, as `--home`; default as the CLI: `$WARDEN_HOME`, else for root
+   * `/var/lib/warden`, else `$XDG_STATE_HOME/warden`, else `~/.local/state/warden`.
    */
   home?: string;
   /** The control socket's path, instead of `home` (`<home>/warden.sock`). */

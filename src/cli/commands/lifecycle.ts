@@ -223,6 +223,7 @@ export async function run(options: { file: string } & GlobalOptions): Promise<nu
     return await runDaemon({
       home: homeOf(options),
       config,
+      notifyManager: true,
       echo: (_time, instance, stream, line) => {
         if (!echoing) return;
         const tag = stream === 'err' ? paint('red', instance) : paint('cyan', instance);

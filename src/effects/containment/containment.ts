@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { SpawnFailure } from '../../core/exit.js';
 import type { SignalName } from '../../core/signals.js';
 import { detectCgroup, removeCgroupTree, type CgroupBase } from './cgroup/cgroup.js';
+import { enterOwnLeaf, leaveOwnLeaf, type OwnLeaf } from './cgroup/own-leaf.js';
 import { CgroupTree } from './cgroup/cgroup-tree.js';
 import { GroupAttribution } from './group-attribution.js';
 import { GroupTree } from './group-tree.js';
@@ -107,9 +108,13 @@ export function chooseContainment(
   if (requested === 'process-group')
     return groupContainment(homeId, 'WARDEN_CONTAINMENT=process-group', log);
   const starter = new CgroupStarter();
-  const found = detectCgroup(`warden-${homeId}`, starter);
-  if (found.ok) return cgroupContainment(homeId, found.cgroup, starter);
+  // Alone in a delegated cgroup: into a leaf first, so that the fork server follows it there.
+  const self = enterOwnLeaf(`warden-${homeId}-daemon`);
+  if ('leaf' in self) log(`moved itself into ${self.leaf} (alone in ${self.from})`);
+  const found = detectCgroup(`warden-${homeId}`, starter, 'leaf' in self ? self.own : undefined);
+  if (found.ok) return cgroupContainment(homeId, found.cgroup, starter, self);
   void starter.close(); // the probe may have started the fork server
+  if ('leaf' in self) leaveOwnLeaf(self);
   return groupContainment(homeId, found.reason, log);
 }
 
@@ -144,6 +149,7 @@ function cgroupContainment(
   homeId: string,
   cgroup: CgroupBase,
   starter: CgroupStarter,
+  self: OwnLeaf | { why: string },
 ): Containment {
   return {
     mode: 'cgroup',
@@ -155,7 +161,9 @@ function cgroupContainment(
     killUnattributed: () => Promise.resolve([]),
     close: async () => {
       await starter.close();
-      return removeCgroupTree(cgroup.base);
+      const busy = await removeCgroupTree(cgroup.base);
+      if ('leaf' in self) leaveOwnLeaf(self);
+      return busy;
     },
   };
 }

@@ -40,12 +40,15 @@ export function ownCgroup(text = readFileSync('/proc/self/cgroup', 'utf8')): str
  * Finds out whether warden can contain instances in cgroups: a cgroup2 mount, our own cgroup in
  * it, a writable base `name` below it (created), `cgroup.kill` (Linux 5.14), and one short-lived
  * process started in a probe cgroup by `starter`, as instances will be. Leaves the base in place
- * on success.
+ * on success. `own`: the cgroup below which the base goes (default this process's).
  */
-export function detectCgroup(name: string, starter: CgroupStarter): CgroupDetection {
+export function detectCgroup(
+  name: string,
+  starter: CgroupStarter,
+  own = ownCgroup(),
+): CgroupDetection {
   const mount = cgroup2Mount();
   if (mount === undefined) return { ok: false, reason: 'no cgroup2 file system is mounted' };
-  const own = ownCgroup();
   if (own === undefined) return { ok: false, reason: 'this process has no cgroup v2 path' };
   const base = join(mount, own, name);
   const probe = join(base, `probe-${process.pid}`);
