@@ -1,7 +1,7 @@
 // The daemon process: takes its home (pid-file lock, socket), serves the control protocol and
 // runs the supervisor until SIGTERM or `down`. Used detached (`warden up`) and in the foreground
 // (`warden run`).
-import { closeSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WardenConfig } from '../config/types.js';
 import { openExitWatcher } from '../effects/exit/exit-watch.js';
@@ -25,7 +25,8 @@ import { EventBus } from './events.js';
 import { fdLimitWarning, raiseFdLimit } from './fd-fit.js';
 import type { HomePaths } from '../home/paths.js';
 import { refuseOtherUsers } from './peer.js';
-import { readState, STATE_FORMAT, StateSaver } from './state-file.js';
+import { STATE_FORMAT, StateSaver } from './state-file.js';
+import { removeState, restoreState } from './restore-state.js';
 import { asStartup, removeSocket, StartupError, takeHome } from '../home/take-home.js';
 import { makeMethods, reload, type DaemonContext } from './methods.js';
 
@@ -251,7 +252,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       .catch((error: unknown) => logLine(`SIGUSR2: reopening the logs failed: ${String(error)}`));
   });
 
-  await restoreState(supervisor, home.state);
+  await restoreState(supervisor, home.state, logLine);
   saver = new StateSaver(
     home.state,
     () => ({
@@ -275,40 +276,4 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   options.onListening?.();
   if (early !== undefined) void ctx.shutdown(early);
   return exited;
-}
-
-// Takes back what the daemon before this one left running (state.json), if anything.
-async function restoreState(supervisor: Supervisor, path: string): Promise<void> {
-  const read = await readState(path);
-  if (read.kind === 'none') return;
-  if (read.kind === 'corrupt') {
-    const kept = `${path}.corrupt`;
-    try {
-      renameSync(path, kept);
-    } catch {
-      // the next save replaces it anyway
-    }
-    logLine(
-      `state.json unusable (${read.why}); kept as ${kept}; what runs is taken back from the system itself when the config is applied`,
-    );
-    return;
-  }
-  const { state } = read;
-  const outcomes = supervisor.restore(state.config, state.services);
-  const count = (o: string): number => outcomes.filter((x) => x.outcome === o).length;
-  logLine(
-    `state.json of daemon ${state.daemonPid} (warden ${state.warden}): adopted ${count('adopted')}, ` +
-      `gone while no daemon ran ${count('lost')}, restored without a process ${count('restored')}, ` +
-      `left alone ${count('left-alone')}`,
-  );
-  for (const o of outcomes) if (o.outcome === 'left-alone') logLine(`${o.instance}: left alone`);
-}
-
-// After a full stop nothing is left to take back.
-function removeState(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // ENOENT: never written
-  }
 }

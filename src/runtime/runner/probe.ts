@@ -51,6 +51,13 @@ export class ProbeSlot {
     return this.#probe;
   }
 
+  /** The probe of a new spawn of `spec` (see follow): what the last run told is forgotten. */
+  forSpawn(spec: ServiceSpec): ReadinessProbe {
+    this.statusText = null;
+    this.waiting = null;
+    return this.follow(spec);
+  }
+
   /** The probe for `spec`: the current one, or (the spec changed) a new one in its place. */
   follow(spec: ServiceSpec): ReadinessProbe {
     if (this.#factory === undefined || this.#spec === spec) return this.#probe;

@@ -24,6 +24,7 @@ import type { Leftovers } from '../leftovers.js';
 import { UNPACED } from '../spawn-pacer.js';
 import { holdAgain, lookFor, lookForTree, type Sighting } from './adopt.js';
 import { OutputCapture } from './capture.js';
+import { EventQueue } from './event-queue.js';
 import { ProcessHold } from './hold.js';
 import type { RunnerOptions } from './options.js';
 import { ProbeSlot, treePids } from './probe.js';
@@ -41,8 +42,7 @@ export class Runner {
   readonly #output: OutputCapture;
   readonly #probes: ProbeSlot;
   readonly #waiters = new Waiters<InstanceModel>();
-  readonly #queue: InstanceEvent[] = [];
-  #busy = false;
+  readonly #events = new EventQueue<InstanceEvent>((event) => this.#apply(event));
   readonly #hold: ProcessHold;
   /** Detached or closed: a spawn still waiting in the pacer does not happen. */
   #isLetGo = false;
@@ -129,16 +129,7 @@ export class Runner {
 
   /** Feeds an event; events raised while one is handled are queued and handled in order. */
   dispatch(event: InstanceEvent): void {
-    this.#queue.push(event);
-    if (this.#busy) return;
-    this.#busy = true;
-    try {
-      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
-        this.#apply(next);
-      }
-    } finally {
-      this.#busy = false;
-    }
+    this.#events.push(event);
   }
 
   /** Sends `signal` to the instance's whole process tree. @returns false when nothing runs */
@@ -282,9 +273,7 @@ export class Runner {
     const s = this.#model.current;
     if (this.#isLetGo || s.state !== 'starting' || s.pid !== null) return;
     this.#hold.forgetProcess();
-    const probe = this.#probes.follow(this.#spec);
-    this.#probes.statusText = null;
-    this.#probes.waiting = null;
+    const probe = this.#probes.forSpawn(this.#spec);
     this.#output.beginRun();
     spawnInstance({
       spec: this.#spec,
