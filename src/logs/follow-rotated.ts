@@ -1,7 +1,7 @@
 // Catching up after rotations: when the file being followed has been renamed away, the files
 // rotated after it (`NAME.log.1`... newer than it) are read whole, oldest first, so a follower
 // that fell behind by several rotations still shows every line.
-import { closeSync, openSync, readFileSync, readSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, type BigIntStats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { gunzipSync } from 'node:zlib';
 
@@ -19,56 +19,78 @@ export function identityOf(stat: BigIntStats): string {
 }
 
 /**
- * Gives `onLine` every line of the rotated files of `path` that are newer than the file of
- * `identity` (`path.1`... up to where that file now is), oldest first; gzipped ones (`.N.gz`)
- * too. Nothing when that file is no longer among them (removed, or compressed: what came
- * between is then unknown). Files that vanish meanwhile are skipped.
+ * Gives `onLine` every line of the rotated files of `path` that came after the file `held` and
+ * before the file `next` (`path.1`... between where each now is), oldest first; gzipped ones
+ * (`.N.gz`) too. Nothing when `held` is no longer among them (removed, or compressed: what
+ * came between is then unknown). Each file is opened as it is found, so that a rotation while
+ * this reads does not change what is read: files only move to higher numbers, so a scan
+ * upward meets each at least once (the same file met twice is read once).
  */
 export function readRotatedAfter(
   path: string,
-  identity: string,
+  held: string,
+  next: string,
   onLine: (line: string) => void,
 ): void {
-  const newer: string[] = [];
-  for (let k = 1; k <= MAX_ROTATED; k++) {
-    const file = `${path}.${k}`;
-    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
-    if (stat !== undefined && identityOf(stat) === identity) {
-      for (const f of newer.reverse()) readWhole(f, onLine);
+  const found: { fd: number; isGzip: boolean; identity: string }[] = [];
+  try {
+    for (let k = 1; k <= MAX_ROTATED; k++) {
+      const file = openRotated(`${path}.${k}`);
+      if (file === undefined) return;
+      if (found.some((f) => f.identity === file.identity)) {
+        closeSync(file.fd);
+        continue;
+      }
+      found.push(file);
+      if (file.identity !== held) continue;
+      // Newest first: what came after `held` and before `next`.
+      const after = found.findIndex((f) => f.identity === next) + 1;
+      for (const f of found.slice(after, -1).reverse()) readWhole(f.fd, f.isGzip, onLine);
       return;
     }
-    if (stat !== undefined) newer.push(file);
-    else if (statSync(`${file}.gz`, { throwIfNoEntry: false }) !== undefined)
-      newer.push(`${file}.gz`);
-    else return;
+  } finally {
+    for (const f of found) closeSync(f.fd);
   }
 }
 
-// Every line of `file` (gunzipped if it ends in .gz); nothing if it cannot be read any more.
-function readWhole(file: string, onLine: (line: string) => void): void {
+// Opens `file`, or else `file.gz`; undefined if neither exists.
+function openRotated(file: string): { fd: number; isGzip: boolean; identity: string } | undefined {
+  for (const isGzip of [false, true]) {
+    try {
+      const fd = openSync(isGzip ? `${file}.gz` : file, 'r');
+      return { fd, isGzip, identity: identityOf(fstatSync(fd, { bigint: true })) };
+    } catch {
+      // not there (yet, or any more)
+    }
+  }
+  return undefined;
+}
+
+// Every line of an open file (gunzipped if `isGzip`); nothing if it cannot be read.
+function readWhole(fd: number, isGzip: boolean, onLine: (line: string) => void): void {
   try {
-    if (file.endsWith('.gz')) {
-      const lines = gunzipSync(readFileSync(file)).toString('utf8').split('\n');
+    if (isGzip) {
+      const lines = gunzipSync(readFileSync(fd)).toString('utf8').split('\n');
       if (lines.at(-1) === '') lines.pop();
       for (const line of lines) onLine(line);
       return;
     }
-    const fd = openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(CHUNK);
-      const decoder = new StringDecoder('utf8');
-      let partial = '';
-      for (let got = readSync(fd, buf); got > 0; got = readSync(fd, buf)) {
-        const lines = (partial + decoder.write(buf.subarray(0, got))).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) onLine(line);
-      }
-      partial += decoder.end();
-      if (partial !== '') onLine(partial);
-    } finally {
-      closeSync(fd);
+    const buf = Buffer.alloc(CHUNK);
+    const decoder = new StringDecoder('utf8');
+    let partial = '';
+    for (
+      let pos = 0, got = readSync(fd, buf, 0, CHUNK, 0);
+      got > 0;
+      got = readSync(fd, buf, 0, CHUNK, pos)
+    ) {
+      pos += got;
+      const lines = (partial + decoder.write(buf.subarray(0, got))).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
     }
+    partial += decoder.end();
+    if (partial !== '') onLine(partial);
   } catch {
-    // rotated away or removed meanwhile: its lines are gone
+    // not gzip after all, or EIO: its lines cannot be shown
   }
 }

@@ -186,7 +186,7 @@ function readNew(path: string, f: Followed, onLine: (line: string) => void): boo
     }
     const rest = f.partial + f.decoder.end();
     if (rest !== '') onLine(rest);
-    readRotatedAfter(path, f.identity, onLine);
+    readRotatedAfter(path, f.identity, identity, onLine);
     closeSync(f.fd);
   }
   restart(f, identity);
