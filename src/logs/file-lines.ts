@@ -62,13 +62,13 @@ export class FileLines implements LineCursor {
   #filled = 0;
   #at = 0;
 
-  readonly #mayKeep: ((region: string) => boolean) | undefined;
+  readonly #mayKeep: ((region: Buffer) => boolean) | undefined;
 
   /**
    * `from` is a line start; a last line without newline at `end` is a line too. Whole lines
-   * read at once are skipped when `mayKeep` (given their text) says none of them is wanted.
+   * read at once are skipped when `mayKeep` (given their bytes) says none of them is wanted.
    */
-  constructor(fd: number, from: number, end: number, mayKeep?: (region: string) => boolean) {
+  constructor(fd: number, from: number, end: number, mayKeep?: (region: Buffer) => boolean) {
     this.#fd = fd;
     this.#pos = from;
     this.#stop = end;
@@ -111,11 +111,7 @@ export class FileLines implements LineCursor {
     this.#filled = rest + got;
     this.#at = 0;
     const whole = this.buf.lastIndexOf(NL, this.#filled - 1) + 1;
-    if (
-      this.#mayKeep !== undefined &&
-      whole > 0 &&
-      !this.#mayKeep(this.buf.toString('utf8', 0, whole))
-    )
+    if (this.#mayKeep !== undefined && whole > 0 && !this.#mayKeep(this.buf.subarray(0, whole)))
       this.#at = whole;
   }
 }

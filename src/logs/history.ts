@@ -144,8 +144,8 @@ function countPlain(part: Part, need: number, filter: LineFilter | undefined): C
       counted.firstTime = timeAt(data, 0, nl === -1 ? data.length : nl);
     }
     if (filter === undefined) return countLines(data, start, need, counted);
+    if (!filter.mayKeepAny(data)) return true;
     const text = data.toString('utf8');
-    if (!filter.mayKeepAny(text)) return true;
     let e = text.endsWith('\n') ? text.length - 1 : text.length;
     let first = -1;
     for (;;) {

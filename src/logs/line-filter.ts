@@ -20,8 +20,12 @@ export interface LogQuery {
 export interface LineFilter {
   /** Whether `line` (without its newline) is kept; a line that is not a log line never is. */
   keep: (line: string) => boolean;
-  /** False only when no line of `region` (whole lines) can be kept: a search may skip it. */
-  mayKeepAny: (region: string) => boolean;
+  /**
+   * False only when no line of `region` (whole lines, UTF-8) can be kept: a search may skip it
+   * without splitting it into lines. A pattern without special characters is looked for in
+   * the bytes, undecoded.
+   */
+  mayKeepAny: (region: Buffer) => boolean;
 }
 
 /** The filter of `query`; undefined when it keeps every line (nothing to check). */
@@ -30,6 +34,10 @@ export function lineFilter(query: LogQuery): LineFilter | undefined {
   if (instances === undefined && sinceMs === undefined && pattern === undefined && !isStderrOnly)
     return undefined;
   const isWholeRegion = pattern !== undefined && isFreeOfAssertions(pattern);
+  const literal =
+    isWholeRegion && !/[\\^$.|?*+()[\]{}]/.test(pattern.source)
+      ? Buffer.from(pattern.source)
+      : undefined;
   return {
     keep: (line) => {
       const parsed = splitLine(line);
@@ -39,7 +47,10 @@ export function lineFilter(query: LogQuery): LineFilter | undefined {
       if (isStderrOnly && parsed.stream !== 'err') return false;
       return pattern === undefined || pattern.test(parsed.text);
     },
-    mayKeepAny: (region) => !isWholeRegion || pattern.test(region),
+    mayKeepAny: (region) => {
+      if (literal !== undefined) return region.includes(literal);
+      return !isWholeRegion || pattern.test(region.toString('utf8'));
+    },
   };
 }
 

@@ -89,10 +89,13 @@ void describe('lineFilter', () => {
     const f = lineFilter({ pattern: /EADDR/, instances: new Set(['web:1']) });
     assert.equal(f?.keep(line), true);
     assert.equal(f?.keep(line.replace('web:1', 'web:0')), false);
-    assert.equal(f?.mayKeepAny('a\nb\n'), false);
-    assert.equal(f?.mayKeepAny(`x\n${line}\n`), true);
+    assert.equal(f?.mayKeepAny(Buffer.from('a\nb\n')), false);
+    assert.equal(f?.mayKeepAny(Buffer.from(`x\n${line}\n`)), true);
+    const re = lineFilter({ pattern: /EADD?R/ });
+    assert.equal(re?.mayKeepAny(Buffer.from('a\nb\n')), false);
+    assert.equal(re?.mayKeepAny(Buffer.from(`x\n${line}\n`)), true);
     // An anchored pattern matches the text alone: a region cannot rule it out.
-    assert.equal(lineFilter({ pattern: /^Error/ })?.mayKeepAny('nothing\n'), true);
+    assert.equal(lineFilter({ pattern: /^Error/ })?.mayKeepAny(Buffer.from('nothing\n')), true);
     assert.equal(lineFilter({}), undefined);
   });
 });
