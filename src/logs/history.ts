@@ -9,14 +9,14 @@ import type { FollowStart } from './follow.js';
 import { identityOf } from './follow-rotated.js';
 import { BufferLines, FileLines, readBackward, textOf, type LineCursor } from './file-lines.js';
 import { timeAt, type LineFilter } from './line-filter.js';
+import { mergeByTime, type Emit } from './merge-lines.js';
+
+export type { Emit } from './merge-lines.js';
 
 /** Most rotated files looked at (`NAME.log.1` ... `.N`, gzipped or not). */
 const MAX_ROTATED = 1000;
 const NL = 0x0a;
 const EMPTY = Buffer.alloc(0);
-
-/** Receives a line: bytes `[start, end)` of `buf` (no newline), valid only during the call. */
-export type Emit = (buf: Buffer, start: number, end: number) => void;
 
 /** What to read back. */
 export interface HistoryOptions {
@@ -234,37 +234,6 @@ class LogLines implements LineCursor {
       if (this.#filter === undefined || this.#filter.keep(textOf(lines))) skip--;
     return (this.#lines = lines);
   }
-}
-
-// Gives `emit` the lines of `logs` merged by time, after skipping the first `skip`. A line
-// without a timestamp counts as the time of the line before it in its log.
-function mergeByTime(logs: LineCursor[], skip: number, emit: Emit): void {
-  let left = skip;
-  const out = (c: LineCursor): void => {
-    if (left > 0) left--;
-    else emit(c.buf, c.start, c.end);
-  };
-  if (logs.length === 1) {
-    const log = logs[0] as LineCursor;
-    while (log.next()) out(log);
-    return;
-  }
-  const heads = logs.filter((log) => log.next()).map((log) => ({ log, time: 0 }));
-  for (const h of heads) h.time = timeAt(h.log.buf, h.log.start, h.log.end) ?? 0;
-  while (heads.length > 0) {
-    let best = 0;
-    for (let i = 1; i < heads.length; i++)
-      if ((heads[i] as Head).time < (heads[best] as Head).time) best = i;
-    const h = heads[best] as Head;
-    out(h.log);
-    if (h.log.next()) h.time = timeAt(h.log.buf, h.log.start, h.log.end) ?? h.time;
-    else heads.splice(best, 1);
-  }
-}
-
-interface Head {
-  log: LineCursor;
-  time: number;
 }
 
 // Opens `path`, or if missing `path.gz`; undefined if neither exists. With `isWholeLines`, a
