@@ -4,6 +4,7 @@
 // - dist/src/cli/entry.js, which bin/warden loads: src/cli/entry.ts and what `warden status`
 //   needs. The rest of the CLI (main.ts) is a dynamic import kept external, so it resolves to
 //   dist/src/cli/main.js beside it:
+// - dist/src/cli/logs-entry.js, which entry.js loads for `warden logs`: reading logs back.
 // - dist/src/cli/main.js: commander, every other verb, and the config loader with yaml and zod
 //   (`warden up` with 200 services reaches the daemon's spawn 35 ms sooner, 186 against 223 ms).
 // - dist/src/daemon/entry.js, which `warden up` starts: the daemon with zod (koffi, a native
@@ -64,7 +65,14 @@ async function bundle(entry: string, external: string[]): Promise<void> {
 // In the status bundle, ffi/fds.js (and koffi, a native module, with it) stays out, loaded only once
 // a client has connected and checks the daemon's credentials (src/ipc/trust-daemon.ts): ~10-25
 // ms less when no daemon answers. The path resolves from dist/src/cli as from src/ipc.
-await bundle('src/cli/entry.ts', ['./main.js', 'koffi', '../effects/ffi/fds.js']);
+await bundle('src/cli/entry.ts', [
+  './main.js',
+  './logs-entry.js',
+  'koffi',
+  '../effects/ffi/fds.js',
+]);
+// `warden logs` loads entry.js and this bundle: the log readers, without commander, yaml or zod.
+await bundle('src/cli/logs-entry.ts', ['./main.js', 'koffi', '../effects/ffi/fds.js']);
 await bundle('src/cli/main.ts', ['koffi']);
 // The YAML loader stays out: the daemon reads a config file itself only on SIGHUP or reload.
 await bundle('src/daemon/entry.ts', ['koffi', '../config/load.js']);

@@ -1,7 +1,8 @@
 // The first module of the `warden` executable. `warden status`, the verb run most (by people,
 // and by scripts that poll), is answered here without loading commander or any other verb's
 // code: the CLI then costs little more than Node's own start-up. Every other command line, and
-// any status line this does not fully understand (help, an unknown flag, `--`), goes to main.ts.
+// any status line this does not fully understand (help, an unknown flag, `--`), goes to main.ts;
+// a logs line goes to logs-entry.ts.
 import { status } from './commands/status.js';
 import { reportError } from './context.js';
 
@@ -41,8 +42,20 @@ export function parseStatusLine(args: readonly string[]): StatusLine | undefined
   return isStatus ? line : undefined;
 }
 
+/** The verb of `args`: the first word after the global options (undefined if none). */
+export function verbOf(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--home' || arg === '--timeout') i++;
+    else if (!arg.startsWith('--home=') && !arg.startsWith('--timeout=')) return arg;
+  }
+  return undefined;
+}
+
 /** Runs the CLI on `argv` (process.argv form). Sets process.exitCode; never throws. */
 export async function run(argv: string[]): Promise<void> {
+  // `logs` has a bundle of its own (logs-entry.ts): reading logs needs neither commander nor zod.
+  if (verbOf(argv.slice(2)) === 'logs') return (await import('./logs-entry.js')).runLogs(argv);
   const line = parseStatusLine(argv.slice(2));
   if (line === undefined) return (await import('./main.js')).main(argv);
   try {

@@ -1,4 +1,7 @@
 // The CLI's only door to the terminal: plain lines out, errors to stderr, colour only on a TTY.
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { errnoOf } from '../effects/ffi/errno.js';
 
 /** Exit codes of every verb (README "Exit codes"). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, noDaemon: 3 } as const;
@@ -36,4 +39,27 @@ export function paint(colour: Colour, text: string): string {
 /** Writes raw text to stdout (no newline added), for streaming output such as `logs -f`. */
 export function write(text: string): void {
   process.stdout.write(text);
+}
+
+/** Whether output may be coloured: stdout is a TTY and NO_COLOR is unset (without loading process.stdout). */
+export function hasColour(): boolean {
+  return isatty(1) && process.env.NO_COLOR === undefined;
+}
+
+/**
+ * Writes `data` to stdout (fd 1) at once, for large outputs such as `logs`: no stream to set
+ * up, no write per line. Waits while a non-blocking stdout is full (EAGAIN); when the reader
+ * is gone (EPIPE, as after `| head`), the CLI ends there, successfully, as `tail` would.
+ */
+export function writeOut(data: Buffer): void {
+  for (let done = 0; done < data.length;) {
+    try {
+      done += writeSync(1, data, done);
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code === 'EPIPE') process.exit(EXIT.ok);
+      if (code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
 }

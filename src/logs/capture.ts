@@ -9,11 +9,6 @@ import { slabs as defaultSlabs, type Slab, type SlabPool } from './slab-pool.js'
 
 const NL = 0x0a;
 /**
- * How soon a partial line's timer looks again (ms): to confirm a quiet pipe after a turn of the
- * event loop, and while reading is paused for a full queue.
- */
-const RECHECK_MS = 20;
-/**
  * Lines handed to `onLine` per chunk: enough for the stderr tail kept for `status`, and for the
  * headline of a crash report written at once (a Node or Java stack trace) to reach its picker.
  */
@@ -24,10 +19,11 @@ export interface CaptureOptions {
   instance: string;
   stream: Stream;
   format: LineFormat;
-  /** Longest line kept whole, in bytes; longer ones are cut (at a character boundary). */
+  /**
+   * Longest line kept whole, in bytes; longer ones are cut (at a character boundary). A line is
+   * never cut otherwise: a partial one waits for its newline (or the end of the stream).
+   */
   maxLineBytes: number;
-  /** Quiet time after which a partial line is written (ms). */
-  partialFlushMs: number;
   /** The arrival time of a chunk (ms since the epoch). */
   now: () => number;
   /** Receives formatted lines (whole lines, newline-terminated) and how many there are. */
@@ -57,10 +53,6 @@ export class Capture {
   #time = 0;
   #prefixTime = -1;
   #prefix: Buffer = Buffer.alloc(0);
-  #timer: NodeJS.Timeout | undefined;
-  #lastPush = 0;
-  /** The pipe was found quiet once; a second look after a turn of the loop writes the line. */
-  #confirmed = false;
   #ends: number[] = [];
   #slab: Slab | undefined;
   #slabUsed = 0;
@@ -95,9 +87,12 @@ export class Capture {
     this.#emit();
   }
 
-  /** Writes the partial line, if any (at EOF, or after the quiet delay). */
+  /**
+   * Writes the partial line, if any: at EOF only. No timer writes it after a quiet time: a writer
+   * that stalls mid-line (descheduled on a loaded machine, a pipe read while half a write was
+   * in it) would have its line cut in two, the rest stamped as a line of its own.
+   */
   flush(): void {
-    this.#clearTimer();
     if (this.#pending.length === 0) return;
     this.#time = this.#o.now();
     const line = this.#pending;
@@ -128,26 +123,6 @@ export class Capture {
       buf = buf.subarray(cut);
     }
     this.#pending = buf.length === rest.length ? rest : Buffer.from(buf);
-    this.#lastPush = Date.now();
-    this.#confirmed = false;
-    if (this.#pending.length > 0 && this.#timer === undefined) this.#arm(this.#o.partialFlushMs);
-  }
-
-  #arm(delay: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const quiet = Date.now() - this.#lastPush;
-      // Quiet only counts while we read: with the log's queue full, reading is paused and the
-      // rest of the line waits in the pipe; writing the part we have would cut it in two.
-      const isQuiet = quiet >= this.#o.partialFlushMs && this.room() === undefined;
-      // And only once the loop has polled the pipe since: after a stall of the daemon (a busy
-      // event loop, a loaded machine) timers run before the reads that were waiting.
-      if (isQuiet && this.#confirmed) return this.flush();
-      this.#confirmed = isQuiet;
-      if (this.#pending.length > 0)
-        this.#arm(isQuiet ? RECHECK_MS : Math.max(this.#o.partialFlushMs - quiet, RECHECK_MS));
-    }, delay);
-    this.#timer.unref();
   }
 
   // Whole lines `start..end` (end just after a newline): one copy pass when nothing is unusual.
@@ -289,10 +264,5 @@ export class Capture {
       this.#tail = [];
       for (const line of tail) this.#o.onLine?.(line);
     }
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
   }
 }

@@ -6,9 +6,6 @@ import { Capture } from './capture.js';
 import { DEFAULT_FORMAT, type LineFormat, type Stream } from './format.js';
 import { LogFile } from './log-file.js';
 
-/** Quiet time after which a partial line is written (ms). */
-export const PARTIAL_FLUSH_MS = 500;
-
 export type { StreamCapture };
 
 /** Where the runner sends its instance's output. */
@@ -69,7 +66,6 @@ export class ServiceLog implements OutputSink {
       stream,
       format: formatOf(this.#spec),
       maxLineBytes: this.#spec.maxLineBytes,
-      partialFlushMs: PARTIAL_FLUSH_MS,
       now: this.#o.now,
       write: (data, lines) => this.file.append(data, lines),
       room: () => this.file.room(),
@@ -115,7 +111,6 @@ export function lineSink(
         stream,
         format: DEFAULT_FORMAT,
         maxLineBytes: 16384,
-        partialFlushMs: PARTIAL_FLUSH_MS,
         now,
         write: () => undefined,
         ...(tail === undefined ? {} : { onLine: tail }),

@@ -13,7 +13,6 @@ export function captureOptions(
     stream: 'out',
     format: { kind: 'text', time: 'utc' },
     maxLineBytes: 16,
-    partialFlushMs: 60_000,
     now: () => T,
     ...over,
   };

@@ -47,6 +47,18 @@ void describe('Capture', () => {
     assert.deepEqual(h.tail, ['one', 'two', 'three', 'fou']);
   });
 
+  void it('never cuts a line in two while its stream is quiet mid-line', async () => {
+    // A writer descheduled mid-line (a loaded machine) leaves the pipe quiet for a while; the
+    // rest of the line must still join its start. Quiet for longer than the old 500 ms delay:
+    const h = capture({ maxLineBytes: 1024 });
+    h.c.push(Buffer.from('first half'));
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    h.c.push(Buffer.from(', second half\nnext\n'));
+    h.c.end();
+    assert.deepEqual(h.texts(), ['first half, second half', 'next']);
+    assert.equal(h.lines(), 2);
+  });
+
   void it('splits an over-long line at a character boundary and drops a CR', () => {
     const h = capture();
     h.c.push(Buffer.from(`${'a'.repeat(15)}é${'b'.repeat(20)}\r\nok\r\n`));

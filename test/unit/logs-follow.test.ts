@@ -57,6 +57,26 @@ void describe('follow', () => {
     }
   });
 
+  void it('reads every line of a file rotated several times before it looked', async () => {
+    const path = join(dir, 'a.log');
+    writeFileSync(path, 'old\n');
+    const f = followed([path]);
+    try {
+      // All of this happens before the follower handles a single event.
+      appendFileSync(path, 'one\ntwo\n');
+      renameSync(path, `${path}.1`);
+      writeFileSync(path, 'three\n');
+      renameSync(`${path}.1`, `${path}.2`);
+      renameSync(path, `${path}.1`);
+      writeFileSync(path, 'four\nfive');
+      appendFileSync(path, '\nsix\n');
+      await waitFor('the last line', () => f.lines.includes('six'));
+      assert.deepEqual(f.lines, ['one', 'two', 'three', 'four', 'five', 'six']);
+    } finally {
+      f.stop();
+    }
+  });
+
   void it('reads a file deleted and recreated larger from its start', async () => {
     const path = join(dir, 'a.log');
     writeFileSync(path, 'old line\n');

@@ -2,16 +2,15 @@
 // in WARDEN_HOME directly (rotated ones too), so it works whether or not the daemon runs.
 // `--reopen` asks the daemon to reopen its files after an external logrotate.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseDuration } from '../../config/duration.js';
-import { parseLogLine } from '../../logs/format.js';
 import { follow } from '../../logs/follow.js';
-import { historyLines, mergeByTime, takeLast } from '../../logs/history.js';
+import { readHistory } from '../../logs/history.js';
+import { lineFilter, type LogQuery } from '../../logs/line-filter.js';
 import { CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
-import { EXIT, paint, print, printError, type Colour } from '../output.js';
+import { EXIT, print, printError } from '../output.js';
+import { logsOutput } from './logs-output.js';
 import { errnoOf } from '../../effects/ffi/errno.js';
-
-const PALETTE: Colour[] = ['cyan', 'magenta', 'blue', 'green', 'yellow'];
 
 /** Options of `logs`. */
 export interface LogsOptions extends GlobalOptions {
@@ -35,30 +34,36 @@ export async function logs(targets: string[], options: LogsOptions): Promise<num
   const n = Number(options.lines ?? '50');
   if (!Number.isInteger(n) || n < 0)
     throw new CliError(`-n takes a whole number, not "${options.lines}"`, EXIT.usage);
-  const keep = lineFilter(targets, options);
-  const sinceMs = options.since === undefined ? undefined : parseSince(options.since);
+  const query = queryOf(targets, options);
+  const filter = lineFilter(query);
   const services =
     targets.length > 0 ? targets.map((t) => t.split(':')[0] ?? t) : existingServices(dir);
-  const paths = [...new Set(services)].map((s) => join(dir, `${s}.log`));
+  const paths = [...new Set(services)].map((s) => resolve(join(dir, `${s}.log`)));
   const isFollow = options.follow === true;
   for (const p of paths)
     if (!existsSync(p))
       printError(isFollow ? `no log yet at ${p}; waiting for it` : `no log yet at ${p}`);
-  const colours = new Map<string, Colour>();
-  const show = (line: string): void => print(colourLine(line, colours));
-  const history = paths.map((p) => historyLines(p, n, keep, sinceMs));
-  for (const line of takeLast(mergeByTime(history), n)) show(line);
+  const out = logsOutput();
+  const starts = readHistory(paths, out.bytes, {
+    lines: n,
+    filter,
+    sinceMs: query.sinceMs,
+    isFollow,
+  });
+  out.flush();
   if (!isFollow) return EXIT.ok;
   createLogDir(dir);
   const stop = follow(
     paths,
     (line) => {
-      if (keep === undefined || keep(line)) show(line);
+      if (filter === undefined || filter.keep(line)) out.text(line);
     },
     {
       // Without SERVICE, services that write their first line later are shown too.
       discover: targets.length === 0 ? { dir, match: (name) => name.endsWith('.log') } : undefined,
       onError: printError,
+      from: starts,
+      onBatch: out.flush,
     },
   );
   // The watchers keep Node alive, but should one close, an unsettled await would exit 13.
@@ -79,25 +84,14 @@ async function reopen(options: LogsOptions): Promise<number> {
   return EXIT.ok;
 }
 
-// The filter of instance names, --since, --grep and --stderr; undefined when there is none.
-function lineFilter(
-  targets: string[],
-  options: LogsOptions,
-): ((line: string) => boolean) | undefined {
-  const instances = new Set(targets.filter((t) => t.includes(':')));
-  const sinceMs = options.since === undefined ? undefined : parseSince(options.since);
-  const pattern = options.grep === undefined ? undefined : parseRegExp(options.grep);
-  const isStderr = options.stderr === true;
-  if (instances.size === 0 && sinceMs === undefined && pattern === undefined && !isStderr)
-    return undefined;
-  return (line) => {
-    const parsed = parseLogLine(line);
-    if (parsed === undefined) return false;
-    if (instances.size > 0 && !instances.has(parsed.instance) && !targets.includes(parsed.instance))
-      return false;
-    if (sinceMs !== undefined && parsed.time < sinceMs) return false;
-    if (isStderr && parsed.stream !== 'err') return false;
-    return pattern === undefined || pattern.test(parsed.text);
+// What lines to show: of the instances named (`web:1`; a service named beside one, `api`, keeps
+// the lines of its single instance `api`), since, matching --grep, of stderr.
+function queryOf(targets: string[], options: LogsOptions): LogQuery {
+  return {
+    instances: targets.some((t) => t.includes(':')) ? new Set(targets) : undefined,
+    sinceMs: options.since === undefined ? undefined : parseSince(options.since),
+    pattern: options.grep === undefined ? undefined : parseRegExp(options.grep),
+    isStderrOnly: options.stderr === true,
   };
 }
 
@@ -141,17 +135,4 @@ function existingServices(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-function colourLine(line: string, colours: Map<string, Colour>): string {
-  const parsed = parseLogLine(line);
-  if (parsed === undefined) return line;
-  let colour = colours.get(parsed.instance);
-  if (colour === undefined) {
-    colour = PALETTE[colours.size % PALETTE.length] ?? 'cyan';
-    colours.set(parsed.instance, colour);
-  }
-  const stream = parsed.stream === 'err' ? paint('red', 'err') : 'out';
-  const time = line.startsWith('{') ? new Date(parsed.time).toISOString() : line.split(' ', 1)[0];
-  return `${paint('dim', time ?? '')} ${paint(colour, parsed.instance)} ${stream} | ${parsed.text}`;
 }
