@@ -115,6 +115,25 @@ void describe('control.group', () => {
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /web/);
 
+    // A member may use the socket, not learn the proof key only root and the daemon's user may.
+    const ask =
+      `const c=require('net').connect(${JSON.stringify(socket)},()=>c.write('{"id":1,"method":"prove"}\\n'));` +
+      `c.on('data',(d)=>{process.stdout.write(d);c.end()})`;
+    const prove = await runProcess(
+      SETPRIV,
+      [
+        `--reuid=${member.uid}`,
+        `--regid=${member.gid}`,
+        '--init-groups',
+        process.execPath,
+        '-e',
+        ask,
+      ],
+      { cwd: '/', timeoutMs: 30_000 },
+    );
+    assert.match(prove.stdout, /"code":"PERMISSION_DENIED"/);
+    assert.doesNotMatch(prove.stdout, /"proof"/);
+
     // A stranger cannot even search the home: connect(2) says EACCES.
     const closed = await wardenAs(box, stranger, ['status']);
     assert.equal(closed.code, 1, closed.stderr);
