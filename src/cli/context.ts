@@ -135,7 +135,10 @@ export function reportError(error: unknown): number {
     return EXIT.failed;
   }
   if (error instanceof RemoteError) {
-    printError(error.message);
+    // A refusal names its code, which the docs and a search explain (docs/config/control.md).
+    printError(
+      error.code === 'PERMISSION_DENIED' ? `${error.code}: ${error.message}` : error.message,
+    );
     // A code this CLI does not know (a newer daemon's) is a failure.
     return Object.hasOwn(EXIT_OF, error.code) ? EXIT_OF[error.code] : EXIT.failed;
   }

@@ -14,6 +14,7 @@ import type { ConfigIssue, Dependency, RunAs, ServiceSpec, WardenConfig } from '
 import { resolveLogSpec, type RawLogs } from './logs.js';
 import { fromZodIssue } from './zod-issues.js';
 import { rawPrivilegesOf, resolveRunAs } from './privileges.js';
+import { resolveControl } from './control.js';
 import type { PathIssue } from './zod-issues.js';
 
 /** A config, or every problem found in it (never empty). */
@@ -181,9 +182,11 @@ export async function checkDocument(
     runAsByService.set(name, runAs);
     return issues;
   });
+  const control = resolveControl(document);
   const pathIssues = [
     ...(parsed.success ? [] : parsed.error.issues.flatMap(fromZodIssue)),
     ...runAsIssues,
+    ...control.issues,
     ...(parsed.success
       ? dependencyIssues(dependencyMap(parsed.data, order), mapForms(document))
       : []),
@@ -191,9 +194,7 @@ export async function checkDocument(
   ];
   const issues = [...pathIssues.map(place), ...files.envFileIssues];
   if (!parsed.success || issues.length > 0) return { ok: false, issues: sortIssues(path, issues) };
-  return {
-    ok: true,
-    config: buildConfig(path, parsed.data, order, files.envByService, runAsByService),
-    source,
-  };
+  const config = buildConfig(path, parsed.data, order, files.envByService, runAsByService);
+  if (control.control !== undefined) config.control = control.control;
+  return { ok: true, config, source };
 }

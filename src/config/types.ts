@@ -99,6 +99,15 @@ export interface WardenConfig {
   path: string;
   /** Services in file order. */
   services: ServiceSpec[];
+  /** `control`: a group whose members may use the control socket too; absent: none. */
+  control?: ControlAccess;
+}
+
+/** `control.group`, resolved (docs/config/control.md). */
+export interface ControlAccess {
+  /** The group's name, as the group database has it. */
+  group: string;
+  gid: number;
 }
 
 /** One problem found in a config file, with where it is. */

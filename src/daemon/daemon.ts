@@ -24,10 +24,11 @@ import { openNotifyHub } from '../runtime/readiness/notify-hub.js';
 import { EventBus } from './events.js';
 import { fdLimitWarning, raiseFdLimit } from './fd-fit.js';
 import type { HomePaths } from '../home/paths.js';
-import { refuseOtherUsers } from './peer.js';
+import { peerCheck } from './peer.js';
 import { STATE_FORMAT, StateSaver } from './state-file.js';
 import { removeState, restoreState } from './restore-state.js';
 import { asStartup, removeSocket, StartupError, takeHome } from '../home/take-home.js';
+import { syncControl } from './control-access.js';
 import { makeMethods, reload, type DaemonContext } from './methods.js';
 
 /** How the daemon runs. */
@@ -219,7 +220,12 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   };
 
   try {
-    control = await listenControl(home.socket, makeMethods(ctx), logLine, refuseOtherUsers);
+    control = await listenControl(
+      home.socket,
+      makeMethods(ctx),
+      logLine,
+      peerCheck(() => supervisor.config?.control),
+    );
   } catch (error) {
     closeSync(lock);
     stopReaper();
@@ -270,6 +276,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     const warning = fdLimitWarning(options.config);
     if (warning !== undefined) logLine(warning);
     await supervisor.apply(options.config);
+    syncControl(ctx, undefined, options.config.control);
     supervisor.start([]);
     manager?.started();
   }

@@ -20,8 +20,10 @@ import {
 import type { MethodTable } from '../ipc/server.js';
 import type { ReloadPlan } from '../runtime/reload-plan.js';
 import type { Supervisor } from '../runtime/supervisor/supervisor.js';
+import { syncControl } from './control-access.js';
 import { streamEvents, type EventBus } from './events.js';
 import { fdLimitWarning } from './fd-fit.js';
+import { isGroupPeer } from './peer.js';
 import { answerWithCodes } from './protocol-errors.js';
 
 /** What the methods act on. */
@@ -103,7 +105,12 @@ function handlers(ctx: DaemonContext): MethodTable {
   return {
     hello: () => ({ protocol: PROTOCOL_VERSION, version: ctx.version, pid: process.pid }),
 
-    prove: () => ({ proof: proofOf(ctx.proofKey) }),
+    // Only to root and the daemon's user, who can read the key anyway (not to control.group).
+    prove: (_params, peer) => {
+      if (isGroupPeer(peer))
+        throw new ProtocolError('PERMISSION_DENIED', "the proof is for root and the daemon's user");
+      return { proof: proofOf(ctx.proofKey) };
+    },
 
     status: (params) => ({
       daemon: {
@@ -127,7 +134,9 @@ function handlers(ctx: DaemonContext): MethodTable {
         );
       }
       const config = await readConfig(p.config, p.source);
+      const before = sup.config?.control;
       const applied = await sup.apply(config);
+      syncControl(ctx, before, config.control);
       logApplied(ctx, 'up', applied);
       const warning = fdLimitWarning(config);
       if (warning !== undefined) ctx.log(`up: ${warning}`);
@@ -253,8 +262,11 @@ export async function reload(ctx: DaemonContext, dryRun = false): Promise<Reload
   const path = ctx.supervisor.config?.path;
   if (path === undefined)
     throw new ProtocolError('CONFIG_ERROR', 'no config loaded yet; run "warden up"');
-  const plan = await ctx.supervisor.apply(await readConfig(path), { dryRun });
+  const before = ctx.supervisor.config?.control;
+  const config = await readConfig(path);
+  const plan = await ctx.supervisor.apply(config, { dryRun });
   if (dryRun) return plan;
+  syncControl(ctx, before, config.control);
   logApplied(ctx, 'reload', plan);
   if (plan.added.length > 0) ctx.supervisor.start(plan.added);
   return plan;

@@ -110,7 +110,11 @@ export async function connectControl(
       if (code === 'ENOENT' || code === 'ECONNREFUSED')
         return reject(new NoDaemonError(socketPath, code));
       const hint =
-        code === 'EACCES' ? ' (the daemon belongs to another user; use your own --home)' : '';
+        code === 'EACCES'
+          ? ' (PERMISSION_DENIED: the daemon belongs to another user and serves only root, that' +
+            ' user and the members of its control.group: use your own --home, or ask to be' +
+            ' added to that group)'
+          : '';
       const message = `cannot connect to ${socketPath}: ${code}${hint}`;
       reject(new WardenError(code, message, { cause: error }));
     });

@@ -2,7 +2,7 @@
 // duplication, flock, poll, and the credentials of a Unix socket's peer.
 import { constants } from 'node:os';
 import { SyscallError } from './errno.js';
-import { check, lastErrno, libc, type Ucred } from './libc.js';
+import { check, lastErrno, libc, libcLibrary, type Ucred } from './libc.js';
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;
@@ -131,4 +131,42 @@ export function peerCredentials(fd: number): Ucred {
   const cred: Ucred = { pid: 0, uid: 0, gid: 0 };
   check('getsockopt(SO_PEERCRED)', libc().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, [12]));
   return cred;
+}
+
+const SO_PEERGROUPS = 59;
+/** NGROUPS_MAX of Linux: the most supplementary groups a process can have. */
+const NGROUPS_MAX = 65536;
+
+type GetsockoptBuffer = (
+  fd: number,
+  level: number,
+  name: number,
+  value: Buffer,
+  length: number[],
+) => number;
+let getsockoptBuffer: GetsockoptBuffer | undefined;
+
+/**
+ * The supplementary groups of the peer of the connected Unix socket `fd`, as the kernel recorded
+ * them at connect(2) (socket(7), SO_PEERGROUPS, Linux 4.13): what its process held then, not
+ * what it or a process reusing its pid holds now.
+ * @returns the gids (its primary gid is in peerCredentials, and may be missing here)
+ * @throws SyscallError (ENOPROTOOPT before Linux 4.13)
+ */
+export function peerGroups(fd: number): number[] {
+  const get = (getsockoptBuffer ??= libcLibrary().func(
+    'int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *length)',
+  ) as unknown as GetsockoptBuffer);
+  // Most processes have few groups: one call; ERANGE says how much room the rest need.
+  let value = Buffer.alloc(64 * 4);
+  let length = [value.length];
+  if (get(fd, SOL_SOCKET, SO_PEERGROUPS, value, length) === -1) {
+    if (lastErrno() !== constants.errno.ERANGE || (length[0] ?? 0) > NGROUPS_MAX * 4)
+      throw new SyscallError('getsockopt(SO_PEERGROUPS)', lastErrno());
+    value = Buffer.alloc(length[0] ?? 0);
+    length = [value.length];
+    check('getsockopt(SO_PEERGROUPS)', get(fd, SOL_SOCKET, SO_PEERGROUPS, value, length));
+  }
+  // gid_t in the host's byte order (Buffer.alloc never shares a pool: the offset is aligned).
+  return [...new Uint32Array(value.buffer, value.byteOffset, Math.floor((length[0] ?? 0) / 4))];
 }
