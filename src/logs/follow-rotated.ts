@@ -1,7 +1,16 @@
 // Catching up after rotations: when the file being followed has been renamed away, the files
 // rotated after it (`NAME.log.1`... newer than it) are read whole, oldest first, so a follower
 // that fell behind by several rotations still shows every line.
-import { closeSync, fstatSync, openSync, readFileSync, readSync, type BigIntStats } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  type BigIntStats,
+} from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { gunzipSync } from 'node:zlib';
 
@@ -24,7 +33,9 @@ export function identityOf(stat: BigIntStats): string {
  * (`.N.gz`) too. Nothing when `held` is no longer among them (removed, or compressed: what
  * came between is then unknown). Each file is opened as it is found, so that a rotation while
  * this reads does not change what is read: files only move to higher numbers, so a scan
- * upward meets each at least once (the same file met twice is read once).
+ * upward meets each at least once (the same file met twice is read once). A number missing
+ * is skipped, not taken for the end: a rotation renames from the highest number down, so
+ * mid-way one number is empty for a moment (`.1` already `.2`, the file not yet `.1`).
  */
 export function readRotatedAfter(
   path: string,
@@ -33,10 +44,15 @@ export function readRotatedAfter(
   onLine: (line: string) => void,
 ): void {
   const found: { fd: number; isGzip: boolean; identity: string }[] = [];
+  let highest = highestRotated(path);
   try {
     for (let k = 1; k <= MAX_ROTATED; k++) {
       const file = openRotated(`${path}.${k}`);
-      if (file === undefined) return;
+      if (file === undefined) {
+        // Past the highest number listed, this is the end, unless a rotation moved it up since.
+        if (k > highest && k > (highest = highestRotated(path))) return;
+        continue;
+      }
       if (found.some((f) => f.identity === file.identity)) {
         closeSync(file.fd);
         continue;
@@ -51,6 +67,22 @@ export function readRotatedAfter(
   } finally {
     for (const f of found) closeSync(f.fd);
   }
+}
+
+// The highest N of the files `path.N` and `path.N.gz` there are; 0 when there are none.
+function highestRotated(path: string): number {
+  const prefix = `${basename(path)}.`;
+  let highest = 0;
+  try {
+    for (const name of readdirSync(dirname(path))) {
+      if (!name.startsWith(prefix)) continue;
+      const n = /^(\d+)(\.gz)?$/.exec(name.slice(prefix.length))?.[1];
+      if (n !== undefined) highest = Math.max(highest, Number(n));
+    }
+  } catch {
+    // the directory cannot be listed: what can be opened is all there is
+  }
+  return Math.min(highest, MAX_ROTATED);
 }
 
 // Opens `file`, or else `file.gz`; undefined if neither exists.

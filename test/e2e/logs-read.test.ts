@@ -3,7 +3,7 @@
 // time across services, and the filters (--grep, --stderr, an instance) hold across files.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -30,6 +30,17 @@ async function texts(s: Sandbox, args: string[]): Promise<string[]> {
         .trimEnd()
         .split('\n')
         .map((l) => l.split(' | ')[1] ?? '');
+}
+
+// The log files of `s` with their inode, size and first line number, to tell which file a missing line was in.
+function logFiles(s: Sandbox): string {
+  const dir = join(s.home, 'logs');
+  return readdirSync(dir)
+    .map((n) => {
+      const first = /\| line (\d+) /.exec(readFileSync(join(dir, n), 'utf8'))?.[1];
+      return `${n} ${statSync(join(dir, n)).ino} ${statSync(join(dir, n)).size} from ${first}`;
+    })
+    .join('; ');
 }
 
 const range = (from: number, to: number, name: string): string[] =>
@@ -76,10 +87,13 @@ services:
     }
     assert.equal(await new Promise((r) => f.once('exit', r)), 0);
     const numbers = [...out.matchAll(/\| line (\d+) /g)].map((m) => Number(m[1]));
-    assert.equal(numbers.length, N, 'every line once');
-    numbers.forEach((n, i) => {
-      if (n !== i + 1) assert.fail(`followed line ${i + 1} is line ${n}`);
-    });
+    const bad = numbers.findIndex((n, i) => n !== i + 1);
+    if (bad !== -1 || numbers.length !== N)
+      assert.fail(
+        `followed ${numbers.length} lines of ${N}; the first out of order is #${bad + 1}: ` +
+          `${numbers.slice(Math.max(0, bad - 3), bad + 4).join(', ')}\n` +
+          `log files (name inode size): ${logFiles(s)}`,
+      );
   });
 
   void it('logs -n N gives exactly the last N lines across rotated and gzipped files', async () => {
