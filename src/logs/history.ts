@@ -2,12 +2,15 @@
 // or several merged in time order, rotated files (gzipped or not) included. Streamed, in two
 // passes, so that memory does not grow with the history: backward from the end of each log
 // until its last N lines are found (never reading older files), then forward from there,
-// merging the logs by timestamp and printing as it goes.
+// merging the logs by timestamp and printing as it goes. A filter's kept lines found backward
+// are held (up to a budget), so that a search with few matches reads the log only once.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { FollowStart } from './follow.js';
 import { identityOf } from './follow-rotated.js';
-import { BufferLines, FileLines, readBackward, textOf, type LineCursor } from './file-lines.js';
+import { countPlain, type Counted } from './count-back.js';
+import { BufferLines, FileLines, textOf, type LineCursor } from './file-lines.js';
+import { KeptLines } from './kept-lines.js';
 import { timeAt, type LineFilter } from './line-filter.js';
 import { mergeByTime, type Emit } from './merge-lines.js';
 
@@ -15,7 +18,6 @@ export type { Emit } from './merge-lines.js';
 
 /** Most rotated files looked at (`NAME.log.1` ... `.N`, gzipped or not). */
 const MAX_ROTATED = 1000;
-const NL = 0x0a;
 const EMPTY = Buffer.alloc(0);
 
 /** What to read back. */
@@ -53,6 +55,8 @@ interface Located {
   count: number;
   /** The current file, when open. */
   current: Part | undefined;
+  /** With a filter, the kept lines themselves (unless past their budget). */
+  kept: KeptLines | undefined;
 }
 
 /**
@@ -70,7 +74,9 @@ export function readHistory(
   const logs = paths.map((p) => locate(p, options));
   try {
     const total = logs.reduce((sum, l) => sum + l.count, 0);
-    const streams = logs.filter((l) => l.count > 0).map((l) => new LogLines(l, filter));
+    const streams = logs
+      .filter((l) => l.count > 0)
+      .map((l) => l.kept?.cursor() ?? new LogLines(l, filter));
     mergeByTime(streams, Math.max(0, total - n), emit);
   } finally {
     for (const log of logs)
@@ -94,6 +100,7 @@ function locate(path: string, options: HistoryOptions): Located {
   let current: Part | undefined;
   let from = 0;
   let oldestKept = -1;
+  const kept = filter !== undefined && n > 0 ? new KeptLines() : undefined;
   for (let i = 0; i <= MAX_ROTATED; i++) {
     if (count >= n && !(i === 0 && options.isFollow === true)) break;
     const opened = openPart(i === 0 ? path : `${path}.${i}`, i === 0 && options.isFollow === true);
@@ -113,7 +120,8 @@ function locate(path: string, options: HistoryOptions): Located {
     if (n === 0) continue;
     const found = part.isGzip
       ? countGzip(part, n - count, filter)
-      : countPlain(part, n - count, filter);
+      : countPlain(part.fd, part.end, n - count, filter, kept);
+    if (part.isGzip && found.kept > 0) kept?.letGo(); // its lines are read again from the file
     count += found.kept;
     if (found.kept > 0) {
       from = found.from;
@@ -124,58 +132,7 @@ function locate(path: string, options: HistoryOptions): Located {
   }
   // Files older than the first kept line are not read again.
   const parts = newestFirst.slice(0, oldestKept + 1).reverse();
-  return { parts, opened: newestFirst, from, count, current };
-}
-
-/** Lines kept in a part (up to `need`), where the first of them begins, its first line's time. */
-interface Counted {
-  kept: number;
-  from: number;
-  firstTime: number | undefined;
-}
-
-// Backward from the end of a plain file: the last `need` kept lines. Without a filter, lines are
-// only counted, never decoded; with one, a region the filter rules out is not split into lines.
-function countPlain(part: Part, need: number, filter: LineFilter | undefined): Counted {
-  const counted: Counted = { kept: 0, from: 0, firstTime: undefined };
-  readBackward(part.fd, part.end, (data, start) => {
-    if (start === 0) {
-      const nl = data.indexOf(NL);
-      counted.firstTime = timeAt(data, 0, nl === -1 ? data.length : nl);
-    }
-    if (filter === undefined) return countLines(data, start, need, counted);
-    if (!filter.mayKeepAny(data)) return true;
-    const text = data.toString('utf8');
-    let e = text.endsWith('\n') ? text.length - 1 : text.length;
-    let first = -1;
-    for (;;) {
-      const s = e === 0 ? 0 : text.lastIndexOf('\n', e - 1) + 1;
-      if (filter.keep(text.slice(s, e))) {
-        first = s;
-        if (++counted.kept === need) break;
-      }
-      if (s === 0) break;
-      e = s - 1;
-    }
-    // Where the earliest kept line so far begins (in bytes, counted once per region).
-    if (first !== -1) counted.from = start + Buffer.byteLength(text.slice(0, first));
-    return counted.kept < need;
-  });
-  return counted;
-}
-
-// Counts the lines of `data` from its end; false once `need` are counted (`from` set then).
-function countLines(data: Buffer, start: number, need: number, counted: Counted): boolean {
-  let e = data[data.length - 1] === NL ? data.length - 1 : data.length;
-  for (;;) {
-    const s = e === 0 ? 0 : data.lastIndexOf(NL, e - 1) + 1;
-    if (++counted.kept === need) {
-      counted.from = start + s;
-      return false;
-    }
-    if (s === 0) return true;
-    e = s - 1;
-  }
+  return { parts, opened: newestFirst, from, count, current, kept };
 }
 
 // A gzipped file is read whole: how many lines it keeps, and how many to skip for `need`.
