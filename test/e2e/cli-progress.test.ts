@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { sandbox, waitFor, WARDEN, type Sandbox } from '../helpers/cli.js';
-import { terminal, type Terminal } from '../helpers/tmux.js';
+import { terminal, type Terminal, shellQuote } from '../helpers/tmux.js';
 
 // `stubborn` ignores SIGTERM (the whole tree inherits the ignored disposition), so its stop
 // takes stop_timeout and ends with SIGKILL.
@@ -19,8 +19,6 @@ services:
     stop_timeout: 3s
 `;
 
-const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-
 void describe('progress on a terminal', () => {
   let s: Sandbox;
   let tty: Terminal | undefined;
@@ -32,7 +30,7 @@ void describe('progress on a terminal', () => {
 
   // Runs `warden ARGS` in a new window; the shell prints `EXIT=code` once it ends.
   const open = async (t: Terminal, window: string, args: string): Promise<void> =>
-    t.open(window, `${quote(WARDEN)} ${args}; echo EXIT=$?`, s.dir, s.env);
+    t.open(window, `${shellQuote(WARDEN)} ${args}; echo EXIT=$?`, s.dir, s.env);
   const ended = (t: Terminal, window: string): Promise<string> =>
     waitFor(`${window} to end`, async () => {
       const screen = await t.screen(window);

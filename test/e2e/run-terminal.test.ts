@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { processesOfHome, sandbox, waitFor, WARDEN, type Sandbox } from '../helpers/cli.js';
 import { daemonPidOf } from '../helpers/procs.js';
-import { terminal, type Terminal } from '../helpers/tmux.js';
+import { terminal, type Terminal, shellQuote } from '../helpers/tmux.js';
 
 const CONFIG = `
 services:
@@ -15,8 +15,6 @@ services:
     command: [sleep, "600"]
     min_uptime: 100ms
 `;
-
-const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
 
 void describe('warden run and its terminal', () => {
   let s: Sandbox;
@@ -33,7 +31,7 @@ void describe('warden run and its terminal', () => {
     tty = await terminal();
     // stdin and stdout on the terminal; stderr (the daemon's log) kept in a file to read after.
     const errLog = join(s.dir, 'run.err');
-    await tty.open('run', `exec ${quote(WARDEN)} run 2>${quote(errLog)}`, s.dir, s.env);
+    await tty.open('run', `exec ${shellQuote(WARDEN)} run 2>${shellQuote(errLog)}`, s.dir, s.env);
     const logOf = (): string => (existsSync(errLog) ? readFileSync(errLog, 'utf8') : '');
     await waitFor('sleeper running under warden run', async () => {
       const r = await s.warden(['status', '--json']);

@@ -92,3 +92,8 @@ function tmux(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
     });
   });
 }
+
+/** `s` quoted for a POSIX shell command line (a window's command). */
+export function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", "'\\''")}'`;
+}
