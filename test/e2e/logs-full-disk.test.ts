@@ -10,10 +10,11 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  rmSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { parseLogLine } from '../../src/logs/format.js';
 import { sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
@@ -58,6 +59,8 @@ void describe('dropped lines on a full disk', () => {
   afterEach(async () => {
     await s?.cleanup().catch(() => undefined);
     if (mounted !== undefined && existsSync(mounted)) execFileSync('umount', ['-l', mounted]);
+    // The sandbox's files could not all go while the tmpfs was mounted inside it.
+    if (s !== undefined) rmSync(dirname(s.home), { recursive: true, force: true });
     mounted = undefined;
     s = undefined;
   });
