@@ -1,7 +1,7 @@
 // The one errno table: a number's first name (11 is EAGAIN, not EWOULDBLOCK), and the errno name
 // of a thrown error, Node's or a SyscallError.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -23,10 +23,13 @@ void describe('errno', () => {
 
   void it('reads the errno name of a thrown error, and nothing else', () => {
     let thrown: unknown;
+    const dir = mkdtempSync(join(tmpdir(), 'warden-errno-'));
     try {
-      readFileSync(join(mkdtempSync(join(tmpdir(), 'warden-errno-')), 'missing'));
+      readFileSync(join(dir, 'missing'));
     } catch (error) {
       thrown = error;
+    } finally {
+      rmSync(dir, { recursive: true });
     }
     assert.equal(errnoOf(thrown), 'ENOENT');
     assert.equal(errnoOf(new SyscallError('pipe2', 24)), 'EMFILE');
