@@ -1,30 +1,7 @@
 // Dropping root for a daemon: supplementary groups, then the gid, then the uid (the order that
 // keeps each step permitted; setgroups(2), setgid(2), setuid(2)).
-import { readFileSync } from 'node:fs';
+import { lookUpUser } from '../effects/identity/users.js';
 import { DaemonizeError, stepFailed } from './errors.js';
-
-interface Account {
-  name: string;
-  uid: number;
-  gid: number;
-}
-
-// /etc/passwd only (NSS modules such as LDAP are not consulted); a numeric id may be absent.
-function findAccount(user: string | number): Account | undefined {
-  let text: string;
-  try {
-    text = readFileSync('/etc/passwd', 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split('\n')) {
-    const [name = '', , uid = '', gid = ''] = line.split(':');
-    if (name === String(user) || (typeof user === 'number' && Number(uid) === user)) {
-      return { name, uid: Number(uid), gid: Number(gid) };
-    }
-  }
-  return undefined;
-}
 
 /** Node's POSIX-only credential calls (absent on Windows, and from @types/node in part). */
 interface PosixCredentials {
@@ -48,20 +25,23 @@ function credentialError(what: string, error: unknown, unknownCode: string): Dae
 }
 
 /**
- * Switches to `user` and/or `group` (names or numeric ids). With a user: its groups from
- * /etc/group plus `group` (default: the user's primary group) as supplementary groups, `group`
+ * Switches to `user` and/or `group` (names or numeric ids; users looked up as config `user` is,
+ * effects/identity/users.ts). With a user: its groups from the group database plus `group` (default: the user's primary group) as supplementary groups, `group`
  * as gid, then the user's uid. With only a group: that group alone, and the gid.
  * @throws DaemonizeError UNKNOWN_USER, UNKNOWN_GROUP, or EPERM when not root
  */
 export function dropPrivileges(user?: string | number, group?: string | number): void {
   if (user === undefined && group === undefined) return;
-  const account = user === undefined ? undefined : findAccount(user);
+  const account = user === undefined ? undefined : lookUpUser(String(user));
   if (
     user !== undefined &&
     account === undefined &&
     (typeof user === 'string' || group === undefined)
   ) {
-    throw new DaemonizeError('UNKNOWN_USER', `user ${user} is not in /etc/passwd`);
+    throw new DaemonizeError(
+      'UNKNOWN_USER',
+      `user ${user} is not in the user database (passwd(5))`,
+    );
   }
   const gid = group ?? account?.gid;
   const calls = posix();
