@@ -21,6 +21,7 @@ import type { LineSink } from '../runtime/runner/options.js';
 import { VERSION } from '../version.js';
 import { createProbe } from '../runtime/readiness/probe.js';
 import { openNotifyHub } from '../runtime/readiness/notify-hub.js';
+import { userSocketDir } from '../home/user-sockets.js';
 import { EventBus } from './events.js';
 import { fdLimitWarning, raiseFdLimit } from './fd-fit.js';
 import type { HomePaths } from '../home/paths.js';
@@ -83,7 +84,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       : `containment: process groups (${containment.fallbackReason ?? ''})`,
   );
   const events = new EventBus();
-  const opened = openNotifyHub(join(home.home, 'notify.sock'), logLine);
+  const opened = openNotifyHub(join(home.home, 'notify.sock'), logLine, {
+    dir: userSocketDir(home.home),
+    daemonUid: process.getuid?.() ?? -1,
+  });
   if (!opened.ok) {
     closeSync(lock);
     stopReaper();
@@ -121,6 +125,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     probes: (spec, name, hooks, isMember, members) =>
       createProbe(spec.ready, spec.watchdogMs, name, hooks, {
         notify,
+        uid: spec.privileges.runAs?.uid ?? null,
         isMember,
         members,
         exec: { cwd: spec.cwd, env: { ...process.env, ...spec.env } },

@@ -1,6 +1,6 @@
 // AF_UNIX datagram sockets through koffi (Node has none): socket, bind, SO_PASSCRED, blocking
 // recvmsg with SCM_CREDENTIALS and SCM_RIGHTS (unix(7)), sendto (the sd_notify client side),
-// shutdown, close. Loaded per thread on first use: the receiving loop runs on a worker thread of
+// close. Loaded per thread on first use: the receiving loop runs on a worker thread of
 // its own (see notify-socket.ts).
 import { endianness } from 'node:os';
 import koffi from 'koffi';
@@ -20,7 +20,6 @@ interface Dgram {
     to: SockaddrUn,
     n: number,
   ) => number;
-  shutdown: (fd: number, how: number) => number;
   close: (fd: number) => number;
 }
 
@@ -65,7 +64,6 @@ function load(): Dgram {
     recvmsg: lib.func(
       'intptr_t recvmsg(int fd, _Inout_ warden_msghdr *msg, int flags)',
     ) as Dgram['recvmsg'],
-    shutdown: lib.func('int shutdown(int fd, int how)') as Dgram['shutdown'],
     close: lib.func('int close(int fd)') as Dgram['close'],
   };
   return dgram;
@@ -90,7 +88,6 @@ const SCM_CREDENTIALS = 2;
 const MSG_CTRUNC = 0x8;
 const MSG_TRUNC = 0x20;
 const MSG_CMSG_CLOEXEC = 0x40000000;
-const SHUT_RDWR = 2;
 const EINTR = 4;
 const EAGAIN = 11;
 const MSG_DONTWAIT = 0x40;
@@ -267,11 +264,6 @@ export function parseControl(control: Uint8Array, word: number): Pick<Datagram, 
     at += align(len);
   }
   return { sender, fds };
-}
-
-/** shutdown(2) both ways: wakes a thread blocked in `receiveDatagram` on `fd` (it returns null). */
-export function shutdownSocket(fd: number): void {
-  load().shutdown(fd, SHUT_RDWR);
 }
 
 /** close(2) of a socket fd made here. */

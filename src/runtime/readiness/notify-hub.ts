@@ -1,19 +1,31 @@
-// The daemon-wide sd_notify endpoint: one socket for every instance, each datagram attributed to
-// the instance whose process tree holds its sender (by SO_PASSCRED pid), or refused.
+// The daemon-wide sd_notify endpoint: the daemon's socket for instances running as its own user,
+// one more per other user services run as, each datagram attributed to the instance whose
+// process tree holds its sender (by SO_PASSCRED pid), or refused.
+import { join } from 'node:path';
 import {
   NOTIFY_MAX_BYTES,
   openNotifySocket,
   type Datagram,
   type NotifySocketError,
 } from '../../effects/notify/notify-socket.js';
+import { prepareRuntimeDir, removeRuntimeDir } from '../../effects/notify/runtime-dir.js';
 import { parseNotifyText, type NotifyMessage } from './notify-message.js';
 
 export type { NotifyMessage, NotifyField } from './notify-message.js';
 
-/** The notify socket of the daemon, shared by every instance. */
+/** The notify sockets of the daemon, shared by every instance. */
 export interface NotifyHub {
-  /** The value of `NOTIFY_SOCKET` for instances (an absolute path). */
+  /** The value of `NOTIFY_SOCKET` for instances running as the daemon's user (an absolute path). */
   readonly socketPath: string;
+  /**
+   * The value of `NOTIFY_SOCKET` for instances running as `uid` (null: the daemon's user): the
+   * daemon's socket, or for another user a socket only that user can reach, bound on first
+   * asking (`<userSocketDir>/notify-<uid>.sock`) and kept until `close`.
+   * @returns the path, or why that user's socket cannot be bound (the daemon log says so too)
+   */
+  socketFor(
+    uid: number | null,
+  ): { ok: true; path: string } | { ok: false; error: NotifySocketError };
   /**
    * Routes messages whose sender pid satisfies `isMember` (the instance's
    * InstanceTree.contains) to `handler`. @returns a function that ends the registration
@@ -45,12 +57,25 @@ interface Registration {
 // Pids already reported as refused; bounded so that a flood cannot grow it without end.
 const MAX_REMEMBERED = 1024;
 
+/** Where the sockets of services running as other users go. */
+export interface UserSockets {
+  /** A directory outside the home, made 0711 on first use (e.g. `/run/warden/<tag>`). */
+  dir: string;
+  /** The daemon's uid: instances running as it use the daemon's own socket. */
+  daemonUid: number;
+}
+
 /**
  * Opens the notify socket at `path` (the daemon uses `WARDEN_HOME/notify.sock`; see
- * openNotifySocket for its mode and what replacing a stale one means). Messages from a process
- * in no registered tree are dropped, and `log` says so once per pid. sd_notify(3), unix(7).
+ * openNotifySocket for its mode and what replacing a stale one means), and, on demand, one per
+ * other user in `users.dir`. Messages from a process in no registered tree are dropped, and
+ * `log` says so once per pid, whichever socket they came through. sd_notify(3), unix(7).
  */
-export function openNotifyHub(path: string, log: (message: string) => void): OpenNotifyHubResult {
+export function openNotifyHub(
+  path: string,
+  log: (message: string) => void,
+  users?: UserSockets,
+): OpenNotifyHubResult {
   const registrations = new Set<Registration>();
   const refused = new Set<number>();
   let warnedNoCredentials = false;
@@ -89,18 +114,35 @@ export function openNotifyHub(path: string, log: (message: string) => void): Ope
     error: (code, message) => log(`notify: ${message} (${code})`),
   });
   if (!opened.ok) return opened;
+  const { socket } = opened;
+  const perUser = new Map<number, string>();
+  const socketFor: NotifyHub['socketFor'] = (uid) => {
+    if (uid === null || users === undefined || uid === users.daemonUid) return { ok: true, path };
+    const known = perUser.get(uid);
+    if (known !== undefined) return { ok: true, path: known };
+    const at = join(users.dir, `notify-${uid}.sock`);
+    const error = prepareRuntimeDir(users.dir) ?? socket.add(at, uid);
+    if (error !== undefined) {
+      log(`notify: no socket for uid ${uid}: ${error.message}`);
+      return { ok: false, error };
+    }
+    perUser.set(uid, at);
+    return { ok: true, path: at };
+  };
   const hub: NotifyHub = {
     socketPath: path,
+    socketFor,
     register(instance, isMember, handler) {
       const r: Registration = { instance, isMember, handler };
       registrations.add(r);
-      opened.socket.listen();
+      socket.listen();
       return () => void registrations.delete(r);
     },
-    drain: () => opened.socket.drain(),
+    drain: () => socket.drain(),
     async close() {
       registrations.clear();
-      await opened.socket.close();
+      await socket.close();
+      if (perUser.size > 0 && users !== undefined) removeRuntimeDir(users.dir);
     },
   };
   return { ok: true, hub };

@@ -7,6 +7,8 @@ import { errnoName } from '../../effects/ffi/errno.js';
 export interface NotifySourceOptions {
   instance: string;
   hub: NotifyHub;
+  /** The uid the instance runs as (config `user`); null: the daemon's. Picks its socket. */
+  uid: number | null;
   /** The instance's InstanceTree.contains: whose messages are this instance's. */
   isMember: (pid: number) => boolean;
   /** `READY=1` makes the instance ready (config `ready: {notify: true}`). */
@@ -71,10 +73,22 @@ export function notifySource(o: NotifySourceOptions): ReadinessProbe {
     }
   };
 
-  const env: Record<string, string> = { NOTIFY_SOCKET: o.hub.socketPath };
+  // Bound now, not at the first spawn: an instance adopted after a daemon restart has this path
+  // in its environment already and must find it there.
+  const socket = o.hub.socketFor(o.uid);
+  const env: Record<string, string> = {};
+  if (socket.ok) env.NOTIFY_SOCKET = socket.path;
   if (o.watchdogMs !== null) env.WATCHDOG_USEC = String(o.watchdogMs * 1000);
+  const failure = socket.ok
+    ? undefined
+    : {
+        spawnError: socket.error.code,
+        path: 'NOTIFY_SOCKET',
+        message: socket.error.message,
+        detail: socket.error.message,
+      };
   return {
-    extras: () => ({ env: { ...env }, pipes: [] }),
+    extras: () => ({ env: { ...env }, pipes: [], ...(failure === undefined ? {} : { failure }) }),
     started() {
       unregister ??= o.hub.register(o.instance, o.isMember, onMessage);
       isActive = true;

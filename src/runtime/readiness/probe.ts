@@ -14,6 +14,8 @@ import type { ReadinessHooks, ReadinessProbe, SpawnExtras } from './types.js';
 export interface ProbeDeps {
   /** The daemon's notify socket (for `ready.notify` and `watchdog`). */
   notify: NotifyHub;
+  /** The uid the instance runs as (config `user`), null: the daemon's; picks its notify socket. */
+  uid?: number | null;
   /** The instance's InstanceTree.contains: which sd_notify senders are this instance's. */
   isMember: (pid: number) => boolean;
   /** The pids of the instance's live processes now: a tcp or http check counts only for their listeners. */
@@ -41,7 +43,8 @@ export function createProbe(
   if (check?.kind === 'notify' || watchdogMs !== null) {
     const isReadiness = check?.kind === 'notify';
     const { notify: hub, isMember } = deps;
-    parts.push(notifySource({ instance, hub, isMember, isReadiness, watchdogMs, hooks }));
+    const uid = deps.uid ?? null;
+    parts.push(notifySource({ instance, hub, uid, isMember, isReadiness, watchdogMs, hooks }));
   }
   if (ready !== null && check !== undefined && check.kind !== 'notify') {
     const interval = ready.intervalMs;
@@ -101,9 +104,11 @@ function combine(parts: ReadinessProbe[]): ReadinessProbe {
   return {
     extras(): SpawnExtras {
       const all = parts.map((p) => p.extras());
+      const failure = all.find((e) => e.failure !== undefined)?.failure;
       return {
         env: Object.assign({}, ...all.map((e) => e.env)) as Record<string, string>,
         pipes: all.flatMap((e) => e.pipes),
+        ...(failure === undefined ? {} : { failure }),
       };
     },
     started: (child) => parts.forEach((p) => p.started(child)),

@@ -1,4 +1,5 @@
 // The contract between a runner and the readiness source of its instance (config `ready`).
+import type { SpawnFailure } from '../../core/exit.js';
 import type { Stream } from '../../logs/log-file.js';
 
 /** What a readiness source reports to its runner. */
@@ -21,6 +22,8 @@ export interface SpawnExtras {
   env: Record<string, string>;
   /** File descriptors the instance gets beyond 0-2, as pipes it writes to (fd N of `ready.fd`). */
   pipes: number[];
+  /** What the source could not give, so the instance must not start (its notify socket). */
+  failure?: SpawnFailure;
 }
 
 /** What a probe sees of a spawned main process: its pid, and its pipes by fd (`ready.fd`). */

@@ -38,13 +38,18 @@ export interface SpawnHost {
  */
 export function spawnInstance(host: SpawnHost): void {
   const { hold, probe } = host;
+  const extras = probe.extras();
+  if (extras.failure !== undefined) {
+    host.dispatch({ type: 'spawn-failed', error: extras.failure });
+    return;
+  }
   const spawned = spawnMain({
     spec: host.spec,
     index: host.index,
     baseEnv: host.baseEnv,
     tree: hold.tree,
     processes: host.processes,
-    extras: probe.extras(),
+    extras,
     now: host.now,
   });
   if ('spawnError' in spawned) {
