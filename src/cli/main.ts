@@ -121,6 +121,15 @@ function program(): Command {
     .option(...user)
     .exitOverride()
     .action(run(startup('remove'), opts));
+  verb('export', 'write the config in another format')
+    .command('systemd')
+    .description('one systemd unit per service; keys without an equivalent are listed on stderr')
+    .addOption(file)
+    .option('--dir <dir>', 'write the units there (default: print them)')
+    .option(...user)
+    .option('--prefix <name>', 'prepended to each unit name, e.g. "app-"', '')
+    .exitOverride()
+    .action(run(async () => (await import('./commands/export.js')).exportSystemd, opts));
   verb('schema', 'print the JSON Schema of warden.yaml').action(
     run(async () => (await import('./commands/schema.js')).schema),
   );

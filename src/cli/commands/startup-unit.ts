@@ -77,18 +77,21 @@ export function unitText(u: UnitSpec): string {
   return lines.join('\n');
 }
 
-// `%` starts a specifier everywhere in a unit file (systemd.unit(5), "Specifiers").
-function specifiers(text: string): string {
+/** `%` doubled: it starts a specifier everywhere in a unit file (systemd.unit(5), "Specifiers"). */
+export function specifiers(text: string): string {
   return text.replaceAll('%', '%%');
 }
 
-// One argument of ExecStart= (systemd.service(5), "Command lines"): `$` would expand a
-// variable and `%` a specifier; whitespace, quotes and backslashes need double quotes.
-function execArg(arg: string): string {
+/**
+ * One argument of ExecStart= (systemd.service(5), "Command lines"): `$` would expand a variable
+ * and `%` a specifier; whitespace, quotes and backslashes need double quotes.
+ */
+export function execArg(arg: string): string {
   const literal = specifiers(arg).replaceAll('$', '$$$$');
   return /^[A-Za-z0-9_@%+=:,./$-]+$/.test(literal) ? literal : quote(literal);
 }
 
-function quote(text: string): string {
+/** `text` in double quotes, its backslashes and double quotes escaped (systemd.syntax(7)). */
+export function quote(text: string): string {
   return `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }

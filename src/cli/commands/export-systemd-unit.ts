@@ -1,0 +1,179 @@
+// One service of a warden config as a systemd service unit (systemd.service(5), systemd.exec(5),
+// systemd.kill(5), systemd.unit(5)), and the list of what has no exact equivalent there.
+import { isAbsolute, resolve } from 'node:path';
+import type { ServiceSpec } from '../../config/types.js';
+import { execArg, quote, specifiers } from './startup-unit.js';
+
+/** What the config file says of a service, as written (names rather than resolved ids). */
+export interface WrittenService {
+  env?: Record<string, unknown>;
+  env_file?: string;
+  user?: string | number;
+  group?: string | number;
+  groups?: (string | number)[];
+  umask?: string;
+  capabilities?: string[];
+}
+
+/** How the units are meant to be installed. */
+export interface ExportTarget {
+  /** Units for the user's own manager (`systemctl --user`). */
+  user: boolean;
+  /** Prepended to each service's name: `app-` makes `app-web.service`. */
+  prefix: string;
+  /** The version of the target systemd (from `systemctl --version`), or null when unknown. */
+  systemdVersion: number | null;
+  /** The directory of the config file, against which `env_file` resolves. */
+  configDir: string;
+}
+
+/** A unit to write and what it could not say. */
+export interface ExportedUnit {
+  /** File name: `web.service`, or the template `web@.service` for several instances. */
+  file: string;
+  /** The units to enable: `web.service`, or `web@0.service`, `web@1.service`... */
+  enable: string[];
+  text: string;
+  /** `services.web.ready: tcp check has no systemd equivalent; ...`, one per lossy key. */
+  losses: string[];
+}
+
+/** The first line of every unit `export` writes: a rewrite replaces only those. */
+export const EXPORT_MARK = '# Exported by `warden export systemd`';
+
+/** systemd 254 added RestartSteps= and RestartMaxDelaySec= (systemd.service(5)). */
+const RESTART_STEPS_SINCE = 254;
+
+/** The unit name (without `.service`) of `service`, a template's when it has several instances. */
+export function unitBase(spec: ServiceSpec, target: ExportTarget): string {
+  return `${target.prefix}${spec.name}${spec.instances > 1 ? '@' : ''}`;
+}
+
+/** The units to enable for `spec`: one per instance. */
+export function unitsOf(spec: ServiceSpec, target: ExportTarget): string[] {
+  const base = unitBase(spec, target);
+  if (spec.instances === 1) return [`${base}.service`];
+  return Array.from({ length: spec.instances }, (_, i) => `${base}${i}.service`);
+}
+
+/**
+ * The unit of `spec`. `all` gives the units of the services it depends on; `written` is what
+ * the file says of it (for env_file, user and group names, umask, capability names).
+ */
+export function exportUnit(
+  spec: ServiceSpec,
+  written: WrittenService,
+  all: ReadonlyMap<string, ServiceSpec>,
+  target: ExportTarget,
+): ExportedUnit {
+  const losses: string[] = [];
+  const lose = (key: string, what: string): void =>
+    void losses.push(`services.${spec.name}.${key}: ${what}`);
+  const unit: string[] = [`Description=${specifiers(`warden service ${spec.name}`)}`];
+  const service: string[] = [];
+
+  const deps = spec.dependsOn.flatMap((d) => {
+    const dep = all.get(d.service);
+    return dep === undefined ? [] : unitsOf(dep, target);
+  });
+  if (deps.length > 0) unit.push(`Requires=${deps.join(' ')}`, `After=${deps.join(' ')}`);
+  if (spec.dependsOn.some((d) => d.condition === 'started'))
+    lose('depends_on', '`started` is exported as After=, which waits for readiness too');
+  unit.push(
+    `StartLimitBurst=${spec.startLimit.burst}`,
+    `StartLimitIntervalSec=${seconds(spec.startLimit.intervalMs)}`,
+  );
+
+  const check = spec.ready?.check;
+  const notify = check?.kind === 'notify' || spec.watchdogMs !== null;
+  service.push(`Type=${notify ? 'notify' : 'exec'}`);
+  // warden takes messages from any process of the instance's tree.
+  if (notify) service.push('NotifyAccess=all');
+  if (check !== undefined && check.kind !== 'notify')
+    lose(
+      'ready',
+      `a ${check.kind} check has no systemd equivalent: the unit is started ${notify ? 'at READY=1 (watchdog)' : 'once its program is executed (Type=exec)'}`,
+    );
+  if (spec.ready !== null) service.push(`TimeoutStartSec=${seconds(spec.ready.timeoutMs)}`);
+  if (spec.watchdogMs !== null) service.push(`WatchdogSec=${seconds(spec.watchdogMs)}`);
+
+  service.push(`ExecStart=${execStart(spec)}`, `WorkingDirectory=${specifiers(spec.cwd)}`);
+  if (written.env_file !== undefined)
+    service.push(`EnvironmentFile=${specifiers(resolve(target.configDir, written.env_file))}`);
+  // `env` as resolved (it overrides env_file, as Environment= overrides EnvironmentFile=).
+  for (const k of Object.keys(written.env ?? {}))
+    service.push(`Environment=${quote(specifiers(`${k}=${spec.env[k] ?? ''}`))}`);
+  service.push(`Environment=WARDEN_SERVICE=${specifiers(spec.name)}`);
+  if (spec.instances > 1) service.push('Environment=WARDEN_INSTANCE=%i');
+
+  if (written.user !== undefined) service.push(`User=${written.user}`);
+  if (written.group !== undefined) service.push(`Group=${written.group}`);
+  if (written.groups !== undefined && written.groups.length > 0)
+    service.push(`SupplementaryGroups=${written.groups.join(' ')}`);
+  if (written.umask !== undefined) service.push(`UMask=${written.umask.padStart(4, '0')}`);
+  if (spec.privileges.noNewPrivileges) service.push('NoNewPrivileges=yes');
+  if (written.capabilities !== undefined && written.capabilities.length > 0)
+    service.push(`AmbientCapabilities=${written.capabilities.map(capName).join(' ')}`);
+
+  service.push(`Restart=${spec.restart === 'never' ? 'no' : spec.restart}`);
+  service.push(`RestartSec=${seconds(spec.backoff.initialMs)}`);
+  if (spec.backoff.maxMs > spec.backoff.initialMs) {
+    if (target.systemdVersion !== null && target.systemdVersion >= RESTART_STEPS_SINCE) {
+      const steps = Math.ceil(Math.log2(spec.backoff.maxMs / spec.backoff.initialMs));
+      service.push(`RestartSteps=${steps}`, `RestartMaxDelaySec=${seconds(spec.backoff.maxMs)}`);
+    } else {
+      const version = target.systemdVersion === null ? 'unknown' : String(target.systemdVersion);
+      lose(
+        'backoff',
+        `systemd ${version} has no growing restart delay (RestartSteps=, since 254): RestartSec= is the initial delay`,
+      );
+    }
+  }
+  lose('backoff.reset_after', 'no equivalent: systemd resets nothing after a run that held');
+  if (spec.minUptimeMs > 0 && spec.ready === null)
+    lose('min_uptime', 'no equivalent: a Type=exec unit is started once its program is executed');
+
+  // warden stops the whole tree with the stop signal, then SIGKILL: KillMode=control-group.
+  service.push(
+    `KillSignal=${spec.stopSignal}`,
+    `TimeoutStopSec=${seconds(spec.stopTimeoutMs)}`,
+    'KillMode=control-group',
+  );
+  lose('logs', "output goes to the journal (journalctl -u UNIT); warden's log files are not kept");
+
+  const text = [
+    `${EXPORT_MARK} from service ${spec.name}.`,
+    '[Unit]',
+    ...unit,
+    '',
+    '[Service]',
+    ...service,
+    '',
+    '[Install]',
+    `WantedBy=${target.user ? 'default.target' : 'multi-user.target'}`,
+    '',
+  ].join('\n');
+  return { file: `${unitBase(spec, target)}.service`, enable: unitsOf(spec, target), text, losses };
+}
+
+// ExecStart=: the argv, its program made absolute when given relative to the cwd (systemd wants
+// an absolute path or a bare name it looks up itself); a shell command through /bin/sh -c.
+function execStart(spec: ServiceSpec): string {
+  const argv =
+    spec.command.kind === 'shell'
+      ? ['/bin/sh', '-c', spec.command.script]
+      : spec.command.argv.map((a, i) =>
+          i === 0 && a.includes('/') && !isAbsolute(a) ? resolve(spec.cwd, a) : a,
+        );
+  return argv.map(execArg).join(' ');
+}
+
+function capName(name: string): string {
+  const upper = name.toUpperCase();
+  return upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+}
+
+// A duration in ms as systemd's time span: whole seconds, or ms below (systemd.time(7)).
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}

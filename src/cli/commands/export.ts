@@ -1,0 +1,88 @@
+// `warden export systemd [-f FILE] [--dir DIR] [--user] [--prefix NAME]`: the config as systemd
+// units, one per service (a template unit for several instances), with every key that has no
+// exact equivalent listed on stderr, never dropped without a word.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { ServiceSpec } from '../../config/types.js';
+import { CliError, type GlobalOptions } from '../context.js';
+import { EXIT, print, printError } from '../output.js';
+import {
+  exportUnit,
+  EXPORT_MARK,
+  type ExportedUnit,
+  type WrittenService,
+} from './export-systemd-unit.js';
+import { readConfigOrExit } from './lifecycle.js';
+
+/** Options of `export systemd`. */
+export interface ExportSystemdOptions extends GlobalOptions {
+  file: string;
+  dir?: string;
+  user?: boolean;
+  prefix?: string;
+}
+
+/**
+ * `warden export systemd`: prints the units (stdout, each after a `# ==> NAME <==` line), or
+ * with `--dir` writes them there, never over a file it did not write (exit 2). The keys without
+ * an exact systemd equivalent go to stderr. @returns the exit code
+ */
+export async function exportSystemd(options: ExportSystemdOptions): Promise<number> {
+  const { config, source } = await readConfigOrExit(options.file);
+  const target = {
+    user: options.user === true,
+    prefix: options.prefix ?? '',
+    systemdVersion: systemdVersion(),
+    configDir: dirname(config.path),
+  };
+  const all = new Map<string, ServiceSpec>(config.services.map((s) => [s.name, s]));
+  const written = writtenServices(source.document);
+  const units = config.services.map((s) => exportUnit(s, written[s.name] ?? {}, all, target));
+  for (const loss of units.flatMap((u) => u.losses)) printError(`export: ${loss}`);
+  if (options.dir === undefined) {
+    process.stdout.write(units.map((u) => `# ==> ${u.file} <==\n${u.text}`).join('\n'));
+    return EXIT.ok;
+  }
+  writeUnits(options.dir, units);
+  const enable = units.flatMap((u) => u.enable).join(' ');
+  const systemctl = target.user ? 'systemctl --user' : 'systemctl';
+  print(`wrote ${units.map((u) => join(options.dir ?? '.', u.file)).join(', ')}`);
+  print(
+    `install: copy them to ${target.user ? '~/.config/systemd/user/' : '/etc/systemd/system/'}, then`,
+  );
+  print(`  ${systemctl} daemon-reload && ${systemctl} enable --now ${enable}`);
+  return EXIT.ok;
+}
+
+function writeUnits(dir: string, units: ExportedUnit[]): void {
+  mkdirSync(dir, { recursive: true });
+  const foreign = units
+    .map((u) => join(dir, u.file))
+    .filter((path) => existsSync(path) && !readFileSync(path, 'utf8').startsWith(EXPORT_MARK));
+  if (foreign.length > 0)
+    throw new CliError(
+      `${foreign.join(', ')} exists and was not written by "warden export": nothing was written; remove it or choose another --dir or --prefix`,
+      EXIT.usage,
+    );
+  for (const u of units) {
+    const path = join(dir, u.file);
+    writeFileSync(`${path}.tmp`, u.text, { mode: 0o644 });
+    renameSync(`${path}.tmp`, path);
+  }
+}
+
+// The version of the systemd here (`systemctl --version`: "systemd 252 (252.39-1~deb12u1)"),
+// which decides whether RestartSteps= exists; null without systemctl.
+function systemdVersion(): number | null {
+  const out = spawnSync('systemctl', ['--version'], { encoding: 'utf8' });
+  const match = /^systemd (\d+)/.exec(out.stdout ?? '');
+  return match === null ? null : Number(match[1]);
+}
+
+// What the file says of each service (names as written), from the checked document.
+function writtenServices(document: unknown): Record<string, WrittenService> {
+  const services = (document as { services?: unknown } | null)?.services;
+  if (typeof services !== 'object' || services === null) return {};
+  return services as Record<string, WrittenService>;
+}
