@@ -121,7 +121,8 @@ function program(): Command {
     .option(...user)
     .exitOverride()
     .action(run(startup('remove'), opts));
-  verb('export', 'write the config in another format')
+  const exporter = verb('export', 'write the config in another format');
+  exporter
     .command('systemd')
     .description('one systemd unit per service; keys without an equivalent are listed on stderr')
     .addOption(file)
@@ -130,6 +131,15 @@ function program(): Command {
     .option('--prefix <name>', 'prepended to each unit name, e.g. "app-"', '')
     .exitOverride()
     .action(run(async () => (await import('./commands/export.js')).exportSystemd, opts));
+  exporter
+    .command('kubernetes')
+    .description('a Deployment per service; keys without an equivalent are listed on stderr')
+    .addOption(file)
+    .option('--dir <dir>', 'write NAME.yaml files there (default: print the documents)')
+    .option('--image <image>', 'the container image of every Deployment')
+    .option('--prefix <name>', 'prepended to each object name', '')
+    .exitOverride()
+    .action(run(async () => (await import('./commands/export.js')).exportKubernetes, opts));
   verb('schema', 'print the JSON Schema of warden.yaml').action(
     run(async () => (await import('./commands/schema.js')).schema),
   );

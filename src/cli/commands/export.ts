@@ -1,18 +1,14 @@
-// `warden export systemd [-f FILE] [--dir DIR] [--user] [--prefix NAME]`: the config as systemd
-// units, one per service (a template unit for several instances), with every key that has no
-// exact equivalent listed on stderr, never dropped without a word.
+// `warden export systemd|kubernetes`: the config as systemd units (one per service, a template
+// unit for several instances) or Kubernetes Deployments, with every key that has no exact
+// equivalent listed on stderr, never dropped without a word.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ServiceSpec } from '../../config/types.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { EXIT, print, printError } from '../output.js';
-import {
-  exportUnit,
-  EXPORT_MARK,
-  type ExportedUnit,
-  type WrittenService,
-} from './export-systemd-unit.js';
+import { exportUnit, EXPORT_MARK, type WrittenService } from './export-systemd-unit.js';
+import { exportDeployment } from './export-kubernetes-objects.js';
 import { readConfigOrExit } from './lifecycle.js';
 
 /** Options of `export systemd`. */
@@ -44,7 +40,7 @@ export async function exportSystemd(options: ExportSystemdOptions): Promise<numb
     process.stdout.write(units.map((u) => `# ==> ${u.file} <==\n${u.text}`).join('\n'));
     return EXIT.ok;
   }
-  writeUnits(options.dir, units);
+  writeFiles(options.dir, units, EXPORT_MARK);
   const enable = units.flatMap((u) => u.enable).join(' ');
   const systemctl = target.user ? 'systemctl --user' : 'systemctl';
   print(`wrote ${units.map((u) => join(options.dir ?? '.', u.file)).join(', ')}`);
@@ -55,17 +51,18 @@ export async function exportSystemd(options: ExportSystemdOptions): Promise<numb
   return EXIT.ok;
 }
 
-function writeUnits(dir: string, units: ExportedUnit[]): void {
+// Writes each file in `dir`, none if one of them exists without `mark` on its first line.
+function writeFiles(dir: string, files: { file: string; text: string }[], mark: string): void {
   mkdirSync(dir, { recursive: true });
-  const foreign = units
+  const foreign = files
     .map((u) => join(dir, u.file))
-    .filter((path) => existsSync(path) && !readFileSync(path, 'utf8').startsWith(EXPORT_MARK));
+    .filter((path) => existsSync(path) && !readFileSync(path, 'utf8').startsWith(mark));
   if (foreign.length > 0)
     throw new CliError(
       `${foreign.join(', ')} exists and was not written by "warden export": nothing was written; remove it or choose another --dir or --prefix`,
       EXIT.usage,
     );
-  for (const u of units) {
+  for (const u of files) {
     const path = join(dir, u.file);
     writeFileSync(`${path}.tmp`, u.text, { mode: 0o644 });
     renameSync(`${path}.tmp`, path);
@@ -86,3 +83,39 @@ function writtenServices(document: unknown): Record<string, WrittenService> {
   if (typeof services !== 'object' || services === null) return {};
   return services as Record<string, WrittenService>;
 }
+
+/** Options of `export kubernetes`. */
+export interface ExportKubernetesOptions extends GlobalOptions {
+  file: string;
+  dir?: string;
+  image?: string;
+  prefix?: string;
+}
+
+/**
+ * `warden export kubernetes`: a Deployment per service as YAML documents on stdout, or with
+ * `--dir` one `NAME.yaml` per service there, never over a file it did not write (exit 2). The
+ * keys without an exact equivalent go to stderr. @returns the exit code
+ */
+export async function exportKubernetes(options: ExportKubernetesOptions): Promise<number> {
+  const { config, source } = await readConfigOrExit(options.file);
+  const { stringify } = await import('yaml');
+  const written = writtenServices(source.document);
+  const target = { image: options.image ?? null, prefix: options.prefix ?? '' };
+  const objects = config.services.map((s) => exportDeployment(s, written[s.name] ?? {}, target));
+  for (const loss of objects.flatMap((o) => o.losses)) printError(`export: ${loss}`);
+  const files = objects.map((o) => ({
+    file: `${o.name}.yaml`,
+    text: `${KUBERNETES_MARK} from service ${o.name}.\n${stringify(o.object, { aliasDuplicateObjects: false })}`,
+  }));
+  if (options.dir === undefined) {
+    process.stdout.write(files.map((f) => f.text).join('---\n'));
+    return EXIT.ok;
+  }
+  writeFiles(options.dir, files, KUBERNETES_MARK);
+  print(`wrote ${files.map((f) => join(options.dir ?? '.', f.file)).join(', ')}`);
+  print(`apply: kubectl apply -f ${options.dir}`);
+  return EXIT.ok;
+}
+
+const KUBERNETES_MARK = '# Exported by `warden export kubernetes`';
