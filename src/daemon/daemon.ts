@@ -172,6 +172,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     containment: containment.mode,
     events,
     log: logLine,
+    ...(manager === undefined ? {} : { serviceManager: manager }),
     isShuttingDown: () => shuttingDown !== undefined,
     shutdown: (why, keepServices = false) => {
       shuttingDown ??= (async () => {
@@ -245,14 +246,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   else
     process.on('SIGHUP', () => {
       if (ctx.isShuttingDown()) return logLine('SIGHUP ignored: shutting down');
-      manager?.reloading();
-      reload(ctx)
-        .catch((error: unknown) =>
-          logLine(
-            `SIGHUP reload failed, nothing changed: ${error instanceof Error ? error.message : String(error)}`,
-          ),
-        )
-        .finally(() => manager?.reloaded());
+      reload(ctx).catch((error: unknown) =>
+        logLine(
+          `SIGHUP reload failed, nothing changed: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
     });
 
   // An external logrotate renamed the files: write on in new ones (as `warden logs --reopen`).

@@ -44,6 +44,11 @@ export interface DaemonContext {
    * them running (state.json lets the next daemon take them back).
    */
   shutdown: (why: string, keepServices?: boolean) => Promise<void>;
+  /**
+   * systemd, when `warden run` runs under it (service-manager.ts): told RELOADING=1 when a
+   * reload begins and READY=1 once it is applied and settled, whoever asked for it.
+   */
+  serviceManager?: { reloading(): void; reloaded(): void };
 }
 
 // A schema that reads what the protocol map declares as the params of `M` (defaults filled in).
@@ -262,10 +267,19 @@ export async function reload(ctx: DaemonContext, dryRun = false): Promise<Reload
   const path = ctx.supervisor.config?.path;
   if (path === undefined)
     throw new ProtocolError('CONFIG_ERROR', 'no config loaded yet; run "warden up"');
+  if (dryRun) return ctx.supervisor.apply(await readConfig(path), { dryRun });
+  ctx.serviceManager?.reloading();
+  try {
+    return await applyReload(ctx, path);
+  } finally {
+    ctx.serviceManager?.reloaded();
+  }
+}
+
+async function applyReload(ctx: DaemonContext, path: string): Promise<ReloadPlan> {
   const before = ctx.supervisor.config?.control;
   const config = await readConfig(path);
-  const plan = await ctx.supervisor.apply(config, { dryRun });
-  if (dryRun) return plan;
+  const plan = await ctx.supervisor.apply(config);
   syncControl(ctx, before, config.control);
   logApplied(ctx, 'reload', plan);
   if (plan.added.length > 0) ctx.supervisor.start(plan.added);

@@ -133,6 +133,18 @@ void describe('warden run speaks sd_notify to systemd', () => {
     });
     assert.ok(seen.indexOf(reloading) >= mark && seen.indexOf(again) > seen.indexOf(reloading));
 
+    // `warden reload` from the CLI is a reload too: systemd hears of it the same way.
+    const cli = await s.warden(['reload']);
+    assert.equal(cli.code, 0, cli.stderr);
+    const reloadingCli = await waitFor('RELOADING=1 for warden reload', () => {
+      seen.push(...sock.take());
+      return seen.slice(seen.indexOf(again) + 1).find((r) => /^RELOADING=1$/m.test(r.text));
+    });
+    await waitFor('READY=1 after warden reload', () => {
+      seen.push(...sock.take());
+      return seen.slice(seen.indexOf(reloadingCli) + 1).find((r) => /^READY=1$/m.test(r.text));
+    });
+
     child.kill('SIGTERM');
     await until('STOPPING=1', /^STOPPING=1$/m);
     await until('EXTEND_TIMEOUT_USEC', /^EXTEND_TIMEOUT_USEC=\d+$/m);
