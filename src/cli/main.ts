@@ -36,6 +36,10 @@ function program(): Command {
     cli.command(name).description(describe).exitOverride();
   const file = new Option('-f, --file <file>', 'config file').default('warden.yaml');
   const quiet = new Option('-q, --quiet', 'print nothing but errors (no progress, no summary)');
+  const portBase = new Option(
+    '--port-base <port>',
+    'a Procfile: PORT=port for its first process type, +100 for each next one (as foreman)',
+  );
 
   const run =
     (load: () => Promise<Action>, ...pick: ((a: unknown[], cmd: Command) => unknown)[]) =>
@@ -52,6 +56,7 @@ function program(): Command {
   verb('up', 'start the daemon if needed, then the services (all, or those named)')
     .argument('[service...]')
     .addOption(file)
+    .addOption(portBase)
     .option('--wait', 'return only once the services are running')
     .addOption(quiet)
     .option(
@@ -65,6 +70,7 @@ function program(): Command {
     .action(run(async () => (await import('./commands/lifecycle.js')).down, opts));
   verb('run', 'the supervisor in the foreground (containers, PID 1, under systemd)')
     .addOption(file)
+    .addOption(portBase)
     .action(run(async () => (await import('./commands/lifecycle.js')).run, opts));
   verb('status', 'show every instance: state, pid, uptime, restarts, last exit')
     .argument('[service...]')

@@ -56,6 +56,7 @@ const targets = z.object({ targets: z.array(z.string()).default([]) }) satisfies
 const upParams = targets.extend({
   config: z.string().startsWith('/'),
   source: z.object({ document: z.unknown(), order: z.array(z.string()) }).optional(),
+  portBase: z.int().min(1).max(65535).optional(),
 }) satisfies Reads<'up'>;
 const signalParams = targets.extend({
   signal: z.union([z.string(), z.number()]),
@@ -78,11 +79,17 @@ function parse<T>(schema: z.ZodType<T>, params: unknown): T {
 
 // The config at `path`: from `source` when the client sent what it read there; else read here,
 // the only case that loads the YAML parser into the daemon (SIGHUP, `reload`).
-async function readConfig(path: string, source?: ConfigSource): Promise<WardenConfig> {
+// A Procfile's `portBase` comes with `up` and is used again by `reload`.
+async function readConfig(
+  path: string,
+  source?: ConfigSource,
+  portBase?: number,
+): Promise<WardenConfig> {
   const loaded =
     source === undefined
-      ? await (await import('../config/load.js')).loadConfig(path)
+      ? await (await import('../config/load.js')).loadConfig(path, { portBase })
       : await checkDocument(source, path);
+  if (loaded.ok && portBase !== undefined) loaded.config.portBase = portBase;
   if (loaded.ok) return loaded.config;
   const lines = loaded.issues.map(formatIssue);
   throw new ProtocolError('CONFIG_ERROR', `invalid config:\n${lines.join('\n')}`, lines);
@@ -133,7 +140,7 @@ function handlers(ctx: DaemonContext): MethodTable {
           `this daemon runs ${current}, not ${p.config}; run "warden down" first or use another --home`,
         );
       }
-      const config = await readConfig(p.config, p.source);
+      const config = await readConfig(p.config, p.source, p.portBase);
       const before = sup.config?.control;
       const applied = await sup.apply(config);
       syncControl(ctx, before, config.control);
@@ -263,7 +270,7 @@ export async function reload(ctx: DaemonContext, dryRun = false): Promise<Reload
   if (path === undefined)
     throw new ProtocolError('CONFIG_ERROR', 'no config loaded yet; run "warden up"');
   const before = ctx.supervisor.config?.control;
-  const config = await readConfig(path);
+  const config = await readConfig(path, undefined, ctx.supervisor.config?.portBase);
   const plan = await ctx.supervisor.apply(config, { dryRun });
   if (dryRun) return plan;
   syncControl(ctx, before, config.control);
