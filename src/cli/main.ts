@@ -127,6 +127,32 @@ function program(): Command {
     .option(...user)
     .exitOverride()
     .action(run(startup('remove'), opts));
+  // Kept out of the main bundle (scripts/bundle.ts): loaded from its own files only for import.
+  verb(
+    'import',
+    'print a warden.yaml made from a pm2, procfile, supervisord or process-compose config',
+  )
+    .argument('<format>', 'pm2, procfile, supervisord or process-compose')
+    .argument('[file]', 'the config to read (pm2: ecosystem.config.js, .cjs, .mjs, .json, .yaml)')
+    .option('-o, --output <file>', 'write the YAML to this file instead of stdout')
+    .option('--force', 'with -o: replace the file if it exists')
+    .option('--env <name>', 'pm2: apply the env_NAME block of each app over env')
+    .option(
+      '--running',
+      'pm2: read the running PM2\'s process list ("pm2 jlist") instead of a file',
+    )
+    .option(
+      '--port-base <port>',
+      'procfile: PORT=port for the first process type, +100 for each next one',
+    )
+    .action(
+      run(
+        async () => (await import('./commands/import.js')).importCommand,
+        first,
+        (a) => a[1],
+        opts,
+      ),
+    );
   verb('schema', 'print the JSON Schema of warden.yaml').action(
     run(async () => (await import('./commands/schema.js')).schema),
   );
