@@ -124,10 +124,9 @@ async function runImport(
   if (output === undefined) write(text);
   else writeFileSync(output, text);
   for (const note of imported.notes) printError(`note: ${formatNote(note)}`);
-  if (output !== undefined)
-    printError(`warden import: wrote ${output} (${imported.services.length} services)`);
+  if (output !== undefined) printError(`wrote ${output} (${imported.services.length} services)`);
   if (loaded.ok) return EXIT.ok;
-  printError(`warden import: the output does not load on this machine:`);
+  printError('the output does not load on this machine:');
   for (const issue of loaded.issues) printError(`  ${formatIssue(issue)}`);
   return EXIT.failed;
 }

@@ -1,6 +1,7 @@
 // `warden import process-compose FILE`: the processes of a process-compose.yaml as warden
 // services; depends_on conditions and readiness probes become warden's depends_on and ready.
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseYamlOrJson } from './pm2-load.js';
 import {
@@ -37,6 +38,12 @@ function envOf(value: unknown): Record<string, string> {
       return at < 0 ? [item, ''] : [item.slice(0, at), item.slice(at + 1)];
     }),
   );
+}
+
+// A signal number as its name (2 -> SIGINT); the number itself when it has none.
+function signalName(signal: number): string | number {
+  const found = Object.entries(constants.signals).find(([, n]) => n === signal);
+  return found?.[0] ?? signal;
 }
 
 const seconds = (value: unknown, fallback: number) =>
@@ -153,7 +160,7 @@ function translate(
   }
   if (isRecord(p.shutdown)) {
     const s = p.shutdown;
-    if (typeof s.signal === 'number') fields.stop_signal = s.signal;
+    if (typeof s.signal === 'number') fields.stop_signal = signalName(s.signal);
     if (typeof s.timeout_seconds === 'number')
       fields.stop_timeout = durationOf(s.timeout_seconds * 1000);
     if (s.command !== undefined)

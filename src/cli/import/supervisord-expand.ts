@@ -12,17 +12,32 @@ export interface ExpansionNames {
   here: string;
 }
 
+/** `${NAME}`: how a shell command reads `%(ENV_NAME)s` when it runs, as supervisord did at load. */
+export const shellVariable = (name: string): string => `\${${name}}`;
+
+// `%(ENV_NAME)s` outside a command: the value here and now, as supervisord reads it at load.
+function variableHere(name: string, where: string): string {
+  const value = process.env[name];
+  if (value === undefined)
+    throw new ImportError(
+      `${where}: %(ENV_${name})s: ${name} is not set in this environment (supervisord would refuse it too); set it and import again`,
+    );
+  return value;
+}
+
 /**
  * Expands `%(name)s`, `%(name)d`, `%(name)02d` and `%%` in `value`. `%(process_num)...` becomes
  * the shell arithmetic on WARDEN_INSTANCE that gives the same number (`start` + instance), which
- * only a shell command can use: `processNum` says what to put there.
- * @throws ImportError for an unknown name, with `where` (FILE:LINE)
+ * only a shell command can use: `processNum` says what to put there. `%(ENV_X)s` is `variable(X)`,
+ * by default the value in this environment.
+ * @throws ImportError for an unknown name or an unset variable, with `where` (FILE:LINE)
  */
 export function expand(
   value: string,
   names: ExpansionNames,
   where: string,
   processNum: (format: string) => string,
+  variable: (name: string) => string = (name) => variableHere(name, where),
 ): string {
   return value.replace(
     /%%|%\(([^)]+)\)(-?0?\d*[sd])/g,
@@ -30,7 +45,7 @@ export function expand(
       if (whole === '%%') return '%';
       if (name === 'process_num') return processNum(format);
       if (name === 'host_node_name') return hostname();
-      if (name !== undefined && name.startsWith('ENV_')) return process.env[name.slice(4)] ?? '';
+      if (name !== undefined && name.startsWith('ENV_')) return variable(name.slice(4));
       const known: Record<string, string | number> = { ...names };
       const found = name === undefined ? undefined : known[name];
       if (found === undefined)

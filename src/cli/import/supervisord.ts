@@ -13,7 +13,7 @@ import {
   type ImportedService,
 } from './model.js';
 import { readSupervisordConfig, type IniSection } from './supervisord-ini.js';
-import { expand, parseEnvironment, processNumShell } from './supervisord-expand.js';
+import { expand, parseEnvironment, processNumShell, shellVariable } from './supervisord-expand.js';
 
 /** Options of {@link importSupervisord}. */
 export interface SupervisordOptions {
@@ -60,7 +60,7 @@ function translateProgram(
   const shellNum = (format: string) => ((perInstance = true), processNumShell(format, start));
   const literalNum = () => String(start);
   const fields: Record<string, unknown> = {
-    command: expand(v.command, names, where('command'), shellNum),
+    command: expand(v.command, names, where('command'), shellNum, shellVariable),
   };
   if (perInstance)
     note(
