@@ -29,6 +29,12 @@ interface Prepared {
   sections: { name: string; line: number; keyLines: Record<string, number> }[];
 }
 
+// A value without its inline comment (from a `;` or `#` after a space, as supervisord reads it),
+// with the `;` and `#` left in it escaped so that ini keeps them.
+function escapeValue(value: string): string {
+  return value.replace(/(^|\s+)[;#].*$/, '').replace(/([;#])/g, '\\$1');
+}
+
 // Checks and rewrites one file's text for `ini` (see the comment at the top).
 function prepare(text: string, file: string): Prepared {
   const out: string[] = [];
@@ -39,7 +45,7 @@ function prepare(text: string, file: string): Prepared {
     if (/^\s*([;#].*)?$/.test(raw)) return;
     const section = /^\[([^\]]+)\]\s*([;#].*)?$/.exec(raw);
     if (/^\s/.test(raw) && inKey) {
-      out[out.length - 1] += ` ${raw.trim()}`;
+      out[out.length - 1] += ` ${escapeValue(raw.trim())}`;
       return;
     }
     if (section !== null) {
@@ -57,7 +63,7 @@ function prepare(text: string, file: string): Prepared {
     }
     const name = (key[1] ?? '').trim().toLowerCase();
     current.keyLines[name] = line;
-    out.push(`${name}=${(key[2] ?? '').replace(/(?<=\S)([;#])/g, '\\$1')}`);
+    out.push(`${name}=${escapeValue(key[2] ?? '')}`);
     inKey = true;
   });
   return { text: out.join('\n'), sections };
