@@ -5,7 +5,8 @@
 //   needs. The rest of the CLI (main.ts) is a dynamic import kept external, so it resolves to
 //   dist/src/cli/main.js beside it:
 // - dist/src/cli/logs-entry.js, which entry.js loads for `warden logs`: reading logs back.
-// - dist/src/cli/main.js: commander, every other verb, and the config loader with yaml and zod
+// - dist/src/cli/main.js: commander, every other verb but `import` (left in tsc's output), and
+//   the config loader with yaml and zod
 //   (`warden up` with 200 services reaches the daemon's spawn 35 ms sooner, 186 against 223 ms).
 // - dist/src/daemon/entry.js, which `warden up` starts: the daemon with zod (koffi, a native
 //   module, stays in node_modules, and so does the YAML loader: the daemon checks the document
@@ -73,6 +74,7 @@ await bundle('src/cli/entry.ts', [
 ]);
 // `warden logs` loads entry.js and this bundle: the log readers, without commander, yaml or zod.
 await bundle('src/cli/logs-entry.ts', ['./main.js', 'koffi', '../effects/ffi/fds.js']);
-await bundle('src/cli/main.ts', ['koffi']);
+// `warden import` stays in tsc's output, loaded only by that verb (with the ini parser).
+await bundle('src/cli/main.ts', ['koffi', './commands/import.js']);
 // The YAML loader stays out: the daemon reads a config file itself only on SIGHUP or reload.
 await bundle('src/daemon/entry.ts', ['koffi', '../config/load.js']);

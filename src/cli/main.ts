@@ -36,6 +36,10 @@ function program(): Command {
     cli.command(name).description(describe).exitOverride();
   const file = new Option('-f, --file <file>', 'config file').default('warden.yaml');
   const quiet = new Option('-q, --quiet', 'print nothing but errors (no progress, no summary)');
+  const portBase = new Option(
+    '--port-base <port>',
+    'a Procfile: PORT=port for its first process type, +100 for each next one (as foreman)',
+  );
 
   const run =
     (load: () => Promise<Action>, ...pick: ((a: unknown[], cmd: Command) => unknown)[]) =>
@@ -52,6 +56,7 @@ function program(): Command {
   verb('up', 'start the daemon if needed, then the services (all, or those named)')
     .argument('[service...]')
     .addOption(file)
+    .addOption(portBase)
     .option('--wait', 'return only once the services are running')
     .addOption(quiet)
     .option(
@@ -65,6 +70,7 @@ function program(): Command {
     .action(run(async () => (await import('./commands/lifecycle.js')).down, opts));
   verb('run', 'the supervisor in the foreground (containers, PID 1, under systemd)')
     .addOption(file)
+    .addOption(portBase)
     .action(run(async () => (await import('./commands/lifecycle.js')).run, opts));
   verb('status', 'show every instance: state, pid, uptime, restarts, last exit')
     .argument('[service...]')
@@ -140,6 +146,32 @@ function program(): Command {
     .option('--prefix <name>', 'prepended to each object name', '')
     .exitOverride()
     .action(run(async () => (await import('./commands/export.js')).exportKubernetes, opts));
+  // Kept out of the main bundle (scripts/bundle.ts): loaded from its own files only for import.
+  verb(
+    'import',
+    'print a warden.yaml made from a pm2, procfile, supervisord or process-compose config',
+  )
+    .argument('<format>', 'pm2, procfile, supervisord or process-compose')
+    .argument('[file]', 'the config to read (pm2: ecosystem.config.js, .cjs, .mjs, .json, .yaml)')
+    .option('-o, --output <file>', 'write the YAML to this file instead of stdout')
+    .option('--force', 'with -o: replace the file if it exists')
+    .option('--env <name>', 'pm2: apply the env_NAME block of each app over env')
+    .option(
+      '--running',
+      'pm2: read the running PM2\'s process list ("pm2 jlist") instead of a file',
+    )
+    .option(
+      '--port-base <port>',
+      'procfile: PORT=port for the first process type, +100 for each next one',
+    )
+    .action(
+      run(
+        async () => (await import('./commands/import.js')).importCommand,
+        first,
+        (a) => a[1],
+        opts,
+      ),
+    );
   verb('schema', 'print the JSON Schema of warden.yaml').action(
     run(async () => (await import('./commands/schema.js')).schema),
   );

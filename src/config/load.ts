@@ -1,10 +1,12 @@
 // Reads warden.yaml (or .json) into a validated WardenConfig, or every issue with its place.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document } from 'yaml';
 import { MIB, readRegularFile } from '../effects/files/regular-file.js';
 import { checkDocument, type LoadResult } from './document.js';
 import { formatPath } from './format.js';
+import { isProcfileName, parseProcfile, procfileDocument } from './procfile.js';
 import { configReadMessage } from './read-errors.js';
 import { readEnvFileFromDisk } from './service-files.js';
 import type { ReadEnvFile } from './service-files.js';
@@ -84,15 +86,48 @@ export async function parseConfig(
   return checkDocument({ document, order: serviceOrder(doc) }, path, place, readEnvFile);
 }
 
+/** Options of {@link loadConfig}. */
+export interface LoadOptions {
+  /** For a Procfile: PORT per process type from this base, as foreman (docs/cli/up.md). */
+  portBase?: number;
+}
+
 /**
- * Reads and validates a config file (see {@link parseConfig}).
+ * Reads a Procfile (foreman's format) as a config: a service per process type, the `.env`
+ * beside it as their env_file when there is one. Issues name the Procfile's lines.
+ */
+async function parseProcfileConfig(
+  text: string,
+  path: string,
+  options: LoadOptions,
+): Promise<LoadResult> {
+  const parsed = parseProcfile(text, path);
+  if (!parsed.ok) return parsed;
+  const envFile = existsSync(join(dirname(path), '.env')) ? '.env' : undefined;
+  const source = procfileDocument(parsed.entries, { envFile, portBase: options.portBase });
+  const lineOf = new Map(parsed.entries.map((e) => [e.name, e.line]));
+  const place = (issue: PathIssue): ConfigIssue => ({
+    file: path,
+    line: lineOf.get(String(issue.path[1])) ?? 1,
+    column: 1,
+    path: formatPath(issue.path),
+    message: issue.message,
+  });
+  const loaded = await checkDocument(source, path, place);
+  if (loaded.ok && options.portBase !== undefined) loaded.config.portBase = options.portBase;
+  return loaded;
+}
+
+/**
+ * Reads and validates a config file (see {@link parseConfig}); a file named `Procfile` or
+ * `Procfile.*` is read as a Procfile (see procfile.ts).
  * @param file path of the file, relative to the current directory or absolute.
  * @returns the config, or its issues; an unreadable file is one issue without a line whose
  *   message starts with the errno name, e.g. `ENOENT: no such file; create warden.yaml or pass -f FILE`,
  *   or says what the file is when it is not a regular file or is over {@link CONFIG_LIMIT_BYTES}.
  *   Never throws for problems in the file or its env files.
  */
-export async function loadConfig(file: string): Promise<LoadResult> {
+export async function loadConfig(file: string, options: LoadOptions = {}): Promise<LoadResult> {
   const path = resolve(file);
   let text: string;
   try {
@@ -100,5 +135,5 @@ export async function loadConfig(file: string): Promise<LoadResult> {
   } catch (error) {
     return { ok: false, issues: [{ file: path, path: '', message: configReadMessage(error) }] };
   }
-  return parseConfig(text, path);
+  return isProcfileName(path) ? parseProcfileConfig(text, path, options) : parseConfig(text, path);
 }

@@ -101,6 +101,8 @@ export interface WardenConfig {
   services: ServiceSpec[];
   /** `control`: a group whose members may use the control socket too; absent: none. */
   control?: ControlAccess;
+  /** A Procfile read with a port base (`up --port-base`): kept so that `reload` uses it again. */
+  portBase?: number;
 }
 
 /** `control.group`, resolved (docs/config/control.md). */

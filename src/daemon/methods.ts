@@ -61,6 +61,7 @@ const targets = z.object({ targets: z.array(z.string()).default([]) }) satisfies
 const upParams = targets.extend({
   config: z.string().startsWith('/'),
   source: z.object({ document: z.unknown(), order: z.array(z.string()) }).optional(),
+  portBase: z.int().min(1).max(65535).optional(),
 }) satisfies Reads<'up'>;
 const signalParams = targets.extend({
   signal: z.union([z.string(), z.number()]),
@@ -83,11 +84,17 @@ function parse<T>(schema: z.ZodType<T>, params: unknown): T {
 
 // The config at `path`: from `source` when the client sent what it read there; else read here,
 // the only case that loads the YAML parser into the daemon (SIGHUP, `reload`).
-async function readConfig(path: string, source?: ConfigSource): Promise<WardenConfig> {
+// A Procfile's `portBase` comes with `up` and is used again by `reload`.
+async function readConfig(
+  path: string,
+  source?: ConfigSource,
+  portBase?: number,
+): Promise<WardenConfig> {
   const loaded =
     source === undefined
-      ? await (await import('../config/load.js')).loadConfig(path)
+      ? await (await import('../config/load.js')).loadConfig(path, { portBase })
       : await checkDocument(source, path);
+  if (loaded.ok && portBase !== undefined) loaded.config.portBase = portBase;
   if (loaded.ok) return loaded.config;
   const lines = loaded.issues.map(formatIssue);
   throw new ProtocolError('CONFIG_ERROR', `invalid config:\n${lines.join('\n')}`, lines);
@@ -138,7 +145,7 @@ function handlers(ctx: DaemonContext): MethodTable {
           `this daemon runs ${current}, not ${p.config}; run "warden down" first or use another --home`,
         );
       }
-      const config = await readConfig(p.config, p.source);
+      const config = await readConfig(p.config, p.source, p.portBase);
       const before = sup.config?.control;
       const applied = await sup.apply(config);
       syncControl(ctx, before, config.control);
@@ -267,7 +274,10 @@ export async function reload(ctx: DaemonContext, dryRun = false): Promise<Reload
   const path = ctx.supervisor.config?.path;
   if (path === undefined)
     throw new ProtocolError('CONFIG_ERROR', 'no config loaded yet; run "warden up"');
-  if (dryRun) return ctx.supervisor.apply(await readConfig(path), { dryRun });
+  if (dryRun) {
+    const config = await readConfig(path, undefined, ctx.supervisor.config?.portBase);
+    return ctx.supervisor.apply(config, { dryRun });
+  }
   ctx.serviceManager?.reloading();
   try {
     return await applyReload(ctx, path);
@@ -278,7 +288,7 @@ export async function reload(ctx: DaemonContext, dryRun = false): Promise<Reload
 
 async function applyReload(ctx: DaemonContext, path: string): Promise<ReloadPlan> {
   const before = ctx.supervisor.config?.control;
-  const config = await readConfig(path);
+  const config = await readConfig(path, undefined, ctx.supervisor.config?.portBase);
   const plan = await ctx.supervisor.apply(config);
   syncControl(ctx, before, config.control);
   logApplied(ctx, 'reload', plan);

@@ -53,6 +53,8 @@ export interface UpParams extends Targets {
   config: string;
   /** The document read from `config` and its key order; without it the daemon reads the file. */
   source?: { document: unknown; order: string[] };
+  /** A Procfile's port base (`up --port-base`): `reload` reads the Procfile with it again. */
+  portBase?: number;
 }
 
 /**

@@ -26,18 +26,30 @@ import { parseTimeout, waitRunning, withProgress, type Quiet } from './control.j
 /** Options of `up`. */
 export interface UpOptions extends GlobalOptions, Quiet {
   file: string;
+  portBase?: string;
   wait?: boolean;
   timeout?: string;
 }
 
+/** `--port-base`: a TCP port, with room for 100 per process type above it. @throws CliError (exit 2) */
+function parsePortBase(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535)
+    throw new CliError(`--port-base: "${text}" is not a port (1-65535), e.g. 5000`, EXIT.usage);
+  return port;
+}
+
 /**
- * Reads and validates the config. @returns it, and the document it was built from (what `up`
- * sends the daemon) @throws CliError (exit 2) listing every issue
+ * Reads and validates the config (a Procfile with PORTs from `portBase`, docs/cli/up.md).
+ * @returns it, and the document it was built from (what `up` sends the daemon)
+ * @throws CliError (exit 2) listing every issue
  */
 export async function readConfigOrExit(
   file: string,
+  portBase?: string,
 ): Promise<{ config: WardenConfig; source: ConfigSource }> {
-  const loaded = await loadConfig(file);
+  const loaded = await loadConfig(file, { portBase: parsePortBase(portBase) });
   if (loaded.ok) return loaded;
   const lines = loaded.issues.map(formatIssue).join('\n');
   throw new CliError(`invalid config (nothing was started):\n${lines}`, EXIT.usage);
@@ -48,7 +60,7 @@ export async function readConfigOrExit(
  * the `up` request fails, so none is left running without a config.
  */
 export async function up(services: string[], options: UpOptions): Promise<number> {
-  const { config, source } = await readConfigOrExit(options.file);
+  const { config, source } = await readConfigOrExit(options.file, options.portBase);
   checkNames(config, services);
   const timeoutMs = options.wait === true ? parseTimeout(options.timeout) : 0;
   // Without --wait, `up --timeout` is the answer timeout (docs/cli/up.md).
@@ -72,6 +84,7 @@ export async function up(services: string[], options: UpOptions): Promise<number
         config: config.path,
         source,
         targets: services,
+        ...(config.portBase === undefined ? {} : { portBase: config.portBase }),
       });
       configured = true;
       const quiet = options.quiet === true;
@@ -209,8 +222,10 @@ export async function down(
 }
 
 /** `warden run [-f FILE]`: the supervisor in the foreground; output lines go to stdout. */
-export async function run(options: { file: string } & GlobalOptions): Promise<number> {
-  const { config } = await readConfigOrExit(options.file);
+export async function run(
+  options: { file: string; portBase?: string } & GlobalOptions,
+): Promise<number> {
+  const { config } = await readConfigOrExit(options.file, options.portBase);
   // `warden run` is the daemon in the foreground: the CLI's one door into the composition root.
   const { runDaemon } = await import('../../daemon/daemon.js');
   // A reader of our stdout that goes away (`warden run | head`) must not take the supervisor down.
