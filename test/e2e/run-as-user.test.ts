@@ -1,10 +1,21 @@
 // Services as other users (docs/config/user.md), as root: `user`, `group`, `groups`, `umask`,
 // `no_new_privileges` and `capabilities` seen in /proc/PID/status and in what the process does,
-// in both containment modes; bad input refused with its place. A real second user, made with
-// useradd and removed after.
+// in both containment modes, through warden-spawner and through setpriv(1) (the fallback without
+// warden-spawner, forced by WARDEN_TEST_WITHOUT); bad input refused with its place, and the start
+// that neither helper can serve refused with both ways out. A real second user, made with useradd
+// and removed after.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, it, type TestContext } from 'node:test';
@@ -20,7 +31,13 @@ interface Account {
 }
 
 const isRoot = process.getuid?.() === 0;
-const canSpawnAs = existsSync(new URL('../../native/warden-spawner', import.meta.url));
+const hasSpawner = existsSync(new URL('../../native/warden-spawner', import.meta.url));
+const hasSetpriv = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv', '/sbin/setpriv'].some(
+  (p) => existsSync(p),
+);
+/** How a privileged start is made: by warden-spawner, or (without it) through setpriv(1). */
+type StartPath = 'warden-spawner' | 'setpriv';
+const canStart: Record<StartPath, boolean> = { 'warden-spawner': hasSpawner, setpriv: hasSetpriv };
 
 function gidOf(group: string): number {
   return Number(execFileSync('getent', ['group', group], { encoding: 'utf8' }).split(':')[2]);
@@ -76,12 +93,24 @@ function statusLine(pid: number, key: string): string[] {
     .split(/\s+/);
 }
 
-for (const mode of ['cgroup', 'process-group'] as const) {
-  void describe(`services as another user (${mode})`, () => {
+// The program the main process runs now: the service's own, once the helpers exec'd it.
+function exeOf(pid: number): string {
+  try {
+    return realpathSync(`/proc/${pid}/exe`);
+  } catch {
+    return '';
+  }
+}
+
+const modes = ['cgroup', 'process-group'] as const;
+for (const [mode, path] of modes.flatMap((m) =>
+  (['warden-spawner', 'setpriv'] as const).map((p) => [m, p] as const),
+)) {
+  void describe(`services as another user (${mode}, ${path})`, () => {
     let account: Account | undefined;
     let s: Sandbox | undefined;
     before(() => {
-      if (isRoot && canSpawnAs) account = makeAccount();
+      if (isRoot && canStart[path]) account = makeAccount();
     });
     after(() => {
       if (account === undefined) return;
@@ -97,11 +126,12 @@ for (const mode of ['cgroup', 'process-group'] as const) {
     // A sandbox the user may enter, with a directory `out` it owns.
     function setup(t: TestContext): { s: Sandbox; a: Account; out: string } | undefined {
       if (account === undefined) {
-        t.skip(isRoot ? 'warden-spawner was not built' : 'needs root');
+        t.skip(isRoot ? `no ${path}` : 'needs root');
         return undefined;
       }
       s = sandbox();
       if (mode === 'process-group') s.env.WARDEN_CONTAINMENT = 'process-group';
+      if (path === 'setpriv') s.env.WARDEN_TEST_WITHOUT = 'warden-spawner';
       chmodSync(dirname(s.home), 0o755);
       const out = join(s.dir, 'out');
       mkdirSync(out, { recursive: true });
@@ -131,6 +161,12 @@ for (const mode of ['cgroup', 'process-group'] as const) {
         const i = (await s.status()).instances[0];
         return i?.state === 'running' && i.pid !== null && i.pid;
       });
+      // The helpers exec'd (never forked): the pid warden watches is the service's own.
+      const sleep = realpathSync(
+        execFileSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).trim(),
+      );
+      await waitFor('the main pid runs sleep', () => exeOf(pid) === sleep);
+      await assertContained(s, pid);
       assert.deepEqual(statusLine(pid, 'Uid'), Array(4).fill(String(a.uid)));
       assert.deepEqual(statusLine(pid, 'Gid'), Array(4).fill(String(a.gid)));
       const groups = statusLine(pid, 'Groups').map(Number).sort();
@@ -168,6 +204,8 @@ for (const mode of ['cgroup', 'process-group'] as const) {
       const up = await s.warden(['up', '--wait']);
       assert.equal(up.code, 0, up.stderr);
       const pid = (await s.status()).instances[0]?.pid ?? 0;
+      assert.equal(exeOf(pid), realpathSync(process.execPath), 'the main pid is the server');
+      await assertContained(s, pid);
       assert.deepEqual(statusLine(pid, 'Uid').slice(0, 1), [String(a.uid)]);
       assert.equal(BigInt(`0x${statusLine(pid, 'CapAmb')[0]}`), 1n << 10n, 'CapAmb');
       await s.warden(['down']);
@@ -176,6 +214,88 @@ for (const mode of ['cgroup', 'process-group'] as const) {
       assert.notEqual(bare.code, 0, 'no capability: it cannot bind');
       const log = readFileSync(join(s.home, 'logs', 'bare.log'), 'utf8');
       assert.match(log, /EACCES/);
+    });
+  });
+}
+
+// The warden-spawner processes among the daemon's children.
+function spawnersOf(daemon: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+        return comm === 'warden-spawner' && ppid === String(daemon);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+// In cgroup containment the process is in its instance's leaf (the sh wrapper joined it before
+// the exec of setpriv); in process-group mode it leads its own process group and session.
+async function assertContained(s: Sandbox, pid: number): Promise<void> {
+  const { daemon } = await s.status();
+  const spawners = spawnersOf(daemon.pid).length;
+  if (s.env.WARDEN_TEST_WITHOUT === undefined)
+    assert.equal(spawners, 1, 'started by warden-spawner');
+  else assert.equal(spawners, 0, 'no warden-spawner: the start took setpriv');
+  if (daemon.containment === 'cgroup') {
+    assert.match(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), /warden-[0-9a-f]{12}\//);
+  } else {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [pgrp, session] = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .slice(2, 4);
+    assert.deepEqual([pgrp, session], [String(pid), String(pid)], 'its own group and session');
+  }
+}
+
+for (const mode of modes) {
+  void describe(`neither warden-spawner nor setpriv (${mode})`, () => {
+    let s: Sandbox | undefined;
+    afterEach(async () => {
+      await s?.cleanup();
+      s = undefined;
+    });
+
+    void it('a start with privileges fails with ENOTSUP naming both ways out', async (t) => {
+      if (!isRoot) return t.skip('needs root');
+      s = sandbox();
+      if (mode === 'process-group') s.env.WARDEN_CONTAINMENT = 'process-group';
+      s.env.WARDEN_TEST_WITHOUT = 'warden-spawner,setpriv';
+      chmodSync(dirname(s.home), 0o755); // nobody may enter the cwd: ENOTSUP is the only reason
+      s.config(
+        [
+          'services:',
+          '  web:',
+          '    command: sleep 600',
+          '    user: nobody',
+          '    restart: never',
+          '  plain:',
+          '    command: sleep 600',
+          '',
+        ].join('\n'),
+      );
+      await s.warden(['up', '--wait']);
+      const report = await waitFor('web failed, plain running', async () => {
+        const r = await s?.status();
+        const state = (name: string): string | undefined =>
+          r?.instances.find((i) => i.service === name)?.state;
+        return state('web') === 'failed' && state('plain') === 'running' && r;
+      });
+      const web = report.instances.find((i) => i.service === 'web');
+      const last = web?.lastExit;
+      assert.ok(last !== null && last !== undefined && 'spawnError' in last, JSON.stringify(last));
+      assert.equal(last.spawnError, 'ENOTSUP');
+      assert.match(last.message, /warden-spawner/);
+      assert.match(last.message, /C compiler/);
+      assert.match(last.message, /setpriv/);
+      assert.match(last.message, /util-linux/);
     });
   });
 }
