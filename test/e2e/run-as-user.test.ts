@@ -263,7 +263,7 @@ for (const mode of modes) {
       s = undefined;
     });
 
-    void it('a start with privileges fails with ENOTSUP naming both ways out', async (t) => {
+    void it('a start with privileges fails with ENOTSUP naming both ways out; a umask needs only sh', async (t) => {
       if (!isRoot) return t.skip('needs root');
       s = sandbox();
       if (mode === 'process-group') s.env.WARDEN_CONTAINMENT = 'process-group';
@@ -278,16 +278,23 @@ for (const mode of modes) {
           '    restart: never',
           '  plain:',
           '    command: sleep 600',
+          '  masked:',
+          `    command: 'touch ${s.dir}/masked; exec sleep 600'`,
+          '    umask: "027"',
           '',
         ].join('\n'),
       );
       await s.warden(['up', '--wait']);
-      const report = await waitFor('web failed, plain running', async () => {
+      const report = await waitFor('web failed, plain and masked running', async () => {
         const r = await s?.status();
         const state = (name: string): string | undefined =>
           r?.instances.find((i) => i.service === name)?.state;
-        return state('web') === 'failed' && state('plain') === 'running' && r;
+        const up = state('plain') === 'running' && state('masked') === 'running';
+        return state('web') === 'failed' && up && r;
       });
+      const masked = join(s.dir, 'masked');
+      await waitFor('masked made its file', () => existsSync(masked));
+      assert.equal(statSync(masked).mode & 0o777, 0o640, 'umask 027 without either helper');
       const web = report.instances.find((i) => i.service === 'web');
       const last = web?.lastExit;
       assert.ok(last !== null && last !== undefined && 'spawnError' in last, JSON.stringify(last));

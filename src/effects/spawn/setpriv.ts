@@ -79,7 +79,7 @@ export function setprivArgv(argv: readonly string[], p: SpawnPrivileges, why: st
     throw Object.assign(
       new Error(
         `user, group, groups, no_new_privileges and capabilities need warden-spawner or setpriv(1): ` +
-          `${why}, and there is no setpriv in ${SETPRIV_PLACES.join(', ')}; install a C compiler ` +
+          `${why}, and there is no setpriv at ${SETPRIV_PLACES.join(', ')}; install a C compiler ` +
           `and rebuild warden (npm run build builds warden-spawner), or install util-linux ` +
           `(apt-get install util-linux; it has setpriv), then restart the service`,
       ),
