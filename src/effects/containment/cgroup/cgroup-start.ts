@@ -4,7 +4,8 @@
 // down, a request it cannot take): a tiny sh wrapper that writes itself into cgroup.procs and
 // then execs the command, which costs a cgroup migration (an RCU grace period: 10 to 20 ms after
 // a quiet spell). Either way the process is in the cgroup before the command runs, so not even
-// an immediate grandchild escapes.
+// an immediate grandchild escapes. A start as another user (config `user`...) without the
+// server execs setpriv(1) from the wrapper, or from posix_spawn outside cgroups (setpriv.ts).
 import { closeSync, readFileSync } from 'node:fs';
 import { makePipe } from '../../ffi/fds.js';
 import { posixSpawn, type PosixSpawnRequest } from '../../spawn/posix-spawn.js';
