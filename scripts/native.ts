@@ -26,7 +26,8 @@ for (const name of ['warden-spawner']) {
   if (!built) {
     process.stderr.write(
       `warning: ${compiler} could not build native/${name}.c; cgroup containment will start ` +
-        `instances through a sh wrapper instead (slower starts):\n${failures.join('\n')}\n`,
+        `instances through a sh wrapper instead, and services with user, group or capabilities ` +
+        `through setpriv(1) (slower starts):\n${failures.join('\n')}\n`,
     );
   }
 }

@@ -4,12 +4,14 @@
 // down, a request it cannot take): a tiny sh wrapper that writes itself into cgroup.procs and
 // then execs the command, which costs a cgroup migration (an RCU grace period: 10 to 20 ms after
 // a quiet spell). Either way the process is in the cgroup before the command runs, so not even
-// an immediate grandchild escapes.
+// an immediate grandchild escapes. A start as another user (config `user`...) without the
+// server execs setpriv(1) from the wrapper, or from posix_spawn outside cgroups (setpriv.ts).
 import { closeSync, readFileSync } from 'node:fs';
 import { makePipe } from '../../ffi/fds.js';
 import { posixSpawn, type PosixSpawnRequest } from '../../spawn/posix-spawn.js';
 import { ForkServer, isSpawnerBuilt } from './spawner.js';
 import type { SpawnPrivileges } from '../../spawn/privileges.js';
+import { setprivArgv, umaskCommand } from '../../spawn/setpriv.js';
 import { killCgroup } from './cgroup-kill.js';
 
 // $1 is the cgroup; the rest is the command. Exit 125 (as env(1) does) when the move fails.
@@ -79,15 +81,18 @@ export class CgroupStarter {
 
   /**
    * Starts `req` (as posixSpawn does) inside the cgroup directory `cgroup` (null: in none of
-   * warden's, by posix_spawn), as `privileges` say (then always through warden-spawner): through warden-spawner
-   * (the fork server, spawner.ts) when it was built and the kernel has CLONE_INTO_CGROUP (Linux
-   * 5.7), else through the sh wrapper, which also takes the starts the server cannot serve (it is
-   * down, or the request is too large for it); `how` forces the wrapper. Through the server the
+   * warden's, by posix_spawn), as `privileges` say: through warden-spawner (the fork server,
+   * spawner.ts) when it was built and the kernel has CLONE_INTO_CGROUP (Linux 5.7), else through
+   * the sh wrapper, which also takes the starts the server cannot serve (it is down, or the
+   * request is too large for it); `how` forces the wrapper (not for a start with `privileges`,
+   * which always tries the server first). Without the server, `privileges` are applied by
+   * setpriv(1) (setpriv.ts), exec'd by the wrapper or posix_spawn'd. Through the server the
    * caller waits only for the fork, not for the exec: an exec failure is on `report` (see
    * ExecReport).
    * @throws SyscallError: ENOENT, EACCES, ENOEXEC from the wrapper's execve; EAGAIN, ENOMEM, or
    * the cgroup's own errors from the clone; EAGAIN when the server died during the start (the leaf
-   * was killed; a retry after CgroupTree.prepare makes it anew)
+   * was killed; a retry after CgroupTree.prepare makes it anew); Error with code ENOTSUP for
+   * `privileges` that neither warden-spawner nor setpriv(1) is there to apply
    */
   spawn(
     req: PosixSpawnRequest,
@@ -107,32 +112,38 @@ export class CgroupStarter {
         return served;
       }
     }
-    const argv = [
-      '/bin/sh',
-      '-c',
-      WRAPPER,
-      'warden-cgroup',
-      cgroup,
-      req.path,
-      ...req.argv.slice(1),
-    ];
-    return { pid: posixSpawn({ ...req, path: '/bin/sh', argv }), report: undefined };
+    return this.#wrap(req, cgroup, [req.path, ...req.argv.slice(1)]);
   }
 
-  // A start with privileges: only warden-spawner can change them between fork and exec.
+  // A start with privileges: warden-spawner changes them between fork and exec; without it the
+  // command is exec'd through setpriv(1) and, for a umask, sh (setpriv.ts): after the wrapper in a
+  // cgroup, straight from posix_spawn in none.
   #spawnAs(req: PosixSpawnRequest, cgroup: string | null, p: SpawnPrivileges): CgroupStart {
-    const served = this.#server.start(req, cgroup, p);
+    const served =
+      cgroup !== null && !this.#canClone ? 'unavailable' : this.#server.start(req, cgroup, p);
     if (served !== 'unavailable' && !('unsupported' in served)) return served;
+    if (served !== 'unavailable') this.#canClone = false;
     const why =
-      served === 'unavailable'
-        ? isSpawnerBuilt()
-          ? 'warden-spawner is not running'
-          : 'warden-spawner was not built (npm ci needs a C compiler)'
-        : `clone3: ${served.unsupported}`;
-    throw Object.assign(
-      new Error(`user, group, umask and capabilities need warden-spawner: ${why}`),
-      { code: 'ENOTSUP' },
-    );
+      served !== 'unavailable'
+        ? `clone3: ${served.unsupported}`
+        : !isSpawnerBuilt()
+          ? 'warden-spawner was not built (npm ci needs a C compiler)'
+          : cgroup !== null && !this.#canClone
+            ? 'this kernel cannot clone into a cgroup'
+            : 'warden-spawner is not running';
+    const argv = setprivArgv([req.path, ...req.argv.slice(1)], p, why);
+    const umask = umaskCommand(p);
+    if (cgroup !== null) return this.#wrap(req, cgroup, argv, umask);
+    if (umask === '')
+      return { pid: posixSpawn({ ...req, path: argv[0] ?? req.path, argv }), report: undefined };
+    const sh = ['/bin/sh', '-c', `${umask}exec "$@"`, 'warden-umask', ...argv];
+    return { pid: posixSpawn({ ...req, path: '/bin/sh', argv: sh }), report: undefined };
+  }
+
+  // The sh wrapper: joins `cgroup`, sets the umask `umask` says (umaskCommand), execs `argv`.
+  #wrap(req: PosixSpawnRequest, cgroup: string, argv: readonly string[], umask = ''): CgroupStart {
+    const sh = ['/bin/sh', '-c', `${umask}${WRAPPER}`, 'warden-cgroup', cgroup, ...argv];
+    return { pid: posixSpawn({ ...req, path: '/bin/sh', argv: sh }), report: undefined };
   }
 
   /**

@@ -8,6 +8,7 @@ import { SyscallError } from '../../ffi/errno.js';
 import { makePipe } from '../../ffi/fds.js';
 import { posixSpawn, type PosixSpawnRequest } from '../../spawn/posix-spawn.js';
 import { credsField, type SpawnPrivileges } from '../../spawn/privileges.js';
+import { isWithheld } from '../../spawn/withheld-helpers.js';
 import { killCgroup } from './cgroup-kill.js';
 import { readProc } from '../proc.js';
 import { reaper } from '../../exit/reaper.js';
@@ -40,8 +41,12 @@ export type ServerStart =
   /** The kernel cannot clone into a cgroup (errno in `code`): nothing was started. */
   | { unsupported: string };
 
-/** True when `npm run build` built warden-spawner (it needs a C compiler). */
+/**
+ * True when `npm run build` built warden-spawner (it needs a C compiler), and no test withheld
+ * it (WARDEN_TEST_WITHOUT, withheld-helpers.ts).
+ */
 export function isSpawnerBuilt(): boolean {
+  if (isWithheld('warden-spawner')) return false;
   try {
     accessSync(WARDEN_SPAWNER, constants.X_OK);
     return true;
