@@ -23,6 +23,7 @@ import type { Supervisor } from '../runtime/supervisor/supervisor.js';
 import { syncControl } from './control-access.js';
 import { streamEvents, type EventBus } from './events.js';
 import { fdLimitWarning } from './fd-fit.js';
+import type { HttpHolder } from './http-sync.js';
 import { isGroupPeer } from './peer.js';
 import { answerWithCodes } from './protocol-errors.js';
 
@@ -34,6 +35,8 @@ export interface DaemonContext {
   containment: ContainmentMode;
   /** State changes, for `subscribe`. */
   events: EventBus;
+  /** The HTTP server of the config's `http` (docs/config/http.md). */
+  http: HttpHolder;
   /** The key of `prove` (src/ipc/daemon-proof.ts), also in the home's `warden.key`. */
   proofKey: Buffer;
   log: (line: string) => void;
@@ -135,6 +138,7 @@ function handlers(ctx: DaemonContext): MethodTable {
       }
       const config = await readConfig(p.config, p.source);
       const before = sup.config?.control;
+      await ctx.http.sync(config.http);
       const applied = await sup.apply(config);
       syncControl(ctx, before, config.control);
       logApplied(ctx, 'up', applied);
@@ -264,6 +268,7 @@ export async function reload(ctx: DaemonContext, dryRun = false): Promise<Reload
     throw new ProtocolError('CONFIG_ERROR', 'no config loaded yet; run "warden up"');
   const before = ctx.supervisor.config?.control;
   const config = await readConfig(path);
+  if (!dryRun) await ctx.http.sync(config.http);
   const plan = await ctx.supervisor.apply(config, { dryRun });
   if (dryRun) return plan;
   syncControl(ctx, before, config.control);

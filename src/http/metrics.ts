@@ -1,0 +1,234 @@
+// `GET /metrics`: what warden knows, in the Prometheus text format (docs/metrics.md), through
+// prom-client. Names follow the Prometheus naming practices: one prefix (warden_), base units
+// (seconds, bytes), `_total` for counters, one-hot states; no label of unbounded cardinality
+// (no pid): labels are service and instance names of the config, states, reasons, streams.
+import { createRequire as requireFor } from 'node:module';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { StateName } from '../core/instance.js';
+import type { InstanceStatus } from '../core/status.js';
+import { InstanceCounters } from './instance-counters.js';
+import type { ObservedInstance, WardenSource } from './source.js';
+
+/** Every state, in the order of states.md; a state added to the core fails to compile here. */
+const STATES = Object.keys({
+  stopped: true,
+  starting: true,
+  running: true,
+  stopping: true,
+  backoff: true,
+  failed: true,
+  exited: true,
+} satisfies Record<StateName, true>) as StateName[];
+
+/** Spawn to `running`, seconds: min_uptime (1 s by default) and readiness checks of up to a minute. */
+const READY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
+
+/**
+ * The CPU time of an instance's tree, seconds, where the daemon measures it. Extension point for
+ * issue 18 (CPU and memory figures): until its data exists, `warden_instance_cpu_seconds_total`
+ * has no series. Return undefined for an instance without a figure.
+ */
+export type CpuSecondsOf = (status: InstanceStatus) => number | undefined;
+
+const noCpuFigures: CpuSecondsOf = () => undefined;
+
+// prom-client's default metrics, only the process_* ones: its nodejs_* gauges named `_total` fail
+// `promtool check metrics`, and its event-loop monitor would wake an idle daemon every 10 ms. The
+// package has no `exports` map: these modules are as public as its index (pinned ^15).
+const PROCESS_METRICS = [
+  'processCpuTotal', // process_cpu_user_seconds_total, process_cpu_system_seconds_total, ..._seconds_total
+  'processStartTime', // process_start_time_seconds
+  'osMemoryHeap', // process_resident_memory_bytes, process_virtual_memory_bytes, process_heap_bytes
+  'processOpenFileDescriptors', // process_open_fds
+  'processMaxFileDescriptors', // process_max_fds
+];
+
+function registerProcessMetrics(registry: Registry): void {
+  const require = requireFor(import.meta.url);
+  for (const name of PROCESS_METRICS) {
+    const register = require(`prom-client/lib/metrics/${name}.js`) as (
+      registry: Registry,
+      config: object,
+    ) => void;
+    register(registry, {});
+  }
+}
+
+/** One scrape's view of the instances, taken once and read by every collector. */
+interface Snapshot {
+  instances: readonly { inst: ObservedInstance; status: InstanceStatus }[];
+}
+
+/** The daemon's metrics registry. */
+export interface WardenMetrics {
+  /** The exposition of every metric, and its Content-Type. */
+  scrape(): Promise<{ body: string; contentType: string }>;
+  /** Stops following state changes. */
+  close(): void;
+}
+
+/**
+ * Builds the registry over `source`: it follows state changes from now on (counters that only
+ * rise, the readiness histogram) and reads the rest at each scrape. prom-client's `process_*`
+ * metrics describe the daemon itself.
+ */
+export function createMetrics(
+  source: WardenSource,
+  cpuSecondsOf: CpuSecondsOf = noCpuFigures,
+): WardenMetrics {
+  const registry = new Registry();
+  registerProcessMetrics(registry);
+  const registers = [registry];
+  let snap: Snapshot = { instances: [] };
+  const labels = (s: InstanceStatus) => ({ service: s.service, instance: s.name });
+
+  const ready = new Histogram({
+    name: 'warden_ready_seconds',
+    help: 'Time from spawn to running (readiness check passed, or min_uptime reached), per start.',
+    labelNames: ['service'],
+    buckets: READY_BUCKETS,
+    registers,
+  });
+  const counters = new InstanceCounters((inst, seconds) =>
+    ready.observe({ service: inst.model.service }, seconds),
+  );
+  for (const inst of source.instances()) counters.observe(inst);
+  let byName = new Map<string, ObservedInstance>();
+  const unsubscribe = source.subscribe((event) => {
+    let inst = byName.get(event.instance);
+    if (inst === undefined) {
+      byName = new Map(source.instances().map((i) => [i.name, i]));
+      inst = byName.get(event.instance);
+    }
+    if (inst !== undefined) counters.observe(inst);
+  });
+
+  new Gauge({
+    name: 'warden_build_info',
+    help: 'Always 1; the labels tell the version of warden.',
+    labelNames: ['version'],
+    registers,
+  }).set({ version: source.version }, 1);
+  new Gauge({
+    name: 'warden_instance_state',
+    help: 'One-hot state of each instance: 1 for its current state, 0 for the others.',
+    labelNames: ['service', 'instance', 'state'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { status } of snap.instances)
+        for (const state of STATES)
+          this.set({ ...labels(status), state }, state === status.state ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'warden_instance_restarts_total',
+    help: 'Automatic restarts (after an exit, by the restart policy) of each instance.',
+    labelNames: ['service', 'instance'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { status } of snap.instances)
+        this.inc(labels(status), counters.restarts(status.name));
+    },
+  });
+  new Counter({
+    name: 'warden_instance_exits_total',
+    help: 'Ends of each instance main process, by reason: exit, signal, stop, watchdog, ready_timeout, spawn_error, unknown.',
+    labelNames: ['service', 'instance', 'reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { status } of snap.instances)
+        for (const [reason, n] of counters.exits(status.name))
+          this.inc({ ...labels(status), reason }, n);
+    },
+  });
+  const perInstance = (
+    name: string,
+    help: string,
+    value: (s: InstanceStatus) => number | undefined,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['service', 'instance'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { status } of snap.instances) {
+          const v = value(status);
+          if (v !== undefined) this.set(labels(status), v);
+        }
+      },
+    });
+  perInstance(
+    'warden_instance_start_time_seconds',
+    'When the current main process of each instance was spawned, seconds since the epoch.',
+    (s) => (s.startedAt === null ? undefined : s.startedAt / 1000),
+  );
+  perInstance(
+    'warden_instance_memory_bytes',
+    "Resident memory of each instance's process tree (cgroup memory.current, or the sum of RSS).",
+    (s) => s.tree?.memoryBytes,
+  );
+  perInstance(
+    'warden_instance_processes',
+    "Processes in each instance's tree.",
+    (s) => s.tree?.pids,
+  );
+  new Counter({
+    name: 'warden_instance_cpu_seconds_total',
+    help: "CPU time (user and system) of each instance's process tree.",
+    labelNames: ['service', 'instance'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { status } of snap.instances) {
+        const v = cpuSecondsOf(status);
+        if (v !== undefined) this.inc(labels(status), v);
+      }
+    },
+  });
+  new Counter({
+    name: 'warden_log_lines_total',
+    help: 'Lines captured from the services, by stream (out: stdout, err: stderr).',
+    labelNames: ['service', 'stream'],
+    registers,
+    collect() {
+      this.reset();
+      for (const c of source.logCounts()) {
+        this.inc({ service: c.service, stream: 'out' }, c.lines.out);
+        this.inc({ service: c.service, stream: 'err' }, c.lines.err);
+      }
+    },
+  });
+  new Counter({
+    name: 'warden_log_dropped_lines_total',
+    help: 'Lines lost by the log files (write failures, a full queue), each also marked in the file.',
+    labelNames: ['service'],
+    registers,
+    collect() {
+      this.reset();
+      for (const c of source.logCounts()) this.inc({ service: c.service }, c.droppedLines);
+    },
+  });
+
+  return {
+    async scrape() {
+      const instances = source.instances();
+      for (const inst of instances) counters.observe(inst);
+      counters.keepOnly(new Set(instances.map((i) => i.name)));
+      snap = { instances: instances.map((inst) => ({ inst, status: inst.status() })) };
+      try {
+        return { body: await registry.metrics(), contentType: registry.contentType };
+      } finally {
+        snap = { instances: [] };
+      }
+    },
+    close() {
+      unsubscribe();
+      registry.clear();
+    },
+  };
+}
