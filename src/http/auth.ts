@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isLoopback } from '../config/http.js';
+import { isLoopback } from '../config/listen-address.js';
 import type { HttpSpec } from '../config/types.js';
 
 /** Methods that only read (RFC 9110 section 9.2.1, safe methods). */

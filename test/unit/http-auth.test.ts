@@ -2,7 +2,7 @@
 // `http.listen` (src/config/http.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLoopback, parseListen } from '../../src/config/http.js';
+import { isLoopback, parseListen } from '../../src/config/listen-address.js';
 import type { HttpSpec } from '../../src/config/types.js';
 import {
   digestOf,
