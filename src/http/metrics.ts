@@ -7,6 +7,7 @@ import type * as Prom from 'prom-client';
 import type { StateName } from '../core/instance.js';
 import type { InstanceStatus } from '../core/status.js';
 import { InstanceCounters } from './instance-counters.js';
+import { formatLabels, formatSampled, type Sample, type SampledMetric } from './sampled-metric.js';
 import type { ObservedInstance, WardenSource } from './source.js';
 
 /** Every state, in the order of states.md; a state added to the core fails to compile here. */
@@ -85,7 +86,8 @@ function registerProcessMetrics(registry: Prom.Registry): void {
 
 /** One scrape's view of the instances, taken once and read by every collector. */
 interface Snapshot {
-  instances: readonly { inst: ObservedInstance; status: InstanceStatus }[];
+  /** Each instance's status, and its labels formatted (`service="web",instance="web:0"`). */
+  instances: readonly { status: InstanceStatus; labels: string }[];
 }
 
 /** The daemon's metrics registry. */
@@ -109,7 +111,6 @@ export function createMetrics(
   registerProcessMetrics(registry);
   const registers = [registry];
   let snap: Snapshot = { instances: [] };
-  const labels = (s: InstanceStatus) => ({ service: s.service, instance: s.name });
 
   const ready = new Histogram({
     name: 'warden_ready_seconds',
@@ -138,87 +139,68 @@ export function createMetrics(
     labelNames: ['version'],
     registers,
   }).set({ version: source.version }, 1);
-  new Gauge({
-    name: 'warden_instance_state',
-    help: 'One-hot state of each instance: 1 for its current state, 0 for the others.',
-    labelNames: ['service', 'instance', 'state'],
-    registers,
-    collect() {
-      this.reset();
-      for (const { status } of snap.instances)
-        for (const state of STATES)
-          this.set({ ...labels(status), state }, state === status.state ? 1 : 0);
-    },
-  });
-  new Counter({
-    name: 'warden_instance_restarts_total',
-    help: 'Automatic restarts (after an exit, by the restart policy) of each instance.',
-    labelNames: ['service', 'instance'],
-    registers,
-    collect() {
-      this.reset();
-      for (const { status } of snap.instances)
-        this.inc(labels(status), counters.restarts(status.name));
-    },
-  });
-  new Counter({
-    name: 'warden_instance_exits_total',
-    help: 'Ends of each instance main process, by reason: exit, signal, stop, watchdog, ready_timeout, spawn_error, unknown.',
-    labelNames: ['service', 'instance', 'reason'],
-    registers,
-    collect() {
-      this.reset();
-      for (const { status } of snap.instances)
-        for (const [reason, n] of counters.exits(status.name))
-          this.inc({ ...labels(status), reason }, n);
-    },
-  });
-  const perInstance = (
-    name: string,
-    help: string,
-    value: (s: InstanceStatus) => number | undefined,
-  ) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['service', 'instance'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { status } of snap.instances) {
-          const v = value(status);
-          if (v !== undefined) this.set(labels(status), v);
-        }
-      },
+  // Per instance: formatted by sampled-metric.ts, from the status taken once per scrape.
+  const perInstance = (value: (s: InstanceStatus) => number | undefined) => (): Sample[] =>
+    snap.instances.flatMap(({ labels, status }) => {
+      const v = value(status);
+      return v === undefined ? [] : [{ labels, value: v }];
     });
-  perInstance(
-    'warden_instance_start_time_seconds',
-    'When the current main process of each instance was spawned, seconds since the epoch.',
-    (s) => (s.startedAt === null ? undefined : s.startedAt / 1000),
-  );
-  perInstance(
-    'warden_instance_memory_bytes',
-    "Resident memory of each instance's process tree (cgroup memory.current, or the sum of RSS).",
-    (s) => s.tree?.memoryBytes,
-  );
-  perInstance(
-    'warden_instance_processes',
-    "Processes in each instance's tree.",
-    (s) => s.tree?.pids,
-  );
-  new Counter({
-    name: 'warden_instance_cpu_seconds_total',
-    help: "CPU time (user and system) of each instance's process tree.",
-    labelNames: ['service', 'instance'],
-    registers,
-    collect() {
-      this.reset();
-      for (const { status } of snap.instances) {
-        const v = cpuSecondsOf(status);
-        if (v !== undefined) this.inc(labels(status), v);
-      }
+  const sampled: SampledMetric[] = [
+    {
+      name: 'warden_instance_state',
+      help: 'One-hot state of each instance: 1 for its current state, 0 for the others.',
+      type: 'gauge',
+      samples: () =>
+        snap.instances.flatMap(({ labels, status }) =>
+          STATES.map((state) => ({
+            labels: `${labels},state="${state}"`,
+            value: state === status.state ? 1 : 0,
+          })),
+        ),
     },
-  });
+    {
+      name: 'warden_instance_restarts_total',
+      help: 'Automatic restarts (after an exit, by the restart policy) of each instance.',
+      type: 'counter',
+      samples: perInstance((s) => counters.restarts(s.name)),
+    },
+    {
+      name: 'warden_instance_exits_total',
+      help: 'Ends of each instance main process, by reason: exit, signal, stop, watchdog, ready_timeout, spawn_error, unknown.',
+      type: 'counter',
+      samples: () =>
+        snap.instances.flatMap(({ labels, status }) =>
+          [...counters.exits(status.name)].map(([reason, value]) => ({
+            labels: `${labels},reason="${reason}"`,
+            value,
+          })),
+        ),
+    },
+    {
+      name: 'warden_instance_start_time_seconds',
+      help: 'When the current main process of each instance was spawned, seconds since the epoch.',
+      type: 'gauge',
+      samples: perInstance((s) => (s.startedAt === null ? undefined : s.startedAt / 1000)),
+    },
+    {
+      name: 'warden_instance_memory_bytes',
+      help: "Resident memory of each instance's process tree (cgroup memory.current, or the sum of RSS).",
+      type: 'gauge',
+      samples: perInstance((s) => s.tree?.memoryBytes),
+    },
+    {
+      name: 'warden_instance_processes',
+      help: "Processes in each instance's tree.",
+      type: 'gauge',
+      samples: perInstance((s) => s.tree?.pids),
+    },
+    {
+      name: 'warden_instance_cpu_seconds_total',
+      help: "CPU time (user and system) of each instance's process tree.",
+      type: 'counter',
+      samples: perInstance(cpuSecondsOf),
+    },
+  ];
   new Counter({
     name: 'warden_log_lines_total',
     help: 'Lines captured from the services, by stream (out: stdout, err: stderr).',
@@ -248,9 +230,18 @@ export function createMetrics(
       const instances = source.instances();
       for (const inst of instances) counters.observe(inst);
       counters.keepOnly(new Set(instances.map((i) => i.name)));
-      snap = { instances: instances.map((inst) => ({ inst, status: inst.status() })) };
+      snap = {
+        instances: instances.map((inst) => {
+          const status = inst.status();
+          return {
+            status,
+            labels: formatLabels({ service: status.service, instance: status.name }),
+          };
+        }),
+      };
       try {
-        return { body: await registry.metrics(), contentType: registry.contentType };
+        const body = `${await registry.metrics()}\n${formatSampled(sampled)}\n`;
+        return { body, contentType: registry.contentType };
       } finally {
         snap = { instances: [] };
       }
