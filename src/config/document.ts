@@ -15,6 +15,7 @@ import { resolveLogSpec, type RawLogs } from './logs.js';
 import { fromZodIssue } from './zod-issues.js';
 import { rawPrivilegesOf, resolveRunAs } from './privileges.js';
 import { resolveControl } from './control.js';
+import { resolveHttp } from './http.js';
 import type { PathIssue } from './zod-issues.js';
 
 /** A config, or every problem found in it (never empty). */
@@ -196,5 +197,6 @@ export async function checkDocument(
   if (!parsed.success || issues.length > 0) return { ok: false, issues: sortIssues(path, issues) };
   const config = buildConfig(path, parsed.data, order, files.envByService, runAsByService);
   if (control.control !== undefined) config.control = control.control;
+  if (parsed.data.http !== undefined) config.http = resolveHttp(parsed.data.http, dirname(path));
   return { ok: true, config, source };
 }

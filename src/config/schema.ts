@@ -10,6 +10,7 @@ import {
 } from './duration.js';
 import { describeValue, showValue } from './issue-messages.js';
 import { controlSchema, controlShape } from './control.js';
+import { httpSchema, httpShape } from './http.js';
 import { logsSchema, logsShape } from './logs.js';
 import { dependsOnSchema, readySchema } from './readiness.js';
 import { privilegeShape } from './privileges.js';
@@ -199,6 +200,7 @@ export const configSchema = z
         .meta({ description: 'The services to supervise, by name.' }),
       logs: logsSchema,
       control: controlSchema,
+      http: httpSchema,
     },
     {
       error: (issue) => {
@@ -219,8 +221,9 @@ export type RawService = z.output<typeof service>;
 export type RawConfig = z.output<typeof configSchema>;
 
 const KNOWN_KEYS = {
-  top: ['services', 'logs', 'control'],
+  top: ['services', 'logs', 'control', 'http'],
   control: Object.keys(controlShape),
+  http: Object.keys(httpShape),
   service: Object.keys(serviceShape),
   backoff: Object.keys(backoffShape),
   start_limit: Object.keys(startLimitShape),
@@ -236,6 +239,7 @@ export function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return KNOWN_KEYS.top;
   if (path.length === 1 && path[0] === 'logs') return KNOWN_KEYS.logs;
   if (path.length === 1 && path[0] === 'control') return KNOWN_KEYS.control;
+  if (path.length === 1 && path[0] === 'http') return KNOWN_KEYS.http;
   if (path.length === 2 && path[0] === 'services') return KNOWN_KEYS.service;
   if (path.length === 3 && path[0] === 'services') {
     if (path[2] === 'backoff') return KNOWN_KEYS.backoff;

@@ -103,6 +103,22 @@ export interface WardenConfig {
   control?: ControlAccess;
   /** A Procfile read with a port base (`up --port-base`): kept so that `reload` uses it again. */
   portBase?: number;
+  /** `http`: the daemon's HTTP server (docs/config/http.md); absent: off. */
+  http?: HttpSpec;
+}
+
+/** `http`, checked (docs/config/http.md). */
+export interface HttpSpec {
+  /** The IP address to listen on (`127.0.0.1`, `::1`, `0.0.0.0`...). */
+  host: string;
+  /** 1..65535. */
+  port: number;
+  /** Absolute path of the file holding the bearer token; null: no token (loopback only). */
+  tokenFile: string | null;
+  /** `token`: reads need the token too; `open`: anyone who reaches the (loopback) address reads. */
+  read: 'token' | 'open';
+  /** Host header names accepted besides the listen address, lower case, no trailing dot. */
+  hosts: string[];
 }
 
 /** `control.group`, resolved (docs/config/control.md). */

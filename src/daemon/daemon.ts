@@ -31,6 +31,7 @@ import { removeState, restoreState } from './restore-state.js';
 import { asStartup, removeSocket, StartupError, takeHome } from '../home/take-home.js';
 import { syncControl } from './control-access.js';
 import { makeMethods, reload, type DaemonContext } from './methods.js';
+import { HttpHolder, httpSource } from './http-sync.js';
 
 /** How the daemon runs. */
 export interface DaemonOptions {
@@ -164,6 +165,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     stopReaper();
     throw asStartup(error, `cannot write ${home.proofKey}`);
   }
+  const http = new HttpHolder(httpSource(supervisor, events, VERSION), logLine);
   const ctx: DaemonContext = {
     supervisor,
     home,
@@ -171,6 +173,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     version: VERSION,
     containment: containment.mode,
     events,
+    http,
     log: logLine,
     ...(manager === undefined ? {} : { serviceManager: manager }),
     isShuttingDown: () => shuttingDown !== undefined,
@@ -211,6 +214,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         }
         // Answers to requests that ended with the stop (`down`, `stop`, `wait`) go out first.
         setImmediate(() => {
+          void http.close();
           control?.close();
           removeSocket(home.socket);
           removeProofKey(home.proofKey);
@@ -225,6 +229,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     },
   };
 
+  try {
+    // `warden run`'s config: an address that cannot be bound stops the start-up here.
+    await http.sync(options.config?.http);
+  } catch (error) {
+    closeSync(lock);
+    stopReaper();
+    throw new StartupError('CONFIG_ERROR', error instanceof Error ? error.message : String(error));
+  }
   try {
     control = await listenControl(
       home.socket,

@@ -23,6 +23,7 @@ import type { Supervisor } from '../runtime/supervisor/supervisor.js';
 import { syncControl } from './control-access.js';
 import { streamEvents, type EventBus } from './events.js';
 import { fdLimitWarning } from './fd-fit.js';
+import type { HttpHolder } from './http-sync.js';
 import { isGroupPeer } from './peer.js';
 import { answerWithCodes } from './protocol-errors.js';
 
@@ -34,6 +35,8 @@ export interface DaemonContext {
   containment: ContainmentMode;
   /** State changes, for `subscribe`. */
   events: EventBus;
+  /** The HTTP server of the config's `http` (docs/config/http.md). */
+  http: HttpHolder;
   /** The key of `prove` (src/ipc/daemon-proof.ts), also in the home's `warden.key`. */
   proofKey: Buffer;
   log: (line: string) => void;
@@ -147,6 +150,7 @@ function handlers(ctx: DaemonContext): MethodTable {
       }
       const config = await readConfig(p.config, p.source, p.portBase);
       const before = sup.config?.control;
+      await ctx.http.sync(config.http);
       const applied = await sup.apply(config);
       syncControl(ctx, before, config.control);
       logApplied(ctx, 'up', applied);
@@ -289,6 +293,7 @@ export async function reload(ctx: DaemonContext, dryRun = false): Promise<Reload
 async function applyReload(ctx: DaemonContext, path: string): Promise<ReloadPlan> {
   const before = ctx.supervisor.config?.control;
   const config = await readConfig(path, undefined, ctx.supervisor.config?.portBase);
+  await ctx.http.sync(config.http);
   const plan = await ctx.supervisor.apply(config);
   syncControl(ctx, before, config.control);
   logApplied(ctx, 'reload', plan);

@@ -37,6 +37,8 @@ export interface ServiceLogOptions {
 /** One service's log file and the captures writing to it. */
 export class ServiceLog implements OutputSink {
   readonly file: LogFile;
+  /** Lines captured since the log was created, by stream (`GET /metrics`). */
+  readonly lines: Record<Stream, number> = { out: 0, err: 0 };
   #spec: LogSpec;
   readonly #o: ServiceLogOptions;
 
@@ -67,7 +69,10 @@ export class ServiceLog implements OutputSink {
       format: formatOf(this.#spec),
       maxLineBytes: this.#spec.maxLineBytes,
       now: this.#o.now,
-      write: (data, lines) => this.file.append(data, lines),
+      write: (data, lines) => {
+        this.lines[stream] += lines;
+        this.file.append(data, lines);
+      },
       room: () => this.file.room(),
       ...(onLine === undefined ? {} : { onLine }),
       ...(onEveryLine === undefined ? {} : { onEveryLine }),

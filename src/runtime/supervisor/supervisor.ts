@@ -263,6 +263,15 @@ export class Supervisor {
     return logs.map((l) => l.file.path);
   }
 
+  /** Each service's log: lines captured by stream, and lost (`GET /metrics`); config order. */
+  logCounts(): { service: string; lines: { out: number; err: number }; droppedLines: number }[] {
+    return this.#registry.services().map((s) => ({
+      service: s.spec.name,
+      lines: { ...s.logFile.lines },
+      droppedLines: s.logFile.health().droppedLines,
+    }));
+  }
+
   /** Closes the log files (after stopAll). */
   async close(): Promise<void> {
     for (const r of this.resolve([])) r.close();

@@ -1,0 +1,254 @@
+// `GET /metrics`: what warden knows, in the Prometheus text format (docs/metrics.md), through
+// prom-client. Names follow the Prometheus naming practices: one prefix (warden_), base units
+// (seconds, bytes), `_total` for counters, one-hot states; no label of unbounded cardinality
+// (no pid): labels are service and instance names of the config, states, reasons, streams.
+import { createRequire as requireFor } from 'node:module';
+import type * as Prom from 'prom-client';
+import type { StateName } from '../core/instance.js';
+import type { InstanceStatus } from '../core/status.js';
+import { InstanceCounters } from './instance-counters.js';
+import { formatLabels, formatSampled, type Sample, type SampledMetric } from './sampled-metric.js';
+import type { ObservedInstance, WardenSource } from './source.js';
+
+/** Every state, in the order of states.md; a state added to the core fails to compile here. */
+const STATES = Object.keys({
+  stopped: true,
+  starting: true,
+  running: true,
+  stopping: true,
+  backoff: true,
+  failed: true,
+  exited: true,
+} satisfies Record<StateName, true>) as StateName[];
+
+/** Spawn to `running`, seconds: min_uptime (1 s by default) and readiness checks of up to a minute. */
+const READY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
+
+/**
+ * The CPU time of an instance's tree, seconds, where the daemon measures it. Extension point for
+ * issue 18 (CPU and memory figures): until its data exists, `warden_instance_cpu_seconds_total`
+ * has no series. Return undefined for an instance without a figure.
+ */
+export type CpuSecondsOf = (status: InstanceStatus) => number | undefined;
+
+const noCpuFigures: CpuSecondsOf = () => undefined;
+
+// prom-client's classes from their own modules, as its index would give them: the index also
+// loads the Pushgateway (http, https, zlib) and cluster aggregation, and its process CPU metric
+// loads @opentelemetry/api: 14 MB of the daemon's memory in all, against 1 MB this way
+// (docs/benchmarks.md "Memory"). The package has no `exports` map; pinned ^15.
+const load = requireFor(import.meta.url);
+const Registry = load('prom-client/lib/registry.js') as typeof Prom.Registry;
+const Counter = load('prom-client/lib/counter.js') as typeof Prom.Counter;
+const Gauge = load('prom-client/lib/gauge.js') as typeof Prom.Gauge;
+const Histogram = load('prom-client/lib/histogram.js') as typeof Prom.Histogram;
+
+// prom-client's process_* metrics but CPU (below). Not its nodejs_* ones: gauges named `_total`
+// fail `promtool check metrics`, and the event-loop monitor would wake an idle daemon every 10 ms.
+const PROCESS_METRICS = [
+  'processStartTime', // process_start_time_seconds
+  'osMemoryHeap', // process_resident_memory_bytes, process_virtual_memory_bytes, process_heap_bytes
+  'processOpenFileDescriptors', // process_open_fds
+  'processMaxFileDescriptors', // process_max_fds
+];
+
+function registerProcessMetrics(registry: Prom.Registry): void {
+  for (const name of PROCESS_METRICS) {
+    const register = load(`prom-client/lib/metrics/${name}.js`) as (
+      registry: Prom.Registry,
+      config: object,
+    ) => void;
+    register(registry, {});
+  }
+  // The daemon's CPU time, named as prom-client's processCpuTotal names it (process.cpuUsage, µs).
+  const cpu = (name: string, help: string, of: (u: NodeJS.CpuUsage) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(of(process.cpuUsage()) / 1e6);
+      },
+    });
+  cpu('process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.', (u) => u.user);
+  cpu(
+    'process_cpu_system_seconds_total',
+    'Total system CPU time spent in seconds.',
+    (u) => u.system,
+  );
+  cpu(
+    'process_cpu_seconds_total',
+    'Total user and system CPU time spent in seconds.',
+    (u) => u.user + u.system,
+  );
+}
+
+/** One scrape's view of the instances, taken once and read by every collector. */
+interface Snapshot {
+  /** Each instance's status, and its labels formatted (`service="web",instance="web:0"`). */
+  instances: readonly { status: InstanceStatus; labels: string }[];
+}
+
+/** The daemon's metrics registry. */
+export interface WardenMetrics {
+  /** The exposition of every metric, and its Content-Type. */
+  scrape(): Promise<{ body: string; contentType: string }>;
+  /** Stops following state changes. */
+  close(): void;
+}
+
+/**
+ * Builds the registry over `source`: it follows state changes from now on (counters that only
+ * rise, the readiness histogram) and reads the rest at each scrape. prom-client's `process_*`
+ * metrics describe the daemon itself.
+ */
+export function createMetrics(
+  source: WardenSource,
+  cpuSecondsOf: CpuSecondsOf = noCpuFigures,
+): WardenMetrics {
+  const registry = new Registry();
+  registerProcessMetrics(registry);
+  const registers = [registry];
+  let snap: Snapshot = { instances: [] };
+
+  const ready = new Histogram({
+    name: 'warden_ready_seconds',
+    help: 'Time from spawn to running (readiness check passed, or min_uptime reached), per start.',
+    labelNames: ['service'],
+    buckets: READY_BUCKETS,
+    registers,
+  });
+  const counters = new InstanceCounters((inst, seconds) =>
+    ready.observe({ service: inst.model.service }, seconds),
+  );
+  for (const inst of source.instances()) counters.observe(inst);
+  let byName = new Map<string, ObservedInstance>();
+  const unsubscribe = source.subscribe((event) => {
+    let inst = byName.get(event.instance);
+    if (inst === undefined) {
+      byName = new Map(source.instances().map((i) => [i.name, i]));
+      inst = byName.get(event.instance);
+    }
+    if (inst !== undefined) counters.observe(inst);
+  });
+
+  new Gauge({
+    name: 'warden_build_info',
+    help: 'Always 1; the labels tell the version of warden.',
+    labelNames: ['version'],
+    registers,
+  }).set({ version: source.version }, 1);
+  // Per instance: formatted by sampled-metric.ts, from the status taken once per scrape.
+  const perInstance = (value: (s: InstanceStatus) => number | undefined) => (): Sample[] =>
+    snap.instances.flatMap(({ labels, status }) => {
+      const v = value(status);
+      return v === undefined ? [] : [{ labels, value: v }];
+    });
+  const sampled: SampledMetric[] = [
+    {
+      name: 'warden_instance_state',
+      help: 'One-hot state of each instance: 1 for its current state, 0 for the others.',
+      type: 'gauge',
+      samples: () =>
+        snap.instances.flatMap(({ labels, status }) =>
+          STATES.map((state) => ({
+            labels: `${labels},state="${state}"`,
+            value: state === status.state ? 1 : 0,
+          })),
+        ),
+    },
+    {
+      name: 'warden_instance_restarts_total',
+      help: 'Automatic restarts (after an exit, by the restart policy) of each instance.',
+      type: 'counter',
+      samples: perInstance((s) => counters.restarts(s.name)),
+    },
+    {
+      name: 'warden_instance_exits_total',
+      help: 'Ends of each instance main process, by reason: exit, signal, stop, watchdog, ready_timeout, spawn_error, unknown.',
+      type: 'counter',
+      samples: () =>
+        snap.instances.flatMap(({ labels, status }) =>
+          [...counters.exits(status.name)].map(([reason, value]) => ({
+            labels: `${labels},reason="${reason}"`,
+            value,
+          })),
+        ),
+    },
+    {
+      name: 'warden_instance_start_time_seconds',
+      help: 'When the current main process of each instance was spawned, seconds since the epoch.',
+      type: 'gauge',
+      samples: perInstance((s) => (s.startedAt === null ? undefined : s.startedAt / 1000)),
+    },
+    {
+      name: 'warden_instance_memory_bytes',
+      help: "Resident memory of each instance's process tree (cgroup memory.current, or the sum of RSS).",
+      type: 'gauge',
+      samples: perInstance((s) => s.tree?.memoryBytes),
+    },
+    {
+      name: 'warden_instance_processes',
+      help: "Processes in each instance's tree.",
+      type: 'gauge',
+      samples: perInstance((s) => s.tree?.pids),
+    },
+    {
+      name: 'warden_instance_cpu_seconds_total',
+      help: "CPU time (user and system) of each instance's process tree.",
+      type: 'counter',
+      samples: perInstance(cpuSecondsOf),
+    },
+  ];
+  new Counter({
+    name: 'warden_log_lines_total',
+    help: 'Lines captured from the services, by stream (out: stdout, err: stderr).',
+    labelNames: ['service', 'stream'],
+    registers,
+    collect() {
+      this.reset();
+      for (const c of source.logCounts()) {
+        this.inc({ service: c.service, stream: 'out' }, c.lines.out);
+        this.inc({ service: c.service, stream: 'err' }, c.lines.err);
+      }
+    },
+  });
+  new Counter({
+    name: 'warden_log_dropped_lines_total',
+    help: 'Lines lost by the log files (write failures, a full queue), each also marked in the file.',
+    labelNames: ['service'],
+    registers,
+    collect() {
+      this.reset();
+      for (const c of source.logCounts()) this.inc({ service: c.service }, c.droppedLines);
+    },
+  });
+
+  return {
+    async scrape() {
+      const instances = source.instances();
+      for (const inst of instances) counters.observe(inst);
+      counters.keepOnly(new Set(instances.map((i) => i.name)));
+      snap = {
+        instances: instances.map((inst) => {
+          const status = inst.status();
+          return {
+            status,
+            labels: formatLabels({ service: status.service, instance: status.name }),
+          };
+        }),
+      };
+      try {
+        const body = `${await registry.metrics()}\n${formatSampled(sampled)}\n`;
+        return { body, contentType: registry.contentType };
+      } finally {
+        snap = { instances: [] };
+      }
+    },
+    close() {
+      unsubscribe();
+      registry.clear();
+    },
+  };
+}
