@@ -15,6 +15,9 @@ import { errnoOf } from '../../ffi/errno.js';
 import { TreeMeter } from '../tree-meter.js';
 import { cpuUsageSeconds, memoryPeak, pressure } from './cgroup-figures.js';
 
+/** How often the kernel updates PSI averages (ms; PSI_FREQ in kernel/sched/psi.c). */
+const PSI_PERIOD_MS = 2000;
+
 /** A leaf cgroup name for an instance name (`web:1` -> `web@1`). */
 export function leafName(instance: string): string {
   return instance.replace(/:/g, '@');
@@ -34,6 +37,8 @@ export class CgroupTree implements InstanceTree {
   /** False once a read found no memory.peak, or no PSI, here: not asked again (see memoryCurrent). */
   #hasPeak = true;
   #hasPressure = true;
+  /** The last PSI read, reused for PSI_PERIOD_MS: the kernel updates `avg10` that often. */
+  #pressure: { at: number; value: TreeStats['pressure'] } | undefined;
 
   /**
    * `starter` starts the instance in its leaf (the containment's one); `homeId` names the
@@ -123,9 +128,8 @@ export class CgroupTree implements InstanceTree {
     const base = leaf === this.#own ? this.#cpuBase : 0;
     const peak = this.#hasPeak && current !== undefined ? memoryPeak(leaf.path) : undefined;
     if (peak === undefined) this.#hasPeak = false;
-    const psi = this.#hasPressure ? pressure(leaf.path) : undefined;
-    if (psi === undefined) this.#hasPressure = false;
-    return this.#meter.read(Date.now(), {
+    const now = Date.now();
+    return this.#meter.read(now, {
       pids: members?.length ?? leaf.procs().length,
       memoryBytes: current ?? sum(members ?? [], (p) => p.rssBytes),
       cpuSeconds:
@@ -133,8 +137,18 @@ export class CgroupTree implements InstanceTree {
           ? sum(members ?? this.members(), (p) => p.cpuSeconds)
           : Math.max(0, usage - base),
       ...(peak === undefined ? {} : { peakMemoryBytes: peak }),
-      pressure: psi ?? null,
+      pressure: this.#readPressure(leaf, now),
     });
+  }
+
+  #readPressure(leaf: CgroupLeaf, now: number): TreeStats['pressure'] {
+    if (!this.#hasPressure) return null;
+    const kept = this.#pressure;
+    if (kept !== undefined && now - kept.at < PSI_PERIOD_MS) return kept.value;
+    const value = pressure(leaf.path) ?? null;
+    if (value === null) this.#hasPressure = false;
+    this.#pressure = { at: now, value };
+    return value;
   }
 
   release(): void {
