@@ -64,8 +64,8 @@ export interface TreeFigures {
   peakMemoryBytes: number;
   /**
    * CPU time (user + system, seconds) of the current run: cgroup `cpu.stat` `usage_usec` since the
-   * spawn, else utime+stime+cutime+cstime of the live members (proc(5)): their own and that of
-   * the children they reaped.
+   * spawn where the memory controller is on, else utime+stime+cutime+cstime of the live members
+   * (proc(5)): their own and that of the children they reaped.
    */
   cpuSeconds: number;
   /**

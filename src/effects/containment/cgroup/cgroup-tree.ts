@@ -118,13 +118,15 @@ export class CgroupTree implements InstanceTree {
     return this.#leaf.procs().includes(pid);
   }
 
-  // Read at each call (status, ps): a few small files of the leaf, and the members' /proc/PID/stat
-  // only where the memory controller is off (their RSS is then the memory).
+  // Read at each call (status, ps), a read per figure at most: where the memory controller is on,
+  // cgroup.procs and the leaf's memory and CPU files; where it is off, the members' /proc/PID/stat
+  // must be read for their RSS, and their CPU times are summed from the same reads instead of one
+  // more file (status of 1000 instances stays within its budget, docs/benchmarks.md).
   stats(): TreeStats | undefined {
     const leaf = this.#leaf;
     const current = leaf.memoryCurrent();
     const members = current === undefined ? this.members() : undefined;
-    const usage = cpuUsageSeconds(leaf.path);
+    const usage = members === undefined ? cpuUsageSeconds(leaf.path) : undefined;
     const base = leaf === this.#own ? this.#cpuBase : 0;
     const peak = this.#hasPeak && current !== undefined ? memoryPeak(leaf.path) : undefined;
     if (peak === undefined) this.#hasPeak = false;
