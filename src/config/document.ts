@@ -69,6 +69,7 @@ function toServiceSpec(
     logs: resolveLogSpec(raw.logs, logDefaults),
     ready: raw.ready ?? null,
     watchdogMs: raw.watchdog ?? null,
+    runtimeMaxMs: raw.runtime_max ?? null,
     dependsOn: raw.depends_on,
     privileges: {
       runAs,

@@ -176,6 +176,13 @@ const serviceShape = {
       description:
         'Kill and restart an instance that sends no sd_notify WATCHDOG=1 for this long (sets WATCHDOG_USEC).',
     }),
+  runtime_max: durationValue()
+    .refine((ms) => ms > 0, { error: 'must be more than 0' })
+    .optional()
+    .meta({
+      description:
+        'Restart an instance once it has been running this long (systemd RuntimeMaxSec=); not counted as a failure.',
+    }),
   depends_on: dependsOnSchema,
   ...privilegeShape,
 };

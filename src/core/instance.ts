@@ -15,7 +15,12 @@ export type StopIntent =
    * `backoff.reset_after` (or never was), so a restart counts toward the start limit. A forced
    * stop counts as a failure whatever the exit status.
    */
-  | { kind: 'exit'; failedStart: boolean; forced: ForcedStop | null };
+  | { kind: 'exit'; failedStart: boolean; forced: ForcedStop | null }
+  /**
+   * `runtime_max` elapsed in `running`: start again at once, an automatic restart that is no
+   * failure (systemd's `RuntimeMaxSec=`); `exited` with `restart: never`.
+   */
+  | { kind: 'runtime-max' };
 
 /** Why warden itself ended an instance that had not asked to end. */
 export type ForcedStop =
@@ -67,7 +72,9 @@ export type TimerName =
   /** In `starting` with a readiness check: `ready.timeout` elapsed. */
   | 'ready-timeout'
   /** In `running` with `watchdog`: no `WATCHDOG=1` for that long. */
-  | 'watchdog';
+  | 'watchdog'
+  /** In `running` with `runtime_max`: it has run that long, so it is restarted. */
+  | 'runtime-max';
 
 /** Every TimerName, for tests that must cover each one (a new one is added here or fails to compile). */
 export const TIMER_NAMES = Object.keys({
@@ -77,6 +84,7 @@ export const TIMER_NAMES = Object.keys({
   reset: true,
   'ready-timeout': true,
   watchdog: true,
+  'runtime-max': true,
 } satisfies Record<TimerName, true>) as TimerName[];
 
 /** A state with a process, as an earlier daemon may have left an instance. */

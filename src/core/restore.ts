@@ -105,8 +105,7 @@ function adopt(
   const why = `adopted pid ${pid}`;
   switch (s.state) {
     case 'running': {
-      const t = toRunning(m, pid, now, p, why);
-      return { ...t, model: { ...t.model, current: { state: 'running', since: s.since, pid } } };
+      return toRunning(m, pid, now, p, why, s.since);
     }
     case 'starting': {
       const t = afterSpawn({ ...m, current: { state: 'starting', since: s.since, pid } }, now, p);

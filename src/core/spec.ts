@@ -69,4 +69,6 @@ export interface InstancePolicy {
   ready: ReadySpec | null;
   /** An instance silent for this long (no `WATCHDOG=1`) is killed (ms); null: off. */
   watchdogMs: number | null;
+  /** `runtime_max`: an instance `running` for this long is restarted, no failure (ms); null: off. */
+  runtimeMaxMs: number | null;
 }

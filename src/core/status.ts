@@ -41,10 +41,45 @@ export interface InstanceStatus {
   waiting: string | null;
   /** When the current main process was spawned (ms since the epoch), while there is one; else null. */
   startedAt: number | null;
-  /** Processes and memory (bytes) of the instance's tree while it has a live process; else null. */
-  tree: { pids: number; memoryBytes: number } | null;
+  /** The figures of the instance's tree (CPU, memory, processes) while it has a live process; else null. */
+  tree: TreeFigures | null;
   /** The service's log file: lines lost (write failures, full queue) and the current write error. */
   logs: LogHealth;
+}
+
+/**
+ * What an instance's process tree uses (`status --json` `tree`, `ps --json`; docs/cli/status.md).
+ * In cgroup mode from the instance's leaf cgroup; in process-group mode summed over the tree's
+ * live processes as the daemon's last /proc pass found them (about 1 s old).
+ */
+export interface TreeFigures {
+  /** Live processes of the tree. */
+  pids: number;
+  /** cgroup `memory.current` where the memory controller is on, else the sum of the members' RSS. */
+  memoryBytes: number;
+  /**
+   * The highest memory of the instance under this daemon, across its restarts: cgroup
+   * `memory.peak` of its leaf, else the highest `memoryBytes` seen (at each status call, or /proc pass).
+   */
+  peakMemoryBytes: number;
+  /**
+   * CPU time (user + system, seconds) of the current run: cgroup `cpu.stat` `usage_usec` since the
+   * spawn where the memory controller is on, else utime+stime+cutime+cstime of the live members
+   * (proc(5)): their own and that of the children they reaped.
+   */
+  cpuSeconds: number;
+  /**
+   * CPU use in % of one core (200 = two cores busy) over the last interval of at least 1 s between
+   * two samples (status calls in cgroup mode, /proc passes in process-group mode), or since the
+   * spawn for the first; null until there are two samples (an adopted instance).
+   */
+  cpuPercent: number | null;
+  /**
+   * Pressure stall information of the leaf (cgroup `cpu.pressure`, `memory.pressure`, line `some`,
+   * `avg10`): the share of the last 10 s in which some process of the tree waited for CPU, or
+   * for memory (%); null without PSI (process-group mode, a kernel without CONFIG_PSI or `psi=0`).
+   */
+  pressure: { cpuPercent: number; memoryPercent: number } | null;
 }
 
 /** The health of a service's log (`status --json` `logs`; README "Status JSON"). */

@@ -10,6 +10,7 @@ import type {
   Transition,
 } from './instance.js';
 import { assertNever, backoffDelay, recordFailedStart, shouldRestart } from './policy.js';
+import { afterRuntimeMax, runtimeMaxTimer } from './runtime-max.js';
 import type { InstancePolicy } from './transition.js';
 
 /** The main process ended with `status`: the rest of its tree is stopped, then the policy applies. */
@@ -92,20 +93,28 @@ export function afterSpawn(m: InstanceModel, now: number, p: InstancePolicy): Tr
   return { model: m, effects: [{ kind: 'set-timer', timer: 'uptime', delayMs: p.minUptimeMs }] };
 }
 
-/** Moves to `running` with main process `pid`, arming the backoff reset and the watchdog. */
+/**
+ * Moves to `running` with main process `pid`, arming the backoff reset, the watchdog and
+ * runtime_max (for the time left since `since`: an adopted instance has run already).
+ */
 export function toRunning(
   m: InstanceModel,
   pid: number,
   now: number,
   p: InstancePolicy,
   why: string,
+  since = now,
 ): Transition {
   const watchdog: Transition['effects'] =
     p.watchdogMs === null ? [] : [{ kind: 'set-timer', timer: 'watchdog', delayMs: p.watchdogMs }];
   return move(
     m,
-    { state: 'running', since: now, pid },
-    [{ kind: 'set-timer', timer: 'reset', delayMs: p.backoff.resetAfterMs }, ...watchdog],
+    { state: 'running', since, pid },
+    [
+      { kind: 'set-timer', timer: 'reset', delayMs: p.backoff.resetAfterMs },
+      ...watchdog,
+      ...runtimeMaxTimer(p, since, now),
+    ],
     why,
   );
 }
@@ -130,6 +139,8 @@ export function afterTree(
       return begin(m, now, `${note}restarting`);
     case 'exit':
       return applyPolicy(m, intent, now, p, note);
+    case 'runtime-max':
+      return afterRuntimeMax(m, now, p, note);
     default:
       return assertNever(intent);
   }

@@ -11,6 +11,7 @@
 //            └──────────┴─ intent exit ─────▶ policy: exited | backoff ──timer──▶ starting
 //                                                     | failed (start limit)
 // The start limit counts every restart whose run did not last reset_after in running.
+// runtime_max elapsed in running stops the tree and starts again at once (runtime-max.ts).
 // A spawn error goes from starting to failed. Timers that do not apply to the current state are
 // ignored, so a late timer can never move an instance. The moves that several events share are
 // in transition-steps.ts; taking an instance back (`restored`) is in restore.ts.
@@ -40,6 +41,7 @@ import {
   unchanged,
 } from './transition-steps.js';
 import type { InstancePolicy } from './spec.js';
+import { runtimeMaxReason } from './runtime-max.js';
 
 /**
  * How long to wait, after SIGKILL, for the tree to be gone before giving up on it (ms). Only a
@@ -216,6 +218,9 @@ function onTimer(
     case 'kill':
       if (s.state !== 'stopping') return unchanged(m);
       return onKillTimer(m, s, now, p);
+    case 'runtime-max':
+      if (s.state !== 'running' || p.runtimeMaxMs === null) return unchanged(m);
+      return beginStop(m, s.pid, { kind: 'runtime-max' }, now, p, runtimeMaxReason(p));
     default:
       return assertNever(timer);
   }

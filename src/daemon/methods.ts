@@ -240,7 +240,9 @@ function handlers(ctx: DaemonContext): MethodTable {
           ppid: p.ppid,
           command: commandLine(p.pid),
           rssBytes: p.rssBytes,
+          cpuSeconds: p.cpuSeconds,
         })),
+        tree: r.status().tree,
       })),
 
     // Closes and reopens every log file, after an external logrotate renamed them (docs/cli/logs.md).

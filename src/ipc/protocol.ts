@@ -2,7 +2,7 @@
 // params a client sends and the result the daemon answers. The daemon's handlers, the CLI and
 // the library client are all typed from it.
 import type { StateName } from '../core/instance.js';
-import type { InstanceStatus, StatusReport } from '../core/status.js';
+import type { InstanceStatus, StatusReport, TreeFigures } from '../core/status.js';
 import { WardenError } from '../core/warden-error.js';
 
 /** Bumped on any incompatible change; exchanged by `hello`. */
@@ -73,6 +73,8 @@ export interface PsProcess {
   /** Its command line (`/proc/PID/cmdline`, arguments joined by spaces). */
   command: string;
   rssBytes: number;
+  /** CPU time (s): utime + stime + cutime + cstime of /proc/PID/stat (proc(5)). */
+  cpuSeconds: number;
 }
 
 /** One instance in the answer of `ps`. */
@@ -82,6 +84,8 @@ export interface PsInstance {
   /** The main process, when there is one. */
   pid: number | null;
   processes: PsProcess[];
+  /** The figures of the whole tree, as `status --json` gives them (`tree`); null without a live process. */
+  tree: TreeFigures | null;
 }
 
 /** One state change (or a reason given without one), as `warden events` prints it. */

@@ -1,5 +1,5 @@
 // The `warden status` table as people read it: the telling lines of a real crash (node, python3)
-// rather than its epilogue, the sd_notify STATUS= text, and PIDS and MEM in process-group mode.
+// rather than its epilogue, the sd_notify STATUS= text, and PIDS, CPU and MEM in process-group mode.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
@@ -109,7 +109,7 @@ services:
     },
   );
 
-  void it('shows PIDS and MEM in process-group containment', async () => {
+  void it('shows PIDS, CPU and MEM in process-group containment', async () => {
     s = sandbox();
     s.env.WARDEN_CONTAINMENT = 'process-group';
     s.config(`
@@ -128,7 +128,10 @@ services:
     assert.ok(tree !== null && tree !== undefined && tree.memoryBytes > 0, 'memory of the tree');
     const table = await s.warden(['status']);
     const [header, row] = table.stdout.split('\n');
-    assert.match(header ?? '', /RESTARTS\s+PIDS\s+MEM\s+LAST EXIT/);
-    assert.match(row ?? '', /^pair\s+running\s+\d+\s+\S+\s+0\s+2\s+\d+(\.\d)?[KMG]\s+-$/);
+    assert.match(header ?? '', /RESTARTS\s+PIDS\s+CPU\s+MEM\s+LAST EXIT/);
+    assert.match(
+      row ?? '',
+      /^pair\s+running\s+\d+\s+\S+\s+0\s+2\s+\d+(\.\d)?%\s+\d+(\.\d)?[KMG]\s+-$/,
+    );
   });
 });

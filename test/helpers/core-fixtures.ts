@@ -20,6 +20,7 @@ export const POLICY: InstancePolicy = {
   stopTimeoutMs: 2000,
   ready: null,
   watchdogMs: null,
+  runtimeMaxMs: null,
 };
 
 /** The time origin of the tests (ms). */

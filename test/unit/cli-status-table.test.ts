@@ -2,7 +2,7 @@
 // and made safe for it, and the telling stderr lines rather than the raw tail.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderTable } from '../../src/cli/commands/status.js';
+import { formatPercent, renderTable } from '../../src/cli/commands/status.js';
 import type { InstanceStatus } from '../../src/core/status.js';
 
 const NOW = 1_800_000_000_000;
@@ -64,12 +64,27 @@ void describe('renderTable', () => {
     ]);
   });
 
-  void it('shows PIDS and MEM for any tree it is told of', () => {
-    const [header, row] = renderTable(
-      [instance({ tree: { pids: 2, memoryBytes: 3 * 1024 * 1024 } })],
+  void it('shows PIDS, CPU and MEM for any tree it is told of', () => {
+    const tree = {
+      pids: 2,
+      memoryBytes: 3 * 1024 * 1024,
+      peakMemoryBytes: 4 * 1024 * 1024,
+      cpuSeconds: 12.5,
+      cpuPercent: 37.44,
+      pressure: null,
+    };
+    const [header, row, other] = renderTable(
+      [instance({ tree }), instance({ name: 'api', tree: { ...tree, cpuPercent: null } })],
       NOW,
     ).split('\n');
-    assert.match(header ?? '', /PIDS\s+MEM/);
-    assert.match(row ?? '', /\s2\s+3\.0M\s+-$/);
+    assert.match(header ?? '', /PIDS\s+CPU\s+MEM/);
+    assert.match(row ?? '', /\s2\s+37%\s+3\.0M\s+-$/);
+    assert.match(other ?? '', /\s2\s+-\s+3\.0M\s+-$/, 'not measured yet');
+  });
+
+  void it('shows a small CPU share with a decimal', () => {
+    assert.equal(formatPercent(0.34), '0.3%');
+    assert.equal(formatPercent(9.96), '10.0%');
+    assert.equal(formatPercent(150.2), '150%');
   });
 });

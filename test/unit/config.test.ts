@@ -130,6 +130,7 @@ void describe('loadConfig accepts good configs', () => {
       logs: DEFAULT_LOG_SPEC,
       ready: null,
       watchdogMs: null,
+      runtimeMaxMs: null,
       dependsOn: [],
       privileges: DAEMON_PRIVILEGES,
     };
@@ -148,6 +149,7 @@ void describe('loadConfig accepts good configs', () => {
       logs: DEFAULT_LOG_SPEC,
       ready: null,
       watchdogMs: null,
+      runtimeMaxMs: null,
       dependsOn: [],
       privileges: DAEMON_PRIVILEGES,
     };

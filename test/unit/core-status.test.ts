@@ -142,7 +142,14 @@ void describe('encodeInstance', () => {
       statusText: 'warming up',
       waiting: 'tcp 127.0.0.1:3000: ECONNREFUSED',
       startedAt: T0 - 5,
-      tree: { pids: 3, memoryBytes: 4096 },
+      tree: {
+        pids: 3,
+        memoryBytes: 4096,
+        peakMemoryBytes: 8192,
+        cpuSeconds: 1.5,
+        cpuPercent: 12,
+        pressure: { cpuPercent: 0.5, memoryPercent: 0 },
+      },
       logs: { droppedLines: 2, error: 'ENOSPC' },
     };
     const status = encodeInstance(model({ state: 'running', since: T0, pid: 12 }), observed);

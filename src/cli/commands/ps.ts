@@ -2,6 +2,7 @@
 import type { PsInstance, PsProcess } from '../../ipc/protocol.js';
 import { withClient, type GlobalOptions } from '../context.js';
 import { EXIT, paint, print } from '../output.js';
+import { formatPercent } from './status.js';
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MB`;
@@ -11,7 +12,13 @@ function megabytes(bytes: number): string {
 export function renderTrees(instances: PsInstance[]): string {
   const out: string[] = [];
   for (const i of instances) {
-    out.push(`${paint('bold', i.instance)}  ${i.state}${i.pid === null ? '' : `  pid ${i.pid}`}`);
+    const figures =
+      i.tree === null || i.tree === undefined
+        ? ''
+        : `  cpu ${formatPercent(i.tree.cpuPercent)}  mem ${megabytes(i.tree.memoryBytes)}`;
+    out.push(
+      `${paint('bold', i.instance)}  ${i.state}${i.pid === null ? '' : `  pid ${i.pid}`}${figures}`,
+    );
     const pids = new Set(i.processes.map((p) => p.pid));
     const children = new Map<number, PsProcess[]>();
     const roots: PsProcess[] = [];
@@ -23,7 +30,10 @@ export function renderTrees(instances: PsInstance[]): string {
     const walk = (p: PsProcess, depth: number): void => {
       const orphan = depth === 0 && p.pid !== i.pid ? paint('dim', ' (reparented to warden)') : '';
       const rss = megabytes(p.rssBytes).padStart(9);
-      out.push(`  ${String(p.pid).padStart(7)} ${rss}  ${'  '.repeat(depth)}${p.command}${orphan}`);
+      const cpu = `${p.cpuSeconds.toFixed(2)}s`.padStart(9);
+      out.push(
+        `  ${String(p.pid).padStart(7)} ${rss} ${cpu}  ${'  '.repeat(depth)}${p.command}${orphan}`,
+      );
       for (const c of children.get(p.pid) ?? []) walk(c, depth + 1);
     };
     roots.sort((a, b) => (a.pid === i.pid ? -1 : b.pid === i.pid ? 1 : a.pid - b.pid));

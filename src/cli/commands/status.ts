@@ -35,6 +35,12 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)}G`;
 }
 
+/** `0.3%`, `12%`, `150%` for a CPU share of one core, or `-` when not measured. */
+export function formatPercent(percent: number | null): string {
+  if (percent === null) return '-';
+  return percent < 10 ? `${percent.toFixed(1)}%` : `${Math.round(percent)}%`;
+}
+
 /** The longest STATUS= text shown when stdout is not a terminal (as a kept stderr line). */
 const STATUS_TEXT_CHARS = 512;
 
@@ -44,7 +50,7 @@ const STATUS_TEXT_CHARS = 512;
  * @param columns the terminal's width, which a STATUS= text is cut to; undefined off a terminal
  */
 export function renderTable(instances: InstanceStatus[], now: number, columns?: number): string {
-  // PIDS and MEM only when some instance has a live tree to tell them of.
+  // PIDS, CPU and MEM only when some instance has a live tree to tell them of.
   const trees = instances.some((s) => s.tree !== null);
   const header = [
     'NAME',
@@ -52,7 +58,7 @@ export function renderTable(instances: InstanceStatus[], now: number, columns?: 
     'PID',
     'UPTIME',
     'RESTARTS',
-    ...(trees ? ['PIDS', 'MEM'] : []),
+    ...(trees ? ['PIDS', 'CPU', 'MEM'] : []),
     'LAST EXIT',
   ];
   const rows = instances.map((s) => [
@@ -64,7 +70,11 @@ export function renderTable(instances: InstanceStatus[], now: number, columns?: 
       : '-',
     String(s.restarts),
     ...(trees
-      ? [String(s.tree?.pids ?? '-'), s.tree === null ? '-' : formatBytes(s.tree.memoryBytes)]
+      ? [
+          String(s.tree?.pids ?? '-'),
+          formatPercent(s.tree?.cpuPercent ?? null),
+          s.tree === null ? '-' : formatBytes(s.tree.memoryBytes),
+        ]
       : []),
     describeExit(s),
   ]);

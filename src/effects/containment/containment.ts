@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { SpawnFailure } from '../../core/exit.js';
 import type { SignalName } from '../../core/signals.js';
+import type { TreeFigures } from '../../core/status.js';
 import { detectCgroup, removeCgroupTree, type CgroupBase } from './cgroup/cgroup.js';
 import { enterOwnLeaf, leaveOwnLeaf, type OwnLeaf } from './cgroup/own-leaf.js';
 import { CgroupTree } from './cgroup/cgroup-tree.js';
@@ -16,15 +17,8 @@ import type { SpawnRequest } from '../spawn/spawn.js';
 /** The containment modes, as `status --json` shows them in `daemon.containment`. */
 export type ContainmentMode = 'cgroup' | 'process-group';
 
-/** Memory and process count of a tree. */
-export interface TreeStats {
-  pids: number;
-  /**
-   * memory.current where the memory controller is on, else the sum of the members' RSS; in
-   * process-group mode, of the members as the last attribution pass found them (~1 s old).
-   */
-  memoryBytes: number;
-}
+/** The figures of a tree: CPU, memory, processes (core/status.ts). */
+export type TreeStats = TreeFigures;
 
 /**
  * What a later daemon needs to take a tree back (state.json): its leaf cgroup, or the
@@ -54,7 +48,7 @@ export interface InstanceTree {
   members(): ProcInfo[];
   /** True when the live process `pid` belongs to the tree (to accept its sd_notify messages). */
   contains(pid: number): boolean;
-  /** Memory and pids of the tree, from cheap reads only; undefined before its first spawn. */
+  /** The figures of the tree, from cheap reads only; undefined before its first spawn. */
   stats(): TreeStats | undefined;
   /** The tree is empty: frees what only this tree needed (an adopted cgroup). */
   release(): void;

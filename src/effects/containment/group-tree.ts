@@ -8,6 +8,7 @@ import type { AttributedTree, GroupAttribution } from './group-attribution.js';
 import { INVOCATION_VAR, invocationValue } from './leftovers.js';
 import { isDead, readProc, type ProcInfo } from './proc.js';
 import { SignalLedger } from './signal-ledger.js';
+import { TreeMeter } from './tree-meter.js';
 import type { SpawnRequest } from '../spawn/spawn.js';
 import type { CgroupStarter } from './cgroup/cgroup-start.js';
 
@@ -16,8 +17,8 @@ export class GroupTree implements InstanceTree, AttributedTree {
   #main: { pid: number; startTime: number } | undefined;
   #marker = '';
   #known = new Map<number, number>();
-  /** What the last pass (or the spawn) found: its members and the sum of their RSS. */
-  #stats: TreeStats = { pids: 0, memoryBytes: 0 };
+  /** What the passes (and the spawn) found: members, the sums of their RSS and CPU time. */
+  readonly #meter = new TreeMeter();
   #adopted = false;
   readonly #ledger = new SignalLedger();
 
@@ -51,8 +52,18 @@ export class GroupTree implements InstanceTree, AttributedTree {
 
   remember(members: readonly ProcInfo[]): void {
     this.#known = new Map(members.map((p) => [p.pid, p.startTime]));
-    const memoryBytes = members.reduce((sum, p) => sum + p.rssBytes, 0);
-    this.#stats = { pids: members.length, memoryBytes };
+    this.#read(members);
+  }
+
+  // The figures of `members`, as a pass (or the spawn) found them: sums over the tree.
+  #read(members: readonly ProcInfo[]): void {
+    let memoryBytes = 0;
+    let cpuSeconds = 0;
+    for (const p of members) {
+      memoryBytes += p.rssBytes;
+      cpuSeconds += p.cpuSeconds;
+    }
+    this.#meter.read(Date.now(), { pids: members.length, memoryBytes, cpuSeconds, pressure: null });
   }
 
   prepare(req: SpawnRequest, spawnedAs: string): SpawnRequest {
@@ -68,7 +79,8 @@ export class GroupTree implements InstanceTree, AttributedTree {
     const startTime = info?.startTime ?? 0;
     this.#main = { pid, startTime };
     this.#known = new Map([[pid, startTime]]);
-    this.#stats = { pids: 1, memoryBytes: info?.rssBytes ?? 0 };
+    this.#meter.begin(Date.now());
+    this.#read(info === undefined ? [] : [info]);
     this.#adopted = false;
     this.#ledger.reset();
     this.attribution.watch(this);
@@ -83,7 +95,8 @@ export class GroupTree implements InstanceTree, AttributedTree {
     this.#marker = identity.marker;
     this.#main = { pid, startTime };
     this.#known = new Map([[pid, startTime]]);
-    this.#stats = { pids: 1, memoryBytes: readProc(pid)?.rssBytes ?? 0 };
+    this.#meter.forget();
+    this.#read([readProc(pid)].flatMap((p) => p ?? []));
     this.#adopted = true;
     this.#ledger.reset();
     this.attribution.watch(this);
@@ -126,7 +139,7 @@ export class GroupTree implements InstanceTree, AttributedTree {
   // often after a spawn) and reads every process's /proc/PID/stat anyway. A read per member and
   // status request would cost about as much again (0.1 ms a read on a loaded machine).
   stats(): TreeStats | undefined {
-    return this.main === undefined ? undefined : this.#stats;
+    return this.main === undefined ? undefined : this.#meter.last;
   }
 
   release(): void {

@@ -1,5 +1,5 @@
 // Reading processes from /proc (proc(5)): identity (pid + start time), family (ppid, pgid, sid),
-// memory, command line, and signalling one process without ever hitting a recycled pid.
+// memory, CPU time, command line, and signalling one process without ever hitting a recycled pid.
 import { closeSync, readdirSync, readFileSync } from 'node:fs';
 import { SIGNALS, type SignalName } from '../../core/signals.js';
 import { pidfdOpen, pidfdSendSignal } from '../ffi/process.js';
@@ -18,9 +18,16 @@ export interface ProcInfo {
   comm: string;
   /** Resident set size in bytes. */
   rssBytes: number;
+  /**
+   * CPU time in seconds: utime + stime + cutime + cstime, its own and that of the children it
+   * waited for (proc(5) fields 14 to 17).
+   */
+  cpuSeconds: number;
 }
 
 const PAGE = 4096;
+/** USER_HZ, the unit of /proc's CPU times: 100 on every architecture Linux and Node share (times(2)). */
+const TICKS_PER_SECOND = 100;
 
 /** Reads /proc/PID/stat, or undefined when the process is gone. */
 export function readProc(pid: number): ProcInfo | undefined {
@@ -42,6 +49,7 @@ export function readProc(pid: number): ProcInfo | undefined {
     sid: Number(f[3]),
     startTime: Number(f[19]),
     rssBytes: Number(f[21]) * PAGE,
+    cpuSeconds: (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS_PER_SECOND,
   };
 }
 
