@@ -11,6 +11,7 @@ import {
 import { describeValue, showValue } from './issue-messages.js';
 import { controlSchema, controlShape } from './control.js';
 import { logsSchema, logsShape } from './logs.js';
+import { limitsSchema, limitsShape } from './limits.js';
 import { dependsOnSchema, readySchema } from './readiness.js';
 import { privilegeShape } from './privileges.js';
 import { didYouMean } from './suggest.js';
@@ -176,6 +177,7 @@ const serviceShape = {
         'Kill and restart an instance that sends no sd_notify WATCHDOG=1 for this long (sets WATCHDOG_USEC).',
     }),
   depends_on: dependsOnSchema,
+  limits: limitsSchema,
   ...privilegeShape,
 };
 
@@ -199,6 +201,7 @@ export const configSchema = z
         .meta({ description: 'The services to supervise, by name.' }),
       logs: logsSchema,
       control: controlSchema,
+      limits: limitsSchema,
     },
     {
       error: (issue) => {
@@ -219,7 +222,8 @@ export type RawService = z.output<typeof service>;
 export type RawConfig = z.output<typeof configSchema>;
 
 const KNOWN_KEYS = {
-  top: ['services', 'logs', 'control'],
+  top: ['services', 'logs', 'control', 'limits'],
+  limits: Object.keys(limitsShape),
   control: Object.keys(controlShape),
   service: Object.keys(serviceShape),
   backoff: Object.keys(backoffShape),
@@ -236,12 +240,14 @@ export function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return KNOWN_KEYS.top;
   if (path.length === 1 && path[0] === 'logs') return KNOWN_KEYS.logs;
   if (path.length === 1 && path[0] === 'control') return KNOWN_KEYS.control;
+  if (path.length === 1 && path[0] === 'limits') return KNOWN_KEYS.limits;
   if (path.length === 2 && path[0] === 'services') return KNOWN_KEYS.service;
   if (path.length === 3 && path[0] === 'services') {
     if (path[2] === 'backoff') return KNOWN_KEYS.backoff;
     if (path[2] === 'start_limit') return KNOWN_KEYS.start_limit;
     if (path[2] === 'logs') return KNOWN_KEYS.logs;
     if (path[2] === 'ready') return KNOWN_KEYS.ready;
+    if (path[2] === 'limits') return KNOWN_KEYS.limits;
   }
   return [];
 }

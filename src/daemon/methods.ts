@@ -24,6 +24,7 @@ import { syncControl } from './control-access.js';
 import { streamEvents, type EventBus } from './events.js';
 import { fdLimitWarning } from './fd-fit.js';
 import { isGroupPeer } from './peer.js';
+import { limitIssues, type LimitSupport } from './limits-fit.js';
 import { answerWithCodes } from './protocol-errors.js';
 
 /** What the methods act on. */
@@ -32,6 +33,8 @@ export interface DaemonContext {
   home: HomePaths;
   version: string;
   containment: ContainmentMode;
+  /** Which cgroup limits the containment can apply (config `limits`). */
+  limits: LimitSupport;
   /** State changes, for `subscribe`. */
   events: EventBus;
   /** The key of `prove` (src/ipc/daemon-proof.ts), also in the home's `warden.key`. */
@@ -78,13 +81,19 @@ function parse<T>(schema: z.ZodType<T>, params: unknown): T {
 
 // The config at `path`: from `source` when the client sent what it read there; else read here,
 // the only case that loads the YAML parser into the daemon (SIGHUP, `reload`).
-async function readConfig(path: string, source?: ConfigSource): Promise<WardenConfig> {
+// A config whose limits this daemon's containment cannot apply is refused the same way.
+async function readConfig(
+  ctx: DaemonContext,
+  path: string,
+  source?: ConfigSource,
+): Promise<WardenConfig> {
   const loaded =
     source === undefined
       ? await (await import('../config/load.js')).loadConfig(path)
       : await checkDocument(source, path);
-  if (loaded.ok) return loaded.config;
-  const lines = loaded.issues.map(formatIssue);
+  const issues = loaded.ok ? limitIssues(loaded.config, ctx.limits) : loaded.issues;
+  if (loaded.ok && issues.length === 0) return loaded.config;
+  const lines = issues.map(formatIssue);
   throw new ProtocolError('CONFIG_ERROR', `invalid config:\n${lines.join('\n')}`, lines);
 }
 
@@ -133,7 +142,7 @@ function handlers(ctx: DaemonContext): MethodTable {
           `this daemon runs ${current}, not ${p.config}; run "warden down" first or use another --home`,
         );
       }
-      const config = await readConfig(p.config, p.source);
+      const config = await readConfig(ctx, p.config, p.source);
       const before = sup.config?.control;
       const applied = await sup.apply(config);
       syncControl(ctx, before, config.control);
@@ -263,7 +272,7 @@ export async function reload(ctx: DaemonContext, dryRun = false): Promise<Reload
   if (path === undefined)
     throw new ProtocolError('CONFIG_ERROR', 'no config loaded yet; run "warden up"');
   const before = ctx.supervisor.config?.control;
-  const config = await readConfig(path);
+  const config = await readConfig(ctx, path);
   const plan = await ctx.supervisor.apply(config, { dryRun });
   if (dryRun) return plan;
   syncControl(ctx, before, config.control);

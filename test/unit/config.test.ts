@@ -1,4 +1,5 @@
 // The config loader end to end: real files in a temp dir, exact messages and places.
+import { NO_LIMITS } from '../../src/config/limits.js';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -132,6 +133,7 @@ void describe('loadConfig accepts good configs', () => {
       watchdogMs: null,
       dependsOn: [],
       privileges: DAEMON_PRIVILEGES,
+      limits: NO_LIMITS,
     };
     const db: ServiceSpec = {
       name: 'db',
@@ -150,6 +152,7 @@ void describe('loadConfig accepts good configs', () => {
       watchdogMs: null,
       dependsOn: [],
       privileges: DAEMON_PRIVILEGES,
+      limits: NO_LIMITS,
     };
     const loaded = await loadConfig(file);
     assert.ok(loaded.ok);

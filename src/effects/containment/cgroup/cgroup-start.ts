@@ -11,6 +11,8 @@ import { posixSpawn, type PosixSpawnRequest } from '../../spawn/posix-spawn.js';
 import { ForkServer, isSpawnerBuilt } from './spawner.js';
 import type { SpawnPrivileges } from '../../spawn/privileges.js';
 import { killCgroup } from './cgroup-kill.js';
+import { underPrlimit } from '../../spawn/rlimits.js';
+import type { Rlimit } from '../../../config/types.js';
 
 // $1 is the cgroup; the rest is the command. Exit 125 (as env(1) does) when the move fails.
 const WRAPPER =
@@ -84,44 +86,55 @@ export class CgroupStarter {
    * 5.7), else through the sh wrapper, which also takes the starts the server cannot serve (it is
    * down, or the request is too large for it); `how` forces the wrapper. Through the server the
    * caller waits only for the fork, not for the exec: an exec failure is on `report` (see
-   * ExecReport).
+   * ExecReport). `rlimits` are set before the exec: by the server, else by prlimit(1) in front of
+   * the command (posix_spawn and the wrapper cannot).
    * @throws SyscallError: ENOENT, EACCES, ENOEXEC from the wrapper's execve; EAGAIN, ENOMEM, or
    * the cgroup's own errors from the clone; EAGAIN when the server died during the start (the leaf
-   * was killed; a retry after CgroupTree.prepare makes it anew)
+   * was killed; a retry after CgroupTree.prepare makes it anew); ENOTSUP for rlimits with
+   * neither the server nor prlimit(1)
    */
   spawn(
     req: PosixSpawnRequest,
     cgroup: string | null,
     how: 'auto' | 'wrapper' = 'auto',
     privileges?: SpawnPrivileges,
+    rlimits: readonly Rlimit[] = [],
   ): CgroupStart {
-    if (privileges !== undefined) return this.#spawnAs(req, cgroup, privileges);
-    if (cgroup === null) return { pid: posixSpawn(req), report: undefined };
-    if (how === 'auto' && this.#canClone) {
-      const served = this.#server.start(req, cgroup);
+    if (privileges !== undefined) return this.#spawnAs(req, cgroup, privileges, rlimits);
+    const limited = rlimits.length > 0;
+    if (cgroup === null && !limited) return { pid: posixSpawn(req), report: undefined };
+    if (how === 'auto' && (this.#canClone || cgroup === null)) {
+      const served = this.#server.start(req, cgroup, undefined, rlimits);
       if (served === 'unavailable') {
         // the wrapper below, for this start
       } else if ('unsupported' in served) {
-        this.#canClone = false;
+        if (cgroup !== null) this.#canClone = false;
       } else {
         return served;
       }
     }
+    const run = limited ? underPrlimit(req.path, req.argv, rlimits) : req;
+    if (cgroup === null) return { pid: posixSpawn({ ...req, ...run }), report: undefined };
     const argv = [
       '/bin/sh',
       '-c',
       WRAPPER,
       'warden-cgroup',
       cgroup,
-      req.path,
-      ...req.argv.slice(1),
+      run.path,
+      ...run.argv.slice(1),
     ];
     return { pid: posixSpawn({ ...req, path: '/bin/sh', argv }), report: undefined };
   }
 
   // A start with privileges: only warden-spawner can change them between fork and exec.
-  #spawnAs(req: PosixSpawnRequest, cgroup: string | null, p: SpawnPrivileges): CgroupStart {
-    const served = this.#server.start(req, cgroup, p);
+  #spawnAs(
+    req: PosixSpawnRequest,
+    cgroup: string | null,
+    p: SpawnPrivileges,
+    rlimits: readonly Rlimit[],
+  ): CgroupStart {
+    const served = this.#server.start(req, cgroup, p, rlimits);
     if (served !== 'unavailable' && !('unsupported' in served)) return served;
     const why =
       served === 'unavailable'

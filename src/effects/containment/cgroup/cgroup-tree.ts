@@ -11,7 +11,10 @@ import type { InstanceTree, TreeIdentity, TreeStats } from '../containment.js';
 import { SignalLedger } from '../signal-ledger.js';
 import { readProc, type ProcInfo } from '../proc.js';
 import type { SpawnRequest } from '../../spawn/spawn.js';
+import type { LimitSpec } from '../../../config/types.js';
+import { NO_LIMITS } from '../../../config/limits.js';
 import { errnoOf } from '../../ffi/errno.js';
+import { oomKills, writeLimits } from './cgroup-limits.js';
 
 /** A leaf cgroup name for an instance name (`web:1` -> `web@1`). */
 export function leafName(instance: string): string {
@@ -26,6 +29,11 @@ export class CgroupTree implements InstanceTree {
 
   #own: CgroupLeaf;
   readonly #path: string;
+  /** Limits were written to the leaf: the next start without them writes `max` back. */
+  #isLimited = false;
+  /** memory.events `oom_kill` at the last start. */
+  #oomBase = 0;
+  readonly enforcesLimits = true;
 
   /**
    * `starter` starts the instance in its leaf (the containment's one); `homeId` names the
@@ -64,6 +72,14 @@ export class CgroupTree implements InstanceTree {
         message: `cannot create cgroup ${this.#leaf.path}: ${code}`,
       };
     }
+    const limited = req.limits !== undefined && hasCgroupLimits(req.limits);
+    if (limited || this.#isLimited) {
+      const error = writeLimits(this.#leaf.path, req.limits ?? NO_LIMITS);
+      if (error !== undefined)
+        return { spawnError: 'EINVAL', path: this.#leaf.path, message: error };
+      this.#isLimited = limited;
+    }
+    this.#oomBase = limited ? oomKills(this.#leaf.path) : 0;
     // The leaf says whose the processes are; the marker also says what they were started from.
     const marker = invocationValue(this.homeId, spawnedAs);
     const cgroup = { path: this.#leaf.path, starter: this.starter };
@@ -106,6 +122,10 @@ export class CgroupTree implements InstanceTree {
     return { pids: members.length, memoryBytes: memory };
   }
 
+  oomKilled(): boolean {
+    return this.#isLimited && oomKills(this.#leaf.path) > this.#oomBase;
+  }
+
   release(): void {
     // Our own leaf stays for the next start (a cgroup's rmdir and mkdir cost about 1 ms of a
     // restart); Containment.close removes it. An adopted one from an earlier daemon goes.
@@ -122,4 +142,10 @@ export class CgroupTree implements InstanceTree {
     this.#ledger.reset();
     return true;
   }
+}
+
+function hasCgroupLimits(l: LimitSpec): boolean {
+  return (
+    l.memoryBytes !== null || l.memoryHighBytes !== null || l.cpuCores !== null || l.pids !== null
+  );
 }
