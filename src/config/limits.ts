@@ -17,7 +17,7 @@ export const NO_LIMITS: LimitSpec = {
   memoryPollMs: 1000,
 };
 
-/** The keys that need a cgroup controller, by key. */
+/** The cgroup controller each cgroup limit key needs. */
 export const CGROUP_KEYS = {
   memory: 'memory',
   memory_high: 'memory',
@@ -158,7 +158,7 @@ export function resolveLimits(own: RawLimits, defaults: RawLimits): LimitSpec {
   };
 }
 
-/** The cgroup controller each cgroup limit of `limits` needs, by key (`memory`: `memory`...). */
+/** The cgroup limit keys that `limits` sets (`memory`, `cpu`...), in CGROUP_KEYS order. */
 export function cgroupLimitKeys(limits: LimitSpec): (keyof typeof CGROUP_KEYS)[] {
   const set: (keyof typeof CGROUP_KEYS)[] = [];
   if (limits.memoryBytes !== null) set.push('memory');

@@ -6,7 +6,13 @@ import { NO_LIMITS } from '../../src/config/limits.js';
 import { parseConfig } from '../../src/config/load.js';
 import { formatIssue } from '../../src/config/format.js';
 import type { LimitSpec } from '../../src/config/types.js';
-import { prlimitArgs, rlimitsField } from '../../src/effects/spawn/rlimits.js';
+import {
+  findPrlimit,
+  prlimitArgs,
+  rlimitsField,
+  underPrlimit,
+} from '../../src/effects/spawn/rlimits.js';
+import { execFileSync } from 'node:child_process';
 
 async function limitsOf(yaml: string): Promise<Map<string, LimitSpec>> {
   const r = await parseConfig(yaml, '/srv/warden.yaml', () => Promise.resolve(''));
@@ -99,5 +105,13 @@ services:
       '--core=unlimited:unlimited',
       '--',
     ]);
+  });
+
+  void it('runs a command under the real prlimit(1) with those limits (no warden-spawner)', (t) => {
+    if (findPrlimit() === undefined) return t.skip('no prlimit(1): apt-get install util-linux');
+    const rlimits = [{ resource: 'nofile', soft: 100, hard: 200 }] as const;
+    const run = underPrlimit('/bin/cat', ['cat', '/proc/self/limits'], rlimits);
+    const out = execFileSync(run.path, run.argv.slice(1), { encoding: 'utf8' });
+    assert.match(out, /Max open files\s+100\s+200\s+files/);
   });
 });

@@ -30,10 +30,8 @@ export class MemoryPoll {
    * change of period restarts it.
    */
   follow(): void {
-    const { memoryBytes, memoryPollMs } = this.host.limits();
-    const s = this.host.state();
-    const isLive = (s?.state === 'starting' || s?.state === 'running') && s.pid !== null;
-    const isWanted = memoryBytes !== null && this.host.tree.enforcesLimits !== true && isLive;
+    const { memoryPollMs } = this.host.limits();
+    const isWanted = this.#isWanted();
     if (isWanted && this.#handle !== undefined && memoryPollMs === this.#everyMs) return;
     if (this.#handle !== undefined) this.host.clock.cancel(this.#handle);
     this.#handle = undefined;
@@ -41,9 +39,18 @@ export class MemoryPoll {
     this.#everyMs = memoryPollMs;
     this.#handle = this.host.clock.after(memoryPollMs, () => {
       this.#handle = undefined;
-      this.#check();
+      if (this.#isWanted()) this.#check();
       this.follow();
     });
+  }
+
+  // A live main process, `starting` or `running`, a memory limit, and no cgroup enforcing it.
+  #isWanted(): boolean {
+    const s = this.host.state();
+    const isLive = (s?.state === 'starting' || s?.state === 'running') && s.pid !== null;
+    return (
+      isLive && this.host.limits().memoryBytes !== null && this.host.tree.enforcesLimits !== true
+    );
   }
 
   #check(): void {

@@ -11,8 +11,7 @@ import type { InstanceTree, TreeIdentity, TreeStats } from '../containment.js';
 import { SignalLedger } from '../signal-ledger.js';
 import { readProc, type ProcInfo } from '../proc.js';
 import type { SpawnRequest } from '../../spawn/spawn.js';
-import type { LimitSpec } from '../../../config/types.js';
-import { NO_LIMITS } from '../../../config/limits.js';
+import { cgroupLimitKeys, NO_LIMITS } from '../../../config/limits.js';
 import { errnoOf } from '../../ffi/errno.js';
 import { oomKills, writeLimits } from './cgroup-limits.js';
 
@@ -72,7 +71,7 @@ export class CgroupTree implements InstanceTree {
         message: `cannot create cgroup ${this.#leaf.path}: ${code}`,
       };
     }
-    const limited = req.limits !== undefined && hasCgroupLimits(req.limits);
+    const limited = req.limits !== undefined && cgroupLimitKeys(req.limits).length > 0;
     if (limited || this.#isLimited) {
       const error = writeLimits(this.#leaf.path, req.limits ?? NO_LIMITS);
       if (error !== undefined)
@@ -142,10 +141,4 @@ export class CgroupTree implements InstanceTree {
     this.#ledger.reset();
     return true;
   }
-}
-
-function hasCgroupLimits(l: LimitSpec): boolean {
-  return (
-    l.memoryBytes !== null || l.memoryHighBytes !== null || l.cpuCores !== null || l.pids !== null
-  );
 }
