@@ -91,6 +91,18 @@ void describe('Runner: limits', () => {
     assert.deepEqual(h.signals, ['SIGTERM', 'SIGCONT']);
   });
 
+  void it('stops polling once the runner lets its instance go (down --keep-services)', () => {
+    let bytes = 10 * MB;
+    const h = setup(() => bytes);
+    h.runner.dispatch({ type: 'start' });
+    h.clock.advance(1500);
+    h.runner.detach();
+    bytes = 500 * MB;
+    h.clock.advance(10_000);
+    assert.deepEqual(h.signals, []);
+    assert.equal(h.runner.model.current.state, 'running');
+  });
+
   void it('does not poll where the cgroup enforces the limit', () => {
     const h = setup(() => 500 * MB, { enforcesLimits: true });
     h.runner.dispatch({ type: 'start' });

@@ -57,9 +57,7 @@ export class Runner {
     this.#hold = new ProcessHold(tree, options.clock, (message) => options.onError(this, message));
     this.#model = newInstance(options.spec.name, options.index, count, options.clock.now());
     this.#timers = new InstanceTimers(options.clock, (timer, dueAt) => this.#fire(timer, dueAt));
-    const state = () => (this.#isLetGo ? null : this.#model.current);
-    const poll = { clock: options.clock, tree, limits: () => this.#spec.limits, state };
-    this.#memoryPoll = new MemoryPoll({ ...poll, dispatch: (event) => this.dispatch(event) });
+    this.#memoryPoll = new MemoryPoll(options.clock, tree, this, () => this.#isLetGo);
     this.#output = new OutputCapture(options.sink, (message) => options.onError(this, message));
     this.#probes = new ProbeSlot(options.probes, {
       name: () => this.name,
