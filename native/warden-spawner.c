@@ -8,7 +8,7 @@
  * about 0.1 ms.
  *
  * A request is one message: NUL-terminated fields
- *   CGROUP_DIR  PATH  CWD  CREDS  TARGETS  ARGC  ARGV0 ... ARGV[ARGC-1]  ENV ...
+ *   CGROUP_DIR  PATH  CWD  CREDS  TARGETS  ARGC  ARGV0 ... ARGV[ARGC-1]  ENV ...  RLIMITS
  * where CGROUP_DIR is empty for a start outside any cgroup of warden's (process-group
  * containment); CREDS is empty, or `UID GID UMASK NNP CAPS GID,GID...` (decimal; UID, GID and
  * UMASK -1 to keep the server's, no GID list to keep its groups; NNP 0 or 1; CAPS a hex mask of
@@ -17,6 +17,9 @@
  * capabilities across the uid change (capabilities(7)) and sets PR_SET_NO_NEW_PRIVS with NNP 1;
  * TARGETS lists, comma-separated, the fd number in the new process of each fd that came
  * with the message (SCM_RIGHTS), in order; one more fd comes last: the request's report pipe.
+ * RLIMITS (always the last field, maybe empty) lists, comma-separated, `RESOURCE:SOFT:HARD`
+ * (decimal; RESOURCE an RLIMIT_* number, -1 for RLIM_INFINITY): the new process calls
+ * setrlimit(2) for each before it changes its user, so that root may raise a hard limit.
  * The new process calls setsid(2), gets exactly its TARGETS fds (fd 0 on /dev/null unless
  * given), enters CWD and execs PATH with ARGV and ENV (a file that is no executable format runs
  * as `/bin/sh PATH ARG...`, as execvp(3) does). If that fails it writes `exec ERRNO` to the
@@ -34,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -108,6 +112,40 @@ static int parse_creds(const char *s, struct creds *c) {
   return c->umask < -1 || c->umask > 0777 || c->uid < -1 || c->gid < -1 ? -1 : 0;
 }
 
+#define MAX_RLIMITS 16
+
+/* The RLIMITS field: resource numbers and limits. */
+struct rlimits {
+  int n;
+  int resource[MAX_RLIMITS];
+  struct rlimit value[MAX_RLIMITS];
+};
+
+/* `RESOURCE:SOFT:HARD,...` into r. @returns 0, or -1 for a malformed field */
+static int parse_rlimits(const char *s, struct rlimits *r) {
+  r->n = 0;
+  for (const char *p = s; *p != '\0';) {
+    char *end;
+    long long v[3];
+    for (int i = 0; i < 3; i++) {
+      errno = 0;
+      v[i] = strtoll(p, &end, 10);
+      if (end == p || errno != 0 || v[i] < -1) return -1;
+      if (i == 2) break;
+      if (*end != ':') return -1;
+      p = end + 1;
+    }
+    if (r->n == MAX_RLIMITS || v[0] < 0 || v[0] >= RLIM_NLIMITS || (*end != ',' && *end != '\0'))
+      return -1;
+    r->resource[r->n] = (int)v[0];
+    r->value[r->n].rlim_cur = v[1] < 0 ? RLIM_INFINITY : (rlim_t)v[1];
+    r->value[r->n].rlim_max = v[2] < 0 ? RLIM_INFINITY : (rlim_t)v[2];
+    r->n++;
+    p = *end == ',' ? end + 1 : end;
+  }
+  return 0;
+}
+
 /* In the new process: becomes the user of `c`, keeping its capabilities as ambient ones. */
 static void become(const struct creds *c, int report) {
   if (!c->given) return;
@@ -136,8 +174,9 @@ static void become(const struct creds *c, int report) {
 }
 
 /* The new process, between clone3 and execve (a fork of this single-threaded server). */
-static void start(const char *path, const char *cwd, const struct creds *creds, char **argv,
-                  char **envp, const int *fds, const int *targets, int ntargets, int report) {
+static void start(const char *path, const char *cwd, const struct creds *creds,
+                  const struct rlimits *limits, char **argv, char **envp, const int *fds,
+                  const int *targets, int ntargets, int report) {
   setsid();
   int top = 2;
   for (int i = 0; i < ntargets; i++)
@@ -167,6 +206,8 @@ static void start(const char *path, const char *cwd, const struct creds *creds, 
   if (syscall(SYS_close_range, top + 1, ~0U, 4 /* CLOSE_RANGE_CLOEXEC, Linux 5.11 */) < 0) {
     for (int fd = top + 1; fd < 1024; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
+  for (int i = 0; i < limits->n; i++)
+    if (setrlimit(limits->resource[i], &limits->value[i]) < 0) fail(report, errno);
   become(creds, report);
   /* As the user: a directory it may not enter is its error, as with systemd. */
   if (chdir(cwd) < 0) fail(report, errno);
@@ -218,19 +259,23 @@ static int parse_targets(const char *list, int *targets) {
 static long serve(char **field, int nfields, const int *fds, int nfds) {
   enum { CGROUP, PATH, CWD, CREDS, TARGETS, ARGC, ARGV };
   static struct creds creds;
+  static struct rlimits limits;
   int targets[MAX_FDS];
   int ntargets = nfields >= ARGV ? parse_targets(field[TARGETS], targets) : -1;
   char *end = NULL;
   long argc = nfields >= ARGV ? strtol(field[ARGC], &end, 10) : 0;
+  /* The last field is RLIMITS; the environment is what lies between ARGV and it. */
   if (end == NULL || *end != '\0' || ntargets < 0 || ntargets + 1 != nfds || argc < 1 ||
-      argc > nfields - ARGV || parse_creds(field[CREDS], &creds) < 0)
+      argc > nfields - ARGV - 1 || parse_creds(field[CREDS], &creds) < 0 ||
+      parse_rlimits(field[nfields - 1], &limits) < 0)
     return BAD_REQUEST;
+  int nenv = nfields - ARGV - (int)argc - 1;
   char **argv = calloc((size_t)argc + 1, sizeof *argv);
-  char **envp = calloc((size_t)(nfields - ARGV - argc) + 1, sizeof *envp);
+  char **envp = calloc((size_t)nenv + 1, sizeof *envp);
   long result = -ENOMEM;
   if (argv != NULL && envp != NULL) {
     memcpy(argv, field + ARGV, (size_t)argc * sizeof *argv);
-    memcpy(envp, field + ARGV + argc, (size_t)(nfields - ARGV - argc) * sizeof *envp);
+    memcpy(envp, field + ARGV + argc, (size_t)nenv * sizeof *envp);
     int inCgroup = field[CGROUP][0] != '\0';
     int cgroup = inCgroup ? open(field[CGROUP], O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     if (inCgroup && cgroup < 0) {
@@ -242,7 +287,7 @@ static long serve(char **field, int nfields, const int *fds, int nfds) {
       args.cgroup = inCgroup ? (unsigned long long)cgroup : 0;
       long pid = syscall(SYS_clone3, &args, sizeof args);
       if (pid == 0)
-        start(field[PATH], field[CWD], &creds, argv, envp, fds, targets, ntargets,
+        start(field[PATH], field[CWD], &creds, &limits, argv, envp, fds, targets, ntargets,
               fds[nfds - 1]);
       result = pid < 0 ? -errno : pid;
       if (cgroup >= 0) close(cgroup);

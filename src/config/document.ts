@@ -11,7 +11,8 @@ import { checkServiceFiles, readEnvFileFromDisk } from './service-files.js';
 import type { ReadEnvFile } from './service-files.js';
 import { dependencyIssues } from './dependencies.js';
 import type { ConfigIssue, Dependency, RunAs, ServiceSpec, WardenConfig } from './types.js';
-import { resolveLogSpec, type RawLogs } from './logs.js';
+import { resolveLogSpec } from './logs.js';
+import { resolveLimits } from './limits.js';
 import { fromZodIssue } from './zod-issues.js';
 import { rawPrivilegesOf, resolveRunAs } from './privileges.js';
 import { resolveControl } from './control.js';
@@ -47,7 +48,7 @@ function toServiceSpec(
   raw: RawService,
   dir: string,
   fileEnv: Record<string, string> | undefined,
-  logDefaults: RawLogs,
+  defaults: Pick<RawConfig, 'logs' | 'limits'>,
   runAs: RunAs | null,
 ): ServiceSpec {
   return {
@@ -66,7 +67,7 @@ function toServiceSpec(
     minUptimeMs: raw.min_uptime,
     stopSignal: raw.stop_signal,
     stopTimeoutMs: raw.stop_timeout,
-    logs: resolveLogSpec(raw.logs, logDefaults),
+    logs: resolveLogSpec(raw.logs, defaults.logs),
     ready: raw.ready ?? null,
     watchdogMs: raw.watchdog ?? null,
     runtimeMaxMs: raw.runtime_max ?? null,
@@ -77,6 +78,7 @@ function toServiceSpec(
       noNewPrivileges: raw.no_new_privileges,
       capabilities: raw.capabilities ?? [],
     },
+    limits: resolveLimits(raw.limits, defaults.limits),
   };
 }
 
@@ -118,7 +120,7 @@ function buildConfig(
             service,
             dir,
             envByService.get(name),
-            raw.logs,
+            raw,
             runAsByService.get(name) ?? null,
           ),
         ];

@@ -12,6 +12,7 @@ import { describeValue, showValue } from './issue-messages.js';
 import { controlSchema, controlShape } from './control.js';
 import { httpSchema, httpShape } from './http.js';
 import { logsSchema, logsShape } from './logs.js';
+import { limitsSchema, limitsShape } from './limits.js';
 import { dependsOnSchema, readySchema } from './readiness.js';
 import { privilegeShape } from './privileges.js';
 import { didYouMean } from './suggest.js';
@@ -184,6 +185,7 @@ const serviceShape = {
         'Restart an instance once it has been running this long (systemd RuntimeMaxSec=); not counted as a failure.',
     }),
   depends_on: dependsOnSchema,
+  limits: limitsSchema,
   ...privilegeShape,
 };
 
@@ -208,6 +210,7 @@ export const configSchema = z
       logs: logsSchema,
       control: controlSchema,
       http: httpSchema,
+      limits: limitsSchema,
     },
     {
       error: (issue) => {
@@ -228,7 +231,8 @@ export type RawService = z.output<typeof service>;
 export type RawConfig = z.output<typeof configSchema>;
 
 const KNOWN_KEYS = {
-  top: ['services', 'logs', 'control', 'http'],
+  top: ['services', 'logs', 'control', 'http', 'limits'],
+  limits: Object.keys(limitsShape),
   control: Object.keys(controlShape),
   http: Object.keys(httpShape),
   service: Object.keys(serviceShape),
@@ -247,12 +251,14 @@ export function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 1 && path[0] === 'logs') return KNOWN_KEYS.logs;
   if (path.length === 1 && path[0] === 'control') return KNOWN_KEYS.control;
   if (path.length === 1 && path[0] === 'http') return KNOWN_KEYS.http;
+  if (path.length === 1 && path[0] === 'limits') return KNOWN_KEYS.limits;
   if (path.length === 2 && path[0] === 'services') return KNOWN_KEYS.service;
   if (path.length === 3 && path[0] === 'services') {
     if (path[2] === 'backoff') return KNOWN_KEYS.backoff;
     if (path[2] === 'start_limit') return KNOWN_KEYS.start_limit;
     if (path[2] === 'logs') return KNOWN_KEYS.logs;
     if (path[2] === 'ready') return KNOWN_KEYS.ready;
+    if (path[2] === 'limits') return KNOWN_KEYS.limits;
   }
   return [];
 }

@@ -1,11 +1,12 @@
 // What of a service's definition reaches its process: a change here needs a restart to apply,
 // any other change (restart policy, backoff, logs, stop settings, readiness polls) applies live.
 import { createHash } from 'node:crypto';
+import { NO_LIMITS } from './limits.js';
 import type { ServiceSpec } from './types.js';
 
 /**
  * A stable digest (sha256, hex, 16 chars) of what an instance of `spec` is started with: its
- * command, cwd, env, who it runs as (`privileges`), and the readiness and watchdog settings that add to its environment or fds
+ * command, cwd, env, who it runs as (`privileges`), its `limits`, and the readiness and watchdog settings that add to its environment or fds
  * (`ready.notify`, `ready.fd`, `watchdog`). Equal digests: the same process would be started.
  */
 export function spawnIdentity(spec: ServiceSpec): string {
@@ -18,5 +19,6 @@ export function spawnIdentity(spec: ServiceSpec): string {
   const isDaemons =
     p.runAs === null && p.umask === null && !p.noNewPrivileges && p.capabilities.length === 0;
   if (!isDaemons) parts.push(p);
+  if (JSON.stringify(spec.limits) !== JSON.stringify(NO_LIMITS)) parts.push(spec.limits);
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }

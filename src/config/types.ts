@@ -50,6 +50,34 @@ export interface ServiceSpec extends InstancePolicy {
   dependsOn: Dependency[];
   /** Who the instances run as and with what privileges. */
   privileges: Privileges;
+  /** `limits`: the service's own keys, else the top-level ones; NO_LIMITS when neither. */
+  limits: LimitSpec;
+}
+
+/** Resource limits of a service (config `limits`; docs/config/limits.md). null: not set. */
+export interface LimitSpec {
+  /** cgroup memory.max (bytes); in process-group mode, the tree's RSS polled against it. */
+  memoryBytes: number | null;
+  /** cgroup memory.high (bytes). */
+  memoryHighBytes: number | null;
+  /** cgroup cpu.max, as cores: 0.5 for `50%`. */
+  cpuCores: number | null;
+  /** cgroup pids.max. */
+  pids: number | null;
+  /** setrlimit(2) before the exec, in every mode. */
+  rlimits: Rlimit[];
+  /** Process-group mode: how often the tree's RSS is compared with memoryBytes (ms). Default 1000. */
+  memoryPollMs: number;
+}
+
+/** The rlimits warden sets (setrlimit(2) names, lower case: `nofile` is RLIMIT_NOFILE). */
+export type RlimitName = 'nofile' | 'core' | 'nproc' | 'stack' | 'as';
+
+/** One rlimit: soft and hard values (bytes or a count); null: RLIM_INFINITY (`unlimited`). */
+export interface Rlimit {
+  resource: RlimitName;
+  soft: number | null;
+  hard: number | null;
 }
 
 /** Who a service's instances run as and with what privileges (docs/config/user.md). */

@@ -11,6 +11,13 @@ export interface SignalExit {
   /** `SIGTERM`...; a signal outside the classic table is `SIGRTMIN+N` or `signal N`. */
   signal: SignalName | (string & {});
   coreDumped: boolean;
+  /**
+   * Set (true) when the kernel's OOM killer ended it inside its cgroup (memory.events
+   * `oom_kill` grew during the run), with `limit`, the memory.max in force (bytes). Absent for
+   * a SIGKILL from anyone else.
+   */
+  oom?: true;
+  limit?: number;
 }
 
 /** The process could not be started at all; `spawnError` is the errno name (ENOENT, EACCES...). */
@@ -109,16 +116,37 @@ function signalNameOf(n: number): string {
 /**
  * Human form: `exit 1`, `SIGSEGV (core dumped)`, `spawn failed: ENOENT (/usr/bin/nope)`,
  * `spawn failed: EMFILE (sleep; open files limit 64 reached)`,
- * `exit status unknown (adopted: not a child of this daemon)`.
+ * `exit status unknown (adopted: not a child of this daemon)`, `OOM killed (memory 512MB)`.
  */
 export function formatExit(exit: LastExit): string {
   if (isSpawnFailure(exit)) {
     const detail = exit.detail === undefined ? '' : `; ${exit.detail}`;
     return `spawn failed: ${exit.spawnError} (${exit.path}${detail})`;
   }
-  if (isSignalExit(exit)) return exit.coreDumped ? `${exit.signal} (core dumped)` : exit.signal;
+  if (isSignalExit(exit)) {
+    if (exit.oom === true)
+      return `OOM killed${exit.limit === undefined ? '' : ` (memory ${formatBytes(exit.limit)})`}`;
+    return exit.coreDumped ? `${exit.signal} (core dumped)` : exit.signal;
+  }
   if (isUnknownExit(exit)) return `exit status unknown (${exit.unknown})`;
   const hint =
     exit.code === 127 ? ' (command not found)' : exit.code === 126 ? ' (not executable)' : '';
   return `exit ${exit.code}${hint}`;
+}
+
+const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB'] as const;
+
+/**
+ * A size as the config writes it, 1024-based: `512MB` for 536870912, `1.5GB`, `100B`; at most
+ * one decimal, so that a configured size comes back as written.
+ */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const shown = Number.isInteger(value) ? String(value) : value.toFixed(1).replace(/\.0$/, '');
+  return `${shown}${BYTE_UNITS[unit] ?? 'B'}`;
 }

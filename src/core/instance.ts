@@ -27,12 +27,15 @@ export type ForcedStop =
   /** `ready.timeout` elapsed in `starting`. */
   | 'ready-timeout'
   /** No `WATCHDOG=1` for `watchdog` in `running`. */
-  | 'watchdog';
+  | 'watchdog'
+  /** The tree's memory, polled (process-group mode), went past `limits.memory`. */
+  | 'memory-limit';
 
 /** Every ForcedStop, for tests that must cover each one (a new one is added here or fails to compile). */
 export const FORCED_STOPS = Object.keys({
   'ready-timeout': true,
   watchdog: true,
+  'memory-limit': true,
 } satisfies Record<ForcedStop, true>) as ForcedStop[];
 
 /** Why an instance gave up. */
@@ -130,6 +133,11 @@ export type InstanceEvent =
   /** A `WATCHDOG=1` keep-alive. */
   | { type: 'watchdog-ping' }
   /**
+   * The tree's memory (`bytes`, polled in process-group mode) is over `limitBytes`
+   * (`limits.memory`): the instance is stopped and restarted as a failure.
+   */
+  | { type: 'memory-exceeded'; bytes: number; limitBytes: number }
+  /**
    * The instance is taken back as an earlier daemon left it: its counters and state from
    * state.json (`record`; null: a tree found without a record, counters kept) and how its
    * process was `found`. Only from a state without a process; see restore.ts.
@@ -156,6 +164,7 @@ export const EVENT_TYPES = Object.keys({
   'tree-gone': true,
   ready: true,
   'watchdog-ping': true,
+  'memory-exceeded': true,
   restored: true,
   hold: true,
   timer: true,

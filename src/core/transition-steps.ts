@@ -167,6 +167,7 @@ export function applyPolicy(
 const FORCED: Record<ForcedStop, string> = {
   'ready-timeout': 'not ready in time',
   watchdog: 'watchdog timeout',
+  'memory-limit': 'memory limit (polled)',
 };
 
 /** A restart is due: counts a failed start against the start limit, then backs off. */

@@ -15,7 +15,7 @@
 // A spawn error goes from starting to failed. Timers that do not apply to the current state are
 // ignored, so a late timer can never move an instance. The moves that several events share are
 // in transition-steps.ts; taking an instance back (`restored`) is in restore.ts.
-import { formatExit, isTransientSpawnError, type SpawnFailure } from './exit.js';
+import { formatBytes, formatExit, isTransientSpawnError, type SpawnFailure } from './exit.js';
 import { pidOf } from './instance.js';
 import type {
   InstanceEvent,
@@ -107,6 +107,8 @@ export function transition(
       return move(m, { state: 'stopped', since: now, reason: event.reason }, [], event.reason);
     case 'restored':
       return onRestored(m, event, now, p);
+    case 'memory-exceeded':
+      return onMemoryExceeded(m, event.bytes, event.limitBytes, now, p);
     case 'watchdog-ping':
       if (s.state !== 'running' || p.watchdogMs === null) return unchanged(m);
       return {
@@ -247,6 +249,25 @@ function onWatchdogTimeout(
   const intent: StopIntent = { kind: 'exit', failedStart, forced: 'watchdog' };
   const why = `no WATCHDOG=1 for ${periodMs}ms`;
   return beginStop(m, pid, intent, now, p, why, WATCHDOG_SIGNAL);
+}
+
+// The polled memory of a live instance went past its limit: stopped, then restarted as a failure.
+function onMemoryExceeded(
+  m: InstanceModel,
+  bytes: number,
+  limitBytes: number,
+  now: number,
+  p: InstancePolicy,
+): Transition {
+  const s = m.current;
+  if ((s.state !== 'starting' && s.state !== 'running') || s.pid === null) return unchanged(m);
+  const intent: StopIntent = {
+    kind: 'exit',
+    failedStart: isShortRun(s, now, p),
+    forced: 'memory-limit',
+  };
+  const why = `memory limit (polled): ${formatBytes(bytes)} over ${formatBytes(limitBytes)}`;
+  return beginStop(m, s.pid, intent, now, p, why);
 }
 
 // stop_timeout elapsed: SIGKILL; KILL_GRACE_MS after that, stop waiting for the tree.

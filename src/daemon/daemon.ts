@@ -10,6 +10,7 @@ import { reopenOutputPipes } from '../effects/spawn/output-pipes.js';
 import { outputPipesOf, spawnInstance } from '../effects/spawn/spawn.js';
 import { pidOf } from '../core/instance.js';
 import { chooseContainment } from '../effects/containment/containment.js';
+import { limitSupportLines } from './limits-fit.js';
 import { hasControllingTerminal } from '../effects/files/controlling-terminal.js';
 import { startReaper } from '../effects/exit/reaper.js';
 import { removeProofKey, writeProofKey } from '../ipc/daemon-proof.js';
@@ -84,6 +85,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       ? `containment: cgroup v2, instances started in their leaf ${containment.startMode() === 'clone3' ? 'by warden-spawner (clone3)' : 'by a sh wrapper (no warden-spawner: slower starts)'}`
       : `containment: process groups (${containment.fallbackReason ?? ''})`,
   );
+  const limits = { mode: containment.mode, missing: containment.missingControllers };
+  for (const line of limitSupportLines(limits)) logLine(line);
   const events = new EventBus();
   const opened = openNotifyHub(join(home.home, 'notify.sock'), logLine, {
     dir: userSocketDir(home.home),
@@ -172,6 +175,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     proofKey,
     version: VERSION,
     containment: containment.mode,
+    limits,
     events,
     http,
     log: logLine,

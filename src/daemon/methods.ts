@@ -25,6 +25,7 @@ import { streamEvents, type EventBus } from './events.js';
 import { fdLimitWarning } from './fd-fit.js';
 import type { HttpHolder } from './http-sync.js';
 import { isGroupPeer } from './peer.js';
+import { limitIssues, type LimitSupport } from './limits-fit.js';
 import { answerWithCodes } from './protocol-errors.js';
 
 /** What the methods act on. */
@@ -33,6 +34,8 @@ export interface DaemonContext {
   home: HomePaths;
   version: string;
   containment: ContainmentMode;
+  /** Which cgroup limits the containment can apply (config `limits`). */
+  limits: LimitSupport;
   /** State changes, for `subscribe`. */
   events: EventBus;
   /** The HTTP server of the config's `http` (docs/config/http.md). */
@@ -87,8 +90,10 @@ function parse<T>(schema: z.ZodType<T>, params: unknown): T {
 
 // The config at `path`: from `source` when the client sent what it read there; else read here,
 // the only case that loads the YAML parser into the daemon (SIGHUP, `reload`).
-// A Procfile's `portBase` comes with `up` and is used again by `reload`.
+// A Procfile's `portBase` comes with `up` and is used again by `reload`. A config whose limits
+// this daemon's containment cannot apply is refused the same way.
 async function readConfig(
+  ctx: DaemonContext,
   path: string,
   source?: ConfigSource,
   portBase?: number,
@@ -98,8 +103,9 @@ async function readConfig(
       ? await (await import('../config/load.js')).loadConfig(path, { portBase })
       : await checkDocument(source, path);
   if (loaded.ok && portBase !== undefined) loaded.config.portBase = portBase;
-  if (loaded.ok) return loaded.config;
-  const lines = loaded.issues.map(formatIssue);
+  const issues = loaded.ok ? limitIssues(loaded.config, ctx.limits) : loaded.issues;
+  if (loaded.ok && issues.length === 0) return loaded.config;
+  const lines = issues.map(formatIssue);
   throw new ProtocolError('CONFIG_ERROR', `invalid config:\n${lines.join('\n')}`, lines);
 }
 
@@ -148,7 +154,7 @@ function handlers(ctx: DaemonContext): MethodTable {
           `this daemon runs ${current}, not ${p.config}; run "warden down" first or use another --home`,
         );
       }
-      const config = await readConfig(p.config, p.source, p.portBase);
+      const config = await readConfig(ctx, p.config, p.source, p.portBase);
       const before = sup.config?.control;
       await ctx.http.sync(config.http);
       const applied = await sup.apply(config);
@@ -281,7 +287,7 @@ export async function reload(ctx: DaemonContext, dryRun = false): Promise<Reload
   if (path === undefined)
     throw new ProtocolError('CONFIG_ERROR', 'no config loaded yet; run "warden up"');
   if (dryRun) {
-    const config = await readConfig(path, undefined, ctx.supervisor.config?.portBase);
+    const config = await readConfig(ctx, path, undefined, ctx.supervisor.config?.portBase);
     return ctx.supervisor.apply(config, { dryRun });
   }
   ctx.serviceManager?.reloading();
@@ -294,7 +300,7 @@ export async function reload(ctx: DaemonContext, dryRun = false): Promise<Reload
 
 async function applyReload(ctx: DaemonContext, path: string): Promise<ReloadPlan> {
   const before = ctx.supervisor.config?.control;
-  const config = await readConfig(path, undefined, ctx.supervisor.config?.portBase);
+  const config = await readConfig(ctx, path, undefined, ctx.supervisor.config?.portBase);
   await ctx.http.sync(config.http);
   const plan = await ctx.supervisor.apply(config);
   syncControl(ctx, before, config.control);

@@ -1,4 +1,5 @@
 // Shared fixtures of the core and runner unit tests: one policy, a time origin, sample states.
+import { NO_LIMITS } from '../../src/config/limits.js';
 import { DAEMON_PRIVILEGES, type ServiceSpec } from '../../src/config/types.js';
 import {
   newInstance,
@@ -47,6 +48,7 @@ export function makeSpec(over: Partial<ServiceSpec> = {}): ServiceSpec {
     },
     dependsOn: [],
     privileges: DAEMON_PRIVILEGES,
+    limits: NO_LIMITS,
     ...over,
   };
 }

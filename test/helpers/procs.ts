@@ -48,3 +48,29 @@ export function isAlive(pid: number): boolean {
   const f = statOf(pid);
   return f !== undefined && f[0] !== 'Z';
 }
+
+/** The cgroup v2 directory (absolute) of live process `pid`, or undefined. */
+export function cgroupOf(pid: number): string | undefined {
+  const mount = cgroup2Mount();
+  try {
+    const own = ownCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
+    return mount === undefined || own === undefined ? undefined : join(mount, own);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a test of cgroup limits cannot run here: not root, or cgroup v2 lacks one of `controllers`
+ * in this process's cgroup (bound to a v1 hierarchy, or not delegated); undefined when it can.
+ */
+export function v2ControllersMissing(controllers: readonly string[]): string | undefined {
+  if (process.getuid?.() !== 0) return 'cgroup limits need root';
+  const dir = cgroupOf(process.pid);
+  if (dir === undefined) return 'no cgroup v2';
+  const have = readFileSync(join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+  const missing = controllers.filter((c) => !have.includes(c));
+  return missing.length === 0
+    ? undefined
+    : `cgroup v2 has no ${missing.join(', ')} controller in ${dir} (a cgroup v1 hierarchy holds it?)`;
+}

@@ -1,4 +1,5 @@
 // The config loader end to end: real files in a temp dir, exact messages and places.
+import { NO_LIMITS } from '../../src/config/limits.js';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -133,6 +134,7 @@ void describe('loadConfig accepts good configs', () => {
       runtimeMaxMs: null,
       dependsOn: [],
       privileges: DAEMON_PRIVILEGES,
+      limits: NO_LIMITS,
     };
     const db: ServiceSpec = {
       name: 'db',
@@ -152,6 +154,7 @@ void describe('loadConfig accepts good configs', () => {
       runtimeMaxMs: null,
       dependsOn: [],
       privileges: DAEMON_PRIVILEGES,
+      limits: NO_LIMITS,
     };
     const loaded = await loadConfig(file);
     assert.ok(loaded.ok);

@@ -75,11 +75,13 @@ const SAMPLES: Samples = {
     { type: 'exited', status: { code: 0 } },
     { type: 'exited', status: { code: 1 } },
     { type: 'exited', status: { signal: 'SIGSEGV', coreDumped: true } },
+    { type: 'exited', status: { signal: 'SIGKILL', coreDumped: false, oom: true, limit: 1 << 26 } },
     { type: 'exited', status: { unknown: 'adopted: not a child of this daemon' } },
   ],
   'tree-gone': [{ type: 'tree-gone' }],
   ready: [{ type: 'ready', source: 'notify' }],
   'watchdog-ping': [{ type: 'watchdog-ping' }],
+  'memory-exceeded': [{ type: 'memory-exceeded', bytes: 70 << 20, limitBytes: 64 << 20 }],
   restored: [
     { type: 'restored', record: null, found: { kind: 'none' } },
     {

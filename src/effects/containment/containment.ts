@@ -6,6 +6,8 @@ import type { SignalName } from '../../core/signals.js';
 import type { TreeFigures } from '../../core/status.js';
 import { detectCgroup, removeCgroupTree, type CgroupBase } from './cgroup/cgroup.js';
 import { enterOwnLeaf, leaveOwnLeaf, type OwnLeaf } from './cgroup/own-leaf.js';
+import { enableControllers, type LimitController } from './cgroup/cgroup-limits.js';
+import { dirname } from 'node:path';
 import { CgroupTree } from './cgroup/cgroup-tree.js';
 import { GroupAttribution } from './group-attribution.js';
 import { GroupTree } from './group-tree.js';
@@ -50,6 +52,13 @@ export interface InstanceTree {
   contains(pid: number): boolean;
   /** The figures of the tree, from cheap reads only; undefined before its first spawn. */
   stats(): TreeStats | undefined;
+  /**
+   * True when the kernel's OOM killer killed a process of the tree since its last `prepare`
+   * (cgroup memory.events `oom_kill` grew); absent where it cannot tell (process groups).
+   */
+  oomKilled?(): boolean;
+  /** True when the kernel enforces the cgroup limits of the spawn request (cgroup mode). */
+  readonly enforcesLimits?: boolean;
   /** The tree is empty: frees what only this tree needed (an adopted cgroup). */
   release(): void;
   /** The identity of the current tree (after attach or adopt); else undefined. */
@@ -69,6 +78,11 @@ export interface Containment {
   readonly fallbackReason: string | undefined;
   /** How instances enter their cgroups (cgroup mode): warden-spawner's clone3, or a sh wrapper. */
   startMode(): 'clone3' | 'wrapper' | undefined;
+  /**
+   * Why the controllers that cgroup limits need cannot be used for instances, by controller;
+   * empty when all can (cgroup mode with memory, cpu and pids enabled for the leaves).
+   */
+  readonly missingControllers: ReadonlyMap<LimitController, string>;
   tree(instance: string): InstanceTree;
   /**
    * The process trees an earlier daemon of this home left running, found in the system (its
@@ -129,6 +143,12 @@ function groupContainment(
     mode: 'process-group',
     fallbackReason: reason,
     startMode: () => undefined,
+    missingControllers: new Map(
+      (['memory', 'cpu', 'pids'] as const).map((c) => [
+        c,
+        `cgroups are not in use here (${reason})`,
+      ]),
+    ),
     tree: () => new GroupTree(homeId, attribution, starter),
     leftovers: () => groupLeftovers(homeId),
     killUnattributed: () => attribution.killUnattributed(),
@@ -145,10 +165,13 @@ function cgroupContainment(
   starter: CgroupStarter,
   self: OwnLeaf | { why: string },
 ): Containment {
+  // From the daemon's own cgroup (left for its leaf, or shared) down to the leaves' parent.
+  const { missing } = enableControllers(dirname(cgroup.base), cgroup.base);
   return {
     mode: 'cgroup',
     fallbackReason: undefined,
     startMode: () => starter.mode,
+    missingControllers: missing,
     tree: (instance) => new CgroupTree(cgroup.base, instance, starter, homeId),
     leftovers: () => cgroupLeftovers(cgroup.base, homeId),
     // Every process of an instance is in its leaf, reparented or not: nothing to attribute.

@@ -70,7 +70,8 @@ export class GroupTree implements InstanceTree, AttributedTree {
     const value = invocationValue(this.homeId, spawnedAs);
     this.#marker = `${INVOCATION_VAR}=${value}`;
     const env = { ...req.env, [INVOCATION_VAR]: value };
-    if (req.privileges === undefined || this.starter === undefined) return { ...req, env };
+    const needsStarter = req.privileges !== undefined || req.rlimits !== undefined;
+    if (!needsStarter || this.starter === undefined) return { ...req, env };
     return { ...req, env, cgroup: { path: null, starter: this.starter } };
   }
 

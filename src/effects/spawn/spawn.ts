@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, fstatSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { Command } from '../../config/types.js';
+import type { Command, LimitSpec, Rlimit } from '../../config/types.js';
 import type { LastExit, SpawnFailure } from '../../core/exit.js';
 import { openOutputReader } from './output-reader.js';
 import { resolveProgram } from './find-program.js';
@@ -16,6 +16,7 @@ import { posixSpawn, type PosixSpawnRequest } from './posix-spawn.js';
 import type { CgroupPlacement, CgroupStart } from '../containment/cgroup/cgroup-start.js';
 import { ExecReport } from './exec-report.js';
 import type { SpawnPrivileges } from './privileges.js';
+import { underPrlimit } from './rlimits.js';
 import { reaper } from '../exit/reaper.js';
 import { errnoOf } from '../ffi/errno.js';
 
@@ -49,6 +50,10 @@ export interface SpawnRequest {
   pipes?: readonly number[];
   /** Who it starts as (config `user`, `umask`...): needs `cgroup`'s starter (warden-spawner). */
   privileges?: SpawnPrivileges;
+  /** rlimits set before the exec (config `limits`): by `cgroup`'s starter, else prlimit(1). */
+  rlimits?: readonly Rlimit[];
+  /** The cgroup limits of its leaf (config `limits`), which a cgroup tree writes at `prepare`. */
+  limits?: LimitSpec;
 }
 
 /**
@@ -213,12 +218,14 @@ function spawnOrRunScript(
 ): CgroupStart {
   const start = (r: PosixSpawnRequest): CgroupStart => {
     if (req.cgroup !== undefined)
-      return req.cgroup.starter.spawn(r, req.cgroup.path, 'auto', req.privileges);
+      return req.cgroup.starter.spawn(r, req.cgroup.path, 'auto', req.privileges, req.rlimits);
     if (req.privileges !== undefined)
       throw Object.assign(new Error('privileges need a starter (warden-spawner)'), {
         code: 'ENOTSUP',
       });
-    return { pid: posixSpawn(r), report: undefined };
+    const limited = req.rlimits !== undefined && req.rlimits.length > 0;
+    const run = limited ? { ...r, ...underPrlimit(r.path, r.argv, req.rlimits ?? []) } : r;
+    return { pid: posixSpawn(run), report: undefined };
   };
   const { env, cwd } = req;
   try {

@@ -31,6 +31,7 @@ import { ProbeSlot, treePids } from './probe.js';
 import { spawnInstance } from './spawn.js';
 import { instanceRecord, instanceStatus } from './status.js';
 import { InstanceTimers } from './timers.js';
+import { MemoryPoll } from './memory-poll.js';
 import { Waiters } from './waiters.js';
 
 /** Drives one instance. */
@@ -44,6 +45,7 @@ export class Runner {
   readonly #waiters = new Waiters<InstanceModel>();
   readonly #events = new EventQueue<InstanceEvent>((event) => this.#apply(event));
   readonly #hold: ProcessHold;
+  readonly #memoryPoll: MemoryPoll;
   /** Detached or closed: a spawn still waiting in the pacer does not happen. */
   #isLetGo = false;
 
@@ -55,6 +57,7 @@ export class Runner {
     this.#hold = new ProcessHold(tree, options.clock, (message) => options.onError(this, message));
     this.#model = newInstance(options.spec.name, options.index, count, options.clock.now());
     this.#timers = new InstanceTimers(options.clock, (timer, dueAt) => this.#fire(timer, dueAt));
+    this.#memoryPoll = new MemoryPoll(options.clock, tree, this, () => this.#isLetGo);
     this.#output = new OutputCapture(options.sink, (message) => options.onError(this, message));
     this.#probes = new ProbeSlot(options.probes, {
       name: () => this.name,
@@ -227,6 +230,7 @@ export class Runner {
     const changed = t.model.current !== from;
     this.#model = t.model;
     for (const effect of t.effects) this.#run(effect);
+    this.#memoryPoll.follow();
     if (changed) this.#o.onRecordChange?.(this);
     if (t.reason !== undefined || from.state !== t.model.current.state) {
       this.#o.onTransition(this, from, t.reason ?? '');

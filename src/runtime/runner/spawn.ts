@@ -1,10 +1,16 @@
 // Spawning an instance's main process: its environment and request, its tree attached, the
 // record state.json keeps of it, its output read, its probe told, and its end reported.
 import type { Readable } from 'node:stream';
+import { NO_LIMITS } from '../../config/limits.js';
 import { spawnIdentity } from '../../config/spawn-identity.js';
 import type { Command, Privileges, ServiceSpec } from '../../config/types.js';
 import type { SpawnPrivileges } from '../../effects/spawn/privileges.js';
-import { isSpawnFailure, type SpawnFailure } from '../../core/exit.js';
+import {
+  isSignalExit,
+  isSpawnFailure,
+  type ExitStatus,
+  type SpawnFailure,
+} from '../../core/exit.js';
 import type { InstanceEvent } from '../../core/instance.js';
 import type { InstanceTree } from '../../effects/containment/containment.js';
 import { instanceEnv, type ServiceProcess } from '../../effects/spawn/spawn.js';
@@ -67,10 +73,20 @@ export function spawnInstance(host: SpawnHost): void {
     host.dispatch(
       isSpawnFailure(end)
         ? { type: 'exec-failed', pid, error: end }
-        : { type: 'exited', status: end },
+        : { type: 'exited', status: withOom(end, hold.tree, host.spec.limits.memoryBytes) },
     );
   });
   host.dispatch({ type: 'spawned', pid });
+}
+
+/**
+ * The exit status as it was: a SIGKILL while the tree's cgroup counted an OOM kill is the OOM
+ * killer's (`oom`, with the memory limit in force); a SIGKILL from anyone else stays a SIGKILL.
+ */
+function withOom(status: ExitStatus, tree: InstanceTree, limit: number | null): ExitStatus {
+  if (!isSignalExit(status) || status.signal !== 'SIGKILL' || tree.oomKilled?.() !== true)
+    return status;
+  return { ...status, oom: true, ...(limit === null ? {} : { limit }) };
 }
 
 /** What a spawn is made of: the instance, its tree and what its probe adds. */
@@ -109,12 +125,15 @@ export function spawnMain(input: SpawnInput): SpawnedMain | SpawnFailure {
   let child;
   try {
     const privileges = spawnPrivileges(spec.privileges);
+    const { limits } = spec;
     const base = {
       command: spec.command,
       cwd: spec.cwd,
       env,
       pipes: input.extras.pipes,
       ...(privileges === undefined ? {} : { privileges }),
+      ...(limits === NO_LIMITS ? {} : { limits }),
+      ...(limits.rlimits.length === 0 ? {} : { rlimits: limits.rlimits }),
     };
     const req = tree.prepare(base, spawnedAs);
     child = 'spawnError' in req ? req : processes.spawn(req);

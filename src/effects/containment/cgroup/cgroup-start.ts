@@ -13,6 +13,8 @@ import { ForkServer, isSpawnerBuilt } from './spawner.js';
 import type { SpawnPrivileges } from '../../spawn/privileges.js';
 import { setprivArgv, umaskCommand } from '../../spawn/setpriv.js';
 import { killCgroup } from './cgroup-kill.js';
+import { underPrlimit } from '../../spawn/rlimits.js';
+import type { Rlimit } from '../../../config/types.js';
 
 // $1 is the cgroup; the rest is the command. Exit 125 (as env(1) does) when the move fails.
 const WRAPPER =
@@ -88,39 +90,52 @@ export class CgroupStarter {
    * which always tries the server first). Without the server, `privileges` are applied by
    * setpriv(1) (setpriv.ts), exec'd by the wrapper or posix_spawn'd. Through the server the
    * caller waits only for the fork, not for the exec: an exec failure is on `report` (see
-   * ExecReport).
+   * ExecReport). `rlimits` are set before the exec: by the server, else by prlimit(1) in front of
+   * the command (posix_spawn and the wrapper cannot).
    * @throws SyscallError: ENOENT, EACCES, ENOEXEC from the wrapper's execve; EAGAIN, ENOMEM, or
    * the cgroup's own errors from the clone; EAGAIN when the server died during the start (the leaf
    * was killed; a retry after CgroupTree.prepare makes it anew); Error with code ENOTSUP for
-   * `privileges` that neither warden-spawner nor setpriv(1) is there to apply
+   * `privileges` that neither warden-spawner nor setpriv(1) is there to apply, or rlimits with
+   * neither the server nor prlimit(1)
    */
   spawn(
     req: PosixSpawnRequest,
     cgroup: string | null,
     how: 'auto' | 'wrapper' = 'auto',
     privileges?: SpawnPrivileges,
+    rlimits: readonly Rlimit[] = [],
   ): CgroupStart {
-    if (privileges !== undefined) return this.#spawnAs(req, cgroup, privileges);
-    if (cgroup === null) return { pid: posixSpawn(req), report: undefined };
-    if (how === 'auto' && this.#canClone) {
-      const served = this.#server.start(req, cgroup);
+    if (privileges !== undefined) return this.#spawnAs(req, cgroup, privileges, rlimits);
+    const limited = rlimits.length > 0;
+    if (cgroup === null && !limited) return { pid: posixSpawn(req), report: undefined };
+    if (how === 'auto' && (this.#canClone || cgroup === null)) {
+      const served = this.#server.start(req, cgroup, undefined, rlimits);
       if (served === 'unavailable') {
         // the wrapper below, for this start
       } else if ('unsupported' in served) {
-        this.#canClone = false;
+        if (cgroup !== null) this.#canClone = false;
       } else {
         return served;
       }
     }
-    return this.#wrap(req, cgroup, [req.path, ...req.argv.slice(1)]);
+    const run = limited ? underPrlimit(req.path, req.argv, rlimits) : req;
+    if (cgroup === null) return { pid: posixSpawn({ ...req, ...run }), report: undefined };
+    return this.#wrap(req, cgroup, [run.path, ...run.argv.slice(1)]);
   }
 
   // A start with privileges: warden-spawner changes them between fork and exec; without it the
-  // command is exec'd through setpriv(1) and, for a umask, sh (setpriv.ts): after the wrapper in a
-  // cgroup, straight from posix_spawn in none.
-  #spawnAs(req: PosixSpawnRequest, cgroup: string | null, p: SpawnPrivileges): CgroupStart {
+  // command is exec'd through setpriv(1) and, for a umask, sh (setpriv.ts), with prlimit(1) in
+  // front for rlimits: after the wrapper in a cgroup, straight from posix_spawn in none.
+  #spawnAs(
+    req: PosixSpawnRequest,
+    cgroup: string | null,
+    p: SpawnPrivileges,
+    rlimits: readonly Rlimit[],
+  ): CgroupStart {
     const served =
-      cgroup !== null && !this.#canClone ? 'unavailable' : this.#server.start(req, cgroup, p);
+      cgroup !== null && !this.#canClone
+        ? 'unavailable'
+        : this.#server.start(req, cgroup, p, rlimits);
     if (served !== 'unavailable' && !('unsupported' in served)) return served;
     if (served !== 'unavailable') this.#canClone = false;
     const why =
@@ -131,7 +146,13 @@ export class CgroupStarter {
           : cgroup !== null && !this.#canClone
             ? 'this kernel cannot clone into a cgroup'
             : 'warden-spawner is not running';
-    const argv = setprivArgv([req.path, ...req.argv.slice(1)], p, why);
+    const privileged = setprivArgv([req.path, ...req.argv.slice(1)], p, why);
+    // Limits set while still root (a hard limit may be raised only then), kept across setpriv.
+    const limited =
+      rlimits.length === 0
+        ? undefined
+        : underPrlimit(privileged[0] ?? req.path, privileged, rlimits);
+    const argv = limited === undefined ? privileged : [limited.path, ...limited.argv.slice(1)];
     const umask = umaskCommand(p);
     if (cgroup !== null) return this.#wrap(req, cgroup, argv, umask);
     if (umask === '')

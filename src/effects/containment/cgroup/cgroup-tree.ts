@@ -11,9 +11,11 @@ import type { InstanceTree, TreeIdentity, TreeStats } from '../containment.js';
 import { SignalLedger } from '../signal-ledger.js';
 import { readProc, type ProcInfo } from '../proc.js';
 import type { SpawnRequest } from '../../spawn/spawn.js';
+import { cgroupLimitKeys, NO_LIMITS } from '../../../config/limits.js';
 import { errnoOf } from '../../ffi/errno.js';
 import { TreeMeter } from '../tree-meter.js';
 import { cpuUsageSeconds, memoryPeak, pressure } from './cgroup-figures.js';
+import { oomKills, writeLimits } from './cgroup-limits.js';
 
 /** How often the kernel updates PSI averages (ms; PSI_FREQ in kernel/sched/psi.c). */
 const PSI_PERIOD_MS = 2000;
@@ -39,6 +41,11 @@ export class CgroupTree implements InstanceTree {
   #hasPressure = true;
   /** The last PSI read, reused for PSI_PERIOD_MS: the kernel updates `avg10` that often. */
   #pressure: { at: number; value: TreeStats['pressure'] } | undefined;
+  /** Limits were written to the leaf: the next start without them writes `max` back. */
+  #isLimited = false;
+  /** memory.events `oom_kill` at the last start. */
+  #oomBase = 0;
+  readonly enforcesLimits = true;
 
   /**
    * `starter` starts the instance in its leaf (the containment's one); `homeId` names the
@@ -81,6 +88,14 @@ export class CgroupTree implements InstanceTree {
         message: `cannot create cgroup ${this.#leaf.path}: ${code}`,
       };
     }
+    const limited = req.limits !== undefined && cgroupLimitKeys(req.limits).length > 0;
+    if (limited || this.#isLimited) {
+      const error = writeLimits(this.#leaf.path, req.limits ?? NO_LIMITS);
+      if (error !== undefined)
+        return { spawnError: 'EINVAL', path: this.#leaf.path, message: error };
+      this.#isLimited = limited;
+    }
+    this.#oomBase = limited ? oomKills(this.#leaf.path) : 0;
     // The leaf says whose the processes are; the marker also says what they were started from.
     const marker = invocationValue(this.homeId, spawnedAs);
     const cgroup = { path: this.#leaf.path, starter: this.starter };
@@ -151,6 +166,10 @@ export class CgroupTree implements InstanceTree {
     if (value === null) this.#hasPressure = false;
     this.#pressure = { at: now, value };
     return value;
+  }
+
+  oomKilled(): boolean {
+    return this.#isLimited && oomKills(this.#leaf.path) > this.#oomBase;
   }
 
   release(): void {

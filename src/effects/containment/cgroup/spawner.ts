@@ -9,6 +9,8 @@ import { makePipe } from '../../ffi/fds.js';
 import { posixSpawn, type PosixSpawnRequest } from '../../spawn/posix-spawn.js';
 import { credsField, type SpawnPrivileges } from '../../spawn/privileges.js';
 import { isWithheld } from '../../spawn/withheld-helpers.js';
+import { rlimitsField } from '../../spawn/rlimits.js';
+import type { Rlimit } from '../../../config/types.js';
 import { killCgroup } from './cgroup-kill.js';
 import { readProc } from '../proc.js';
 import { reaper } from '../../exit/reaper.js';
@@ -110,13 +112,18 @@ export class ForkServer {
 
   /**
    * Starts `req` in the cgroup directory `cgroup` through the server (see the request format in
-   * native/warden-spawner.c). The new process writes `exec ERRNO` on the report pipe if its exec
+   * native/warden-spawner.c), as `privileges` say and with `rlimits` set before the exec. The new process writes `exec ERRNO` on the report pipe if its exec
    * fails, before it exits.
    * @throws SyscallError: EINVAL for a NUL byte in an argument; the cgroup's own errors from the
    * clone (EACCES, EBUSY...), ENOMEM; EAGAIN, also when the server died during the start (its
    * leaf was killed: a retry after CgroupTree.prepare makes it anew)
    */
-  start(req: PosixSpawnRequest, cgroup: string | null, privileges?: SpawnPrivileges): ServerStart {
+  start(
+    req: PosixSpawnRequest,
+    cgroup: string | null,
+    privileges?: SpawnPrivileges,
+    rlimits?: readonly Rlimit[],
+  ): ServerStart {
     const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
     const fields = [
       cgroup ?? '',
@@ -126,7 +133,7 @@ export class ForkServer {
       [...req.fds.keys()].join(','),
       String(req.argv.length),
     ];
-    fields.push(...req.argv, ...env);
+    fields.push(...req.argv, ...env, rlimitsField(rlimits));
     if (fields.some((f) => f.includes('\0')))
       throw new SyscallError('spawn (a NUL byte in an argument)', 22);
     const s = this.#connect();
