@@ -121,6 +121,7 @@ function handlers(ctx: DaemonContext): MethodTable {
         containment: ctx.containment,
       },
       instances: sup.status(parse(targets, params).targets),
+      sockets: sup.sockets(parse(targets, params).targets),
     }),
 
     up: async (params) => {

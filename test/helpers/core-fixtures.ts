@@ -46,6 +46,7 @@ export function makeSpec(over: Partial<ServiceSpec> = {}): ServiceSpec {
     },
     dependsOn: [],
     privileges: DAEMON_PRIVILEGES,
+    listen: [],
     ...over,
   };
 }

@@ -132,6 +132,7 @@ void describe('loadConfig accepts good configs', () => {
       watchdogMs: null,
       dependsOn: [],
       privileges: DAEMON_PRIVILEGES,
+      listen: [],
     };
     const db: ServiceSpec = {
       name: 'db',
@@ -150,6 +151,7 @@ void describe('loadConfig accepts good configs', () => {
       watchdogMs: null,
       dependsOn: [],
       privileges: DAEMON_PRIVILEGES,
+      listen: [],
     };
     const loaded = await loadConfig(file);
     assert.ok(loaded.ok);
