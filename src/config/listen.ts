@@ -83,18 +83,33 @@ const account = z.union([z.string().regex(/^[^:\s]+$/), z.int().min(0)], {
 });
 
 const entryObject = z.strictObject({
-  address: z.union([z.string(), z.int()], {
-    error: (issue) =>
-      `expected an address such as 3000 or "127.0.0.1:8080", got ${describeValue(issue.input)}`,
-  }),
+  address: z
+    .union([z.string(), z.int()], {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is missing: give the address, e.g. address: "127.0.0.1:8080"'
+          : `expected an address such as 3000, "127.0.0.1:8080" or "unix:/run/app.sock", got ${describeValue(issue.input)}`,
+    })
+    .meta({
+      description:
+        'A port (every address, IPv6 and IPv4), "IPv4:PORT", "[IPv6]:PORT" (IPv6 only), or "unix:PATH" (relative to the config file). Port 0: the kernel picks one.',
+    }),
   name: z
     .string()
     .regex(NAME_PATTERN, {
       error: (issue) =>
         `${showValue(issue.input)} is not a socket name; use letters, digits, "_", "." and "-"`,
     })
-    .optional(),
-  backlog: z.int().min(1).max(65535).optional(),
+    .optional()
+    .meta({ description: "Its name in LISTEN_FDNAMES. Default: the service's name." }),
+  backlog: z
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .meta({
+      description: `Connections the kernel queues while no instance accepts (listen(2)). Default ${DEFAULT_BACKLOG}.`,
+    }),
   mode: z
     .string({
       error: (issue) =>
@@ -105,9 +120,12 @@ const entryObject = z.strictObject({
     .regex(/^0?[0-7]{3}$/, {
       error: (issue) => `${showValue(issue.input)} is not a mode; use e.g. "0660"`,
     })
-    .optional(),
-  user: account.optional(),
-  group: account.optional(),
+    .optional()
+    .meta({
+      description: 'A unix socket file\'s mode, in octal: "0660". Default: 0777 less the umask.',
+    }),
+  user: account.optional().meta({ description: "A unix socket file's owner (name or uid)." }),
+  group: account.optional().meta({ description: "A unix socket file's group (name or gid)." }),
 });
 
 type RawEntry = z.output<typeof entryObject>;
@@ -158,14 +176,15 @@ function toListenSpec(raw: RawEntry, ctx: z.RefinementCtx): ListenSpec {
   };
 }
 
-const entry = z
-  .union([z.string(), z.int(), entryObject], {
-    error: (issue) =>
-      `expected an address (3000, "127.0.0.1:8080", "unix:/run/app.sock") or a map with "address", got ${describeValue(issue.input)}`,
-  })
-  .transform((value, ctx) =>
-    toListenSpec(typeof value === 'object' ? value : { address: value }, ctx),
-  );
+// A bare address is the map `{address}`: one shape, so a map's own errors (a mode written as a
+// number, a misspelt key) are reported as such.
+const entry = z.preprocess(
+  (value) =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? value
+      : { address: value },
+  entryObject.transform((raw, ctx) => toListenSpec(raw, ctx)),
+);
 
 /** The schema of a service's `listen`. */
 export const listenSchema = z

@@ -80,6 +80,8 @@ export interface PsInstance {
   /** The main process, when there is one. */
   pid: number | null;
   processes: PsProcess[];
+  /** The listening sockets its service passes it (config `listen`): fd, name, where bound. */
+  sockets: { fd: number; name: string; bound: string }[];
 }
 
 /** One state change (or a reason given without one), as `warden events` prints it. */

@@ -59,6 +59,8 @@ void describe('listen', () => {
         60_000,
         0,
       );
+      const ps = await s.warden(['ps']);
+      assert.match(ps.stdout, new RegExp(`listen fd 3 web 127\\.0\\.0\\.1:${port}`));
       for (const pid of running.values())
         assert.equal(
           seen.get(pid),
