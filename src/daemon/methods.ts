@@ -226,9 +226,7 @@ function handlers(ctx: DaemonContext): MethodTable {
           command: commandLine(p.pid),
           rssBytes: p.rssBytes,
         })),
-        sockets: sup
-          .sockets([r.spec.name])
-          .map(({ fd, name, bound }) => ({ fd, name, bound })),
+        sockets: sup.sockets([r.spec.name]).map(({ fd, name, bound }) => ({ fd, name, bound })),
       })),
 
     // Closes and reopens every log file, after an external logrotate renamed them (docs/cli/logs.md).
