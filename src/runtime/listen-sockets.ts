@@ -10,6 +10,7 @@ import {
   bindListeningSocket,
   closeListeningSocket,
   setBacklog,
+  takeListeningSocket,
   updateSocketFile,
   type BoundSocket,
 } from '../effects/listen/bind-socket.js';
@@ -50,12 +51,15 @@ export class ListenSockets {
 
   /**
    * Binds what `config` adds (addresses nobody holds yet) and keeps what it keeps, giving each
-   * service its sockets from now on. Nothing changes when one bind fails.
+   * service its sockets from now on. Nothing changes when one bind fails. A socket this daemon
+   * does not hold yet is first taken back from a live instance of its service (`pidsOf`), which
+   * got it from an earlier daemon (adoption: `down --keep-services`, a crash), so the instances
+   * that run on and the ones started from now share it again.
    * @returns a function that closes the sockets `config` no longer names (call it once the
    * instances that used them were stopped or restarted)
    * @throws ListenError naming the service, the address and the errno
    */
-  rebind(config: WardenConfig): () => void {
+  rebind(config: WardenConfig, pidsOf: (service: string) => number[] = () => []): () => void {
     const next = new Map<string, Held>();
     const byService = new Map<string, Held[]>();
     const fresh: Held[] = [];
@@ -65,7 +69,10 @@ export class ListenSockets {
           const key = keyOf(svc.name, spec, i);
           const kept = this.#held.get(key);
           const held =
-            kept === undefined ? this.#bind(svc.name, spec, fresh) : this.#keep(kept, spec);
+            kept === undefined
+              ? (this.#takeBack(svc.name, spec, i, pidsOf(svc.name), fresh) ??
+                this.#bind(svc.name, spec, fresh))
+              : this.#keep(kept, spec);
           const entry = { ...held, service: svc.name, spec };
           next.set(key, entry);
           return entry;
@@ -95,6 +102,24 @@ export class ListenSockets {
       const detail = HINTS[errno] ?? (call === undefined ? 'see errno(3)' : `${call} failed`);
       throw new ListenError(service, spec.address, errno, detail);
     }
+  }
+
+  // The socket an instance of `service` has at fd 3 + index, if it listens at the address.
+  #takeBack(
+    service: string,
+    spec: ListenSpec,
+    index: number,
+    pids: readonly number[],
+    fresh: Held[],
+  ): Held | undefined {
+    for (const pid of pids) {
+      const socket = takeListeningSocket(pid, 3 + index, spec.bind);
+      if (socket === undefined) continue;
+      const held = { socket, spec, service };
+      fresh.push(held);
+      return held;
+    }
+    return undefined;
   }
 
   // A socket kept: a new backlog, mode or owner applies to it as it is.

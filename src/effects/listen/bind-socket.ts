@@ -8,7 +8,8 @@ import { chmodSync, chownSync, closeSync, lstatSync, unlinkSync } from 'node:fs'
 import koffi from 'koffi';
 import type { ListenAddress } from '../../config/types.js';
 import { SyscallError } from '../ffi/errno.js';
-import { libcLibrary } from '../ffi/libc.js';
+import { libc, libcLibrary } from '../ffi/libc.js';
+import { pidfdOpen } from '../ffi/process.js';
 
 interface Calls {
   socket: (domain: number, type: number, protocol: number) => number;
@@ -17,6 +18,13 @@ interface Calls {
   connect: (fd: number, addr: Buffer, len: number) => number;
   listen: (fd: number, backlog: number) => number;
   getsockname: (fd: number, addr: Buffer, len: number[]) => number;
+  getsockoptInt: (
+    fd: number,
+    level: number,
+    name: number,
+    value: number[],
+    len: number[],
+  ) => number;
   inetPton: (af: number, src: string, dst: Buffer) => number;
 }
 
@@ -33,6 +41,9 @@ function load(): Calls {
     connect: fn('int connect(int fd, const void *addr, uint32_t len)'),
     listen: fn('int listen(int fd, int backlog)'),
     getsockname: fn('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *len)'),
+    getsockoptInt: fn(
+      'int getsockopt(int fd, int level, int name, _Out_ int *value, _Inout_ uint32_t *len)',
+    ),
     inetPton: fn('int inet_pton(int af, const char *src, _Out_ void *dst)'),
   };
   return calls;
@@ -183,4 +194,68 @@ export function updateSocketFile(address: Extract<ListenAddress, { kind: 'unix' 
   if (address.mode !== null) chmodSync(address.path, address.mode);
   if (address.uid !== null || address.gid !== null)
     chownSync(address.path, address.uid ?? -1, address.gid ?? -1);
+}
+
+const SYS_PIDFD_GETFD = 438;
+const SO_ACCEPTCONN = 30;
+
+/**
+ * A copy of the listening socket at fd `fd` of process `pid` (pidfd_getfd(2), Linux 5.6; it
+ * needs ptrace rights over `pid`: root, or its user with Yama allowing it), when it is one bound
+ * to `address`: a new daemon takes back the sockets its adopted instances got from the last
+ * one. The copy is close-on-exec.
+ * @returns the socket, or undefined when `pid` is gone, has no such socket, or cannot be asked
+ */
+export function takeListeningSocket(
+  pid: number,
+  fd: number,
+  address: ListenAddress,
+): BoundSocket | undefined {
+  let pidfd: number | null;
+  try {
+    pidfd = pidfdOpen(pid);
+  } catch {
+    return undefined; // no pidfds here (ENOSYS, a seccomp filter): nothing to take
+  }
+  if (pidfd === null) return undefined;
+  let copy: number;
+  try {
+    copy = libc().syscall(SYS_PIDFD_GETFD, 'int', pidfd, 'int', fd, 'uint', 0);
+  } finally {
+    closeSync(pidfd);
+  }
+  if (copy < 0) return undefined;
+  const found = describeIfBoundAt(copy, address);
+  if (found === undefined) closeSync(copy);
+  return found;
+}
+
+// The socket `fd` as a BoundSocket when it listens at `address` (any port for port 0).
+function describeIfBoundAt(fd: number, address: ListenAddress): BoundSocket | undefined {
+  const c = load();
+  const listening = [0];
+  if (c.getsockoptInt(fd, SOL_SOCKET, SO_ACCEPTCONN, listening, [4]) < 0 || listening[0] !== 1)
+    return undefined;
+  const actual = Buffer.alloc(128);
+  const length = [actual.length];
+  if (c.getsockname(fd, actual, length) < 0) return undefined;
+  const wanted = sockaddr(address);
+  if (address.kind === 'unix') {
+    const path = actual.subarray(2, length[0]).toString().replace(/\0.*$/s, '');
+    if (path !== address.path) return undefined;
+    try {
+      return { fd, local: `unix:${path}`, inode: lstatSync(path).ino };
+    } catch {
+      return undefined;
+    }
+  }
+  const [from, to] = address.family === 4 ? [4, 8] : [8, 24];
+  const isSame =
+    actual.readUInt16LE(0) === wanted.readUInt16LE(0) &&
+    actual.subarray(from, to).equals(wanted.subarray(from, to)) &&
+    (address.port === 0 || actual.readUInt16BE(2) === address.port);
+  if (!isSame) return undefined;
+  const port = actual.readUInt16BE(2);
+  const host = address.family === 4 ? address.host : `[${address.host}]`;
+  return { fd, local: `${host}:${port}`, inode: null };
 }
