@@ -48,6 +48,7 @@ function keyOf(service: string, spec: ListenSpec, index: number): string {
 export class ListenSockets {
   #held = new Map<string, Held>();
   #byService = new Map<string, Held[]>();
+  #isKeepingFiles = false;
 
   /**
    * Binds what `config` adds (addresses nobody holds yet) and keeps what it keeps, giving each
@@ -149,9 +150,15 @@ export class ListenSockets {
     }));
   }
 
-  /** Closes every socket (the daemon is done; unix socket files are removed). */
+  /** Closing leaves unix socket files from now on (`down --keep-services`). */
+  keepFiles(): void {
+    this.#isKeepingFiles = true;
+  }
+
+  /** Closes every socket (the daemon is done; unix socket files are removed, unless kept). */
   closeAll(): void {
-    for (const h of this.#held.values()) closeListeningSocket(h.socket, pathOf(h.spec));
+    for (const h of this.#held.values())
+      closeListeningSocket(h.socket, this.#isKeepingFiles ? null : pathOf(h.spec));
     this.#held.clear();
     this.#byService.clear();
   }

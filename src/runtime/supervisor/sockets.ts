@@ -56,6 +56,11 @@ export class ServiceSockets {
     return this.#sockets?.status() ?? [];
   }
 
+  /** From now on, closing a unix socket leaves its file (the instances serve on). */
+  keepFiles(): void {
+    this.#sockets?.keepFiles();
+  }
+
   /** Closes every socket. */
   closeAll(): void {
     this.#sockets?.closeAll();

@@ -195,6 +195,7 @@ export class Supervisor {
   /** Lets every process run on without this daemon (`down --keep-services`); see Runner.detach. */
   detachAll(): void {
     this.#closing = true;
+    this.#sockets.keepFiles();
     this.#gate.clear();
     for (const r of this.resolve([])) r.detach();
   }
