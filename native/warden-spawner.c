@@ -24,6 +24,8 @@
  * given), enters CWD and execs PATH with ARGV and ENV (a file that is no executable format runs
  * as `/bin/sh PATH ARG...`, as execvp(3) does). If that fails it writes `exec ERRNO` to the
  * report pipe and exits 127; the pipe is close-on-exec, so its EOF says the exec happened.
+ * An ENV entry `LISTEN_PID=` (empty) becomes `LISTEN_PID=<the new process's pid>`: only the new
+ * process knows its pid before the exec (sd_listen_fds(3)).
  * The reply, one message: `pid PID`; `clone ERRNO` when nothing was started; `bad EINVAL` for a
  * request it cannot read (too many fds, an fd number above 1023, a field missing).
  */
@@ -173,11 +175,22 @@ static void become(const struct creds *c, int report) {
   if (c->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(report, errno);
 }
 
+/* In the new process: `LISTEN_PID=` in envp becomes its pid (sd_listen_fds(3)). */
+static void fill_listen_pid(char **envp) {
+  static char entry[32];
+  for (char **e = envp; *e != NULL; e++)
+    if (strcmp(*e, "LISTEN_PID=") == 0) {
+      snprintf(entry, sizeof entry, "LISTEN_PID=%ld", (long)getpid());
+      *e = entry;
+    }
+}
+
 /* The new process, between clone3 and execve (a fork of this single-threaded server). */
 static void start(const char *path, const char *cwd, const struct creds *creds,
                   const struct rlimits *limits, char **argv, char **envp, const int *fds,
                   const int *targets, int ntargets, int report) {
   setsid();
+  fill_listen_pid(envp);
   int top = 2;
   for (int i = 0; i < ntargets; i++)
     if (targets[i] > top) top = targets[i];

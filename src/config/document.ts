@@ -10,6 +10,7 @@ import type { RawConfig, RawService } from './schema.js';
 import { checkServiceFiles, readEnvFileFromDisk } from './service-files.js';
 import type { ReadEnvFile } from './service-files.js';
 import { dependencyIssues } from './dependencies.js';
+import { listenIssues } from './listen-checks.js';
 import type { ConfigIssue, Dependency, RunAs, ServiceSpec, WardenConfig } from './types.js';
 import { resolveLogSpec } from './logs.js';
 import { resolveLimits } from './limits.js';
@@ -79,6 +80,9 @@ function toServiceSpec(
       capabilities: raw.capabilities ?? [],
     },
     limits: resolveLimits(raw.limits, defaults.limits),
+    listen: raw.listen.map((l) =>
+      l.bind.kind === 'unix' ? { ...l, bind: { ...l.bind, path: resolve(dir, l.bind.path) } } : l,
+    ),
   };
 }
 
@@ -89,6 +93,14 @@ function dependencyMap(raw: RawConfig, order: string[]): Map<string, Dependency[
       return service === undefined ? [] : [[name, service.depends_on] as const];
     }),
   );
+}
+
+// The services' `listen` and `ready`, in file order, for the checks across services.
+function listenOwners(raw: RawConfig, order: string[]) {
+  return order.flatMap((name) => {
+    const s = Object.hasOwn(raw.services, name) ? raw.services[name] : undefined;
+    return s === undefined ? [] : [{ name, listen: s.listen, ready: s.ready }];
+  });
 }
 
 // The services whose `depends_on` is written as a map: the schema turns both forms into a list.
@@ -194,6 +206,7 @@ export async function checkDocument(
     ...(parsed.success
       ? dependencyIssues(dependencyMap(parsed.data, order), mapForms(document))
       : []),
+    ...(parsed.success ? listenIssues(listenOwners(parsed.data, order)) : []),
     ...files.pathIssues,
   ];
   const issues = [...pathIssues.map(place), ...files.envFileIssues];

@@ -15,6 +15,7 @@ import { logsSchema, logsShape } from './logs.js';
 import { limitsSchema, limitsShape } from './limits.js';
 import { dependsOnSchema, readySchema } from './readiness.js';
 import { privilegeShape } from './privileges.js';
+import { LISTEN_ENTRY_KEYS, listenSchema } from './listen.js';
 import { didYouMean } from './suggest.js';
 
 /** Allowed service names: they become file names and `name:index` instance names. */
@@ -187,6 +188,7 @@ const serviceShape = {
   depends_on: dependsOnSchema,
   limits: limitsSchema,
   ...privilegeShape,
+  listen: listenSchema,
 };
 
 const service = z.strictObject(serviceShape).meta({ description: 'One supervised service.' });
@@ -240,6 +242,7 @@ const KNOWN_KEYS = {
   start_limit: Object.keys(startLimitShape),
   logs: Object.keys(logsShape),
   ready: ['notify', 'fd', 'tcp', 'http', 'exec', 'log', 'timeout', 'interval'],
+  listen: LISTEN_ENTRY_KEYS,
 } as const;
 
 /**
@@ -260,5 +263,6 @@ export function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
     if (path[2] === 'ready') return KNOWN_KEYS.ready;
     if (path[2] === 'limits') return KNOWN_KEYS.limits;
   }
+  if (path.length === 4 && path[0] === 'services' && path[2] === 'listen') return KNOWN_KEYS.listen;
   return [];
 }

@@ -20,5 +20,8 @@ export function spawnIdentity(spec: ServiceSpec): string {
     p.runAs === null && p.umask === null && !p.noNewPrivileges && p.capabilities.length === 0;
   if (!isDaemons) parts.push(p);
   if (JSON.stringify(spec.limits) !== JSON.stringify(NO_LIMITS)) parts.push(spec.limits);
+  // The sockets' order and names reach the process (fds 3.., LISTEN_FDNAMES); backlog and a
+  // unix socket's mode apply to the socket as it is.
+  if (spec.listen.length > 0) parts.push(spec.listen.map((l) => [l.name, l.address]));
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }

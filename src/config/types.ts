@@ -8,10 +8,12 @@ import type {
   RestartPolicy,
   StartLimitSpec,
 } from '../core/spec.js';
+import type { ListenSpec } from './listen.js';
 
 // The parts of a service the state machine reads are the core's types (the core imports nothing
 // outside itself); the config produces them.
 export type { BackoffSpec, Command, ReadyCheck, ReadySpec, RestartPolicy, StartLimitSpec };
+export type { ListenAddress, ListenSpec } from './listen.js';
 
 /** Log capture and rotation of one service (config `logs`; docs/config/logs.md). */
 export interface LogSpec {
@@ -50,6 +52,8 @@ export interface ServiceSpec extends InstancePolicy {
   dependsOn: Dependency[];
   /** Who the instances run as and with what privileges. */
   privileges: Privileges;
+  /** `listen`: sockets warden binds and passes to every instance (docs/config/listen.md). */
+  listen: ListenSpec[];
   /** `limits`: the service's own keys, else the top-level ones; NO_LIMITS when neither. */
   limits: LimitSpec;
 }

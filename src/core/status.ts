@@ -101,10 +101,26 @@ export interface DaemonStatus {
   containment: 'cgroup' | 'process-group';
 }
 
+/** One listening socket warden holds for a service (config `listen`), in `status --json`. */
+export interface ListenStatus {
+  service: string;
+  /** Its LISTEN_FDNAMES entry. */
+  name: string;
+  /** The address as configured (canonical): `127.0.0.1:8080`, `3000`, `unix:/run/app.sock`. */
+  address: string;
+  /** Where it is bound, with the port the kernel picked for port 0: `127.0.0.1:41234`. */
+  bound: string;
+  /** The fd the instances get it as (3..). */
+  fd: number;
+  backlog: number;
+}
+
 /** The whole of `status --json`. */
 export interface StatusReport {
   daemon: DaemonStatus;
   instances: InstanceStatus[];
+  /** The listening sockets of the services shown, in config order ([] without `listen`). */
+  sockets: ListenStatus[];
 }
 
 /**

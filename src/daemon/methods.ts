@@ -142,6 +142,7 @@ function handlers(ctx: DaemonContext): MethodTable {
         containment: ctx.containment,
       },
       instances: sup.status(parse(targets, params).targets),
+      sockets: sup.sockets(parse(targets, params).targets),
     }),
 
     up: async (params) => {
@@ -249,6 +250,7 @@ function handlers(ctx: DaemonContext): MethodTable {
           cpuSeconds: p.cpuSeconds,
         })),
         tree: r.status().tree,
+        sockets: sup.sockets([r.spec.name]).map(({ fd, name, bound }) => ({ fd, name, bound })),
       })),
 
     // Closes and reopens every log file, after an external logrotate renamed them (docs/cli/logs.md).

@@ -4,7 +4,11 @@ import { ProtocolError } from '../ipc/protocol.js';
 import type { MethodName } from '../ipc/protocol.js';
 import type { Handler, MethodTable } from '../ipc/server.js';
 import { RollingRestartError } from '../runtime/rolling-restart.js';
-import { ShuttingDownError, UnknownServiceError } from '../runtime/supervisor/errors.js';
+import {
+  ListenError,
+  ShuttingDownError,
+  UnknownServiceError,
+} from '../runtime/supervisor/errors.js';
 
 /** `error` as the ProtocolError it answers with, or as it is (then the answer is INTERNAL). */
 export function toProtocolError(error: unknown): unknown {
@@ -12,6 +16,8 @@ export function toProtocolError(error: unknown): unknown {
     return new ProtocolError('UNKNOWN_SERVICE', error.message, undefined, { cause: error });
   if (error instanceof ShuttingDownError)
     return new ProtocolError('SHUTTING_DOWN', error.message, undefined, { cause: error });
+  if (error instanceof ListenError)
+    return new ProtocolError('CONFIG_ERROR', error.message, [error.message], { cause: error });
   if (error instanceof RollingRestartError)
     return new ProtocolError('ROLLING_RESTART_FAILED', error.message, undefined, { cause: error });
   return error;

@@ -77,7 +77,12 @@ const fileShape = z.object({
   config: z.string().nullable(),
   services: z.array(
     z.object({
-      spec: z.looseObject({ name: z.string(), instances: int.min(1) }),
+      // `listen` came later: a spec recorded before it has none.
+      spec: z.looseObject({
+        name: z.string(),
+        instances: int.min(1),
+        listen: z.array(z.unknown()).default([]),
+      }),
       instances: z.array(instanceRecord),
     }),
   ),

@@ -86,6 +86,8 @@ export interface PsInstance {
   processes: PsProcess[];
   /** The figures of the whole tree, as `status --json` gives them (`tree`); null without a live process. */
   tree: TreeFigures | null;
+  /** The listening sockets its service passes it (config `listen`): fd, name, where bound. */
+  sockets: { fd: number; name: string; bound: string }[];
 }
 
 /** One state change (or a reason given without one), as `warden events` prints it. */

@@ -2,6 +2,7 @@
 // typed client of the daemon. docs/library.md is the guide.
 export { daemonize, type Daemon, type DaemonizeOptions } from './daemonize.js';
 export { DaemonizeError } from './errors.js';
+export { listenFds, type ListenFd } from './listen-fds.js';
 export {
   notifyReady,
   notifyStatus,
@@ -34,5 +35,11 @@ export type {
   UpResult,
 } from '../ipc/protocol.js';
 export { UntrustedError } from '../effects/files/home-trust.js';
-export type { InstanceStatus, StatusReport, DaemonStatus, LogHealth } from '../core/status.js';
+export type {
+  InstanceStatus,
+  StatusReport,
+  DaemonStatus,
+  ListenStatus,
+  LogHealth,
+} from '../core/status.js';
 export type { StateName } from '../core/instance.js';

@@ -49,6 +49,7 @@ export function makeSpec(over: Partial<ServiceSpec> = {}): ServiceSpec {
     dependsOn: [],
     privileges: DAEMON_PRIVILEGES,
     limits: NO_LIMITS,
+    listen: [],
     ...over,
   };
 }

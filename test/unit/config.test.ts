@@ -135,6 +135,7 @@ void describe('loadConfig accepts good configs', () => {
       dependsOn: [],
       privileges: DAEMON_PRIVILEGES,
       limits: NO_LIMITS,
+      listen: [],
     };
     const db: ServiceSpec = {
       name: 'db',
@@ -155,6 +156,7 @@ void describe('loadConfig accepts good configs', () => {
       dependsOn: [],
       privileges: DAEMON_PRIVILEGES,
       limits: NO_LIMITS,
+      listen: [],
     };
     const loaded = await loadConfig(file);
     assert.ok(loaded.ok);

@@ -38,6 +38,9 @@ export function renderTrees(instances: PsInstance[]): string {
     };
     roots.sort((a, b) => (a.pid === i.pid ? -1 : b.pid === i.pid ? 1 : a.pid - b.pid));
     for (const r of roots) walk(r, 0);
+    // Older daemons send no `sockets`.
+    for (const k of i.sockets ?? [])
+      out.push(paint('dim', `  listen fd ${k.fd} ${k.name} ${k.bound}`));
     if (i.processes.length === 0) out.push(paint('dim', '  (no process)'));
   }
   return out.join('\n');

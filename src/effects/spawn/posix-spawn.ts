@@ -5,6 +5,7 @@ import { closeSync } from 'node:fs';
 import { SyscallError } from '../ffi/errno.js';
 import { dupAbove } from '../ffi/fds.js';
 import { libcLibrary } from '../ffi/libc.js';
+import { needsListenPid, withListenPid } from './listen-fds.js';
 
 /** One process to start. */
 export interface PosixSpawnRequest {
@@ -129,9 +130,11 @@ const O_RDONLY = 0;
  * exec; EAGAIN, ENOMEM from the clone; EINVAL for a NUL byte in an argument or variable
  */
 export function posixSpawn(req: PosixSpawnRequest): number {
-  const argv = [...req.argv];
+  // posix_spawn runs no code of ours between fork and exec: sh fills LISTEN_PID in (listen-fds.ts).
+  const started = needsListenPid(req.env) ? withListenPid(req.path, req.argv) : req;
+  const argv = [...started.argv];
   const envp = Object.entries(req.env).map(([k, v]) => `${k}=${v}`);
-  if ([req.path, req.cwd, ...argv, ...envp].some((s) => s.includes('\0')))
+  if ([started.path, req.cwd, ...argv, ...envp].some((s) => s.includes('\0')))
     throw new SyscallError('posix_spawn (a NUL byte in an argument)', 22);
   const s = load();
   const top = Math.max(2, ...req.fds.keys());
@@ -159,7 +162,7 @@ export function posixSpawn(req: PosixSpawnRequest): number {
       step('posix_spawn_file_actions_addclosefrom_np', s.closeFrom(actions, top + 1));
     step('posix_spawn_file_actions_addchdir_np', s.chdir(actions, req.cwd));
     const pid = [0];
-    const r = s.spawn(pid, req.path, actions, s.attr, [...argv, null], [...envp, null]);
+    const r = s.spawn(pid, started.path, actions, s.attr, [...argv, null], [...envp, null]);
     if (r !== 0) throw new SyscallError('posix_spawn', r);
     return pid[0] ?? 0;
   } finally {

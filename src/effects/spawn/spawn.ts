@@ -19,6 +19,7 @@ import type { SpawnPrivileges } from './privileges.js';
 import { underPrlimit } from './rlimits.js';
 import { reaper } from '../exit/reaper.js';
 import { errnoOf } from '../ffi/errno.js';
+import { LISTEN_FDS_START, listenEnv, type PassedSocket } from './listen-fds.js';
 
 /** Variables a supervisor above warden may have set, which must not leak into services. */
 const SUPERVISOR_VARS = [
@@ -54,6 +55,8 @@ export interface SpawnRequest {
   rlimits?: readonly Rlimit[];
   /** The cgroup limits of its leaf (config `limits`), which a cgroup tree writes at `prepare`. */
   limits?: LimitSpec;
+  /** Listening sockets it gets as fds 3.., with LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES. */
+  sockets?: readonly PassedSocket[];
 }
 
 /**
@@ -186,7 +189,11 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
       readEnds[fd] = read;
       fds.set(fd, write);
     }
-    started = spawnOrRunScript(path, argv, req, fds);
+    // The daemon keeps its sockets: the child gets its own copies at 3.. (never closed here).
+    const sockets = req.sockets ?? [];
+    sockets.forEach((s, i) => fds.set(LISTEN_FDS_START + i, s.fd));
+    const env = sockets.length === 0 ? req.env : { ...req.env, ...listenEnv(sockets) };
+    started = spawnOrRunScript(path, argv, { ...req, env }, fds);
   } catch (error) {
     for (const fd of readEnds) if (fd !== undefined) closeSync(fd);
     const code = errnoOf(error) ?? 'EIO';
@@ -195,7 +202,7 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
     return { spawnError: code, path: program, message: `spawn ${program}: ${message}` };
   } finally {
     // The child has its copies (or none, if it failed): EOF comes when its side closes.
-    for (const write of fds.values()) closeSync(write);
+    for (const [n, write] of fds) if (readEnds[n] !== undefined) closeSync(write);
   }
   const stdio = readEnds.map((fd, n) =>
     fd === undefined ? undefined : n <= 2 ? openOutputReader(fd) : openNotifyPipe(fd),

@@ -11,6 +11,7 @@ import type { OutputSink } from '../../logs/service-log.js';
 import type { Clock } from '../../core/clock.js';
 import type { ReadinessHooks, ReadinessProbe } from '../readiness/types.js';
 import type { SpawnPace } from '../spawn-pacer.js';
+import type { PassedSocket } from '../../effects/spawn/listen-fds.js';
 import type { Runner } from './runner.js';
 
 /**
@@ -63,6 +64,8 @@ export interface RunnerOptions {
   probes?: ProbeFactory;
   /** Paces spawns across event-loop turns (the supervisor's SpawnPacer); default: at once. */
   pace?: SpawnPace;
+  /** The listening sockets each spawn passes as fds 3.. (config `listen`); default: none. */
+  sockets?: () => readonly PassedSocket[];
 }
 
 /**

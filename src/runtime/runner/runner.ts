@@ -286,6 +286,7 @@ export class Runner {
       processes: this.#o.processes,
       hold: this.#hold,
       probe,
+      sockets: this.#o.sockets?.() ?? [],
       now: () => this.#o.clock.now(),
       read: (pipe, stream) => this.#read(pipe, stream),
       dispatch: (event) => this.dispatch(event),

@@ -14,6 +14,7 @@ import {
 import type { InstanceEvent } from '../../core/instance.js';
 import type { InstanceTree } from '../../effects/containment/containment.js';
 import { instanceEnv, type ServiceProcess } from '../../effects/spawn/spawn.js';
+import type { PassedSocket } from '../../effects/spawn/listen-fds.js';
 import type { Stream } from '../../logs/format.js';
 import type { ProcessRecord } from '../../effects/containment/leftovers.js';
 import type { ReadinessProbe } from '../readiness/types.js';
@@ -30,6 +31,8 @@ export interface SpawnHost {
   hold: ProcessHold;
   /** The readiness probe for this spawn. */
   probe: ReadinessProbe;
+  /** The listening sockets it gets as fds 3.. (config `listen`). */
+  sockets: readonly PassedSocket[];
   /** The time now (ms since the epoch). */
   now: () => number;
   /** Reads an output pipe of the new process into the log. */
@@ -56,6 +59,7 @@ export function spawnInstance(host: SpawnHost): void {
     tree: hold.tree,
     processes: host.processes,
     extras,
+    sockets: host.sockets,
     now: host.now,
   });
   if ('spawnError' in spawned) {
@@ -98,6 +102,8 @@ export interface SpawnInput {
   processes: ProcessLayer;
   /** The env and extra pipes the readiness probe asks for (`NOTIFY_SOCKET`, `ready.fd`). */
   extras: ReturnType<ReadinessProbe['extras']>;
+  /** The listening sockets it gets as fds 3.. (config `listen`); default none. */
+  sockets?: readonly PassedSocket[];
   /** The time now (ms since the epoch). */
   now: () => number;
 }
@@ -134,6 +140,9 @@ export function spawnMain(input: SpawnInput): SpawnedMain | SpawnFailure {
       ...(privileges === undefined ? {} : { privileges }),
       ...(limits === NO_LIMITS ? {} : { limits }),
       ...(limits.rlimits.length === 0 ? {} : { rlimits: limits.rlimits }),
+      ...(input.sockets === undefined || input.sockets.length === 0
+        ? {}
+        : { sockets: input.sockets }),
     };
     const req = tree.prepare(base, spawnedAs);
     child = 'spawnError' in req ? req : processes.spawn(req);

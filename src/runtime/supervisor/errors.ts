@@ -19,3 +19,16 @@ export class ShuttingDownError extends Error {
     super('the daemon is shutting down; nothing new starts');
   }
 }
+
+/** A socket that could not be bound: the config is refused, nothing that runs is touched. */
+export class ListenError extends Error {
+  readonly code = 'LISTEN_FAILED';
+  constructor(
+    readonly service: string,
+    readonly address: string,
+    readonly errno: string,
+    detail: string,
+  ) {
+    super(`services.${service}.listen: cannot listen on ${address}: ${errno} (${detail})`);
+  }
+}

@@ -10,6 +10,7 @@ import type { LineSink, ProbeFactory, ProcessLayer } from '../runner/options.js'
 import { Runner } from '../runner/runner.js';
 import type { SpawnPace } from '../spawn-pacer.js';
 import { UnknownServiceError } from './errors.js';
+import type { PassedSocket } from '../../effects/spawn/listen-fds.js';
 
 /** One service: its definition, its instances' runners and its log file. */
 export interface Service {
@@ -41,6 +42,8 @@ export interface SupervisionContext {
 export interface RegistryOptions extends SupervisionContext {
   /** Paces every runner's spawns. */
   pace: SpawnPace;
+  /** The listening sockets an instance of `service` gets now (config `listen`). */
+  socketsOf?: (service: string) => readonly PassedSocket[];
   /** After each transition of any runner (logged already). */
   onTransition: (runner: Runner, from: InstanceState, reason: string) => void;
   onRecordChange: () => void;
@@ -162,6 +165,7 @@ export class Registry {
       onError: (runner, message) => o.log(`${runner.name}: ${message}`),
       onRecordChange: () => o.onRecordChange(),
       pace: o.pace,
+      ...(o.socketsOf === undefined ? {} : { sockets: () => o.socketsOf?.(svc.spec.name) ?? [] }),
       ...(o.probes === undefined ? {} : { probes: o.probes }),
     });
   }

@@ -20,6 +20,8 @@ import { Registry, type SupervisionContext } from './registry.js';
 import { restoreServices, type RecordedService } from './restore.js';
 import { dispatchInSlices, hasLeftStopping, stopAndWait } from './slices.js';
 import { startWithDependencies } from './start.js';
+import { instancePids, ServiceSockets } from './sockets.js';
+import type { ListenStatus } from '../../core/status.js';
 
 /** What a supervisor is built from. */
 export interface SupervisorOptions extends SupervisionContext {
@@ -44,6 +46,8 @@ export class Supervisor {
   #applying: Promise<void> = Promise.resolve();
   /** Services (and which of their runners) waiting for dependencies before they start. */
   readonly #gate: StartGate<Runner>;
+  /** The `listen` sockets of the services. */
+  readonly #sockets = new ServiceSockets((service) => instancePids(this.#registry, service));
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -63,6 +67,7 @@ export class Supervisor {
       probes: options.probes,
       // Every instance's spawns, a few an event-loop turn (a bring-up of thousands holds no turn).
       pace: new SpawnPacer(),
+      socketsOf: (service) => this.#sockets.of(service),
       onTransition: (runner, from, reason) => {
         // The change is told first, then what it lets start (events keep causal order).
         this.#o.onChange?.(runner, from, reason);
@@ -102,7 +107,19 @@ export class Supervisor {
     const plan = planReload(running(this.#registry), config);
     if (dryRun) return plan;
     if (this.#closing) throw new ShuttingDownError();
+    // Every socket is bound before anything changes: a failed bind refuses the whole config.
+    const closeUnused = await this.#sockets.rebind(config);
     this.#config = config;
+    try {
+      await this.#applyPlan(config, plan);
+    } finally {
+      closeUnused?.();
+    }
+    this.#o.onRecordChange?.();
+    return plan;
+  }
+
+  async #applyPlan(config: WardenConfig, plan: ReloadPlan): Promise<void> {
     await applyPlan(
       {
         registry: this.#registry,
@@ -114,8 +131,6 @@ export class Supervisor {
       config,
       plan,
     );
-    this.#o.onRecordChange?.();
-    return plan;
   }
 
   // Stops runners that are no longer wanted and frees them.
@@ -168,14 +183,19 @@ export class Supervisor {
     services: readonly RecordedService[],
   ): { instance: string; outcome: RestoreOutcome }[] {
     if (config !== null) this.#config = { path: config, services: services.map((s) => s.spec) };
-    return restoreServices(this.#registry, services, this.#leftovers.found, (r) => {
+    const restored = restoreServices(this.#registry, services, this.#leftovers.found, (r) => {
       void this.#retire([r]);
     });
+    // Taken back before any apply, so a restart before the next `up` passes them too.
+    const specs = services.map((s) => s.spec);
+    this.#applying = this.#sockets.takeBack(this.#applying, specs, this.#o.log);
+    return restored;
   }
 
   /** Lets every process run on without this daemon (`down --keep-services`); see Runner.detach. */
   detachAll(): void {
     this.#closing = true;
+    this.#sockets.keepFiles();
     this.#gate.clear();
     for (const r of this.resolve([])) r.detach();
   }
@@ -272,8 +292,17 @@ export class Supervisor {
     }));
   }
 
-  /** Closes the log files (after stopAll). */
+  /** The listening sockets of the services of `targets` (all for none), in config order. */
+  sockets(targets: readonly string[] = []): ListenStatus[] {
+    const all = this.#sockets.status();
+    if (targets.length === 0) return all;
+    const services = new Set(this.resolve(targets).map((r) => r.spec.name));
+    return all.filter((s) => services.has(s.service));
+  }
+
+  /** Closes the log files and the listening sockets (after stopAll). */
   async close(): Promise<void> {
+    this.#sockets.closeAll();
     for (const r of this.resolve([])) r.close();
     await Promise.all(this.#registry.services().map((s) => s.logFile.close()));
   }
