@@ -6,11 +6,11 @@ import type { StateName } from '../core/instance.js';
 import type { ObservedInstance } from './source.js';
 
 /**
- * Why an instance's process ended, as `warden_instance_exits_total{reason}` tells it. Planned
- * (issue 18): `oom` for an OOM kill, once the exit status carries it.
+ * Why an instance's process ended, as `warden_instance_exits_total{reason}` tells it: `oom` for
+ * the kernel's OOM kill in its cgroup (config `limits.memory`), `signal` for any other signal.
  */
 export type ExitReason =
-  'exit' | 'signal' | 'stop' | 'watchdog' | 'ready_timeout' | 'spawn_error' | 'unknown';
+  'exit' | 'signal' | 'oom' | 'stop' | 'watchdog' | 'ready_timeout' | 'spawn_error' | 'unknown';
 
 interface Seen {
   restartsTotal: number;
@@ -98,5 +98,6 @@ export class InstanceCounters {
 function reasonOf(exit: LastExit): ExitReason {
   if (isSpawnFailure(exit)) return 'spawn_error';
   if (isUnknownExit(exit)) return 'unknown';
-  return isSignalExit(exit) ? 'signal' : 'exit';
+  if (isSignalExit(exit)) return exit.oom === true ? 'oom' : 'signal';
+  return 'exit';
 }

@@ -25,13 +25,13 @@ const STATES = Object.keys({
 const READY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 
 /**
- * The CPU time of an instance's tree, seconds, where the daemon measures it. Extension point for
- * issue 18 (CPU and memory figures): until its data exists, `warden_instance_cpu_seconds_total`
- * has no series. Return undefined for an instance without a figure.
+ * The CPU time of an instance's tree, seconds (its `status` figures: cgroup `cpu.stat`, or the
+ * members' /proc times), counted from its last spawn: a counter that resets at each restart,
+ * which rate() allows for. undefined for an instance without a live process.
  */
 export type CpuSecondsOf = (status: InstanceStatus) => number | undefined;
 
-const noCpuFigures: CpuSecondsOf = () => undefined;
+const cpuFigures: CpuSecondsOf = (status) => status.tree?.cpuSeconds;
 
 // prom-client's classes from their own modules, as its index would give them: the index also
 // loads the Pushgateway (http, https, zlib) and cluster aggregation, and its process CPU metric
@@ -105,7 +105,7 @@ export interface WardenMetrics {
  */
 export function createMetrics(
   source: WardenSource,
-  cpuSecondsOf: CpuSecondsOf = noCpuFigures,
+  cpuSecondsOf: CpuSecondsOf = cpuFigures,
 ): WardenMetrics {
   const registry = new Registry();
   registerProcessMetrics(registry);

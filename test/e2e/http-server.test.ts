@@ -80,6 +80,10 @@ void describe('http server', () => {
       ok.body,
       /^warden_instance_start_time_seconds\{service="web",instance="web"\} 1\d{9}/m,
     );
+    assert.match(
+      ok.body,
+      /^warden_instance_cpu_seconds_total\{service="web",instance="web"\} \d+(\.\d+)?(e-\d+)?$/m,
+    );
     assert.match(ok.body, /^warden_ready_seconds_count\{service="pair"\} 2$/m);
     assert.match(ok.body, /^process_resident_memory_bytes \d+/m);
     assert.doesNotMatch(ok.body, /pid="/);

@@ -86,6 +86,25 @@ void describe('InstanceCounters', () => {
     assert.deepEqual(ready, [1.5]);
   });
 
+  void it('counts an OOM kill as oom, any other SIGKILL as signal', () => {
+    const inst = fake();
+    const counters = new InstanceCounters(() => undefined);
+    counters.observe(inst);
+    inst.set({
+      lastExit: { signal: 'SIGKILL', coreDumped: false, oom: true, limit: 67108864 },
+      ...state({ state: 'backoff', since: 1000, restartAt: 1100, attempt: 1 }),
+    });
+    counters.observe(inst);
+    inst.set(state({ state: 'starting', since: 1100, pid: 8 }));
+    counters.observe(inst);
+    inst.set({
+      lastExit: { signal: 'SIGKILL', coreDumped: false },
+      ...state({ state: 'backoff', since: 2000, restartAt: 2100, attempt: 2 }),
+    });
+    counters.observe(inst);
+    assert.deepEqual(Object.fromEntries(counters.exits('web')), { oom: 1, signal: 1 });
+  });
+
   void it('forgets removed instances', () => {
     const inst = fake();
     const counters = new InstanceCounters(() => undefined);
