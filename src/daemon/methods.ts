@@ -1,61 +1,27 @@
 // The daemon's handlers of the control protocol: one per method of the protocol map
 // (ipc/protocol.ts), which types the CLI and the library client too.
 import { z } from 'zod';
-import { formatIssue } from '../config/format.js';
-import { checkDocument, type ConfigSource } from '../config/document.js';
-import type { WardenConfig } from '../config/types.js';
 import { pidOf, type InstanceModel } from '../core/instance.js';
 import { parseSignal } from '../core/signals.js';
-import type { ContainmentMode } from '../effects/containment/containment.js';
 import { commandLine } from '../effects/containment/proc.js';
-import type { HomePaths } from '../home/paths.js';
 import { proofOf } from '../ipc/daemon-proof.js';
 import {
   PROTOCOL_VERSION,
   ProtocolError,
-  type ApplyPlan,
   type MethodName,
   type ParamsOf,
 } from '../ipc/protocol.js';
 import type { MethodTable } from '../ipc/server.js';
-import type { ReloadPlan } from '../runtime/reload-plan.js';
-import type { Supervisor } from '../runtime/supervisor/supervisor.js';
 import { syncControl } from './control-access.js';
-import { streamEvents, type EventBus } from './events.js';
+import { streamEvents } from './events.js';
 import { fdLimitWarning } from './fd-fit.js';
-import type { HttpHolder } from './http-sync.js';
 import { isGroupPeer } from './peer.js';
-import { limitIssues, type LimitSupport } from './limits-fit.js';
 import { answerWithCodes } from './protocol-errors.js';
+import { logApplied, readConfig, reload } from './apply-config.js';
+import type { DaemonContext } from './context.js';
 
-/** What the methods act on. */
-export interface DaemonContext {
-  supervisor: Supervisor;
-  home: HomePaths;
-  version: string;
-  containment: ContainmentMode;
-  /** Which cgroup limits the containment can apply (config `limits`). */
-  limits: LimitSupport;
-  /** State changes, for `subscribe`. */
-  events: EventBus;
-  /** The HTTP server of the config's `http` (docs/config/http.md). */
-  http: HttpHolder;
-  /** The key of `prove` (src/ipc/daemon-proof.ts), also in the home's `warden.key`. */
-  proofKey: Buffer;
-  log: (line: string) => void;
-  /** True once a shutdown began: no new starts are accepted. */
-  isShuttingDown: () => boolean;
-  /**
-   * Stops every service, then ends the daemon; with `keepServices`, ends the daemon and leaves
-   * them running (state.json lets the next daemon take them back).
-   */
-  shutdown: (why: string, keepServices?: boolean) => Promise<void>;
-  /**
-   * systemd, when `warden run` runs under it (service-manager.ts): told RELOADING=1 when a
-   * reload begins and READY=1 once it is applied and settled, whoever asked for it.
-   */
-  serviceManager?: { reloading(): void; reloaded(): void };
-}
+export type { DaemonContext } from './context.js';
+export { reload } from './apply-config.js';
 
 // A schema that reads what the protocol map declares as the params of `M` (defaults filled in).
 type Reads<M extends MethodName> = z.ZodType<unknown, ParamsOf<M>>;
@@ -86,27 +52,6 @@ function parse<T>(schema: z.ZodType<T>, params: unknown): T {
   const r = schema.safeParse(params);
   if (!r.success) throw new ProtocolError('INVALID_PARAMS', z.prettifyError(r.error));
   return r.data;
-}
-
-// The config at `path`: from `source` when the client sent what it read there; else read here,
-// the only case that loads the YAML parser into the daemon (SIGHUP, `reload`).
-// A Procfile's `portBase` comes with `up` and is used again by `reload`. A config whose limits
-// this daemon's containment cannot apply is refused the same way.
-async function readConfig(
-  ctx: DaemonContext,
-  path: string,
-  source?: ConfigSource,
-  portBase?: number,
-): Promise<WardenConfig> {
-  const loaded =
-    source === undefined
-      ? await (await import('../config/load.js')).loadConfig(path, { portBase })
-      : await checkDocument(source, path);
-  if (loaded.ok && portBase !== undefined) loaded.config.portBase = portBase;
-  const issues = loaded.ok ? limitIssues(loaded.config, ctx.limits) : loaded.issues;
-  if (loaded.ok && issues.length === 0) return loaded.config;
-  const lines = issues.map(formatIssue);
-  throw new ProtocolError('CONFIG_ERROR', `invalid config:\n${lines.join('\n')}`, lines);
 }
 
 /**
@@ -277,52 +222,6 @@ function handlers(ctx: DaemonContext): MethodTable {
       return { stopped: count, kept: 0 };
     },
   };
-}
-
-/**
- * Re-reads the config file and applies the difference (Supervisor.apply), starting the services
- * it added; with `dryRun`, only returns the plan. An invalid file changes nothing.
- * @throws ProtocolError CONFIG_ERROR with every issue (file:line:col)
- */
-export async function reload(ctx: DaemonContext, dryRun = false): Promise<ReloadPlan> {
-  const path = ctx.supervisor.config?.path;
-  if (path === undefined)
-    throw new ProtocolError('CONFIG_ERROR', 'no config loaded yet; run "warden up"');
-  if (dryRun) {
-    const config = await readConfig(ctx, path, undefined, ctx.supervisor.config?.portBase);
-    return ctx.supervisor.apply(config, { dryRun });
-  }
-  ctx.serviceManager?.reloading();
-  try {
-    return await applyReload(ctx, path);
-  } finally {
-    ctx.serviceManager?.reloaded();
-  }
-}
-
-async function applyReload(ctx: DaemonContext, path: string): Promise<ReloadPlan> {
-  const before = ctx.supervisor.config?.control;
-  const config = await readConfig(ctx, path, undefined, ctx.supervisor.config?.portBase);
-  await ctx.http.sync(config.http);
-  const plan = await ctx.supervisor.apply(config);
-  syncControl(ctx, before, config.control);
-  logApplied(ctx, 'reload', plan);
-  if (plan.added.length > 0) ctx.supervisor.start(plan.added);
-  return plan;
-}
-
-function logApplied(ctx: DaemonContext, verb: string, a: ApplyPlan): void {
-  const parts = Object.entries({
-    added: a.added,
-    removed: a.removed,
-    changed: a.changed,
-    updated: a.updated,
-    scaled: a.scaled.map((s) => `${s.service} ${s.from}->${s.to}`),
-    restarted: a.restarted,
-  })
-    .filter(([, names]) => names.length > 0)
-    .map(([what, names]) => `${what} [${names.join(', ')}]`);
-  ctx.log(`${verb}: ${parts.length === 0 ? 'no change' : parts.join(', ')}`);
 }
 
 // `wait` is over once an instance runs, or can no longer get there by itself.
