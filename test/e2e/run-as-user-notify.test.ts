@@ -4,10 +4,10 @@
 // home stays closed. A real second user, made with useradd and removed after; both containments.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, it, type TestContext } from 'node:test';
-import { sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
+import { waitFor, type Sandbox } from '../helpers/cli.js';
 import { freePort, skipWithout } from '../helpers/readiness.js';
 import {
   isRoot,
@@ -15,6 +15,7 @@ import {
   modes,
   removeAccount,
   statusLine,
+  userSandbox,
   type Account,
 } from '../helpers/run-as.js';
 
@@ -69,13 +70,9 @@ for (const mode of modes) {
         t.skip(isRoot ? 'warden-spawner was not built' : 'needs root');
         return undefined;
       }
-      s = sandbox();
-      if (mode === 'process-group') s.env.WARDEN_CONTAINMENT = 'process-group';
-      chmodSync(dirname(s.home), 0o755);
-      const out = join(s.dir, 'out');
-      mkdirSync(out, { recursive: true });
-      chownSync(out, account.uid, account.gid);
-      return { s, a: account, out };
+      const made = userSandbox(account, mode);
+      s = made.s;
+      return { s, a: account, out: made.out };
     }
 
     void it(

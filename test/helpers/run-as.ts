@@ -152,6 +152,25 @@ async function assertContained(s: Sandbox, pid: number): Promise<void> {
   }
 }
 
+/**
+ * A sandbox `account` may enter, in containment `mode`, whose daemon starts privileged processes
+ * by `path`; with a directory `out` the user owns.
+ */
+export function userSandbox(
+  account: Account,
+  mode: (typeof modes)[number],
+  path: StartPath = 'warden-spawner',
+): { s: Sandbox; out: string } {
+  const s = sandbox();
+  if (mode === 'process-group') s.env.WARDEN_CONTAINMENT = 'process-group';
+  if (path === 'setpriv') s.env.WARDEN_TEST_WITHOUT = 'warden-spawner';
+  chmodSync(dirname(s.home), 0o755);
+  const out = join(s.dir, 'out');
+  mkdirSync(out, { recursive: true });
+  chownSync(out, account.uid, account.gid);
+  return { s, out };
+}
+
 /** The suites of `path`, in both containment modes (setpriv: warden-spawner withheld). */
 export function describeRunAs(path: StartPath): void {
   for (const mode of modes) {
@@ -175,14 +194,9 @@ export function describeRunAs(path: StartPath): void {
           t.skip(isRoot ? `no ${path}` : 'needs root');
           return undefined;
         }
-        s = sandbox();
-        if (mode === 'process-group') s.env.WARDEN_CONTAINMENT = 'process-group';
-        if (path === 'setpriv') s.env.WARDEN_TEST_WITHOUT = 'warden-spawner';
-        chmodSync(dirname(s.home), 0o755);
-        const out = join(s.dir, 'out');
-        mkdirSync(out, { recursive: true });
-        chownSync(out, account.uid, account.gid);
-        return { s, a: account, out };
+        const made = userSandbox(account, mode, path);
+        s = made.s;
+        return { s, a: account, out: made.out };
       }
 
       void it('runs as the user with its groups, HOME, USER and the umask', async (t) => {
