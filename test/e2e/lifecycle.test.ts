@@ -52,7 +52,7 @@ void describe('lifecycle through bin/warden', () => {
     const table = await s.warden(['status']);
     assert.match(
       table.stdout,
-      /^NAME\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+(PIDS\s+MEM\s+)?LAST EXIT/,
+      /^NAME\s+STATE\s+PID\s+UPTIME\s+RESTARTS\s+(PIDS\s+CPU\s+MEM\s+)?LAST EXIT/,
     );
     assert.match(table.stdout, /sleeper\s+running\s+\d+/);
   });
