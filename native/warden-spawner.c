@@ -22,8 +22,9 @@
  * setrlimit(2) for each before it changes its user, so that root may raise a hard limit.
  * The new process calls setsid(2), gets exactly its TARGETS fds (fd 0 on /dev/null unless
  * given), enters CWD and execs PATH with ARGV and ENV (a file that is no executable format runs
- * as `/bin/sh PATH ARG...`, as execvp(3) does). If that fails it writes `exec ERRNO` to the
- * report pipe and exits 127; the pipe is close-on-exec, so its EOF says the exec happened.
+ * as `/bin/sh PATH ARG...`, as execvp(3) does). If a step fails it writes `STEP ERRNO` to the
+ * report pipe (`exec 2`, `chdir 13`, `setresuid 1`...) and exits 127; the pipe is
+ * close-on-exec, so its EOF says the exec happened.
  * An ENV entry `LISTEN_PID=` (empty) becomes `LISTEN_PID=<the new process's pid>`: only the new
  * process knows its pid before the exec (sd_listen_fds(3)).
  * The reply, one message: `pid PID`; `clone ERRNO` when nothing was started; `bad EINVAL` for a
@@ -60,10 +61,11 @@ static void reply(const char *what, long value) {
   }
 }
 
-/* In the new process: `exec ERRNO` on the report pipe, then exit 127. */
-static void fail(int report, int error) {
-  char line[32];
-  int n = snprintf(line, sizeof line, "exec %d\n", error);
+/* In the new process: `STEP ERRNO` on the report pipe (`exec 2`, `chdir 13`: which step failed,
+ * so that the daemon can name what the error is about), then exit 127. */
+static void fail(int report, const char *step, int error) {
+  char line[48];
+  int n = snprintf(line, sizeof line, "%s %d\n", step, error);
   while (write(report, line, (size_t)n) < 0 && errno == EINTR) {
   }
   _exit(127);
@@ -152,12 +154,13 @@ static int parse_rlimits(const char *s, struct rlimits *r) {
 static void become(const struct creds *c, int report) {
   if (!c->given) return;
   if (c->umask >= 0) umask((mode_t)c->umask);
-  if (c->caps != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(report, errno);
-  if (c->ngroups > 0 && setgroups((size_t)c->ngroups, c->groups) < 0) fail(report, errno);
+  if (c->caps != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(report, "prctl", errno);
+  if (c->ngroups > 0 && setgroups((size_t)c->ngroups, c->groups) < 0)
+    fail(report, "setgroups", errno);
   gid_t gid = (gid_t)c->gid;
   uid_t uid = (uid_t)c->uid;
-  if (c->gid >= 0 && setresgid(gid, gid, gid) < 0) fail(report, errno);
-  if (c->uid >= 0 && setresuid(uid, uid, uid) < 0) fail(report, errno);
+  if (c->gid >= 0 && setresgid(gid, gid, gid) < 0) fail(report, "setresgid", errno);
+  if (c->uid >= 0 && setresuid(uid, uid, uid) < 0) fail(report, "setresuid", errno);
   if (c->caps != 0) {
     /* Permitted, effective and inheritable: an ambient capability must be in the last two. */
     struct __user_cap_header_struct head = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
@@ -167,12 +170,13 @@ static void become(const struct creds *c, int report) {
       __u32 bits = (__u32)(c->caps >> (32 * i));
       data[i].permitted = data[i].effective = data[i].inheritable = bits;
     }
-    if (syscall(SYS_capset, &head, data) < 0) fail(report, errno);
+    if (syscall(SYS_capset, &head, data) < 0) fail(report, "capset", errno);
     for (int cap = 0; cap < 64; cap++)
       if ((c->caps >> cap) & 1ULL)
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) fail(report, errno);
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+          fail(report, "prctl", errno);
   }
-  if (c->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(report, errno);
+  if (c->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(report, "prctl", errno);
 }
 
 /* In the new process: `LISTEN_PID=` in envp becomes its pid (sd_listen_fds(3)). */
@@ -198,19 +202,19 @@ static void start(const char *path, const char *cwd, const struct creds *creds,
   int moved[MAX_FDS];
   for (int i = 0; i < ntargets; i++) {
     moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, top + 1);
-    if (moved[i] < 0) fail(report, errno);
+    if (moved[i] < 0) fail(report, "fcntl", errno);
   }
   int kept = fcntl(report, F_DUPFD_CLOEXEC, top + 1);
-  if (kept < 0) fail(report, errno);
+  if (kept < 0) fail(report, "fcntl", errno);
   report = kept;
   char given[MAX_FD_NUMBER + 1] = {0};
   for (int i = 0; i < ntargets; i++) {
-    if (dup2(moved[i], targets[i]) < 0) fail(report, errno);
+    if (dup2(moved[i], targets[i]) < 0) fail(report, "dup2", errno);
     given[targets[i]] = 1;
   }
   if (!given[0]) {
     int null = open("/dev/null", O_RDONLY);
-    if (null < 0 || dup2(null, 0) < 0) fail(report, errno);
+    if (null < 0 || dup2(null, 0) < 0) fail(report, "dup2", errno);
     if (null != 0) close(null);
   }
   for (int fd = 1; fd <= top; fd++)
@@ -220,10 +224,11 @@ static void start(const char *path, const char *cwd, const struct creds *creds,
     for (int fd = top + 1; fd < 1024; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
   for (int i = 0; i < limits->n; i++)
-    if (setrlimit(limits->resource[i], &limits->value[i]) < 0) fail(report, errno);
+    if (setrlimit(limits->resource[i], &limits->value[i]) < 0)
+      fail(report, "setrlimit", errno);
   become(creds, report);
   /* As the user: a directory it may not enter is its error, as with systemd. */
-  if (chdir(cwd) < 0) fail(report, errno);
+  if (chdir(cwd) < 0) fail(report, "chdir", errno);
   execve(path, argv, envp);
   if (errno == ENOEXEC) {
     int argc = 0;
@@ -236,7 +241,7 @@ static void start(const char *path, const char *cwd, const struct creds *creds,
       execve("/bin/sh", sh, envp);
     }
   }
-  fail(report, errno);
+  fail(report, "exec", errno);
 }
 
 /* Splits the request into its NUL-terminated fields. @returns their count, or -1 */

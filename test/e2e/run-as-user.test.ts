@@ -3,10 +3,10 @@
 // in what the process does, in both containment modes; bad input refused with its place. A real
 // second user, made with useradd and removed after. The setpriv(1) path: run-as-user-setpriv.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { sandbox, type Sandbox } from '../helpers/cli.js';
+import { sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
 import { describeRunAs, isRoot } from '../helpers/run-as.js';
 
 describeRunAs('warden-spawner');
@@ -46,5 +46,38 @@ void describe('bad privilege keys are config errors with their place', () => {
     );
     assert.match(up.stderr, /services\.web\.umask: write the umask as a quoted string/);
     assert.ok(!existsSync(join(s.home, 'warden.pid')) || (await s.warden(['status'])).code !== 0);
+  });
+});
+
+void describe('a cwd the user may not enter', () => {
+  let s: Sandbox | undefined;
+  afterEach(async () => {
+    await s?.cleanup();
+    s = undefined;
+  });
+
+  void it('fails the start naming the cwd, not the program', async (t) => {
+    if (!isRoot) return t.skip('needs root');
+    if (!existsSync(new URL('../../native/warden-spawner', import.meta.url)))
+      return t.skip('warden-spawner was not built');
+    s = sandbox();
+    const sb = s;
+    sb.config(
+      'services:\n  web:\n    command: [sleep, "600"]\n    cwd: private\n    user: nobody\n',
+    );
+    mkdirSync(join(sb.dir, 'private'));
+    chmodSync(join(sb.dir, 'private'), 0o700);
+    const up = await sb.warden(['up']);
+    assert.equal(up.code, 0, up.stderr);
+    const web = await waitFor('web failed', async () => {
+      const i = (await sb.status()).instances[0];
+      return i?.state === 'failed' && i;
+    });
+    assert.deepEqual(web.lastExit, {
+      spawnError: 'EACCES',
+      path: join(sb.dir, 'private'),
+      message: `cannot enter cwd ${join(sb.dir, 'private')}: EACCES`,
+      detail: "as the service's user",
+    });
   });
 });

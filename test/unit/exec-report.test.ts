@@ -57,6 +57,9 @@ void describe('ExecReport', () => {
 
   void it('parses the line a failed exec writes', () => {
     assert.equal(parseExecReport('exec 2\n')?.code, 'ENOENT');
+    const chdir = parseExecReport('chdir 13\n');
+    assert.deepEqual([chdir?.syscall, chdir?.code], ['chdir', 'EACCES']);
+    assert.equal(parseExecReport('exec 2\n')?.syscall, 'execve');
     assert.equal(parseExecReport(''), undefined);
   });
 });

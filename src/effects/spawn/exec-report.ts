@@ -13,12 +13,15 @@ export const REPORT_SWEEP_MS = 100;
 
 /**
  * What the text of a start's report says, once its process ended or its report reached EOF:
- * undefined when the exec happened, else the SyscallError of the failed execve (ENOENT,
- * EACCES...), which the new process wrote before it exited.
+ * undefined when the exec happened, else the SyscallError of the step that failed, which the new
+ * process wrote before it exited: `execve` (ENOENT, EACCES...), `chdir` (a cwd its user may not
+ * enter), `setresuid`, `setgroups`, `setrlimit`... (native/warden-spawner.c).
  */
 export function parseExecReport(text: string): SyscallError | undefined {
-  const failed = /^exec (\d+)$/m.exec(text);
-  return failed === null ? undefined : new SyscallError('execve', Number(failed[1]));
+  const failed = /^([a-z0-9]+) (\d+)$/m.exec(text);
+  if (failed === null) return undefined;
+  const step = failed[1] === 'exec' ? 'execve' : (failed[1] ?? 'execve');
+  return new SyscallError(step, Number(failed[2]));
 }
 
 /**

@@ -18,7 +18,7 @@ import { ExecReport } from './exec-report.js';
 import type { SpawnPrivileges } from './privileges.js';
 import { underPrlimit } from './rlimits.js';
 import { reaper } from '../exit/reaper.js';
-import { errnoOf } from '../ffi/errno.js';
+import { errnoOf, type SyscallError } from '../ffi/errno.js';
 import { LISTEN_FDS_START, listenEnv, type PassedSocket } from './listen-fds.js';
 
 /** Variables a supervisor above warden may have set, which must not leak into services. */
@@ -108,6 +108,7 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
     readonly stdio: readonly (Readable | null | undefined)[],
     readonly outputPipes: OutputPipes,
     program: string,
+    cwd: string,
     report: ExecReport | undefined,
   ) {
     super();
@@ -118,13 +119,7 @@ class SpawnedProcess extends EventEmitter implements ServiceProcess {
       // A failed exec wrote its line before the process ended; a successful one wrote nothing.
       const error = this.#report?.finish();
       const failure: SpawnFailure | undefined =
-        error === undefined
-          ? undefined
-          : {
-              spawnError: error.code,
-              path: program,
-              message: `spawn ${program}: ${error.message}`,
-            };
+        error === undefined ? undefined : startFailure(error, program, cwd);
       this.emit('exit', failure ?? status);
     });
   }
@@ -213,7 +208,20 @@ export function spawnInstance(req: SpawnRequest): ServiceProcess | SpawnFailure 
     stdout: fstatSync(readEnds[1] ?? -1).ino,
     stderr: fstatSync(readEnds[2] ?? -1).ino,
   };
-  return new SpawnedProcess(started.pid, stdio, pipes, program, report);
+  return new SpawnedProcess(started.pid, stdio, pipes, program, req.cwd, report);
+}
+
+// A step of the new process that failed before or at its exec (warden-spawner's report): a cwd
+// the service's user may not enter is about the cwd, not the program.
+function startFailure(error: SyscallError, program: string, cwd: string): SpawnFailure {
+  if (error.syscall === 'chdir')
+    return {
+      spawnError: error.code,
+      path: cwd,
+      message: `cannot enter cwd ${cwd}: ${error.code}`,
+      detail: "as the service's user",
+    };
+  return { spawnError: error.code, path: program, message: `spawn ${program}: ${error.message}` };
 }
 
 // posix_spawn, and for a file that is no executable format (ENOEXEC) /bin/sh FILE, as execvp.
