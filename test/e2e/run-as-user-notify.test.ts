@@ -6,20 +6,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, afterEach, before, describe, it, type TestContext } from 'node:test';
-import { waitFor, type Sandbox } from '../helpers/cli.js';
+import { describe, it } from 'node:test';
+import { waitFor } from '../helpers/cli.js';
 import { freePort, skipWithout } from '../helpers/readiness.js';
-import {
-  isRoot,
-  makeAccount,
-  modes,
-  removeAccount,
-  statusLine,
-  userSandbox,
-  type Account,
-} from '../helpers/run-as.js';
+import { modes, statusLine, userSuite, type Account } from '../helpers/run-as.js';
 
-const canSpawnAs = existsSync(new URL('../../native/warden-spawner', import.meta.url));
 const NO_REDIS = skipWithout('redis-server', 'apt-get install redis-server');
 const NO_SYSTEMD_NOTIFY = skipWithout('systemd-notify', 'apt-get install systemd');
 
@@ -51,29 +42,7 @@ async function notifyAs(
 
 for (const mode of modes) {
   void describe(`sd_notify across users (${mode})`, () => {
-    let account: Account | undefined;
-    let s: Sandbox | undefined;
-    before(() => {
-      if (isRoot && canSpawnAs) account = makeAccount();
-    });
-    after(() => {
-      if (account !== undefined) removeAccount(account);
-    });
-    afterEach(async () => {
-      await s?.cleanup();
-      s = undefined;
-    });
-
-    // A sandbox the user may enter, with a directory `out` it owns.
-    function setup(t: TestContext): { s: Sandbox; a: Account; out: string } | undefined {
-      if (account === undefined) {
-        t.skip(isRoot ? 'warden-spawner was not built' : 'needs root');
-        return undefined;
-      }
-      const made = userSandbox(account, mode);
-      s = made.s;
-      return { s, a: account, out: made.out };
-    }
+    const setup = userSuite(mode);
 
     void it(
       'sd_notify as the user: redis-server --supervised systemd reaches running through a socket only it can reach',

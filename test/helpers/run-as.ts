@@ -171,33 +171,51 @@ export function userSandbox(
   return { s, out };
 }
 
+/** What a test of a second user works with: its sandbox, the user, a directory the user owns. */
+export interface UserSetup {
+  s: Sandbox;
+  a: Account;
+  out: string;
+}
+
+/**
+ * Registers in the enclosing describe: a second user made before its tests (as root, when
+ * `path` can start as another user) and removed after, and each test's sandbox cleaned up.
+ * @returns each test's setup: a userSandbox, or undefined once the test was skipped (no root, no
+ * `path`)
+ */
+export function userSuite(
+  mode: (typeof modes)[number],
+  path: StartPath = 'warden-spawner',
+): (t: TestContext) => UserSetup | undefined {
+  let account: Account | undefined;
+  let s: Sandbox | undefined;
+  before(() => {
+    if (isRoot && canStart[path]) account = makeAccount();
+  });
+  after(() => {
+    if (account !== undefined) removeAccount(account);
+  });
+  afterEach(async () => {
+    await s?.cleanup();
+    s = undefined;
+  });
+  return (t) => {
+    if (account === undefined) {
+      t.skip(isRoot ? `no ${path}` : 'needs root');
+      return undefined;
+    }
+    const made = userSandbox(account, mode, path);
+    s = made.s;
+    return { s, a: account, out: made.out };
+  };
+}
+
 /** The suites of `path`, in both containment modes (setpriv: warden-spawner withheld). */
 export function describeRunAs(path: StartPath): void {
   for (const mode of modes) {
     void describe(`services as another user (${mode}, ${path})`, () => {
-      let account: Account | undefined;
-      let s: Sandbox | undefined;
-      before(() => {
-        if (isRoot && canStart[path]) account = makeAccount();
-      });
-      after(() => {
-        if (account !== undefined) removeAccount(account);
-      });
-      afterEach(async () => {
-        await s?.cleanup();
-        s = undefined;
-      });
-
-      // A sandbox the user may enter, with a directory `out` it owns.
-      function setup(t: TestContext): { s: Sandbox; a: Account; out: string } | undefined {
-        if (account === undefined) {
-          t.skip(isRoot ? `no ${path}` : 'needs root');
-          return undefined;
-        }
-        const made = userSandbox(account, mode, path);
-        s = made.s;
-        return { s, a: account, out: made.out };
-      }
+      const setup = userSuite(mode, path);
 
       void it('runs as the user with its groups, HOME, USER and the umask', async (t) => {
         const got = setup(t);
