@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/load.js';
-import type { WardenConfig } from '../../src/config/types.js';
+import { load, service } from '../helpers/imported.js';
 import { sandbox, waitFor, type Sandbox } from '../helpers/cli.js';
 import {
   PROCESS_COMPOSE_BROKEN,
@@ -17,18 +16,6 @@ import {
   SUPERVISORD_CONF,
   SUPERVISORD_RUNNABLE,
 } from '../fixtures/import/sources.js';
-
-async function load(path: string): Promise<WardenConfig> {
-  const loaded = await loadConfig(path);
-  assert.ok(loaded.ok, JSON.stringify(loaded));
-  return loaded.config;
-}
-
-const service = (config: WardenConfig, name: string) => {
-  const found = config.services.find((s) => s.name === name);
-  assert.ok(found, `service ${name}`);
-  return found;
-};
 
 const read = (path: string) => existsSync(path) && readFileSync(path, 'utf8').trim();
 
