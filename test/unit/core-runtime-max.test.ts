@@ -2,9 +2,7 @@
 // started again at once, with its reason, as an automatic restart that is no failure (neither the
 // backoff nor the start limit counts it). In the core, then through a Runner on a fake clock.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { PassThrough } from 'node:stream';
 import type { InstanceEvent, InstanceModel, Transition } from '../../src/core/instance.js';
 import { restoreOutcome } from '../../src/core/restore.js';
 import type { SignalName } from '../../src/core/signals.js';
@@ -13,6 +11,7 @@ import { lineSink } from '../../src/logs/service-log.js';
 import { Runner } from '../../src/runtime/runner/runner.js';
 import { fakeTree, makeSpec, modelWithHistory, POLICY, T0 } from '../helpers/core-fixtures.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeChild } from '../helpers/fake-child.js';
 
 const MAX: InstancePolicy = { ...POLICY, runtimeMaxMs: 2000 };
 
@@ -104,16 +103,6 @@ void describe('runtime_max in the core', () => {
     assert.deepEqual(armed, { kind: 'set-timer', timer: 'runtime-max', delayMs: 500 });
   });
 });
-
-class FakeChild extends EventEmitter {
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
-  readonly stdio = [undefined, this.stdout, this.stderr];
-  constructor(readonly pid: number) {
-    super();
-  }
-  unref(): void {}
-}
 
 void describe('runtime_max through a Runner and its Clock', () => {
   void it('fires runtime_max after the instance became running, not before', () => {

@@ -3,9 +3,7 @@
 // enforces its limits is not polled; a SIGKILL while the tree's cgroup counted an OOM kill
 // is reported as one, any other SIGKILL is not.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { PassThrough } from 'node:stream';
 import { NO_LIMITS } from '../../src/config/limits.js';
 import type { SignalName } from '../../src/core/signals.js';
 import type { InstanceTree } from '../../src/effects/containment/containment.js';
@@ -14,18 +12,9 @@ import { lineSink } from '../../src/logs/service-log.js';
 import { Runner } from '../../src/runtime/runner/runner.js';
 import { fakeTree, makeSpec } from '../helpers/core-fixtures.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeChild } from '../helpers/fake-child.js';
 
 const MB = 1024 * 1024;
-
-class FakeChild extends EventEmitter {
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
-  readonly stdio = [undefined, this.stdout, this.stderr];
-  constructor(readonly pid: number) {
-    super();
-  }
-  unref(): void {}
-}
 
 // A runner whose tree holds `memory()` bytes; `tree` adds to the fake tree.
 function setup(memory: () => number, tree: Partial<InstanceTree> = {}) {

@@ -2,27 +2,16 @@
 // probe is drained first), and a deadline that fires a period late (a stalled daemon) grants a
 // fresh period instead of a kill; a service silent after that is still killed.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { PassThrough } from 'node:stream';
 import type { SignalName } from '../../src/core/signals.js';
 import { lineSink } from '../../src/logs/service-log.js';
 import type { ReadinessHooks } from '../../src/runtime/readiness/types.js';
 import { Runner } from '../../src/runtime/runner/runner.js';
 import { fakeTree, makeSpec } from '../helpers/core-fixtures.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeChild } from '../helpers/fake-child.js';
 
 const WATCHDOG_MS = 1000;
-
-class FakeChild extends EventEmitter {
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
-  readonly stdio = [undefined, this.stdout, this.stderr];
-  constructor(readonly pid: number) {
-    super();
-  }
-  unref(): void {}
-}
 
 // A running instance with `ready: notify` and a 1s watchdog; `queued` pings wait in the probe
 // (as datagrams in the notify socket) until the runner drains it.

@@ -1,9 +1,7 @@
 // The Runner with virtual time and fake processes: effects carried out in order, timers armed and
 // cancelled, output captured, spawn failures of both kinds; no real process and no real sleep.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { PassThrough } from 'node:stream';
 import type { ServiceSpec } from '../../src/config/types.js';
 import type { SpawnFailure } from '../../src/core/exit.js';
 import type { SignalName } from '../../src/core/signals.js';
@@ -14,22 +12,9 @@ import type { SpawnPace } from '../../src/runtime/spawn-pacer.js';
 import { KILL_GRACE_MS } from '../../src/core/transition.js';
 import { fakeTree, makeSpec } from '../helpers/core-fixtures.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeChild } from '../helpers/fake-child.js';
 
 /** A main process as far as the Runner looks at it. */
-class FakeChild extends EventEmitter {
-  readonly stdout = new PassThrough();
-  readonly stderr = new PassThrough();
-  readonly stdio = [undefined, this.stdout, this.stderr];
-  constructor(readonly pid: number) {
-    super();
-  }
-  /** The main process ends, as the reaper reports it. */
-  die(code: number | null, signal: SignalName | null = null, coreDumped = false): void {
-    this.emit('exit', signal === null ? { code: code ?? 0 } : { signal, coreDumped });
-  }
-  unref(): void {}
-}
-
 type SpawnResult = FakeChild | SpawnFailure;
 
 /** A Runner wired to a FakeClock and a fake ProcessLayer that records everything. */
