@@ -12,11 +12,14 @@
 //   module, stays in node_modules, and so does the YAML loader: the daemon checks the document
 //   the CLI sends, and loads config/load.js, with yaml, only to read a file itself on SIGHUP or
 //   `reload`: 13 MB less resident). It starts in ~60% of the time (docs/benchmarks.md).
+// - dist/src/http/dashboard/dashboard.js, the dashboard's script for the browser (from
+//   src/http/dashboard/main.ts, type-checked by its own tsconfig.json with the DOM's types),
+//   with the page and its style copied beside it: what src/http/dashboard-page.ts serves.
 // Each module keeps its own `import.meta.url` (that of its file in tsc's output), so URLs made
 // relative to it (worker scripts, package.json) resolve as they do without the bundle. Names are
 // kept (whitespace and syntax minified only), so that stack traces in warden.log stay readable.
 import { build, type Plugin } from 'esbuild';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -80,3 +83,18 @@ await bundle('src/cli/main.ts', ['koffi', './commands/import.js', '../http/http-
 // The YAML loader stays out: the daemon reads a config file itself only on SIGHUP or reload. So
 // does the HTTP server (with prom-client): loaded only for a config with `http`.
 await bundle('src/daemon/entry.ts', ['koffi', '../config/load.js', '../http/http-service.js']);
+// The dashboard: one script for browsers, nothing loaded from elsewhere at run time.
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/http/dashboard/main.ts'],
+  outfile: 'dist/src/http/dashboard/dashboard.js',
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  logLevel: 'warning',
+});
+await mkdir(`${root}dist/src/http/dashboard`, { recursive: true });
+for (const file of ['index.html', 'dashboard.css'])
+  await copyFile(`${root}src/http/dashboard/${file}`, `${root}dist/src/http/dashboard/${file}`);

@@ -14,7 +14,7 @@ import { limitSupportLines } from './limits-fit.js';
 import { hasControllingTerminal } from '../effects/files/controlling-terminal.js';
 import { startReaper } from '../effects/exit/reaper.js';
 import { removeProofKey, writeProofKey } from '../ipc/daemon-proof.js';
-import { listenControl, type ControlServer } from '../ipc/server.js';
+import { listenControl, type ControlServer, type MethodTable } from '../ipc/server.js';
 import { systemClock } from '../runtime/clock.js';
 import { Leftovers } from '../runtime/leftovers.js';
 import { Supervisor } from '../runtime/supervisor/supervisor.js';
@@ -168,7 +168,12 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     stopReaper();
     throw asStartup(error, `cannot write ${home.proofKey}`);
   }
-  const http = new HttpHolder(httpSource(supervisor, events, VERSION), logLine);
+  let methods: MethodTable | undefined;
+  const source = httpSource(supervisor, events, VERSION, home.logDir, () => {
+    methods ??= makeMethods(ctx);
+    return methods;
+  });
+  const http = new HttpHolder(source, logLine);
   const ctx: DaemonContext = {
     supervisor,
     home,
@@ -244,7 +249,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   try {
     control = await listenControl(
       home.socket,
-      makeMethods(ctx),
+      (methods ??= makeMethods(ctx)),
       logLine,
       peerCheck(() => supervisor.config?.control),
     );

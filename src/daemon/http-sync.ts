@@ -2,24 +2,38 @@
 // when a config has the key, so a daemon without it loads neither it nor prom-client
 // (docs/benchmarks.md "Memory"). Applied before the services, so an address that cannot be
 // bound fails `up` or `reload` with nothing changed.
+import { Socket } from 'node:net';
 import type { HttpSpec } from '../config/types.js';
 import type { HttpService } from '../http/http-service.js';
-import type { WardenSource } from '../http/source.js';
-import { ProtocolError } from '../ipc/protocol.js';
+import type { ActionMethod, WardenSource } from '../http/source.js';
+import { ProtocolError, type ParamsOf, type ResultOf } from '../ipc/protocol.js';
+import type { Handler, MethodTable } from '../ipc/server.js';
 import type { Supervisor } from '../runtime/supervisor/supervisor.js';
 import type { EventBus } from './events.js';
 
-/** What the HTTP server reads of this daemon. */
+/**
+ * What the HTTP server reads of this daemon; `methods` gives the control protocol's handlers
+ * (asked for at the first call: the table is made after the server).
+ */
 export function httpSource(
   supervisor: Supervisor,
   events: EventBus,
   version: string,
+  logDir: string,
+  methods: () => MethodTable,
 ): WardenSource {
   return {
     version,
     instances: () => supervisor.resolve([]),
     subscribe: (fn) => events.subscribe(fn),
     logCounts: () => supervisor.logCounts(),
+    logDir,
+    // start, stop and restart do not look at the peer (only `wait` and `prove` do): an
+    // unconnected socket stands for the HTTP client.
+    call: <M extends ActionMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> => {
+      const handler: Handler<M> = methods()[method];
+      return Promise.resolve(handler(params, new Socket()));
+    },
   };
 }
 

@@ -6,6 +6,10 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { HttpSpec } from '../config/types.js';
 import { digestOf, type TokenDigest } from './auth.js';
+import { addActions } from './dashboard-actions.js';
+import { addDashboard } from './dashboard-page.js';
+import { eventsRoute, type EventsRoute } from './events-sse.js';
+import { logsRoute } from './logs-sse.js';
 import { createMetrics, type WardenMetrics } from './metrics.js';
 import { Router } from './router.js';
 import { listenHttp, type ServerPolicy } from './server.js';
@@ -83,7 +87,8 @@ export async function startHttp(
   log: (line: string) => void,
 ): Promise<HttpService> {
   const metrics = createMetrics(source);
-  const router = routes(metrics);
+  const events = eventsRoute(source);
+  const router = routes(metrics, events, source);
   try {
     let current = await bind({ spec, token: readToken(spec) }, router, log);
     return {
@@ -103,11 +108,13 @@ export async function startHttp(
       },
       async close() {
         metrics.close();
+        events.close();
         await closeServer(current.server);
       },
     };
   } catch (error) {
     metrics.close();
+    events.close();
     throw error;
   }
 }
@@ -151,12 +158,18 @@ async function bind(
   return Object.assign(bound, { server: bound.server, address: addressOf(host, actual) });
 }
 
-function routes(metrics: WardenMetrics): Router {
-  return new Router().add('GET', '/metrics', async (_req, res) => {
-    const { body, contentType } = await metrics.scrape();
-    res.writeHead(200, { 'Content-Type': contentType });
-    res.end(body);
-  });
+function routes(metrics: WardenMetrics, events: EventsRoute, source: WardenSource): Router {
+  const router = new Router()
+    .add('GET', '/metrics', async (_req, res) => {
+      const { body, contentType } = await metrics.scrape();
+      res.writeHead(200, { 'Content-Type': contentType });
+      res.end(body);
+    })
+    .add('GET', '/api/v1/events', events.handler)
+    .add('GET', '/api/v1/logs', logsRoute(source));
+  addDashboard(router);
+  addActions(router, source);
+  return router;
 }
 
 function closeServer(server: Server): Promise<void> {

@@ -15,14 +15,30 @@ export type RouteMatch =
 /** Routes by path, then method. */
 export class Router {
   readonly #routes = new Map<string, Map<string, RouteHandler>>();
+  readonly #public = new Set<string>();
 
-  /** Serves `method` (`GET` also answers `HEAD`) on `path` with `handler`. */
-  add(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, handler: RouteHandler): this {
+  /**
+   * Serves `method` (`GET` also answers `HEAD`) on `path` with `handler`. A `public` GET needs
+   * no token even with `read: token`: the dashboard's page and scripts, which hold no data (a
+   * browser cannot send a bearer token when it loads a page).
+   */
+  add(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    handler: RouteHandler,
+    access: 'token' | 'public' = 'token',
+  ): this {
+    if (access === 'public' && method === 'GET') this.#public.add(path);
     const methods = this.#routes.get(path) ?? new Map<string, RouteHandler>();
     methods.set(method, handler);
     if (method === 'GET') methods.set('HEAD', handler);
     this.#routes.set(path, methods);
     return this;
+  }
+
+  /** True when a read of `path` needs no token (see `add`). */
+  isPublic(path: string): boolean {
+    return this.#public.has(path);
   }
 
   /** The handler of `method` on `path` (the URL's path, without query). */

@@ -47,7 +47,9 @@ function serve(
   router: Router,
   log: (line: string) => void,
 ): void {
-  req.resume(); // no route reads a body yet: drain it so the connection can be reused
+  // Routes that change something read their body; any other is drained so the connection can
+  // be reused (Node drains what a refused write leaves once its answer is sent).
+  if (!isWrite(req.method)) req.resume();
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   if (!isHostAllowed(req.headers.host, spec)) {
@@ -57,11 +59,12 @@ function serve(
   const write = isWrite(req.method);
   if (write && isCrossOrigin(req.headers))
     return refuse(res, 403, 'cross-origin requests may not change anything');
-  if ((write || spec.read === 'token') && !isAuthorized(req.headers.authorization, token)) {
+  const path = new URL(req.url ?? '/', 'http://warden').pathname;
+  const needsToken = write || (spec.read === 'token' && !router.isPublic(path));
+  if (needsToken && !isAuthorized(req.headers.authorization, token)) {
     res.setHeader('WWW-Authenticate', 'Bearer realm="warden"');
     return refuse(res, 401, 'send the token of http.token_file as "Authorization: Bearer TOKEN"');
   }
-  const path = new URL(req.url ?? '/', 'http://warden').pathname;
   const match = router.match(req.method ?? 'GET', path);
   if (match.kind === 'not-found') return refuse(res, 404, `no ${path} here`);
   if (match.kind === 'method-not-allowed') {

@@ -2,7 +2,10 @@
 // daemon or the runtime, so this folder stays a leaf that only the daemon loads (dynamically).
 import type { InstanceModel } from '../core/instance.js';
 import type { InstanceStatus } from '../core/status.js';
-import type { StateEvent } from '../ipc/protocol.js';
+import type { MethodName, ParamsOf, ResultOf, StateEvent } from '../ipc/protocol.js';
+
+/** The control-protocol methods the dashboard's buttons call. */
+export type ActionMethod = Extract<MethodName, 'start' | 'stop' | 'restart'>;
 
 /** One instance as the daemon's runner shows it. */
 export interface ObservedInstance {
@@ -33,4 +36,11 @@ export interface WardenSource {
   subscribe(fn: (event: StateEvent) => void): () => void;
   /** Every service's log counts, in config order. */
   logCounts(): readonly ServiceLogCounts[];
+  /** The directory of the services' log files (`NAME.log`, rotated `NAME.log.1`...). */
+  logDir: string;
+  /**
+   * Runs `method` of the control protocol as the socket would (docs/protocol.md).
+   * @throws ProtocolError with the protocol's code (UNKNOWN_SERVICE, INVALID_PARAMS, SHUTTING_DOWN)
+   */
+  call<M extends ActionMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
 }
