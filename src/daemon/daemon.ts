@@ -14,7 +14,7 @@ import { limitSupportLines } from './limits-fit.js';
 import { hasControllingTerminal } from '../effects/files/controlling-terminal.js';
 import { startReaper } from '../effects/exit/reaper.js';
 import { removeProofKey, writeProofKey } from '../ipc/daemon-proof.js';
-import { listenControl, type ControlServer } from '../ipc/server.js';
+import { listenControl, type ControlServer, type MethodTable } from '../ipc/server.js';
 import { systemClock } from '../runtime/clock.js';
 import { Leftovers } from '../runtime/leftovers.js';
 import { Supervisor } from '../runtime/supervisor/supervisor.js';
@@ -172,7 +172,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   } catch (error) {
     return abandon(asStartup(error, `cannot write ${home.proofKey}`));
   }
-  const http = new HttpHolder(httpSource(supervisor, events, VERSION), logLine);
+  // The REST API calls the same method table as warden.sock (made once `ctx` exists).
+  let methods: MethodTable | undefined;
+  const table = (): MethodTable => (methods ??= makeMethods(ctx));
+  const http = new HttpHolder(httpSource(supervisor, events, VERSION, table, logLine), logLine);
   const ctx: DaemonContext = {
     supervisor,
     home,
@@ -247,7 +250,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   try {
     control = await listenControl(
       home.socket,
-      makeMethods(ctx),
+      table(),
       logLine,
       peerCheck(() => supervisor.config?.control),
     );

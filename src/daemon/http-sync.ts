@@ -6,20 +6,37 @@ import type { HttpSpec } from '../config/types.js';
 import type { HttpService } from '../http/http-service.js';
 import type { WardenSource } from '../http/source.js';
 import { ProtocolError } from '../ipc/protocol.js';
+import { METHOD_PARAMS } from '../ipc/method-params.js';
+import { toErrorBody, type MethodTable } from '../ipc/server.js';
 import type { Supervisor } from '../runtime/supervisor/supervisor.js';
 import type { EventBus } from './events.js';
 
-/** What the HTTP server reads of this daemon. */
+/**
+ * What the HTTP server reads of this daemon; `methods` gives the control protocol's method
+ * table (the one warden.sock serves), which the REST API calls. Errors are turned into answers
+ * here, where the error classes are the daemon's own (the HTTP module, loaded apart from the
+ * daemon's bundle, has copies of its own that `instanceof` would not match).
+ */
 export function httpSource(
   supervisor: Supervisor,
   events: EventBus,
   version: string,
+  methods: () => MethodTable,
+  log: (line: string) => void,
 ): WardenSource {
   return {
     version,
     instances: () => supervisor.resolve([]),
     subscribe: (fn) => events.subscribe(fn),
     logCounts: () => supervisor.logCounts(),
+    call: async (method, params, peer) => {
+      try {
+        return { result: await methods()[method](params, peer) };
+      } catch (error) {
+        return { error: toErrorBody(error, (line) => log(`http: ${method}: ${line}`)) };
+      }
+    },
+    params: METHOD_PARAMS,
   };
 }
 

@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { HttpSpec } from '../config/types.js';
 import { digestOf, type TokenDigest } from './auth.js';
+import { addApiRoutes } from './api-routes.js';
 import { createMetrics, type WardenMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { addProbeRoutes } from './probes.js';
 import { Router } from './router.js';
 import { listenHttp, type ServerPolicy } from './server.js';
 import type { WardenSource } from './source.js';
@@ -83,7 +86,7 @@ export async function startHttp(
   log: (line: string) => void,
 ): Promise<HttpService> {
   const metrics = createMetrics(source);
-  const router = routes(metrics);
+  const router = routes(metrics, source);
   try {
     let current = await bind({ spec, token: readToken(spec) }, router, log);
     return {
@@ -151,12 +154,21 @@ async function bind(
   return Object.assign(bound, { server: bound.server, address: addressOf(host, actual) });
 }
 
-function routes(metrics: WardenMetrics): Router {
-  return new Router().add('GET', '/metrics', async (_req, res) => {
+function routes(metrics: WardenMetrics, source: WardenSource): Router {
+  const router = new Router().add('GET', '/metrics', async (_req, res) => {
     const { body, contentType } = await metrics.scrape();
     res.writeHead(200, { 'Content-Type': contentType });
     res.end(body);
   });
+  addApiRoutes(router, source);
+  addProbeRoutes(router, source);
+  let document: string | undefined;
+  router.add('GET', '/api/v1/openapi.json', (_req, res) => {
+    document ??= JSON.stringify(openApiDocument(source.version, source.params));
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+    res.end(document);
+  });
+  return router;
 }
 
 function closeServer(server: Server): Promise<void> {
