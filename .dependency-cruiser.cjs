@@ -40,6 +40,14 @@ module.exports = {
       from: { path: '^src/lib/' },
       to: { path: '^src/runtime/' },
     },
+    {
+      name: 'http-reads-through-source',
+      comment:
+        'src/http is loaded only with `http:`; it reads the daemon through what the daemon hands it (source.ts), never by importing the daemon or the runtime.',
+      severity: 'error',
+      from: { path: '^src/http/' },
+      to: { path: '^src/(daemon|runtime)/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

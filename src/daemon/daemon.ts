@@ -92,14 +92,20 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     dir: userSocketDir(home.home),
     daemonUid: process.getuid?.() ?? -1,
   });
-  if (!opened.ok) {
+  // A start that fails leaves nothing of this daemon behind: the home's lock, its reaper, the
+  // notify sockets and the cgroups made so far (empty: nothing was started yet).
+  const abandon = async (error: StartupError): Promise<never> => {
+    if (opened.ok) await opened.hub.close();
+    await containment.close(0);
+    removeProofKey(home.proofKey);
     closeSync(lock);
     stopReaper();
-    throw new StartupError(
-      opened.error.code,
-      `cannot open the notify socket: ${opened.error.message}`,
+    throw error;
+  };
+  if (!opened.ok)
+    return abandon(
+      new StartupError(opened.error.code, `cannot open the notify socket: ${opened.error.message}`),
     );
-  }
   const notify = opened.hub;
   const exits = openExitWatcher();
   let saver: StateSaver | undefined;
@@ -164,16 +170,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     // Before the socket listens: every client that reaches it can have its proof.
     proofKey = writeProofKey(home.proofKey);
   } catch (error) {
-    closeSync(lock);
-    stopReaper();
-    throw asStartup(error, `cannot write ${home.proofKey}`);
+    return abandon(asStartup(error, `cannot write ${home.proofKey}`));
   }
+  // The REST API calls the same method table as warden.sock (made once `ctx` exists).
   let methods: MethodTable | undefined;
-  const source = httpSource(supervisor, events, VERSION, home.logDir, () => {
-    methods ??= makeMethods(ctx);
-    return methods;
-  });
-  const http = new HttpHolder(source, logLine);
+  const table = (): MethodTable => (methods ??= makeMethods(ctx));
+  const http = new HttpHolder(
+    httpSource(supervisor, events, VERSION, home.logDir, table, logLine),
+    logLine,
+  );
   const ctx: DaemonContext = {
     supervisor,
     home,
@@ -242,21 +247,19 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     // `warden run`'s config: an address that cannot be bound stops the start-up here.
     await http.sync(options.config?.http);
   } catch (error) {
-    closeSync(lock);
-    stopReaper();
-    throw new StartupError('CONFIG_ERROR', error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    return abandon(new StartupError('CONFIG_ERROR', message));
   }
   try {
     control = await listenControl(
       home.socket,
-      (methods ??= makeMethods(ctx)),
+      table(),
       logLine,
       peerCheck(() => supervisor.config?.control),
     );
   } catch (error) {
-    closeSync(lock);
-    stopReaper();
-    throw asStartup(error, `cannot listen on ${home.socket}`);
+    await http.close();
+    return abandon(asStartup(error, `cannot listen on ${home.socket}`));
   }
   logLine(`warden ${VERSION} daemon ${process.pid} listening on ${home.socket}`);
 

@@ -2,18 +2,20 @@
 // when a config has the key, so a daemon without it loads neither it nor prom-client
 // (docs/benchmarks.md "Memory"). Applied before the services, so an address that cannot be
 // bound fails `up` or `reload` with nothing changed.
-import { Socket } from 'node:net';
 import type { HttpSpec } from '../config/types.js';
 import type { HttpService } from '../http/http-service.js';
-import type { ActionMethod, WardenSource } from '../http/source.js';
-import { ProtocolError, type ParamsOf, type ResultOf } from '../ipc/protocol.js';
-import type { Handler, MethodTable } from '../ipc/server.js';
+import type { WardenSource } from '../http/source.js';
+import { ProtocolError } from '../ipc/protocol.js';
+import { METHOD_PARAMS } from '../ipc/method-params.js';
+import { toErrorBody, type MethodTable } from '../ipc/server.js';
 import type { Supervisor } from '../runtime/supervisor/supervisor.js';
 import type { EventBus } from './events.js';
 
 /**
- * What the HTTP server reads of this daemon; `methods` gives the control protocol's handlers
- * (asked for at the first call: the table is made after the server).
+ * What the HTTP server reads of this daemon; `methods` gives the control protocol's method
+ * table (the one warden.sock serves), which the REST API calls. Errors are turned into answers
+ * here, where the error classes are the daemon's own (the HTTP module, loaded apart from the
+ * daemon's bundle, has copies of its own that `instanceof` would not match).
  */
 export function httpSource(
   supervisor: Supervisor,
@@ -21,6 +23,7 @@ export function httpSource(
   version: string,
   logDir: string,
   methods: () => MethodTable,
+  log: (line: string) => void,
 ): WardenSource {
   return {
     version,
@@ -28,12 +31,14 @@ export function httpSource(
     subscribe: (fn) => events.subscribe(fn),
     logCounts: () => supervisor.logCounts(),
     logDir,
-    // start, stop and restart do not look at the peer (only `wait` and `prove` do): an
-    // unconnected socket stands for the HTTP client.
-    call: <M extends ActionMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> => {
-      const handler: Handler<M> = methods()[method];
-      return Promise.resolve(handler(params, new Socket()));
+    call: async (method, params, peer) => {
+      try {
+        return { result: await methods()[method](params, peer) };
+      } catch (error) {
+        return { error: toErrorBody(error, (line) => log(`http: ${method}: ${line}`)) };
+      }
     },
+    params: METHOD_PARAMS,
   };
 }
 

@@ -1,16 +1,11 @@
 // The daemon's handlers of the control protocol: one per method of the protocol map
 // (ipc/protocol.ts), which types the CLI and the library client too.
-import { z } from 'zod';
 import { pidOf, type InstanceModel } from '../core/instance.js';
 import { parseSignal } from '../core/signals.js';
 import { commandLine } from '../effects/containment/proc.js';
 import { proofOf } from '../ipc/daemon-proof.js';
-import {
-  PROTOCOL_VERSION,
-  ProtocolError,
-  type MethodName,
-  type ParamsOf,
-} from '../ipc/protocol.js';
+import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
+import { METHOD_PARAMS, parseParams as parse } from '../ipc/method-params.js';
 import type { MethodTable } from '../ipc/server.js';
 import { syncControl } from './control-access.js';
 import { streamEvents } from './events.js';
@@ -23,36 +18,7 @@ import type { DaemonContext } from './context.js';
 export type { DaemonContext } from './context.js';
 export { reload } from './apply-config.js';
 
-// A schema that reads what the protocol map declares as the params of `M` (defaults filled in).
-type Reads<M extends MethodName> = z.ZodType<unknown, ParamsOf<M>>;
-
-const targets = z.object({ targets: z.array(z.string()).default([]) }) satisfies Reads<
-  'status' | 'start' | 'stop' | 'ps' | 'subscribe'
->;
-// `source`: the document the CLI read from `config` and checked (checked here again).
-const upParams = targets.extend({
-  config: z.string().startsWith('/'),
-  source: z.object({ document: z.unknown(), order: z.array(z.string()) }).optional(),
-  portBase: z.int().min(1).max(65535).optional(),
-}) satisfies Reads<'up'>;
-const signalParams = targets.extend({
-  signal: z.union([z.string(), z.number()]),
-}) satisfies Reads<'signal'>;
-const reloadParams = z.object({ dryRun: z.boolean().default(false) }) satisfies Reads<'reload'>;
-const restartParams = targets.extend({
-  rolling: z.boolean().default(false),
-}) satisfies Reads<'restart'>;
-const downParams = z.object({ keepServices: z.boolean().default(false) }) satisfies Reads<'down'>;
-// setTimeout holds at most 2^31-1 ms; longer would fire at once.
-const waitParams = targets.extend({
-  timeoutMs: z.number().int().positive().max(2_147_483_647).default(60_000),
-}) satisfies Reads<'wait'>;
-
-function parse<T>(schema: z.ZodType<T>, params: unknown): T {
-  const r = schema.safeParse(params);
-  if (!r.success) throw new ProtocolError('INVALID_PARAMS', z.prettifyError(r.error));
-  return r.data;
-}
+const P = METHOD_PARAMS;
 
 /**
  * Builds the method table over `ctx` (params and results: ipc/protocol.ts, docs/protocol.md).
@@ -86,13 +52,13 @@ function handlers(ctx: DaemonContext): MethodTable {
         config: sup.config?.path ?? null,
         containment: ctx.containment,
       },
-      instances: sup.status(parse(targets, params).targets),
-      sockets: sup.sockets(parse(targets, params).targets),
+      instances: sup.status(parse(P.status, params).targets),
+      sockets: sup.sockets(parse(P.status, params).targets),
     }),
 
     up: async (params) => {
       refuseWhenStopping();
-      const p = parse(upParams, params);
+      const p = parse(P.up, params);
       const current = sup.config?.path;
       if (current !== undefined && current !== p.config) {
         throw new ProtocolError(
@@ -114,22 +80,22 @@ function handlers(ctx: DaemonContext): MethodTable {
 
     reload: async (params) => {
       refuseWhenStopping();
-      return reload(ctx, parse(reloadParams, params).dryRun);
+      return reload(ctx, parse(P.reload, params).dryRun);
     },
 
     start: (params) => {
       refuseWhenStopping();
-      return { instances: sup.start(parse(targets, params).targets).map((r) => r.name) };
+      return { instances: sup.start(parse(P.start, params).targets).map((r) => r.name) };
     },
 
     stop: async (params) => {
-      const runners = await sup.stop(parse(targets, params).targets);
+      const runners = await sup.stop(parse(P.stop, params).targets);
       return { instances: runners.map((r) => ({ ...r.status(), survivors: r.survivors })) };
     },
 
     restart: async (params) => {
       refuseWhenStopping();
-      const p = parse(restartParams, params);
+      const p = parse(P.restart, params);
       if (!p.rolling) return { instances: (await sup.restart(p.targets)).map((r) => r.name) };
       if (p.targets.length !== 1 || p.targets[0] === 'all')
         throw new ProtocolError('INVALID_PARAMS', 'a rolling restart takes exactly one service');
@@ -142,7 +108,7 @@ function handlers(ctx: DaemonContext): MethodTable {
     },
 
     signal: (params) => {
-      const p = parse(signalParams, params);
+      const p = parse(P.signal, params);
       const signal = parseSignal(p.signal);
       if (signal === undefined) {
         throw new ProtocolError(
@@ -154,7 +120,7 @@ function handlers(ctx: DaemonContext): MethodTable {
     },
 
     wait: async (params, peer) => {
-      const p = parse(waitParams, params);
+      const p = parse(P.wait, params);
       const runners = sup.resolve(p.targets);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => {
@@ -183,7 +149,7 @@ function handlers(ctx: DaemonContext): MethodTable {
     },
 
     ps: (params) =>
-      sup.resolve(parse(targets, params).targets).map((r) => ({
+      sup.resolve(parse(P.ps, params).targets).map((r) => ({
         instance: r.name,
         state: r.model.current.state,
         pid: pidOf(r.model.current),
@@ -206,13 +172,13 @@ function handlers(ctx: DaemonContext): MethodTable {
     },
 
     subscribe: (params, peer) => {
-      const names = new Set(sup.resolve(parse(targets, params).targets).map((r) => r.name));
+      const names = new Set(sup.resolve(parse(P.subscribe, params).targets).map((r) => r.name));
       streamEvents(ctx.events, peer, (e) => names.has(e.instance));
       return { subscribed: [...names] };
     },
 
     down: async (params) => {
-      const { keepServices } = parse(downParams, params);
+      const { keepServices } = parse(P.down, params);
       const count = sup.status().length;
       if (keepServices) {
         await ctx.shutdown('down --keep-services requested', true);

@@ -6,11 +6,13 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { HttpSpec } from '../config/types.js';
 import { digestOf, type TokenDigest } from './auth.js';
-import { addActions } from './dashboard-actions.js';
+import { addApiRoutes } from './api-routes.js';
 import { addDashboard } from './dashboard-page.js';
 import { eventsRoute, type EventsRoute } from './events-sse.js';
 import { logsRoute } from './logs-sse.js';
 import { createMetrics, type WardenMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { addProbeRoutes } from './probes.js';
 import { Router } from './router.js';
 import { listenHttp, type ServerPolicy } from './server.js';
 import type { WardenSource } from './source.js';
@@ -167,8 +169,15 @@ function routes(metrics: WardenMetrics, events: EventsRoute, source: WardenSourc
     })
     .add('GET', '/api/v1/events', events.handler)
     .add('GET', '/api/v1/logs', logsRoute(source));
+  addApiRoutes(router, source);
+  addProbeRoutes(router, source);
+  let document: string | undefined;
+  router.add('GET', '/api/v1/openapi.json', (_req, res) => {
+    document ??= JSON.stringify(openApiDocument(source.version, source.params));
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+    res.end(document);
+  });
   addDashboard(router);
-  addActions(router, source);
   return router;
 }
 

@@ -7,7 +7,7 @@ import type * as Prom from 'prom-client';
 import type { StateName } from '../core/instance.js';
 import type { InstanceStatus } from '../core/status.js';
 import { InstanceCounters } from './instance-counters.js';
-import { formatLabels, formatSampled, type Sample, type SampledMetric } from './sampled-metric.js';
+import { formatLabels, formatSampled, type Emit, type SampledMetric } from './sampled-metric.js';
 import type { ObservedInstance, WardenSource } from './source.js';
 
 /** Every state, in the order of states.md; a state added to the core fails to compile here. */
@@ -20,6 +20,9 @@ const STATES = Object.keys({
   failed: true,
   exited: true,
 } satisfies Record<StateName, true>) as StateName[];
+
+/** Each state and its label as a sample of warden_instance_state appends it. */
+const STATE_LABELS = STATES.map((state) => [state, `,state="${state}"`] as const);
 
 /** Spawn to `running`, seconds: min_uptime (1 s by default) and readiness checks of up to a minute. */
 const READY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
@@ -140,23 +143,24 @@ export function createMetrics(
     registers,
   }).set({ version: source.version }, 1);
   // Per instance: formatted by sampled-metric.ts, from the status taken once per scrape.
-  const perInstance = (value: (s: InstanceStatus) => number | undefined) => (): Sample[] =>
-    snap.instances.flatMap(({ labels, status }) => {
-      const v = value(status);
-      return v === undefined ? [] : [{ labels, value: v }];
-    });
+  const perInstance =
+    (value: (s: InstanceStatus) => number | undefined) =>
+    (emit: Emit): void => {
+      for (const { labels, status } of snap.instances) {
+        const v = value(status);
+        if (v !== undefined) emit(labels, v);
+      }
+    };
   const sampled: SampledMetric[] = [
     {
       name: 'warden_instance_state',
       help: 'One-hot state of each instance: 1 for its current state, 0 for the others.',
       type: 'gauge',
-      samples: () =>
-        snap.instances.flatMap(({ labels, status }) =>
-          STATES.map((state) => ({
-            labels: `${labels},state="${state}"`,
-            value: state === status.state ? 1 : 0,
-          })),
-        ),
+      samples: (emit) => {
+        for (const { labels, status } of snap.instances)
+          for (const [state, suffix] of STATE_LABELS)
+            emit(labels + suffix, state === status.state ? 1 : 0);
+      },
     },
     {
       name: 'warden_instance_restarts_total',
@@ -168,13 +172,11 @@ export function createMetrics(
       name: 'warden_instance_exits_total',
       help: 'Ends of each instance main process, by reason: exit, signal, stop, watchdog, ready_timeout, spawn_error, unknown.',
       type: 'counter',
-      samples: () =>
-        snap.instances.flatMap(({ labels, status }) =>
-          [...counters.exits(status.name)].map(([reason, value]) => ({
-            labels: `${labels},reason="${reason}"`,
-            value,
-          })),
-        ),
+      samples: (emit) => {
+        for (const { labels, status } of snap.instances)
+          for (const [reason, value] of counters.exits(status.name))
+            emit(`${labels},reason="${reason}"`, value);
+      },
     },
     {
       name: 'warden_instance_start_time_seconds',
@@ -240,7 +242,7 @@ export function createMetrics(
         }),
       };
       try {
-        const body = `${await registry.metrics()}\n${formatSampled(sampled)}\n`;
+        const body = `${await registry.metrics()}\n${formatSampled(sampled)}`;
         return { body, contentType: registry.contentType };
       } finally {
         snap = { instances: [] };

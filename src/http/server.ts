@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { HttpSpec } from '../config/types.js';
 import { isAuthorized, isCrossOrigin, isHostAllowed, isWrite, type TokenDigest } from './auth.js';
+import { sendError, type HttpErrorCode } from './answer.js';
 import type { Router } from './router.js';
 
 /** Open connections at most: a scraper and a few browsers need far fewer. */
@@ -47,42 +48,51 @@ function serve(
   router: Router,
   log: (line: string) => void,
 ): void {
-  // Routes that change something read their body; any other is drained so the connection can
-  // be reused (Node drains what a refused write leaves once its answer is sent).
-  if (!isWrite(req.method)) req.resume();
   res.setHeader('Cache-Control', 'no-store');
+  const path = new URL(req.url ?? '/', 'http://warden').pathname;
+  const refuse = (status: number, code: HttpErrorCode, message: string) => {
+    req.resume(); // the body is not read: drained, so that the connection can be reused
+    if (isJsonPath(path)) return sendError(res, status, code, message);
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end(`${message}\n`);
+  };
   res.setHeader('X-Content-Type-Options', 'nosniff');
   if (!isHostAllowed(req.headers.host, spec)) {
     const why = `Host "${req.headers.host ?? ''}" is not this server's address; add the name to http.hosts`;
-    return refuse(res, 421, why);
+    return refuse(421, 'MISDIRECTED', why);
   }
   const write = isWrite(req.method);
   if (write && isCrossOrigin(req.headers))
-    return refuse(res, 403, 'cross-origin requests may not change anything');
-  const path = new URL(req.url ?? '/', 'http://warden').pathname;
+    return refuse(403, 'CROSS_ORIGIN', 'cross-origin requests may not change anything');
   const needsToken = write || (spec.read === 'token' && !router.isPublic(path));
   if (needsToken && !isAuthorized(req.headers.authorization, token)) {
     res.setHeader('WWW-Authenticate', 'Bearer realm="warden"');
-    return refuse(res, 401, 'send the token of http.token_file as "Authorization: Bearer TOKEN"');
+    return refuse(
+      401,
+      'UNAUTHORIZED',
+      'send the token of http.token_file as "Authorization: Bearer TOKEN"',
+    );
   }
   const match = router.match(req.method ?? 'GET', path);
-  if (match.kind === 'not-found') return refuse(res, 404, `no ${path} here`);
+  if (match.kind === 'not-found') return refuse(404, 'NOT_FOUND', `no ${path} here`);
   if (match.kind === 'method-not-allowed') {
     res.setHeader('Allow', match.allow.join(', '));
-    return refuse(res, 405, `${req.method ?? ''} is not allowed on ${path}`);
+    return refuse(405, 'METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${path}`);
   }
+  // Writes read their body (json-body.ts); anything sent with a read is drained.
+  if (!write) req.resume();
   Promise.resolve()
     .then(() => match.handler(req, res))
     .catch((error: unknown) => {
       log(
         `http: ${req.method ?? ''} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
-      if (!res.headersSent) refuse(res, 500, 'internal error; see warden.log');
+      if (!res.headersSent) refuse(500, 'INTERNAL', 'internal error; see warden.log');
       else res.destroy();
     });
 }
 
-function refuse(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
-  res.end(`${message}\n`);
+// The REST API and the probes answer JSON, errors included (answer.ts); /metrics plain text.
+function isJsonPath(path: string): boolean {
+  return path.startsWith('/api/') || path === '/healthz' || path === '/readyz';
 }

@@ -2,10 +2,9 @@
 // daemon or the runtime, so this folder stays a leaf that only the daemon loads (dynamically).
 import type { InstanceModel } from '../core/instance.js';
 import type { InstanceStatus } from '../core/status.js';
-import type { MethodName, ParamsOf, ResultOf, StateEvent } from '../ipc/protocol.js';
-
-/** The control-protocol methods the dashboard's buttons call. */
-export type ActionMethod = Extract<MethodName, 'start' | 'stop' | 'restart'>;
+import type { Socket } from 'node:net';
+import type { METHOD_PARAMS } from '../ipc/method-params.js';
+import type { ErrorBody, MethodName, ResultOf, StateEvent } from '../ipc/protocol.js';
 
 /** One instance as the daemon's runner shows it. */
 export interface ObservedInstance {
@@ -39,8 +38,17 @@ export interface WardenSource {
   /** The directory of the services' log files (`NAME.log`, rotated `NAME.log.1`...). */
   logDir: string;
   /**
-   * Runs `method` of the control protocol as the socket would (docs/protocol.md).
-   * @throws ProtocolError with the protocol's code (UNKNOWN_SERVICE, INVALID_PARAMS, SHUTTING_DOWN)
+   * Calls `method` of the daemon's control protocol table, the one warden.sock serves, as the
+   * daemon's own user (`peer`: the HTTP connection; `wait` gives up when it closes).
+   * @returns its result, or its error as the socket would answer it (a bug: INTERNAL, logged)
    */
-  call<M extends ActionMethod>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
+  call<M extends MethodName>(method: M, params: unknown, peer: Socket): Promise<Outcome<M>>;
+  /**
+   * The params schema of every method (ipc/method-params.ts), the daemon's own objects: this
+   * folder reads them (`shape`, `toJSONSchema()`) without loading a second zod.
+   */
+  params: typeof METHOD_PARAMS;
 }
+
+/** What a method answered: its result, or its error (code, message, details). */
+export type Outcome<M extends MethodName> = { result: ResultOf<M> } | { error: ErrorBody };

@@ -29,7 +29,7 @@ export interface SseChannel {
 }
 
 /**
- * Answers `req` with 200 and `Content-Type: text/event-stream`, and returns the channel to send
+ * Answers the request of `res` with 200 and `Content-Type: text/event-stream`, and returns the channel to send
  * on. Keep-alive comments go out every 15 s until the stream closes.
  */
 export function openSse(res: ServerResponse): SseChannel {
@@ -50,24 +50,35 @@ export function openSse(res: ServerResponse): SseChannel {
     for (const fn of closers.splice(0)) fn();
   };
   const keepAlive = setInterval(() => {
-    if (res.writableLength <= MAX_BACKLOG) res.write(': keep-alive\n\n');
+    if (!res.writableEnded && res.writableLength <= MAX_BACKLOG) res.write(': keep-alive\n\n');
   }, KEEP_ALIVE_MS);
   keepAlive.unref();
   // Emitted when the client goes, when closeAllConnections() ends it, and after end().
   res.once('close', close);
+  // HEAD (which the router answers as GET) gets the headers only, not an endless stream.
+  if (res.req.method === 'HEAD') {
+    res.end();
+    close();
+  }
   const frame = (event: string, data: unknown): string =>
     `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  const tellDropped = (): void => {
+    if (dropped.size === 0) return;
+    res.write(frame('dropped', Object.fromEntries(dropped)));
+    dropped.clear();
+  };
+  // Once a slow client caught up, it learns what it lost even if nothing more is sent.
+  res.on('drain', () => {
+    if (!isClosed && !res.writableEnded && res.writableLength <= MAX_BACKLOG) tellDropped();
+  });
   return {
     send(event, data, lost) {
-      if (isClosed || res.destroyed) return false;
+      if (isClosed || res.writableEnded || res.destroyed) return false;
       if (res.writableLength > MAX_BACKLOG) {
         if (lost !== null) dropped.set(lost, (dropped.get(lost) ?? 0) + 1);
         return false;
       }
-      if (dropped.size > 0) {
-        res.write(frame('dropped', Object.fromEntries(dropped)));
-        dropped.clear();
-      }
+      tellDropped();
       res.write(frame(event, data));
       return true;
     },

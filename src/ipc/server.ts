@@ -125,7 +125,11 @@ function parseRequest(line: Buffer): Request | (Response & { error: ErrorBody })
   return { id, method: r.method, params: r.params };
 }
 
-function toErrorBody(error: unknown, onError: (m: string) => void): ErrorBody {
+/**
+ * What a method threw, as the error member of an answer: a ProtocolError with its code and
+ * details; anything else is a bug, answered INTERNAL and reported to `onError` with its stack.
+ */
+export function toErrorBody(error: unknown, onError: (m: string) => void): ErrorBody {
   if (error instanceof ProtocolError) {
     return error.details === undefined
       ? { code: error.code, message: error.message }

@@ -27,12 +27,12 @@ const FLAGS = [
   '--disable-sync',
 ];
 
-function configOf(port: number): string {
+function configOf(port: number, read = 'open'): string {
   return `
 http:
   listen: 127.0.0.1:${port}
   token_file: token
-  read: open
+  read: ${read}
 services:
   web:
     command: [sh, -c, 'echo "web listening, pid $$"; exec sleep 600']
@@ -65,20 +65,8 @@ void describe('dashboard in Chromium', { skip }, () => {
   let sb: Sandbox | undefined;
   let context: BrowserContext | undefined;
   let profile: string | undefined;
-  afterEach(async () => {
-    await context?.close();
-    context = undefined;
-    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
-    await sb?.cleanup();
-    sb = undefined;
-  });
-
-  void it('shows the instances live, restarts one with the token, filters the log tail', async () => {
-    sb = sandbox();
-    const port = await freePort();
-    sb.config(configOf(port));
-    const { token } = writeToken(sb.dir);
-    assert.equal((await sb.warden(['up'])).code, 0);
+  // A fresh profile in a temp dir, and the page's script errors and CSP violations collected.
+  async function launch(): Promise<{ page: Page; problems: string[] }> {
     const { chromium } = await import('playwright-core');
     profile = mkdtempSync(join(tmpdir(), 'warden-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
@@ -93,6 +81,24 @@ void describe('dashboard in Chromium', { skip }, () => {
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(e.message));
+    return { page, problems };
+  }
+
+  afterEach(async () => {
+    await context?.close();
+    context = undefined;
+    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+    await sb?.cleanup();
+    sb = undefined;
+  });
+
+  void it('shows the instances live, restarts one with the token, filters the log tail', async () => {
+    sb = sandbox();
+    const port = await freePort();
+    sb.config(configOf(port));
+    const { token } = writeToken(sb.dir);
+    assert.equal((await sb.warden(['up'])).code, 0);
+    const { page, problems } = await launch();
 
     const response = await page.goto(`http://127.0.0.1:${port}/`);
     assert.equal(response?.status(), 200);
@@ -183,5 +189,30 @@ void describe('dashboard in Chromium', { skip }, () => {
     );
     await page.screenshot({ path: join(sb.dir, 'dashboard-phone.png'), fullPage: true });
     assert.deepEqual(problems, [], 'no script error or CSP violation');
+  });
+
+  void it('asks for the token first when reads need it, and shows nothing before', async () => {
+    sb = sandbox();
+    const port = await freePort();
+    sb.config(configOf(port, 'token'));
+    const { token } = writeToken(sb.dir);
+    assert.equal((await sb.warden(['up'])).code, 0);
+    const { page } = await launch();
+    // The page and its script hold no data: a browser loads them without the token.
+    assert.equal((await page.goto(`http://127.0.0.1:${port}/`))?.status(), 200);
+    await until('the token asked for', () => page.locator('#token-dialog').isVisible());
+    assert.equal(await page.locator('[data-instance]').count(), 0);
+    await page.locator('#token').fill('not-the-token-at-all');
+    await page.locator('#token-ok').click();
+    await until('asked again after a wrong token', () => page.locator('#token-dialog').isVisible());
+    await page.locator('#token').fill(token);
+    await page.locator('#token-ok').click();
+    await until(
+      'the instances shown',
+      async () => (await cardText(page, 'worker', '.state')).toLowerCase() === 'running',
+    );
+    await until('the log tail shown', async () =>
+      /job \d+ done/.test(await page.locator('#log').innerText()),
+    );
   });
 });

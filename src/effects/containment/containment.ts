@@ -97,9 +97,11 @@ export interface Containment {
   killUnattributed(): Promise<ProcInfo[]>;
   /**
    * Removes what the mode created (the warden cgroup and its leaves), once every tree is empty.
+   * @param patienceMs how long a busy cgroup is retried (default 2000; 0: once, for a start-up
+   *   that failed, where only an earlier daemon's leftovers can be busy, and they must stay)
    * @returns the cgroups that could not be removed (still busy)
    */
-  close(): Promise<string[]>;
+  close(patienceMs?: number): Promise<string[]>;
 }
 
 /**
@@ -176,9 +178,9 @@ function cgroupContainment(
     leftovers: () => cgroupLeftovers(cgroup.base, homeId),
     // Every process of an instance is in its leaf, reparented or not: nothing to attribute.
     killUnattributed: () => Promise.resolve([]),
-    close: async () => {
+    close: async (patienceMs?: number) => {
       await starter.close();
-      const busy = await removeCgroupTree(cgroup.base);
+      const busy = await removeCgroupTree(cgroup.base, patienceMs);
       if ('leaf' in self) leaveOwnLeaf(self);
       return busy;
     },
