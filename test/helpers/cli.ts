@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StatusReport } from '../../src/core/status.js';
+import { removeHomeCgroups } from './procs.js';
 
 /** The repository root (this file runs from dist/test/helpers). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -93,6 +94,7 @@ export function sandbox(): Sandbox {
           // already gone
         }
       }
+      await removeHomeCgroups(home);
       rmSync(root, { recursive: true, force: true });
     },
   };

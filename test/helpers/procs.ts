@@ -1,7 +1,8 @@
 // Process facts for tests: zombies of a parent, and pids of a home's daemon.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cgroup2Mount, ownCgroup } from '../../src/effects/containment/cgroup/cgroup.js';
 
 /** Zombie children of `parent` now (state Z in /proc/PID/stat). */
@@ -73,4 +74,58 @@ export function v2ControllersMissing(controllers: readonly string[]): string | u
   return missing.length === 0
     ? undefined
     : `cgroup v2 has no ${missing.join(', ')} controller in ${dir} (a cgroup v1 hierarchy holds it?)`;
+}
+
+/**
+ * Removes the cgroups a daemon of `home` made, its `warden-ID` tree and its `warden-ID-daemon`
+ * leaf, once their processes are gone: a daemon that stops cleanly removes them itself, but
+ * after a test killed it (or `down --keep-services`) nobody would, and they would pile up under
+ * the test's cgroup. A process still in them (one that left its home's environment behind) is
+ * SIGKILLed: only the test's own daemon put it there.
+ * @throws Error naming the cgroups still busy after `deadlineMs` (ms)
+ */
+export async function removeHomeCgroups(home: string, deadlineMs = 10_000): Promise<void> {
+  const root = wardenCgroupOf(home);
+  if (root === undefined) return;
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const left = [root, `${root}-daemon`].flatMap(deepestFirst).filter((dir) => !removed(dir));
+    if (left.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`cgroups of ${home} still busy: ${left.join(', ')}`);
+    await sleep(50);
+  }
+}
+
+// `dir` and the cgroups under it, children before their parents; none if it is gone.
+function deepestFirst(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  let children: string[] = [];
+  try {
+    children = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .flatMap((e) => deepestFirst(join(dir, e.name)));
+  } catch {
+    // removed meanwhile
+  }
+  return [...children, dir];
+}
+
+// Tries to remove the empty cgroup `dir`, killing what is still in it; true once it is gone.
+function removed(dir: string): boolean {
+  try {
+    for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n'))
+      if (pid !== '') kill(Number(pid));
+    rmdirSync(dir);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
