@@ -6,14 +6,17 @@ import { parseSignal } from '../core/signals.js';
 import { commandLine } from '../effects/containment/proc.js';
 import { proofOf } from '../ipc/daemon-proof.js';
 import {
+  FIGURES_MS,
   PROTOCOL_VERSION,
   ProtocolError,
   type MethodName,
   type ParamsOf,
 } from '../ipc/protocol.js';
 import type { MethodTable } from '../ipc/server.js';
+import { systemClock } from '../runtime/clock.js';
 import { syncControl } from './control-access.js';
 import { streamEvents } from './events.js';
+import { subscribeWithFigures } from './figures.js';
 import { fdLimitWarning } from './fd-fit.js';
 import { isGroupPeer } from './peer.js';
 import { answerWithCodes } from './protocol-errors.js';
@@ -29,6 +32,9 @@ type Reads<M extends MethodName> = z.ZodType<unknown, ParamsOf<M>>;
 const targets = z.object({ targets: z.array(z.string()).default([]) }) satisfies Reads<
   'status' | 'start' | 'stop' | 'ps' | 'subscribe'
 >;
+const subscribeParams = targets.extend({
+  figuresMs: z.int().min(FIGURES_MS.min).max(FIGURES_MS.max).optional(),
+}) satisfies Reads<'subscribe'>;
 // `source`: the document the CLI read from `config` and checked (checked here again).
 const upParams = targets.extend({
   config: z.string().startsWith('/'),
@@ -206,7 +212,12 @@ function handlers(ctx: DaemonContext): MethodTable {
     },
 
     subscribe: (params, peer) => {
-      const names = new Set(sup.resolve(parse(targets, params).targets).map((r) => r.name));
+      const p = parse(subscribeParams, params);
+      if (p.figuresMs !== undefined) {
+        const options = { figuresMs: p.figuresMs, clock: systemClock };
+        return { subscribed: subscribeWithFigures(sup, ctx.events, peer, p.targets, options) };
+      }
+      const names = new Set(sup.resolve(p.targets).map((r) => r.name));
       streamEvents(ctx.events, peer, (e) => names.has(e.instance));
       return { subscribed: [...names] };
     },
