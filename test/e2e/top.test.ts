@@ -218,4 +218,38 @@ void describe('warden top', () => {
     await term.sendKeys('top', 'C-c');
     await assertRestored(term);
   });
+
+  void it('ends when its terminal hangs up', async (t) => {
+    if (!(await hasTmux())) return t.skip('no tmux');
+    const term = (tty = await terminal());
+    await term.open('top', `exec ${shellQuote(WARDEN)} top`, s.dir, {
+      ...s.env,
+      TERM: 'xterm-256color',
+    });
+    await screenWith(term, 'the instances', (screen) => rowOf(screen, 'web:0')?.[1] === 'running');
+    const pid = Number(await term.format('top', '#{pane_pid}'));
+    assert.ok(isAlive(pid), `top runs as pid ${pid}`);
+    await term.close('top');
+    await waitFor(`top (pid ${pid}) gone after SIGHUP`, () => !isAlive(pid));
+  });
+
+  // Last: the daemon goes.
+  void it('ends and restores the terminal when the daemon stops', async (t) => {
+    const term = await openTop(t);
+    if (term === undefined) return;
+    await screenWith(term, 'the instances', (screen) => rowOf(screen, 'web:0')?.[1] === 'running');
+    assert.equal((await s.warden(['down'])).code, 0);
+    const end = await assertRestored(term);
+    assert.match(end, /the daemon closed the connection \(it stopped\)/);
+  });
 });
+
+// True while `pid` exists (a zombie too: its parent, the tmux server, reaps it).
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
