@@ -77,9 +77,15 @@ await bundle('src/cli/entry.ts', [
 ]);
 // `warden logs` loads entry.js and this bundle: the log readers, without commander, yaml or zod.
 await bundle('src/cli/logs-entry.ts', ['./main.js', 'koffi', '../effects/ffi/fds.js']);
-// `warden import` stays in tsc's output, loaded only by that verb (with the ini parser).
+// `warden import` stays in tsc's output, loaded only by that verb (with the ini parser); so does
+// `warden top`.
 // `warden run` holds the daemon too; its HTTP server, as in the daemon's bundle, stays out.
-await bundle('src/cli/main.ts', ['koffi', './commands/import.js', '../http/http-service.js']);
+await bundle('src/cli/main.ts', [
+  'koffi',
+  './commands/import.js',
+  './commands/top.js',
+  '../http/http-service.js',
+]);
 // The YAML loader stays out: the daemon reads a config file itself only on SIGHUP or reload. So
 // does the HTTP server (with prom-client): loaded only for a config with `http`.
 await bundle('src/daemon/entry.ts', ['koffi', '../config/load.js', '../http/http-service.js']);

@@ -79,6 +79,12 @@ function program(): Command {
   verb('events', 'stream state changes as NDJSON until Ctrl-C')
     .argument('[service...]')
     .action(run(async () => (await import('./commands/events.js')).events, rest(0), opts));
+  // Kept out of the main bundle (scripts/bundle.ts): loaded from its own files only for top.
+  verb('top', 'a live view of the instances: state, CPU, memory, restarts, last log line')
+    .argument('[service...]')
+    .option('--plain', 'a plain table every interval, no full screen (also off a terminal)')
+    .option('--interval <duration>', 'how often the figures refresh (250ms to 60s)', '1s')
+    .action(run(async () => (await import('./commands/top.js')).top, rest(0), opts));
   verb('ps', 'show the process tree of each instance (pid, RSS, command)')
     .argument('[service...]')
     .option('--json', 'as JSON')

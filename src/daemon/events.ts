@@ -4,7 +4,7 @@ import { encodeLine } from '../ipc/ndjson.js';
 import type { StateEvent, StreamEvent } from '../ipc/protocol.js';
 
 /** Unsent bytes a subscriber may lag behind before events are dropped for it (and counted). */
-const MAX_BACKLOG = 1024 * 1024;
+export const MAX_BACKLOG = 1024 * 1024;
 
 /** Fans state events out to subscribers. */
 export class EventBus {

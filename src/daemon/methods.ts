@@ -7,8 +7,10 @@ import { proofOf } from '../ipc/daemon-proof.js';
 import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
 import { METHOD_PARAMS, parseParams as parse } from '../ipc/method-params.js';
 import type { MethodTable } from '../ipc/server.js';
+import { systemClock } from '../runtime/clock.js';
 import { syncControl } from './control-access.js';
 import { streamEvents } from './events.js';
+import { subscribeWithFigures } from './figures.js';
 import { fdLimitWarning } from './fd-fit.js';
 import { isGroupPeer } from './peer.js';
 import { answerWithCodes } from './protocol-errors.js';
@@ -172,7 +174,12 @@ function handlers(ctx: DaemonContext): MethodTable {
     },
 
     subscribe: (params, peer) => {
-      const names = new Set(sup.resolve(parse(P.subscribe, params).targets).map((r) => r.name));
+      const p = parse(P.subscribe, params);
+      if (p.figuresMs !== undefined) {
+        const options = { figuresMs: p.figuresMs, clock: systemClock };
+        return { subscribed: subscribeWithFigures(sup, ctx.events, peer, p.targets, options) };
+      }
+      const names = new Set(sup.resolve(p.targets).map((r) => r.name));
       streamEvents(ctx.events, peer, (e) => names.has(e.instance));
       return { subscribed: [...names] };
     },

@@ -5,6 +5,7 @@ import { encodeLine, LineReader, MAX_ANSWER_LINE } from './ndjson.js';
 import type {
   ErrorBody,
   ErrorCode,
+  FiguresFrame,
   MethodName,
   ParamsOf,
   Response,
@@ -69,6 +70,8 @@ export interface ControlClient {
 export interface ControlOptions {
   /** Receives the events of a `subscribe` stream on this connection. */
   onEvent?: (event: StreamEvent) => void;
+  /** Receives the figures frames of a `subscribe` stream with `figuresMs` on this connection. */
+  onFigures?: (frame: FiguresFrame) => void;
   /**
    * How long (ms) the daemon may stay silent while a request waits: connecting, and then any
    * answer, including to the `hello` requests sent meanwhile so that a long request (`stop`,
@@ -146,9 +149,11 @@ export async function connectControl(
         });
   const reader = new LineReader(MAX_ANSWER_LINE);
   const onLine = (line: string): void => {
-    const message = JSON.parse(line) as Response | { event: StreamEvent };
+    const message = JSON.parse(line) as
+      Response | { event: StreamEvent } | { figures: FiguresFrame };
     // A line of a `subscribe` stream.
     if ('event' in message) return options.onEvent?.(message.event);
+    if ('figures' in message) return options.onFigures?.(message.figures);
     const response = message;
     // An error that answers no request in particular (a refused peer, a line too long).
     if (response.id === null && 'error' in response)

@@ -3,7 +3,7 @@
 // its OpenAPI document from them (docs/http-api.md), so the socket and HTTP read params alike.
 // Not in the CLI's bundle: only the daemon and the HTTP server import this file.
 import { z } from 'zod';
-import { ProtocolError, type MethodName, type ParamsOf } from './protocol.js';
+import { FIGURES_MS, ProtocolError, type MethodName, type ParamsOf } from './protocol.js';
 
 // A schema that reads what the protocol map declares as the params of `M` (defaults filled in).
 type Reads<M extends MethodName> = z.ZodType<unknown, ParamsOf<M>>;
@@ -57,7 +57,14 @@ export const METHOD_PARAMS = {
   }),
   ps: targets,
   'logs-reopen': none,
-  subscribe: targets,
+  subscribe: targets.extend({
+    figuresMs: z
+      .int()
+      .min(FIGURES_MS.min)
+      .max(FIGURES_MS.max)
+      .optional()
+      .describe("Also push every instance's figures at this interval, in ms (`warden top`)"),
+  }),
   down: z.object({
     keepServices: z.boolean().default(false).describe('Only the daemon exits'),
   }),

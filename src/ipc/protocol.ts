@@ -106,6 +106,39 @@ export interface StateEvent {
 /** An event line of a `subscribe` stream: a change, or how many were dropped for a slow reader. */
 export type StreamEvent = StateEvent | { dropped: number };
 
+/** The bounds of `subscribe`'s `figuresMs` (ms): no faster than 4 frames a second, at least one a minute. */
+export const FIGURES_MS = { min: 250, max: 60_000 } as const;
+
+/** The params of `subscribe`. */
+export interface SubscribeParams extends Targets {
+  /**
+   * Also send a `{"figures": FiguresFrame}` line every this many ms ({@link FIGURES_MS} bounds),
+   * and follow the instances the targets name as they come and go (a reload). Without it the
+   * stream carries state events only, of the instances named at the time of the call.
+   */
+  figuresMs?: number;
+}
+
+/** One instance in a figures frame: what `warden top` shows of it (fields as in `status --json`). */
+export type InstanceFigures = Pick<
+  InstanceStatus,
+  'name' | 'service' | 'state' | 'pid' | 'since' | 'restarts' | 'startedAt' | 'tree'
+>;
+
+/** The fields of status `s` that a figures frame carries. */
+export function figuresOf(s: InstanceStatus): InstanceFigures {
+  const { name, service, state, pid, since, restarts, startedAt, tree } = s;
+  return { name, service, state, pid, since, restarts, startedAt, tree };
+}
+
+/** A `{"figures": ...}` line of a `subscribe` stream with `figuresMs`. */
+export interface FiguresFrame {
+  /** When the figures were read (ms since the epoch). */
+  time: number;
+  /** Every instance the subscription names at that moment, in config order. */
+  instances: InstanceFigures[];
+}
+
 /** Every method: the params a client sends (defaults filled by the daemon) and the result. */
 export interface Methods {
   hello: { params: Record<string, never>; result: Hello };
@@ -130,8 +163,11 @@ export interface Methods {
   ps: { params: Targets; result: PsInstance[] };
   /** The log files reopened. */
   'logs-reopen': { params: Record<string, never>; result: { files: string[] } };
-  /** Then `{"event": StreamEvent}` lines on the same connection until it closes. */
-  subscribe: { params: Targets; result: { subscribed: string[] } };
+  /**
+   * Then `{"event": StreamEvent}` lines on the same connection until it closes; with
+   * `figuresMs`, also a `{"figures": FiguresFrame}` line every `figuresMs`.
+   */
+  subscribe: { params: SubscribeParams; result: { subscribed: string[] } };
   /** `keepServices`: only the daemon exits. How many instances were stopped, or left running. */
   down: { params: { keepServices?: boolean }; result: { stopped: number; kept: number } };
 }

@@ -18,6 +18,14 @@ export interface Terminal {
   open(window: string, command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<void>;
   /** The text on the window's screen and in its history (trailing blank lines dropped). */
   screen(window: string): Promise<string>;
+  /** The text on the window's screen only (the alternate screen while a program shows it). */
+  visible(window: string): Promise<string>;
+  /** Types `keys` in `window` (tmux key names: `j`, `Up`, `C-c`, `Enter`). */
+  sendKeys(window: string, ...keys: string[]): Promise<void>;
+  /** Resizes `window` to `columns` x `rows` (its program gets SIGWINCH). */
+  resize(window: string, columns: number, rows: number): Promise<void>;
+  /** A tmux format of the window's pane, e.g. `#{alternate_on}`, `#{cursor_flag}`. */
+  format(window: string, format: string): Promise<string>;
   /** True once the command of `window` has ended. */
   isDone(window: string): Promise<boolean>;
   /** Closes `window`: its terminal is hung up (the kernel sends SIGHUP to its session). */
@@ -64,6 +72,26 @@ export async function terminal(): Promise<Terminal> {
       const text = await run(['capture-pane', '-p', '-J', '-S', '-', '-t', `test:${window}`]);
       // remain-on-exit adds a line of its own once the command ended.
       return text.replace(/^Pane is dead \(.*$/m, '').trimEnd();
+    },
+    async visible(window) {
+      return (await run(['capture-pane', '-p', '-t', `test:${window}`])).trimEnd();
+    },
+    async sendKeys(window, ...keys) {
+      await run(['send-keys', '-t', `test:${window}`, ...keys]);
+    },
+    async resize(window, columns, rows) {
+      await run([
+        'resize-window',
+        '-t',
+        `test:${window}`,
+        '-x',
+        String(columns),
+        '-y',
+        String(rows),
+      ]);
+    },
+    async format(window, format) {
+      return (await run(['display-message', '-p', '-t', `test:${window}`, format])).trim();
     },
     async isDone(window) {
       return (

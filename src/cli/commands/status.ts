@@ -115,8 +115,8 @@ function notes(s: InstanceStatus, now: number, columns: number | undefined): str
   return lines;
 }
 
-// A service's own text, made safe for a terminal: C0 and C1 controls and DEL become `\xNN`.
-function visible(text: string): string {
+/** A service's own text, made safe for a terminal: C0 and C1 controls and DEL become `\xNN`. */
+export function visible(text: string): string {
   let out = '';
   for (const c of text) {
     const code = c.charCodeAt(0);
