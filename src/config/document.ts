@@ -72,6 +72,7 @@ function toServiceSpec(
     ready: raw.ready ?? null,
     watchdogMs: raw.watchdog ?? null,
     runtimeMaxMs: raw.runtime_max ?? null,
+    health: raw.health ?? null,
     dependsOn: raw.depends_on,
     privileges: {
       runAs,

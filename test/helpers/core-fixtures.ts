@@ -22,6 +22,7 @@ export const POLICY: InstancePolicy = {
   ready: null,
   watchdogMs: null,
   runtimeMaxMs: null,
+  health: null,
 };
 
 /** The time origin of the tests (ms). */

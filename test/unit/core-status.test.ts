@@ -39,6 +39,7 @@ function seen(stderr: readonly string[]): InstanceObservations {
     startedAt: null,
     tree: null,
     logs: { droppedLines: 0, error: null },
+    health: null,
   };
 }
 
@@ -121,6 +122,7 @@ void describe('encodeInstance', () => {
         startedAt: null,
         tree: null,
         logs: { droppedLines: 0, error: null },
+        health: null,
         stderrSummary: (fields.lastStderr as string[]).slice(-1),
         ...fields,
       });
@@ -151,6 +153,13 @@ void describe('encodeInstance', () => {
         pressure: { cpuPercent: 0.5, memoryPercent: 0 },
       },
       logs: { droppedLines: 2, error: 'ENOSPC' },
+      health: {
+        state: 'failing',
+        failures: 1,
+        threshold: 3,
+        lastError: 'connect ECONNREFUSED',
+        lastRestart: null,
+      },
     };
     const status = encodeInstance(model({ state: 'running', since: T0, pid: 12 }), observed);
     const { stderr: _, stderrSummary: __, ...fields } = observed;
@@ -162,6 +171,7 @@ void describe('encodeInstance', () => {
         startedAt: status.startedAt,
         tree: status.tree,
         logs: status.logs,
+        health: status.health,
       },
       fields,
     );
@@ -187,6 +197,7 @@ void describe('encodeInstance', () => {
       startedAt: null,
       tree: null,
       logs: { droppedLines: 0, error: null },
+      health: null,
     });
   });
 

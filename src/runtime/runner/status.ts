@@ -2,6 +2,7 @@
 // `status --json` (built by the core from the model and what the runner observes).
 import type { ServiceSpec } from '../../config/types.js';
 import { isActive, pidOf, type InstanceModel } from '../../core/instance.js';
+import type { HealthStatus } from '../../core/health.js';
 import { encodeInstance, type InstanceStatus, type LogHealth } from '../../core/status.js';
 import type { InstanceRecord } from '../instance-record.js';
 import type { ProcessHold } from './hold.js';
@@ -32,6 +33,8 @@ export interface Observed {
   /** Why the readiness check has not passed since the last spawn; null once it passed. */
   waiting: string | null;
   logs: LogHealth;
+  /** The `health` probes' status; null without `health`. */
+  health: HealthStatus | null;
 }
 
 /** The status of instance `m` of `spec`: fields of a live process only while it is held. */
@@ -51,5 +54,6 @@ export function instanceStatus(
     startedAt: pidOf(m.current) === null ? null : hold.startedAt,
     tree: live ? (hold.tree.stats() ?? null) : null,
     logs: seen.logs,
+    health: seen.health,
   });
 }
