@@ -51,6 +51,7 @@ export function makeSpec(over: Partial<ServiceSpec> = {}): ServiceSpec {
     privileges: DAEMON_PRIVILEGES,
     limits: NO_LIMITS,
     listen: [],
+    watch: null,
     ...over,
   };
 }

@@ -28,6 +28,7 @@ function instance(fields: Partial<InstanceStatus>): InstanceStatus {
     tree: null,
     logs: { droppedLines: 0, error: null },
     health: null,
+    watch: null,
     ...fields,
   };
 }
@@ -102,5 +103,15 @@ void describe('renderTable', () => {
       '    health: failing (2/3): connect ECONNREFUSED',
       '    restarted: health check failed 3 times: HTTP 503 (1m5s ago)',
     ]);
+  });
+
+  void it('says when a change of watched files was not applied', () => {
+    const watch = {
+      applying: false,
+      lastChangeAt: NOW - 1000,
+      notApplied: 'new instance failed (exit 1)',
+    };
+    const lines = renderTable([instance({ watch })], NOW).split('\n');
+    assert.deepEqual(lines.slice(2), ['    change not applied: new instance failed (exit 1)']);
   });
 });

@@ -40,6 +40,7 @@ function seen(stderr: readonly string[]): InstanceObservations {
     tree: null,
     logs: { droppedLines: 0, error: null },
     health: null,
+    watch: null,
   };
 }
 
@@ -123,6 +124,7 @@ void describe('encodeInstance', () => {
         tree: null,
         logs: { droppedLines: 0, error: null },
         health: null,
+        watch: null,
         stderrSummary: (fields.lastStderr as string[]).slice(-1),
         ...fields,
       });
@@ -160,6 +162,7 @@ void describe('encodeInstance', () => {
         lastError: 'connect ECONNREFUSED',
         lastRestart: null,
       },
+      watch: { applying: true, lastChangeAt: T0, notApplied: 'new instance failed (exit 1)' },
     };
     const status = encodeInstance(model({ state: 'running', since: T0, pid: 12 }), observed);
     const { stderr: _, stderrSummary: __, ...fields } = observed;
@@ -172,6 +175,7 @@ void describe('encodeInstance', () => {
         tree: status.tree,
         logs: status.logs,
         health: status.health,
+        watch: status.watch,
       },
       fields,
     );
@@ -198,6 +202,7 @@ void describe('encodeInstance', () => {
       tree: null,
       logs: { droppedLines: 0, error: null },
       health: null,
+      watch: null,
     });
   });
 

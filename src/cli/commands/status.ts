@@ -114,6 +114,7 @@ function notes(s: InstanceStatus, now: number, columns: number | undefined): str
       `health: failing (${health.failures}/${health.threshold}): ${health.lastError ?? '?'}`,
     );
   }
+  if (s.watch?.notApplied != null) lines.push(`change not applied: ${s.watch.notApplied}`);
   if (health?.lastRestart != null) {
     const ago = formatSpan(now - health.lastRestart.at);
     lines.push(`restarted: ${health.lastRestart.reason} (${ago} ago)`);

@@ -122,6 +122,7 @@ export class Runner {
       waiting: this.#probes.waiting,
       logs: this.#o.sink.health(),
       health: this.#health.status(this.#model, this.#spec),
+      watch: this.#o.watch?.() ?? null,
     });
   }
 

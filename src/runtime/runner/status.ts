@@ -3,6 +3,7 @@
 import type { ServiceSpec } from '../../config/types.js';
 import { isActive, pidOf, type InstanceModel } from '../../core/instance.js';
 import type { HealthStatus } from '../../core/health.js';
+import type { WatchStatus } from '../../core/watch.js';
 import { encodeInstance, type InstanceStatus, type LogHealth } from '../../core/status.js';
 import type { InstanceRecord } from '../instance-record.js';
 import type { ProcessHold } from './hold.js';
@@ -35,6 +36,8 @@ export interface Observed {
   logs: LogHealth;
   /** The `health` probes' status; null without `health`. */
   health: HealthStatus | null;
+  /** The service's `watch` status; null without `watch`. */
+  watch: WatchStatus | null;
 }
 
 /** The status of instance `m` of `spec`: fields of a live process only while it is held. */
@@ -55,5 +58,6 @@ export function instanceStatus(
     tree: live ? (hold.tree.stats() ?? null) : null,
     logs: seen.logs,
     health: seen.health,
+    watch: seen.watch,
   });
 }
