@@ -45,8 +45,8 @@ void describe('watch', () => {
 
   void it('restarts once per burst of edits, and once for edits during a restart', async () => {
     s = sandbox();
-    // A slow stop (1 s after SIGTERM), so that edits land while the restart is under way.
-    writeApp(s, `trap 'sleep 1; exit 0' TERM\nwhile :; do sleep 0.05; done`);
+    // A slow stop (2 s after SIGTERM), so that edits land while the restart is under way.
+    writeApp(s, `trap 'sleep 2; exit 0' TERM\nwhile :; do sleep 0.05; done`);
     s.config(`
 services:
   web:
@@ -64,8 +64,10 @@ services:
       await sleep(50);
     }
     await waitFor('the restart begun', async () => (await main(s)).state === 'stopping', 10_000);
-    // More edits while the old run takes its time to stop: one restart more for all of them.
-    for (let i = 0; i < 3; i++) writeFileSync(join(s.dir, 'src', `more-${i}.txt`), 'x\n');
+    // Two bursts while the old run takes its time to stop: one restart more for both.
+    writeFileSync(join(s.dir, 'src', 'more-0.txt'), 'x\n');
+    await sleep(400);
+    writeFileSync(join(s.dir, 'src', 'more-1.txt'), 'x\n');
     await waitFor('three runs', () => runs(s).length === 3, 30_000);
     const after = await settled(s, 'the restarts done');
     assert.equal(after.pid, runs(s)[2]);
