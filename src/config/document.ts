@@ -11,6 +11,7 @@ import { checkServiceFiles, readEnvFileFromDisk } from './service-files.js';
 import type { ReadEnvFile } from './service-files.js';
 import { dependencyIssues } from './dependencies.js';
 import { listenIssues } from './listen-checks.js';
+import { toWatchSpec } from './watch.js';
 import type { ConfigIssue, Dependency, RunAs, ServiceSpec, WardenConfig } from './types.js';
 import { resolveLogSpec } from './logs.js';
 import { resolveLimits } from './limits.js';
@@ -72,6 +73,8 @@ function toServiceSpec(
     ready: raw.ready ?? null,
     watchdogMs: raw.watchdog ?? null,
     runtimeMaxMs: raw.runtime_max ?? null,
+    health: raw.health ?? null,
+    watch: toWatchSpec(raw.watch, (path) => resolve(dir, raw.cwd ?? '.', path)),
     dependsOn: raw.depends_on,
     privileges: {
       runAs,

@@ -14,6 +14,8 @@ import { httpSchema, httpShape } from './http.js';
 import { logsSchema, logsShape } from './logs.js';
 import { limitsSchema, limitsShape } from './limits.js';
 import { dependsOnSchema, readySchema } from './readiness.js';
+import { HEALTH_KEYS, healthSchema } from './health.js';
+import { WATCH_KEYS, watchSchema } from './watch.js';
 import { privilegeShape } from './privileges.js';
 import { LISTEN_ENTRY_KEYS, listenSchema } from './listen.js';
 import { didYouMean } from './suggest.js';
@@ -185,6 +187,8 @@ const serviceShape = {
       description:
         'Restart an instance once it has been running this long (systemd RuntimeMaxSec=); not counted as a failure.',
     }),
+  health: healthSchema(command, duration),
+  watch: watchSchema(duration),
   depends_on: dependsOnSchema,
   limits: limitsSchema,
   ...privilegeShape,
@@ -243,6 +247,8 @@ const KNOWN_KEYS = {
   logs: Object.keys(logsShape),
   ready: ['notify', 'fd', 'tcp', 'http', 'exec', 'log', 'timeout', 'interval'],
   listen: LISTEN_ENTRY_KEYS,
+  health: HEALTH_KEYS,
+  watch: WATCH_KEYS,
 } as const;
 
 /**
@@ -262,6 +268,8 @@ export function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
     if (path[2] === 'logs') return KNOWN_KEYS.logs;
     if (path[2] === 'ready') return KNOWN_KEYS.ready;
     if (path[2] === 'limits') return KNOWN_KEYS.limits;
+    if (path[2] === 'health') return KNOWN_KEYS.health;
+    if (path[2] === 'watch') return KNOWN_KEYS.watch;
   }
   if (path.length === 4 && path[0] === 'services' && path[2] === 'listen') return KNOWN_KEYS.listen;
   return [];

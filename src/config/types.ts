@@ -9,11 +9,13 @@ import type {
   StartLimitSpec,
 } from '../core/spec.js';
 import type { ListenSpec } from './listen.js';
+import type { WatchSpec } from './watch.js';
 
 // The parts of a service the state machine reads are the core's types (the core imports nothing
 // outside itself); the config produces them.
 export type { BackoffSpec, Command, ReadyCheck, ReadySpec, RestartPolicy, StartLimitSpec };
 export type { ListenAddress, ListenSpec } from './listen.js';
+export type { WatchSpec } from './watch.js';
 
 /** Log capture and rotation of one service (config `logs`; docs/config/logs.md). */
 export interface LogSpec {
@@ -56,6 +58,8 @@ export interface ServiceSpec extends InstancePolicy {
   listen: ListenSpec[];
   /** `limits`: the service's own keys, else the top-level ones; NO_LIMITS when neither. */
   limits: LimitSpec;
+  /** `watch`: files whose changes restart the service (docs/config/watch.md); null: none. */
+  watch: WatchSpec | null;
 }
 
 /** Resource limits of a service (config `limits`; docs/config/limits.md). null: not set. */

@@ -29,13 +29,16 @@ export type ForcedStop =
   /** No `WATCHDOG=1` for `watchdog` in `running`. */
   | 'watchdog'
   /** The tree's memory, polled (process-group mode), went past `limits.memory`. */
-  | 'memory-limit';
+  | 'memory-limit'
+  /** `health.failures` consecutive health probes failed in `running`. */
+  | 'health';
 
 /** Every ForcedStop, for tests that must cover each one (a new one is added here or fails to compile). */
 export const FORCED_STOPS = Object.keys({
   'ready-timeout': true,
   watchdog: true,
   'memory-limit': true,
+  health: true,
 } satisfies Record<ForcedStop, true>) as ForcedStop[];
 
 /** Why an instance gave up. */
@@ -52,12 +55,20 @@ export type InstanceState =
   | { state: 'stopped'; since: number; reason: string }
   /** Spawned, not yet ready. `pid` is null only until the OS has returned one. */
   | { state: 'starting'; since: number; pid: number | null }
-  | { state: 'running'; since: number; pid: number }
+  /** `health`: the health probes failing now (absent: the last one passed, or none ran yet). */
+  | { state: 'running'; since: number; pid: number; health?: HealthFailing }
   /** Stop signal sent (or main process gone); waiting until the whole tree has exited. */
   | { state: 'stopping'; since: number; pid: number | null; intent: StopIntent; killSent: boolean }
   | { state: 'backoff'; since: number; restartAt: number; attempt: number }
   | { state: 'failed'; since: number; reason: FailReason }
   | { state: 'exited'; since: number };
+
+/** Consecutive failed health probes of a running instance, below the threshold, and the last error. */
+export interface HealthFailing {
+  failures: number;
+  /** Why the last probe failed (`connect ECONNREFUSED`, `HTTP 503`, `no success within 5000ms`). */
+  error: string;
+}
 
 /** The name of an instance state. */
 export type StateName = InstanceState['state'];
@@ -132,6 +143,8 @@ export type InstanceEvent =
   | { type: 'ready'; source: string }
   /** A `WATCHDOG=1` keep-alive. */
   | { type: 'watchdog-ping' }
+  /** A health probe (config `health`) settled: `error` null when it passed, else why it failed. */
+  | { type: 'health'; error: string | null }
   /**
    * The tree's memory (`bytes`, polled in process-group mode) is over `limitBytes`
    * (`limits.memory`): the instance is stopped and restarted as a failure.
@@ -164,6 +177,7 @@ export const EVENT_TYPES = Object.keys({
   'tree-gone': true,
   ready: true,
   'watchdog-ping': true,
+  health: true,
   'memory-exceeded': true,
   restored: true,
   hold: true,

@@ -54,6 +54,22 @@ export interface ReadySpec {
   intervalMs: number;
 }
 
+/** The probe kinds a `health` check can use: those of `ready` that ask the service from outside. */
+export type HealthCheck = Extract<ReadyCheck, { kind: 'tcp' | 'http' | 'exec' }>;
+
+/** `health`: a liveness probe after `running` (docs/config/health.md); all times in ms. */
+export interface HealthSpec {
+  check: HealthCheck;
+  /** Time from the end of one probe to the start of the next (ms). Default 10000. */
+  intervalMs: number;
+  /** A probe not passed within this long has failed; an exec probe's group is killed (ms). Default 5000. */
+  timeoutMs: number;
+  /** Consecutive failed probes that restart the instance. Default 3. */
+  failures: number;
+  /** Failed probes in this time after `running` do not count (Docker's --start-period; ms). Default 0. */
+  startPeriodMs: number;
+}
+
 /** The parts of a service's spec that drive its instances' state machine. */
 export interface InstancePolicy {
   restart: RestartPolicy;
@@ -71,4 +87,6 @@ export interface InstancePolicy {
   watchdogMs: number | null;
   /** `runtime_max`: an instance `running` for this long is restarted, no failure (ms); null: off. */
   runtimeMaxMs: number | null;
+  /** `health`: probes in `running`; failures past the threshold restart the instance; null: off. */
+  health: HealthSpec | null;
 }

@@ -1,5 +1,7 @@
 // The stable shape of `warden status --json` (README "Status JSON"), built from core models.
 import type { LastExit } from './exit.js';
+import type { HealthStatus } from './health.js';
+import type { WatchStatus } from './watch.js';
 import { pidOf, type FailReason, type InstanceModel, type StateName } from './instance.js';
 
 /** One instance in `status --json`. Times are ms since the epoch. */
@@ -45,6 +47,10 @@ export interface InstanceStatus {
   tree: TreeFigures | null;
   /** The service's log file: lines lost (write failures, full queue) and the current write error. */
   logs: LogHealth;
+  /** `health` probes: ok or failing (n of threshold) and why, the last restart they caused; null without `health`. */
+  health: HealthStatus | null;
+  /** `watch`: a restart for changed files under way, the last change, why it was not applied; null without `watch`. */
+  watch: WatchStatus | null;
 }
 
 /**
@@ -129,7 +135,7 @@ export interface StatusReport {
  */
 export type InstanceObservations = Pick<
   InstanceStatus,
-  'readySource' | 'statusText' | 'waiting' | 'startedAt' | 'tree' | 'logs'
+  'readySource' | 'statusText' | 'waiting' | 'startedAt' | 'tree' | 'logs' | 'health' | 'watch'
 > & { stderr: readonly string[]; stderrSummary: readonly string[] };
 
 /** Builds the status of one instance from its model and what the runtime observes of it. */
@@ -156,6 +162,8 @@ export function encodeInstance(m: InstanceModel, seen: InstanceObservations): In
     startedAt: seen.startedAt,
     tree: seen.tree,
     logs: seen.logs,
+    health: seen.health,
+    watch: seen.watch,
   };
 }
 

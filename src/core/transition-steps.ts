@@ -168,6 +168,7 @@ const FORCED: Record<ForcedStop, string> = {
   'ready-timeout': 'not ready in time',
   watchdog: 'watchdog timeout',
   'memory-limit': 'memory limit (polled)',
+  health: 'health check failed',
 };
 
 /** A restart is due: counts a failed start against the start limit, then backs off. */

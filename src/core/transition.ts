@@ -12,6 +12,8 @@
 //                                                     | failed (start limit)
 // The start limit counts every restart whose run did not last reset_after in running.
 // runtime_max elapsed in running stops the tree and starts again at once (runtime-max.ts).
+// `health` probes in running: failures below the threshold keep it running (counted in the
+// state), the threshold stops it as a failure, like the watchdog (health.ts).
 // A spawn error goes from starting to failed. Timers that do not apply to the current state are
 // ignored, so a late timer can never move an instance. The moves that several events share are
 // in transition-steps.ts; taking an instance back (`restored`) is in restore.ts.
@@ -26,6 +28,7 @@ import type {
   Transition,
 } from './instance.js';
 import { assertNever } from './policy.js';
+import { onHealth } from './health.js';
 import { onRestored } from './restore.js';
 import {
   afterSpawn,
@@ -107,6 +110,8 @@ export function transition(
       return move(m, { state: 'stopped', since: now, reason: event.reason }, [], event.reason);
     case 'restored':
       return onRestored(m, event, now, p);
+    case 'health':
+      return onHealth(m, event.error, now, p);
     case 'memory-exceeded':
       return onMemoryExceeded(m, event.bytes, event.limitBytes, now, p);
     case 'watchdog-ping':

@@ -82,6 +82,9 @@ const fileShape = z.object({
         name: z.string(),
         instances: int.min(1),
         listen: z.array(z.unknown()).default([]),
+        // `health` and `watch` came later too.
+        health: z.unknown().default(null),
+        watch: z.unknown().default(null),
       }),
       instances: z.array(instanceRecord),
     }),

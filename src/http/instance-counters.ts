@@ -10,7 +10,15 @@ import type { ObservedInstance } from './source.js';
  * the kernel's OOM kill in its cgroup (config `limits.memory`), `signal` for any other signal.
  */
 export type ExitReason =
-  'exit' | 'signal' | 'oom' | 'stop' | 'watchdog' | 'ready_timeout' | 'spawn_error' | 'unknown';
+  | 'exit'
+  | 'signal'
+  | 'oom'
+  | 'stop'
+  | 'watchdog'
+  | 'health'
+  | 'ready_timeout'
+  | 'spawn_error'
+  | 'unknown';
 
 interface Seen {
   restartsTotal: number;
@@ -59,8 +67,8 @@ export class InstanceCounters {
       s.stopping =
         intent.kind !== 'exit'
           ? 'stop'
-          : intent.forced === 'watchdog'
-            ? 'watchdog'
+          : intent.forced === 'watchdog' || intent.forced === 'health'
+            ? intent.forced
             : intent.forced === 'ready-timeout'
               ? 'ready_timeout'
               : null;

@@ -170,7 +170,7 @@ export function createMetrics(
     },
     {
       name: 'warden_instance_exits_total',
-      help: 'Ends of each instance main process, by reason: exit, signal, stop, watchdog, ready_timeout, spawn_error, unknown.',
+      help: 'Ends of each instance main process, by reason: exit, signal, stop, watchdog, health, ready_timeout, spawn_error, unknown.',
       type: 'counter',
       samples: (emit) => {
         for (const { labels, status } of snap.instances)

@@ -2,14 +2,18 @@
 // instance serves, so that (with a readiness check) at least `instances` of them run throughout.
 import type { StateName } from '../core/instance.js';
 import type { Runner } from './runner/runner.js';
-import { lastError, RunWatch } from './rolling-watch.js';
+import { lastError, lastExitOf, RunWatch } from './rolling-watch.js';
 
-/** A rolling restart that could not go on (or begin); `instance` is the one in the way. */
+/**
+ * A rolling restart that could not go on (or begin); `instance` is the one in the way, `exit`
+ * its last exit (`exit 1`) when it did not reach or keep `running`, else null.
+ */
 export class RollingRestartError extends Error {
   readonly code = 'ROLLING_RESTART_FAILED';
   constructor(
     readonly instance: string,
     message: string,
+    readonly exit: string | null = null,
   ) {
     super(message);
   }
@@ -62,6 +66,7 @@ export async function restartRolling(svc: RollingService, hooks: RollingHooks): 
     new RollingRestartError(
       w.runner.name,
       `rolling restart stopped: ${verdict(w)}${rest === '' ? '' : `; ${rest}`}`,
+      lastExitOf(w.runner),
     );
   try {
     let failure = await step(serves, watches);

@@ -44,10 +44,15 @@ function hasEnded(m: InstanceModel): boolean {
   return s.state === 'backoff' || s.state === 'failed' || s.state === 'exited' || m.restarts > 0;
 }
 
+/** The last exit of `runner`'s instance (`exit 1`, `SIGTERM`), or `no exit status`. */
+export function lastExitOf(runner: Runner): string {
+  const m = runner.model;
+  return m.lastExit === null ? 'no exit status' : formatExit(m.lastExit);
+}
+
 /** The last error of `runner`'s instance: its last exit and last stderr line, as known now. */
 export function lastError(runner: Runner): string {
-  const m = runner.model;
-  const exit = m.lastExit === null ? 'no exit status' : formatExit(m.lastExit);
+  const exit = lastExitOf(runner);
   const stderr = runner
     .stderrLines()
     .filter((l) => l.trim() !== '')

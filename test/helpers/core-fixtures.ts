@@ -22,6 +22,7 @@ export const POLICY: InstancePolicy = {
   ready: null,
   watchdogMs: null,
   runtimeMaxMs: null,
+  health: null,
 };
 
 /** The time origin of the tests (ms). */
@@ -50,6 +51,7 @@ export function makeSpec(over: Partial<ServiceSpec> = {}): ServiceSpec {
     privileges: DAEMON_PRIVILEGES,
     limits: NO_LIMITS,
     listen: [],
+    watch: null,
     ...over,
   };
 }

@@ -27,6 +27,8 @@ function instance(fields: Partial<InstanceStatus>): InstanceStatus {
     startedAt: NOW - 5000,
     tree: null,
     logs: { droppedLines: 0, error: null },
+    health: null,
+    watch: null,
     ...fields,
   };
 }
@@ -86,5 +88,30 @@ void describe('renderTable', () => {
     assert.equal(formatPercent(0.34), '0.3%');
     assert.equal(formatPercent(9.96), '10.0%');
     assert.equal(formatPercent(150.2), '150%');
+  });
+
+  void it('shows a failing health check and the last restart it caused', () => {
+    const health = {
+      state: 'failing' as const,
+      failures: 2,
+      threshold: 3,
+      lastError: 'connect ECONNREFUSED',
+      lastRestart: { at: NOW - 65_000, reason: 'health check failed 3 times: HTTP 503' },
+    };
+    const lines = renderTable([instance({ health })], NOW).split('\n');
+    assert.deepEqual(lines.slice(2), [
+      '    health: failing (2/3): connect ECONNREFUSED',
+      '    restarted: health check failed 3 times: HTTP 503 (1m5s ago)',
+    ]);
+  });
+
+  void it('says when a change of watched files was not applied', () => {
+    const watch = {
+      applying: false,
+      lastChangeAt: NOW - 1000,
+      notApplied: 'new instance failed (exit 1)',
+    };
+    const lines = renderTable([instance({ watch })], NOW).split('\n');
+    assert.deepEqual(lines.slice(2), ['    change not applied: new instance failed (exit 1)']);
   });
 });

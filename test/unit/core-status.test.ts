@@ -39,6 +39,8 @@ function seen(stderr: readonly string[]): InstanceObservations {
     startedAt: null,
     tree: null,
     logs: { droppedLines: 0, error: null },
+    health: null,
+    watch: null,
   };
 }
 
@@ -121,6 +123,8 @@ void describe('encodeInstance', () => {
         startedAt: null,
         tree: null,
         logs: { droppedLines: 0, error: null },
+        health: null,
+        watch: null,
         stderrSummary: (fields.lastStderr as string[]).slice(-1),
         ...fields,
       });
@@ -151,6 +155,14 @@ void describe('encodeInstance', () => {
         pressure: { cpuPercent: 0.5, memoryPercent: 0 },
       },
       logs: { droppedLines: 2, error: 'ENOSPC' },
+      health: {
+        state: 'failing',
+        failures: 1,
+        threshold: 3,
+        lastError: 'connect ECONNREFUSED',
+        lastRestart: null,
+      },
+      watch: { applying: true, lastChangeAt: T0, notApplied: 'new instance failed (exit 1)' },
     };
     const status = encodeInstance(model({ state: 'running', since: T0, pid: 12 }), observed);
     const { stderr: _, stderrSummary: __, ...fields } = observed;
@@ -162,6 +174,8 @@ void describe('encodeInstance', () => {
         startedAt: status.startedAt,
         tree: status.tree,
         logs: status.logs,
+        health: status.health,
+        watch: status.watch,
       },
       fields,
     );
@@ -187,6 +201,8 @@ void describe('encodeInstance', () => {
       startedAt: null,
       tree: null,
       logs: { droppedLines: 0, error: null },
+      health: null,
+      watch: null,
     });
   });
 

@@ -22,6 +22,8 @@ const STATES: InstanceState[] = [
   { state: 'starting', since: T0, pid: null },
   { state: 'starting', since: T0, pid: 42 },
   { state: 'running', since: T0, pid: 42 },
+  { state: 'running', since: T0, pid: 42, health: { failures: 1, error: 'HTTP 503' } },
+  { state: 'running', since: T0, pid: 42, health: { failures: 2, error: 'HTTP 503' } },
   { state: 'backoff', since: T0, restartAt: T0 + 100, attempt: 1 },
   {
     state: 'failed',
@@ -81,6 +83,10 @@ const SAMPLES: Samples = {
   'tree-gone': [{ type: 'tree-gone' }],
   ready: [{ type: 'ready', source: 'notify' }],
   'watchdog-ping': [{ type: 'watchdog-ping' }],
+  health: [
+    { type: 'health', error: null },
+    { type: 'health', error: 'connect ECONNREFUSED' },
+  ],
   'memory-exceeded': [{ type: 'memory-exceeded', bytes: 70 << 20, limitBytes: 64 << 20 }],
   restored: [
     { type: 'restored', record: null, found: { kind: 'none' } },
@@ -157,11 +163,25 @@ const READY: InstancePolicy['ready'] = {
   timeoutMs: 3000,
   intervalMs: 100,
 };
-// A plain policy, one with a readiness check, one with a watchdog: every timer can act.
+// A plain policy, one with a readiness check, one with a watchdog, one with health probes
+// (threshold 2, so that a sample state is at it): every timer and event can act.
 const POLICIES: [string, InstancePolicy][] = [
   ['min_uptime', POLICY],
   ['ready', { ...POLICY, ready: READY }],
   ['watchdog', { ...POLICY, watchdogMs: 2000 }],
+  [
+    'health',
+    {
+      ...POLICY,
+      health: {
+        check: { kind: 'tcp', host: '127.0.0.1', port: 1 },
+        intervalMs: 1000,
+        timeoutMs: 500,
+        failures: 2,
+        startPeriodMs: 0,
+      },
+    },
+  ],
 ];
 
 function label(s: InstanceState): string {

@@ -108,6 +108,17 @@ function notes(s: InstanceStatus, now: number, columns: number | undefined): str
   }
   if (s.state === 'failed' && s.reason !== null) lines.push(s.reason);
   if (s.waiting !== null && s.state !== 'running') lines.push(`not ready: ${s.waiting}`);
+  const health = s.health;
+  if (health?.state === 'failing') {
+    lines.push(
+      `health: failing (${health.failures}/${health.threshold}): ${health.lastError ?? '?'}`,
+    );
+  }
+  if (s.watch?.notApplied != null) lines.push(`change not applied: ${s.watch.notApplied}`);
+  if (health?.lastRestart != null) {
+    const ago = formatSpan(now - health.lastRestart.at);
+    lines.push(`restarted: ${health.lastRestart.reason} (${ago} ago)`);
+  }
   // A stopped instance says why, unless it is the plain case.
   const plain = s.reason === null || s.reason === 'never started' || s.reason === 'stopped by user';
   if (s.state === 'stopped' && !plain) lines.push(s.reason ?? '');

@@ -38,3 +38,15 @@ export function settleOnce(
 export function failureOf(error: unknown): string {
   return errnoOf(error) ?? (error instanceof Error ? error.message : String(error));
 }
+
+/**
+ * Why an attempt failed, with the system call when the error names one (`connect
+ * ECONNREFUSED`, `read ECONNRESET`), else as failureOf.
+ */
+export function syscallFailureOf(error: unknown): string {
+  const syscall = (error as { syscall?: unknown } | null)?.syscall;
+  const errno = errnoOf(error);
+  return typeof syscall === 'string' && errno !== undefined
+    ? `${syscall} ${errno}`
+    : failureOf(error);
+}

@@ -9,8 +9,13 @@ import type { OwnerCheck } from './owned-listener.js';
  * kept alive; an https certificate is not verified: the check asks whether the service answers,
  * not who it is. An answer from this machine counts only when `owner` accepts the listener that
  * gave it (ownerCheck: a socket of the instance's tree); one from another host is not checked.
+ * `describe` words a request error (default failureOf: `ECONNREFUSED`).
  */
-export function httpAttempt(url: string, owner: OwnerCheck): Attempt {
+export function httpAttempt(
+  url: string,
+  owner: OwnerCheck,
+  describe: (error: unknown) => string = failureOf,
+): Attempt {
   return (timeoutMs, signal) =>
     settleOnce(timeoutMs, signal, (finish) => {
       let req: ClientRequest | undefined;
@@ -35,7 +40,7 @@ export function httpAttempt(url: string, owner: OwnerCheck): Attempt {
         req = url.startsWith('https:')
           ? httpsGet(url, { ...options, rejectUnauthorized: false }, onResponse)
           : httpGet(url, options, onResponse);
-        req.once('error', (e) => end(failureOf(e)));
+        req.once('error', (e) => end(describe(e)));
       } catch (error) {
         queueMicrotask(() => end(failureOf(error)));
       }

@@ -5,9 +5,15 @@ import type { OwnerCheck } from './owned-listener.js';
 
 /**
  * Ready when a TCP connection to `host:port` is accepted (then closed at once) and `owner`
- * accepts the listener that took it (ownerCheck: a socket of the instance's tree).
+ * accepts the listener that took it (ownerCheck: a socket of the instance's tree). `describe`
+ * words a socket error (default failureOf: `ECONNREFUSED`).
  */
-export function tcpAttempt(host: string, port: number, owner: OwnerCheck): Attempt {
+export function tcpAttempt(
+  host: string,
+  port: number,
+  owner: OwnerCheck,
+  describe: (error: unknown) => string = failureOf,
+): Attempt {
   return (timeoutMs, signal) =>
     settleOnce(timeoutMs, signal, (finish) => {
       const socket = connect({ host, port });
@@ -19,7 +25,7 @@ export function tcpAttempt(host: string, port: number, owner: OwnerCheck): Attem
         const peer = socket.remoteAddress;
         end(peer === undefined ? 'connected, but the peer address is unknown' : owner(peer, port));
       });
-      socket.once('error', (e) => end(failureOf(e)));
+      socket.once('error', (e) => end(describe(e)));
       return end;
     });
 }

@@ -13,6 +13,7 @@ import type { ReadinessHooks, ReadinessProbe } from '../readiness/types.js';
 import type { SpawnPace } from '../spawn-pacer.js';
 import type { PassedSocket } from '../../effects/spawn/listen-fds.js';
 import type { Runner } from './runner.js';
+import type { WatchStatus } from '../../core/watch.js';
 
 /**
  * The OS operations a runner needs; real ones in the daemon (see src/effects), fakes in tests.
@@ -66,6 +67,8 @@ export interface RunnerOptions {
   pace?: SpawnPace;
   /** The listening sockets each spawn passes as fds 3.. (config `listen`); default: none. */
   sockets?: () => readonly PassedSocket[];
+  /** The service's `watch` status for `status`; default: none. */
+  watch?: () => WatchStatus | null;
 }
 
 /**

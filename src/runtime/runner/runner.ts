@@ -32,6 +32,7 @@ import { spawnInstance } from './spawn.js';
 import { instanceRecord, instanceStatus } from './status.js';
 import { InstanceTimers } from './timers.js';
 import { MemoryPoll } from './memory-poll.js';
+import { HealthSlot } from './health.js';
 import { Waiters } from './waiters.js';
 
 /** Drives one instance. */
@@ -46,6 +47,7 @@ export class Runner {
   readonly #events = new EventQueue<InstanceEvent>((event) => this.#apply(event));
   readonly #hold: ProcessHold;
   readonly #memoryPoll: MemoryPoll;
+  readonly #health: HealthSlot;
   /** Detached or closed: a spawn still waiting in the pacer does not happen. */
   #isLetGo = false;
 
@@ -58,6 +60,12 @@ export class Runner {
     this.#model = newInstance(options.spec.name, options.index, count, options.clock.now());
     this.#timers = new InstanceTimers(options.clock, (timer, dueAt) => this.#fire(timer, dueAt));
     this.#memoryPoll = new MemoryPoll(options.clock, tree, this, () => this.#isLetGo);
+    this.#health = new HealthSlot({
+      clock: options.clock,
+      dispatch: (event) => this.dispatch(event),
+      baseEnv: options.baseEnv,
+      log: (message) => options.onError(this, message),
+    });
     this.#output = new OutputCapture(options.sink, (message) => options.onError(this, message));
     this.#probes = new ProbeSlot(options.probes, {
       name: () => this.name,
@@ -83,6 +91,7 @@ export class Runner {
    */
   useSpec(spec: ServiceSpec): void {
     this.#spec = spec;
+    this.#health.follow(undefined, this.#model.current, this.#model, spec);
   }
 
   /** The service's instance count changed: `web` becomes `web:0`, or back. */
@@ -112,6 +121,8 @@ export class Runner {
       statusText: this.#probes.statusText,
       waiting: this.#probes.waiting,
       logs: this.#o.sink.health(),
+      health: this.#health.status(this.#model, this.#spec),
+      watch: this.#o.watch?.() ?? null,
     });
   }
 
@@ -198,6 +209,7 @@ export class Runner {
     this.#isLetGo = true;
     this.#timers.clear();
     this.#probes.current.close();
+    this.#health.close();
     // What is still in the pipes stays there for the next daemon; nothing read is lost.
     this.#output.destroy();
     this.#hold.letGo();
@@ -207,6 +219,7 @@ export class Runner {
   close(): void {
     this.#isLetGo = true;
     this.#probes.current.close();
+    this.#health.close();
   }
 
   #apply(event: InstanceEvent): void {
@@ -231,6 +244,7 @@ export class Runner {
     this.#model = t.model;
     for (const effect of t.effects) this.#run(effect);
     this.#memoryPoll.follow();
+    this.#health.follow(event, from, this.#model, this.#spec);
     if (changed) this.#o.onRecordChange?.(this);
     if (t.reason !== undefined || from.state !== t.model.current.state) {
       this.#o.onTransition(this, from, t.reason ?? '');

@@ -2,6 +2,8 @@
 // `status --json` (built by the core from the model and what the runner observes).
 import type { ServiceSpec } from '../../config/types.js';
 import { isActive, pidOf, type InstanceModel } from '../../core/instance.js';
+import type { HealthStatus } from '../../core/health.js';
+import type { WatchStatus } from '../../core/watch.js';
 import { encodeInstance, type InstanceStatus, type LogHealth } from '../../core/status.js';
 import type { InstanceRecord } from '../instance-record.js';
 import type { ProcessHold } from './hold.js';
@@ -32,6 +34,10 @@ export interface Observed {
   /** Why the readiness check has not passed since the last spawn; null once it passed. */
   waiting: string | null;
   logs: LogHealth;
+  /** The `health` probes' status; null without `health`. */
+  health: HealthStatus | null;
+  /** The service's `watch` status; null without `watch`. */
+  watch: WatchStatus | null;
 }
 
 /** The status of instance `m` of `spec`: fields of a live process only while it is held. */
@@ -51,5 +57,7 @@ export function instanceStatus(
     startedAt: pidOf(m.current) === null ? null : hold.startedAt,
     tree: live ? (hold.tree.stats() ?? null) : null,
     logs: seen.logs,
+    health: seen.health,
+    watch: seen.watch,
   });
 }

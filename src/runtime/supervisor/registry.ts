@@ -11,6 +11,7 @@ import { Runner } from '../runner/runner.js';
 import type { SpawnPace } from '../spawn-pacer.js';
 import { UnknownServiceError } from './errors.js';
 import type { PassedSocket } from '../../effects/spawn/listen-fds.js';
+import type { WatchStatus } from '../../core/watch.js';
 
 /** One service: its definition, its instances' runners and its log file. */
 export interface Service {
@@ -44,6 +45,8 @@ export interface RegistryOptions extends SupervisionContext {
   pace: SpawnPace;
   /** The listening sockets an instance of `service` gets now (config `listen`). */
   socketsOf?: (service: string) => readonly PassedSocket[];
+  /** The `watch` status of `service` now (config `watch`); null without one. */
+  watchOf?: (service: string) => WatchStatus | null;
   /** After each transition of any runner (logged already). */
   onTransition: (runner: Runner, from: InstanceState, reason: string) => void;
   onRecordChange: () => void;
@@ -166,6 +169,7 @@ export class Registry {
       onRecordChange: () => o.onRecordChange(),
       pace: o.pace,
       ...(o.socketsOf === undefined ? {} : { sockets: () => o.socketsOf?.(svc.spec.name) ?? [] }),
+      ...(o.watchOf === undefined ? {} : { watch: () => o.watchOf?.(svc.spec.name) ?? null }),
       ...(o.probes === undefined ? {} : { probes: o.probes }),
     });
   }

@@ -22,6 +22,7 @@ import { dispatchInSlices, hasLeftStopping, stopAndWait } from './slices.js';
 import { startWithDependencies } from './start.js';
 import { instancePids, ServiceSockets } from './sockets.js';
 import type { ListenStatus } from '../../core/status.js';
+import type { Watchers } from '../watch/watchers.js';
 
 /** What a supervisor is built from. */
 export interface SupervisorOptions extends SupervisionContext {
@@ -48,6 +49,8 @@ export class Supervisor {
   readonly #gate: StartGate<Runner>;
   /** The `listen` sockets of the services. */
   readonly #sockets = new ServiceSockets((service) => instancePids(this.#registry, service));
+  /** The services' `watch`es; loaded once a config has one. */
+  #watchers: Watchers | undefined;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -68,6 +71,7 @@ export class Supervisor {
       // Every instance's spawns, a few an event-loop turn (a bring-up of thousands holds no turn).
       pace: new SpawnPacer(),
       socketsOf: (service) => this.#sockets.of(service),
+      watchOf: (service) => this.#watchers?.status(service) ?? null,
       onTransition: (runner, from, reason) => {
         // The change is told first, then what it lets start (events keep causal order).
         this.#o.onChange?.(runner, from, reason);
@@ -115,6 +119,7 @@ export class Supervisor {
     } finally {
       closeUnused?.();
     }
+    await this.#syncWatchers(config.services);
     this.#o.onRecordChange?.();
     return plan;
   }
@@ -131,6 +136,29 @@ export class Supervisor {
       config,
       plan,
     );
+  }
+
+  // Watches the files of the services with `watch` (the watch module loaded on first need).
+  async #syncWatchers(specs: readonly ServiceSpec[]): Promise<void> {
+    try {
+      if (this.#watchers === undefined) {
+        if (!specs.some((s) => s.watch !== null)) return;
+        // By URL: the daemon's bundle keeps it (and chokidar) out; it is loaded from tsc's
+        // output, so it must hold no state the bundle shares (as the reaper): it has none.
+        const url = new URL('../watch/watchers.js', import.meta.url).href;
+        const { Watchers } = (await import(url)) as typeof import('../watch/watchers.js');
+        this.#watchers ??= new Watchers({
+          clock: this.#o.clock,
+          runners: (service) => this.#registry.get(service)?.runners ?? [],
+          restart: (names) => this.restart(names),
+          rollingRestart: (service) => this.rollingRestart(service),
+          log: this.#o.log,
+        });
+      }
+      if (!this.#closing) await this.#watchers.sync(specs);
+    } catch (error) {
+      this.#o.log(`watch: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   // Stops runners that are no longer wanted and frees them.
@@ -195,6 +223,7 @@ export class Supervisor {
   /** Lets every process run on without this daemon (`down --keep-services`); see Runner.detach. */
   detachAll(): void {
     this.#closing = true;
+    void this.#watchers?.close();
     this.#sockets.keepFiles();
     this.#gate.clear();
     for (const r of this.resolve([])) r.detach();
@@ -203,6 +232,7 @@ export class Supervisor {
   /** From now on nothing starts: `start`, `restart` and `apply`'s callers get ShuttingDownError. */
   beginShutdown(): void {
     this.#closing = true;
+    void this.#watchers?.close();
   }
 
   /**
@@ -302,6 +332,7 @@ export class Supervisor {
 
   /** Closes the log files and the listening sockets (after stopAll). */
   async close(): Promise<void> {
+    await this.#watchers?.close();
     this.#sockets.closeAll();
     for (const r of this.resolve([])) r.close();
     await Promise.all(this.#registry.services().map((s) => s.logFile.close()));
