@@ -76,7 +76,13 @@ await bundle('src/cli/entry.ts', [
 await bundle('src/cli/logs-entry.ts', ['./main.js', 'koffi', '../effects/ffi/fds.js']);
 // `warden import` stays in tsc's output, loaded only by that verb (with the ini parser).
 // `warden run` holds the daemon too; its HTTP server, as in the daemon's bundle, stays out.
-await bundle('src/cli/main.ts', ['koffi', './commands/import.js', '../http/http-service.js']);
+// So does `include` with its glob library, loaded only for a config that has one.
+await bundle('src/cli/main.ts', [
+  'koffi',
+  './commands/import.js',
+  '../http/http-service.js',
+  '../config/include.js',
+]);
 // The YAML loader stays out: the daemon reads a config file itself only on SIGHUP or reload. So
 // does the HTTP server (with prom-client): loaded only for a config with `http`.
 await bundle('src/daemon/entry.ts', ['koffi', '../config/load.js', '../http/http-service.js']);

@@ -32,7 +32,13 @@ const targets = z.object({ targets: z.array(z.string()).default([]) }) satisfies
 // `source`: the document the CLI read from `config` and checked (checked here again).
 const upParams = targets.extend({
   config: z.string().startsWith('/'),
-  source: z.object({ document: z.unknown(), order: z.array(z.string()) }).optional(),
+  source: z
+    .object({
+      document: z.unknown(),
+      order: z.array(z.string()),
+      dirs: z.record(z.string(), z.string().startsWith('/')).optional(),
+    })
+    .optional(),
   portBase: z.int().min(1).max(65535).optional(),
 }) satisfies Reads<'up'>;
 const signalParams = targets.extend({

@@ -52,7 +52,7 @@ export interface UpParams extends Targets {
   /** The config file's absolute path. */
   config: string;
   /** The document read from `config` and its key order; without it the daemon reads the file. */
-  source?: { document: unknown; order: string[] };
+  source?: { document: unknown; order: string[]; dirs?: Record<string, string> };
   /** A Procfile's port base (`up --port-base`): `reload` reads the Procfile with it again. */
   portBase?: number;
 }

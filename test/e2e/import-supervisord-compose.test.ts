@@ -26,20 +26,29 @@ void describe('warden import supervisord / process-compose', () => {
     mkdirSync(join(s.dir, 'conf.d'), { recursive: true });
     mkdirSync(join(s.dir, 'api'), { recursive: true });
     s.env.WARDEN_TEST_LEVEL = 'info';
+    // The YAML is read back here, where `${WARDEN_TEST_LEVEL}` is interpolated as by a daemon.
+    process.env.WARDEN_TEST_LEVEL = 'info';
   });
-  after(() => s.cleanup());
+  after(async () => {
+    delete process.env.WARDEN_TEST_LEVEL;
+    await s.cleanup();
+  });
 
   void it('supervisord: include, expansions, numprocs, groups, autorestart=unexpected', async () => {
     s.config(SUPERVISORD_CONF, 'supervisord.conf');
     s.config(SUPERVISORD_BEAT_CONF, 'conf.d/beat.conf');
     const r = await s.warden(['import', 'supervisord', 'supervisord.conf', '-o', 'sup.yaml']);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      readFileSync(join(s.dir, 'sup.yaml'), 'utf8'),
+      /--loglevel=\$\{WARDEN_TEST_LEVEL\}/,
+    );
     const config = await load(join(s.dir, 'sup.yaml'));
     const celery = service(config, 'celery');
     assert.deepEqual(celery.command, {
       kind: 'shell',
       script:
-        'celery -A shop worker --loglevel=${WARDEN_TEST_LEVEL} -n worker$(printf %02d $((WARDEN_INSTANCE + 1)))@%h',
+        'celery -A shop worker --loglevel=info -n worker$(printf %02d $((WARDEN_INSTANCE + 1)))@%h',
     });
     assert.equal(celery.instances, 3);
     assert.equal(celery.cwd, s.dir);
