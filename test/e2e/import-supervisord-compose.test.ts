@@ -58,6 +58,9 @@ void describe('warden import supervisord / process-compose', () => {
     assert.equal(celery.startLimit.burst, 4);
     assert.equal(celery.stopSignal, 'SIGQUIT');
     assert.equal(celery.stopTimeoutMs, 20_000);
+    // [supervisord] minfds and minprocs: the rlimits every program inherited from supervisord.
+    assert.deepEqual(celery.limits.rlimits, [{ resource: 'nofile', soft: 4096, hard: 4096 }]);
+    assert.match(r.stderr, /\[supervisord\] minfds=4096: written as limits: \{nofile: 4096\}/);
     const beat = service(config, 'beat');
     assert.deepEqual(beat.command, {
       kind: 'shell',
