@@ -136,3 +136,51 @@ export function interpolateServices(
 export function escapeVariables(text: string): string {
   return text.replace(/\$(?=[{$])/g, '$$$$');
 }
+
+// `$$` first, so that the `${` of `$${X}` is not taken for a variable.
+const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)/g;
+
+function collectNames(value: unknown, names: Set<string>): void {
+  if (typeof value === 'string') {
+    for (const m of value.matchAll(REFERENCE)) if (m[1] !== undefined) names.add(m[1]);
+  } else if (Array.isArray(value)) for (const v of value) collectNames(v, names);
+  else if (isRecord(value)) for (const v of Object.values(value)) collectNames(v, names);
+}
+
+/** The names of the variables the services of a config document refer to, sorted. */
+export function variableNames(document: unknown): string[] {
+  if (!isRecord(document) || !isRecord(document.services)) return [];
+  const names = new Set<string>();
+  for (const service of Object.values(document.services)) {
+    if (!isRecord(service)) continue;
+    for (const key of ['command', 'cwd', 'env', 'env_file'] as const) {
+      const value = service[key];
+      collectNames(key === 'env' && isRecord(value) ? Object.values(value) : value, names);
+    }
+  }
+  return [...names].sort();
+}
+
+/**
+ * A warning for each variable whose value in `sent` (the CLI's environment, null: unset)
+ * differs from `own` (the daemon's, which `${VAR}` takes). Values are never shown: they may be
+ * secrets.
+ */
+export function environmentWarnings(
+  sent: Readonly<Record<string, string | null>>,
+  own: Readonly<Record<string, string | undefined>>,
+): string[] {
+  return Object.entries(sent).flatMap(([name, value]) => {
+    const theirs = own[name] ?? null;
+    if (theirs === value) return [];
+    const what =
+      value === null
+        ? "is not set in this shell but is in the daemon's environment"
+        : theirs === null
+          ? "is set in this shell but not in the daemon's environment"
+          : "differs between this shell and the daemon's environment";
+    return [
+      `\${${name}} ${what}, whose value the config takes (docs/config/variables.md); "warden down" then "warden up" starts a daemon with this shell's`,
+    ];
+  });
+}

@@ -1,6 +1,7 @@
 // The daemon's handlers of the control protocol: one per method of the protocol map
 // (ipc/protocol.ts), which types the CLI and the library client too.
 import { z } from 'zod';
+import { environmentWarnings } from '../config/variables.js';
 import { pidOf, type InstanceModel } from '../core/instance.js';
 import { parseSignal } from '../core/signals.js';
 import { commandLine } from '../effects/containment/proc.js';
@@ -40,6 +41,7 @@ const upParams = targets.extend({
     })
     .optional(),
   portBase: z.int().min(1).max(65535).optional(),
+  variables: z.record(z.string(), z.string().nullable()).optional(),
 }) satisfies Reads<'up'>;
 const signalParams = targets.extend({
   signal: z.union([z.string(), z.number()]),
@@ -113,9 +115,13 @@ function handlers(ctx: DaemonContext): MethodTable {
       syncControl(ctx, before, config.control);
       logApplied(ctx, 'up', applied);
       const warning = fdLimitWarning(config);
-      if (warning !== undefined) ctx.log(`up: ${warning}`);
+      const warnings = [
+        ...(warning === undefined ? [] : [warning]),
+        ...environmentWarnings(p.variables ?? {}, process.env),
+      ];
+      for (const w of warnings) ctx.log(`up: ${w}`);
       const started = sup.start(p.targets).map((r) => r.name);
-      return { ...applied, started, warnings: warning === undefined ? [] : [warning] };
+      return { ...applied, started, warnings };
     },
 
     reload: async (params) => {

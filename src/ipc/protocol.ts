@@ -55,6 +55,11 @@ export interface UpParams extends Targets {
   source?: { document: unknown; order: string[]; dirs?: Record<string, string> };
   /** A Procfile's port base (`up --port-base`): `reload` reads the Procfile with it again. */
   portBase?: number;
+  /**
+   * The variables `${VAR}` of `source` names, as the client's environment has them (null:
+   * unset): the daemon warns of each that its own environment, which it takes, has otherwise.
+   */
+  variables?: Record<string, string | null>;
 }
 
 /**

@@ -116,6 +116,16 @@ void describe('${VAR}', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^warden: no change$/m);
     assert.equal((await running(s, ['nap'])).get('nap'), pid);
+    // An `up` from a shell with another value: the daemon's stays, and the CLI is told (no value).
+    s.env.WV_NAP = '605';
+    const again = await s.warden(['up']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stderr,
+      /^warden: warning: \$\{WV_NAP\} differs between this shell and the daemon's environment, whose value the config takes/m,
+    );
+    assert.doesNotMatch(again.stderr, /60[45]/);
+    assert.equal((await running(s, ['nap'])).get('nap'), pid);
   });
 
   void it('an unset variable stops up with its line and a hint to $$', async () => {

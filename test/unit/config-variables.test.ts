@@ -12,6 +12,7 @@ import { checkDocument } from '../../src/config/document.js';
 import { parseProcfile, procfileDocument } from '../../src/config/procfile.js';
 import { NoteBook } from '../../src/cli/import/model.js';
 import { translateApps } from '../../src/cli/import/pm2.js';
+import { environmentWarnings, variableNames } from '../../src/config/variables.js';
 
 let dir = '';
 let caseNumber = 0;
@@ -140,5 +141,31 @@ void describe('${VAR} interpolation', () => {
       script: 'node api.js --tag ${TAG}',
     });
     assert.equal(fromPm2.config.services[0]?.env.URL, 'http://${HOST}/$$');
+  });
+
+  void it('names the variables a config uses, and warns of those the daemon has otherwise', () => {
+    const document = {
+      services: {
+        a: { command: 'echo ${B} $${NOT} $$ ${A:-x}', env: { K: '${C}' }, ready: { exec: '${R}' } },
+        b: { command: ['${A}'], cwd: '/srv/${D}', env_file: '${E}.env' },
+      },
+    };
+    assert.deepEqual(variableNames(document), ['A', 'B', 'C', 'D', 'E']);
+    const warnings = environmentWarnings(
+      { A: 'same', B: 'secret-1', C: null, D: 'here' },
+      { A: 'same', B: 'secret-2', C: 'there' },
+    );
+    assert.deepEqual(
+      warnings.map((w) => w.split(',')[0]),
+      [
+        "${B} differs between this shell and the daemon's environment",
+        "${C} is not set in this shell but is in the daemon's environment",
+        "${D} is set in this shell but not in the daemon's environment",
+      ],
+    );
+    assert.ok(
+      warnings.every((w) => !/secret|here|there/.test(w)),
+      'no value is shown',
+    );
   });
 });
