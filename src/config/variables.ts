@@ -134,7 +134,8 @@ export function interpolateServices(
  * not interpolate (a Procfile, PM2), whose `${PORT}` is the shell's to expand at run time.
  */
 export function escapeVariables(text: string): string {
-  return text.replace(/\$(?=[{$])/g, '$$$$');
+  // Left to right, so that `$$` reads `$$$$` (not `$$$`, which gives `$$` back too).
+  return text.replace(/\$\$|\$\{/g, (m) => (m === '$$' ? '$$$$' : '$${'));
 }
 
 // `$$` first, so that the `${` of `$${X}` is not taken for a variable.
