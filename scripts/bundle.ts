@@ -80,11 +80,13 @@ await bundle('src/cli/logs-entry.ts', ['./main.js', 'koffi', '../effects/ffi/fds
 // `warden import` stays in tsc's output, loaded only by that verb (with the ini parser); so does
 // `warden top`.
 // `warden run` holds the daemon too; its HTTP server, as in the daemon's bundle, stays out.
+// So does `include` with its glob library, loaded only for a config that has one.
 await bundle('src/cli/main.ts', [
   'koffi',
   './commands/import.js',
   './commands/top.js',
   '../http/http-service.js',
+  '../config/include.js',
 ]);
 // The YAML loader stays out: the daemon reads a config file itself only on SIGHUP or reload. So
 // does the HTTP server (with prom-client): loaded only for a config with `http`.

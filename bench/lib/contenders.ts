@@ -57,7 +57,8 @@ export function warden(dir: string): Contender {
       const services: Record<string, unknown> = {};
       for (let i = 0; i < count; i++) {
         services[`s${i}`] = {
-          command,
+          // `$$` is a literal `$` in warden.yaml (docs/config/variables.md): the shell's `$$`.
+          command: command.map((word) => word.replaceAll('$', '$$$$')),
           min_uptime: 0, // `running` once spawned, as PM2's `online`
           backoff: { initial: 0, max: 0 },
           start_limit: { burst: 1000, interval: '1s' },

@@ -7,8 +7,9 @@ import { formatPath } from './format.js';
 import { describeIssue } from './issue-messages.js';
 import { configSchema } from './schema.js';
 import type { RawConfig, RawService } from './schema.js';
-import { checkServiceFiles, readEnvFileFromDisk } from './service-files.js';
-import type { ReadEnvFile } from './service-files.js';
+import { checkCwds, readEnvFileFromDisk, readServiceEnvFiles } from './service-files.js';
+import type { DirOf, ReadEnvFile } from './service-files.js';
+import { interpolateServices, type Lookup } from './variables.js';
 import { dependencyIssues } from './dependencies.js';
 import { listenIssues } from './listen-checks.js';
 import { toWatchSpec } from './watch.js';
@@ -32,10 +33,18 @@ export type LoadResult =
 export interface ConfigSource {
   document: unknown;
   order: string[];
+  /**
+   * The directory of the file that defines each service, for those not in the config file
+   * itself (`include`, docs/config/include.md): their relative paths resolve against it.
+   */
+  dirs?: Record<string, string>;
 }
 
-/** Issues in reading order: the config file's by line and column, then env files'. */
-function sortIssues(file: string, issues: ConfigIssue[]): ConfigIssue[] {
+/** The variables `${VAR}` takes from the environment (docs/config/variables.md). */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Issues in reading order: the config file's by line and column, then other files'. */
+export function sortIssues(file: string, issues: ConfigIssue[]): ConfigIssue[] {
   const rank = (i: ConfigIssue) => (i.file === file ? '' : i.file);
   return issues.toSorted(
     (a, b) =>
@@ -119,12 +128,12 @@ function mapForms(document: unknown): Set<string> {
 
 function buildConfig(
   path: string,
+  dirOf: DirOf,
   raw: RawConfig,
   order: string[],
   envByService: Map<string, Record<string, string>>,
   runAsByService: Map<string, RunAs | null>,
 ): WardenConfig {
-  const dir = dirname(path);
   const services = order.flatMap((name) => {
     const service = Object.hasOwn(raw.services, name) ? raw.services[name] : undefined;
     return service === undefined
@@ -133,7 +142,7 @@ function buildConfig(
           toServiceSpec(
             name,
             service,
-            dir,
+            dirOf(name),
             envByService.get(name),
             raw,
             runAsByService.get(name) ?? null,
@@ -172,10 +181,17 @@ function orderIssues(document: unknown, order: readonly string[]): PathIssue[] {
   return [{ path: ['services'], target: 'key', message }];
 }
 
+// Whether `issues` has one at `path` already (a cwd whose variables failed is not checked).
+function isNamed(issues: readonly PathIssue[], path: readonly PropertyKey[]): boolean {
+  return issues.some((i) => formatPath(i.path) === formatPath(path));
+}
+
 /**
  * Checks `source` (the document of the config file at `path`) and builds the config.
  * @param place gives an issue its place in the file (line and column when the caller has them).
  * @param readEnvFile reads an env file; defaults to the disk.
+ * @param environment the variables of `${VAR}` (docs/config/variables.md): the process's own,
+ *   the daemon's when the daemon checks; each service's env_file gives those it lacks.
  * @returns the config, or every issue sorted by place; never throws for problems in it.
  */
 export async function checkDocument(
@@ -187,13 +203,25 @@ export async function checkDocument(
     message: issue.message,
   }),
   readEnvFile: ReadEnvFile = readEnvFileFromDisk,
+  environment: Environment = process.env,
 ): Promise<LoadResult> {
-  const { document, order } = source;
+  const { order } = source;
   // A document that came as JSON (`up` over the socket) was not checked for these by load.ts.
-  const shapeIssues = [...protoKeys(document, []), ...orderIssues(document, order)];
+  const shapeIssues = [...protoKeys(source.document, []), ...orderIssues(source.document, order)];
   if (shapeIssues.length > 0) return { ok: false, issues: shapeIssues.map(place) };
+  const dirs = source.dirs ?? {};
+  const dirOf: DirOf = (name) => (Object.hasOwn(dirs, name) ? (dirs[name] ?? '') : dirname(path));
+  // env_file paths take variables from the environment; the rest from the env file too.
+  const fromEnvironment: Lookup = (name) => environment[name];
+  const paths = interpolateServices(source.document, ['env_file'], () => fromEnvironment);
+  const files = await readServiceEnvFiles(paths.document, dirOf, readEnvFile);
+  const values = interpolateServices(paths.document, ['command', 'cwd', 'env'], (service) => {
+    const fileEnv = files.envByService.get(service) ?? {};
+    return (name) =>
+      environment[name] ?? (Object.hasOwn(fileEnv, name) ? fileEnv[name] : undefined);
+  });
+  const document = values.document;
   const parsed = configSchema.safeParse(document, { error: describeIssue });
-  const files = await checkServiceFiles(document, dirname(path), readEnvFile);
   const runAsByService = new Map<string, RunAs | null>();
   const rawServices = isRecord(document) && isRecord(document.services) ? document.services : {};
   const runAsIssues = Object.entries(rawServices).flatMap(([name, service]) => {
@@ -210,11 +238,14 @@ export async function checkDocument(
       ? dependencyIssues(dependencyMap(parsed.data, order), mapForms(document))
       : []),
     ...(parsed.success ? listenIssues(listenOwners(parsed.data, order)) : []),
+    ...paths.issues,
+    ...values.issues,
+    ...(await checkCwds(document, dirOf)).filter((i) => !isNamed(values.issues, i.path)),
     ...files.pathIssues,
   ];
   const issues = [...pathIssues.map(place), ...files.envFileIssues];
   if (!parsed.success || issues.length > 0) return { ok: false, issues: sortIssues(path, issues) };
-  const config = buildConfig(path, parsed.data, order, files.envByService, runAsByService);
+  const config = buildConfig(path, dirOf, parsed.data, order, files.envByService, runAsByService);
   if (control.control !== undefined) config.control = control.control;
   if (parsed.data.http !== undefined) config.http = resolveHttp(parsed.data.http, dirname(path));
   return { ok: true, config, source };

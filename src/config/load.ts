@@ -1,17 +1,15 @@
 // Reads warden.yaml (or .json) into a validated WardenConfig, or every issue with its place.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
-import type { Document } from 'yaml';
 import { MIB, readRegularFile } from '../effects/files/regular-file.js';
-import { checkDocument, type LoadResult } from './document.js';
+import { checkDocument, sortIssues, type Environment, type LoadResult } from './document.js';
 import { formatPath } from './format.js';
 import { isProcfileName, parseProcfile, procfileDocument } from './procfile.js';
 import { configReadMessage } from './read-errors.js';
 import { readEnvFileFromDisk } from './service-files.js';
 import type { ReadEnvFile } from './service-files.js';
 import type { ConfigIssue } from './types.js';
-import { locate } from './yaml-position.js';
+import { parseYamlFile, placeIn, serviceOrder } from './yaml-file.js';
 import type { PathIssue } from './zod-issues.js';
 
 export type { ReadEnvFile } from './service-files.js';
@@ -20,29 +18,6 @@ export type { ConfigSource, LoadResult } from './document.js';
 /** The largest config file read, in bytes: a larger one is refused before it is read. */
 export const CONFIG_LIMIT_BYTES = 10 * MIB;
 
-/** Most aliases one document may expand, against "billion laughs" documents. */
-const MAX_ALIAS_COUNT = 100;
-
-/** Keys named `__proto__` would be dropped silently when converted to JS objects. */
-function protoKeyIssues(doc: Document, lines: LineCounter, file: string): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  visit(doc, {
-    Pair(_, pair) {
-      if (!isScalar(pair.key) || pair.key.value !== '__proto__') return;
-      const { line, col } = lines.linePos(pair.key.range?.[0] ?? 0);
-      issues.push({ file, line, column: col, path: '', message: '"__proto__" cannot be a key' });
-    },
-  });
-  return issues;
-}
-
-/** Service names in the order the file lists them (JS objects put integer-like keys first). */
-function serviceOrder(doc: Document): string[] {
-  const services = doc.get('services');
-  if (!isMap(services)) return [];
-  return services.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : ''));
-}
-
 /**
  * Parses and validates the text of a config file. YAML and JSON are read alike (YAML 1.2 is a
  * superset of JSON). Relative `cwd` and `env_file` resolve against the directory of `file`;
@@ -50,40 +25,32 @@ function serviceOrder(doc: Document): string[] {
  * @param text the file's content.
  * @param file the file's path, used for messages and relative paths (made absolute).
  * @param readEnvFile reads an env file; defaults to the disk. Inject it in tests.
+ * @param environment the variables of `${VAR}` (docs/config/variables.md).
  * @returns the config, or every issue sorted by place; never throws for problems in the file.
  */
 export async function parseConfig(
   text: string,
   file: string,
   readEnvFile: ReadEnvFile = readEnvFileFromDisk,
+  environment: Environment = process.env,
 ): Promise<LoadResult> {
   const path = resolve(file);
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, logLevel: 'error' });
-  const place = (issue: PathIssue): ConfigIssue => ({
-    file: path,
-    ...locate(doc, lines, issue.path, issue.target),
-    path: formatPath(issue.path),
-    message: issue.message,
-  });
-
-  const syntaxIssues = doc.errors.map((error): ConfigIssue => {
-    const { line, col } = lines.linePos(error.pos[0]);
-    return { file: path, line, column: col, path: '', message: `YAML: ${error.message}` };
-  });
-  if (syntaxIssues.length > 0) return { ok: false, issues: syntaxIssues };
-  const protoIssues = protoKeyIssues(doc, lines, path);
-  if (protoIssues.length > 0) return { ok: false, issues: protoIssues };
-
-  let document: unknown;
-  try {
-    document = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    const message = `YAML: ${error instanceof Error ? error.message : String(error)}`;
-    return { ok: false, issues: [{ file: path, line: 1, column: 1, path: '', message }] };
+  const parsed = parseYamlFile(text, path);
+  if (!parsed.ok) return parsed;
+  const main = parsed.file;
+  const document = main.value;
+  if (typeof document === 'object' && document !== null && Object.hasOwn(document, 'include')) {
+    // Loaded only for a config with `include` (with its glob library). The path is written from
+    // src/config's parent so that it resolves from the CLI's bundle too (scripts/bundle.ts).
+    const { expandIncludes } = await import('../config/include.js');
+    const merged = await expandIncludes(main, (p) => readRegularFile(p, CONFIG_LIMIT_BYTES));
+    const loaded = await checkDocument(merged.source, path, merged.place, readEnvFile, environment);
+    if (merged.issues.length === 0) return loaded;
+    const issues = [...merged.issues, ...(loaded.ok ? [] : loaded.issues)];
+    return { ok: false, issues: sortIssues(path, issues) };
   }
-
-  return checkDocument({ document, order: serviceOrder(doc) }, path, place, readEnvFile);
+  const source = { document, order: serviceOrder(main.doc) };
+  return checkDocument(source, path, placeIn(main), readEnvFile, environment);
 }
 
 /** Options of {@link loadConfig}. */

@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import type { ConfigSource } from './document.js';
 import type { ConfigIssue } from './types.js';
+import { escapeVariables } from './variables.js';
 
 /** One process type of a Procfile. */
 export interface ProcfileEntry {
@@ -90,7 +91,8 @@ export function procfileDocument(
 ): ConfigSource {
   const services: Record<string, Record<string, unknown>> = {};
   entries.forEach((entry, index) => {
-    const service: Record<string, unknown> = { command: entry.command };
+    // foreman runs the line through the shell as it is: its `${PORT}` is the shell's to expand.
+    const service: Record<string, unknown> = { command: escapeVariables(entry.command) };
     if (options.envFile !== undefined) service.env_file = options.envFile;
     if (options.portBase !== undefined)
       service.env = { PORT: String(procfilePort(options.portBase, index)) };

@@ -217,6 +217,10 @@ export const configSchema = z
       control: controlSchema,
       http: httpSchema,
       limits: limitsSchema,
+      include: z.array(z.string()).optional().meta({
+        description:
+          'Other config files whose services this daemon runs too: paths or globs relative to this file (docs/config/include.md).',
+      }),
     },
     {
       error: (issue) => {
@@ -237,7 +241,7 @@ export type RawService = z.output<typeof service>;
 export type RawConfig = z.output<typeof configSchema>;
 
 const KNOWN_KEYS = {
-  top: ['services', 'logs', 'control', 'http', 'limits'],
+  top: ['services', 'logs', 'control', 'http', 'limits', 'include'],
   limits: Object.keys(limitsShape),
   control: Object.keys(controlShape),
   http: Object.keys(httpShape),

@@ -44,15 +44,34 @@ async function checkCwd(path: string): Promise<string | undefined> {
   }
 }
 
+/** The directory a service's relative paths resolve against, by service name. */
+export type DirOf = (service: string) => string;
+
 /**
- * Checks that every `cwd` given is a directory and reads and parses every `env_file`, both
- * resolved against `dir`. Works on the raw document so that these issues are reported even
- * when other keys are invalid; values that are not non-empty strings are left to the schema.
- * Each env file is read once, however many services name it. Never throws.
+ * Checks that every `cwd` given is a directory, resolved against its service's directory.
+ * Works on the raw document, so that these issues are reported even when other keys are
+ * invalid; values that are not non-empty strings are left to the schema. Never throws.
  */
-export async function checkServiceFiles(
+export async function checkCwds(document: unknown, dirOf: DirOf): Promise<PathIssue[]> {
+  const services = isRecord(document) ? document.services : undefined;
+  if (!isRecord(services)) return [];
+  const checks = Object.entries(services).map(async ([name, service]): Promise<PathIssue[]> => {
+    if (!isRecord(service) || typeof service.cwd !== 'string' || service.cwd === '') return [];
+    const message = await checkCwd(resolve(dirOf(name), service.cwd));
+    return message === undefined
+      ? []
+      : [{ path: ['services', name, 'cwd'], target: 'value', message }];
+  });
+  return (await Promise.all(checks)).flat();
+}
+
+/**
+ * Reads and parses every `env_file`, resolved against its service's directory, as
+ * {@link checkCwds} does. Each env file is read once, however many services name it. Never throws.
+ */
+export async function readServiceEnvFiles(
   document: unknown,
-  dir: string,
+  dirOf: DirOf,
   readEnvFile: ReadEnvFile,
 ): Promise<ServiceFiles> {
   const result: ServiceFiles = { pathIssues: [], envFileIssues: [], envByService: new Map() };
@@ -61,13 +80,8 @@ export async function checkServiceFiles(
   const reads = new Map<string, Promise<string>>();
   const checks = Object.entries(services).map(async ([name, service]) => {
     if (!isRecord(service)) return;
-    if (typeof service.cwd === 'string' && service.cwd !== '') {
-      const message = await checkCwd(resolve(dir, service.cwd));
-      if (message !== undefined)
-        result.pathIssues.push({ path: ['services', name, 'cwd'], target: 'value', message });
-    }
     if (typeof service.env_file !== 'string' || service.env_file === '') return;
-    const envPath = resolve(dir, service.env_file);
+    const envPath = resolve(dirOf(name), service.env_file);
     const keyPath = ['services', name, 'env_file'];
     if (!reads.has(envPath)) reads.set(envPath, readEnvFile(envPath));
     let text: string;

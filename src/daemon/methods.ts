@@ -1,5 +1,6 @@
 // The daemon's handlers of the control protocol: one per method of the protocol map
 // (ipc/protocol.ts), which types the CLI and the library client too.
+import { environmentWarnings } from '../config/variables.js';
 import { pidOf, type InstanceModel } from '../core/instance.js';
 import { parseSignal } from '../core/signals.js';
 import { commandLine } from '../effects/containment/proc.js';
@@ -75,9 +76,13 @@ function handlers(ctx: DaemonContext): MethodTable {
       syncControl(ctx, before, config.control);
       logApplied(ctx, 'up', applied);
       const warning = fdLimitWarning(config);
-      if (warning !== undefined) ctx.log(`up: ${warning}`);
+      const warnings = [
+        ...(warning === undefined ? [] : [warning]),
+        ...environmentWarnings(p.variables ?? {}, process.env),
+      ];
+      for (const w of warnings) ctx.log(`up: ${w}`);
       const started = sup.start(p.targets).map((r) => r.name);
-      return { ...applied, started, warnings: warning === undefined ? [] : [warning] };
+      return { ...applied, started, warnings };
     },
 
     reload: async (params) => {

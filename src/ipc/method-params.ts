@@ -19,8 +19,15 @@ const targets = z.object({
 // `source`: the document the CLI read from `config` and checked (checked here again).
 const up = targets.extend({
   config: z.string().startsWith('/'),
-  source: z.object({ document: z.unknown(), order: z.array(z.string()) }).optional(),
+  source: z
+    .object({
+      document: z.unknown(),
+      order: z.array(z.string()),
+      dirs: z.record(z.string(), z.string().startsWith('/')).optional(),
+    })
+    .optional(),
   portBase: z.int().min(1).max(65535).optional(),
+  variables: z.record(z.string(), z.string().nullable()).optional(),
 });
 
 /** The schema of the params of each method (defaults filled in by parsing). */

@@ -52,9 +52,14 @@ export interface UpParams extends Targets {
   /** The config file's absolute path. */
   config: string;
   /** The document read from `config` and its key order; without it the daemon reads the file. */
-  source?: { document: unknown; order: string[] };
+  source?: { document: unknown; order: string[]; dirs?: Record<string, string> };
   /** A Procfile's port base (`up --port-base`): `reload` reads the Procfile with it again. */
   portBase?: number;
+  /**
+   * The variables `${VAR}` of `source` names, as the client's environment has them (null:
+   * unset): the daemon warns of each that its own environment, which it takes, has otherwise.
+   */
+  variables?: Record<string, string | null>;
 }
 
 /**

@@ -17,7 +17,7 @@ void describe('failures', () => {
     s.config(`
 services:
   crasher:
-    command: echo "boom $$" >&2; exit 3
+    command: echo "boom $$$$" >&2; exit 3
     min_uptime: 500ms
     backoff: { initial: 150ms, max: 300ms }
     start_limit: { burst: 3, interval: 1m }
@@ -83,7 +83,7 @@ services:
     s.config(`
 services:
   shortlived:
-    command: sleep 0.5; echo "boom $$" >&2; exit 3
+    command: sleep 0.5; echo "boom $$$$" >&2; exit 3
     min_uptime: 100ms
     backoff: { initial: 50ms, max: 100ms, reset_after: 1m }
     start_limit: { burst: 2, interval: 1m }
@@ -148,7 +148,7 @@ services:
     command: exit 0
     restart: on-failure
   dirty:
-    command: kill -SEGV $$
+    command: kill -SEGV $$$$
     restart: never
 `);
     assert.equal((await s.warden(['up'])).code, 0);

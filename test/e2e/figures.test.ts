@@ -55,7 +55,7 @@ async function checkFigures(s: Sandbox, mode: 'cgroup' | 'process-group'): Promi
 services:
   mix:
     command: |
-      sh -c 'echo $$ > busy.pid; while :; do :; done' &
+      sh -c 'echo $$$$ > busy.pid; while :; do :; done' &
       ${JSON.stringify(process.execPath)} -e '${ALLOCATE}' &
       wait
     min_uptime: 100ms

@@ -49,11 +49,10 @@ void describe('warden import pm2 / procfile', () => {
     assert.deepEqual(worker.command, { kind: 'shell', script: 'python worker.py --queue mail' });
     assert.equal(worker.restart, 'on-failure');
     assert.equal(worker.backoff.initialMs, 2500);
-    // cluster -> a note on listen: and LISTEN_FDS, never the key; memory only as a comment.
+    // cluster -> a note on listen: and LISTEN_FDS, never the key; memory as limits.memory.
     assert.match(r.stderr, /api: exec_mode: cluster: .*`listen:`.*LISTEN_FDS/);
     assert.doesNotMatch(text, /^\s*listen:/m);
-    assert.match(text, /^\s*# limits: \{memory: 250MB\}/m);
-    assert.doesNotMatch(text, /^\s*limits:/m);
+    assert.equal(api.limits.memoryBytes, 250 * 1024 * 1024);
     for (const key of [
       'max_memory_restart: 250M',
       'cron_restart: "15 3',

@@ -26,20 +26,29 @@ void describe('warden import supervisord / process-compose', () => {
     mkdirSync(join(s.dir, 'conf.d'), { recursive: true });
     mkdirSync(join(s.dir, 'api'), { recursive: true });
     s.env.WARDEN_TEST_LEVEL = 'info';
+    // The YAML is read back here, where `${WARDEN_TEST_LEVEL}` is interpolated as by a daemon.
+    process.env.WARDEN_TEST_LEVEL = 'info';
   });
-  after(() => s.cleanup());
+  after(async () => {
+    delete process.env.WARDEN_TEST_LEVEL;
+    await s.cleanup();
+  });
 
   void it('supervisord: include, expansions, numprocs, groups, autorestart=unexpected', async () => {
     s.config(SUPERVISORD_CONF, 'supervisord.conf');
     s.config(SUPERVISORD_BEAT_CONF, 'conf.d/beat.conf');
     const r = await s.warden(['import', 'supervisord', 'supervisord.conf', '-o', 'sup.yaml']);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      readFileSync(join(s.dir, 'sup.yaml'), 'utf8'),
+      /--loglevel=\$\{WARDEN_TEST_LEVEL\}/,
+    );
     const config = await load(join(s.dir, 'sup.yaml'));
     const celery = service(config, 'celery');
     assert.deepEqual(celery.command, {
       kind: 'shell',
       script:
-        'celery -A shop worker --loglevel=${WARDEN_TEST_LEVEL} -n worker$(printf %02d $((WARDEN_INSTANCE + 1)))@%h',
+        'celery -A shop worker --loglevel=info -n worker$(printf %02d $((WARDEN_INSTANCE + 1)))@%h',
     });
     assert.equal(celery.instances, 3);
     assert.equal(celery.cwd, s.dir);
@@ -49,6 +58,9 @@ void describe('warden import supervisord / process-compose', () => {
     assert.equal(celery.startLimit.burst, 4);
     assert.equal(celery.stopSignal, 'SIGQUIT');
     assert.equal(celery.stopTimeoutMs, 20_000);
+    // [supervisord] minfds and minprocs: the rlimits every program inherited from supervisord.
+    assert.deepEqual(celery.limits.rlimits, [{ resource: 'nofile', soft: 4096, hard: 4096 }]);
+    assert.match(r.stderr, /\[supervisord\] minfds=4096: written as limits: \{nofile: 4096\}/);
     const beat = service(config, 'beat');
     assert.deepEqual(beat.command, {
       kind: 'shell',

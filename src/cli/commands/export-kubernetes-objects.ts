@@ -2,6 +2,7 @@
 // reference for Deployment, Container, Probe and SecurityContext), and the list of what has no
 // exact equivalent there.
 import type { ServiceSpec } from '../../config/types.js';
+import { containerPorts, resourceLimits } from './export-kubernetes-resources.js';
 import type { WrittenService } from './export-systemd-unit.js';
 
 /** How the objects are meant to be used. */
@@ -94,6 +95,10 @@ export function exportDeployment(
       failureThreshold: Math.max(1, Math.ceil(spec.ready.timeoutMs / 1000 / period)),
     };
   }
+  const ports = containerPorts(spec, lose);
+  if (ports.length > 0) container.ports = ports;
+  const resources = resourceLimits(spec, lose);
+  if (resources !== undefined) container.resources = resources;
   const security = securityContext(spec, written, lose);
   if (security !== undefined) container.securityContext = security;
 

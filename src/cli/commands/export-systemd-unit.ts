@@ -2,6 +2,7 @@
 // systemd.kill(5), systemd.unit(5)), and the list of what has no exact equivalent there.
 import { isAbsolute, resolve } from 'node:path';
 import type { ServiceSpec } from '../../config/types.js';
+import { limitLines, socketUnits, type ExtraUnit } from './export-systemd-sockets.js';
 import { execArg, quote, specifiers } from './startup-unit.js';
 
 /** What the config file says of a service, as written (names rather than resolved ids). */
@@ -31,9 +32,11 @@ export interface ExportTarget {
 export interface ExportedUnit {
   /** File name: `web.service`, or the template `web@.service` for several instances. */
   file: string;
-  /** The units to enable: `web.service`, or `web@0.service`, `web@1.service`... */
+  /** The units to enable: `web.service`, or `web@0.service`, `web@1.service`..., its sockets. */
   enable: string[];
   text: string;
+  /** Its `listen` sockets as .socket units. */
+  sockets: ExtraUnit[];
   /** `services.web.ready: tcp check has no systemd equivalent; ...`, one per lossy key. */
   losses: string[];
 }
@@ -77,6 +80,14 @@ export function exportUnit(
     return dep === undefined ? [] : unitsOf(dep, target);
   });
   if (deps.length > 0) unit.push(`Requires=${deps.join(' ')}`, `After=${deps.join(' ')}`);
+  const sockets = socketUnits(spec, unitBase(spec, target), EXPORT_MARK);
+  const socketNames = sockets.map((s) => s.file).join(' ');
+  if (sockets.length > 0) unit.push(`Requires=${socketNames}`, `After=${socketNames}`);
+  if (sockets.length > 1)
+    lose(
+      'listen',
+      'one socket unit per name: systemd passes their fds in its own order; find each by LISTEN_FDNAMES (sd_listen_fds_with_names(3))',
+    );
   if (spec.dependsOn.some((d) => d.condition === 'started'))
     lose('depends_on', '`started` is exported as After=, which waits for readiness too');
   unit.push(
@@ -105,6 +116,8 @@ export function exportUnit(
     service.push(`Environment=${quote(specifiers(`${k}=${spec.env[k] ?? ''}`))}`);
   service.push(`Environment=WARDEN_SERVICE=${specifiers(spec.name)}`);
   if (spec.instances > 1) service.push('Environment=WARDEN_INSTANCE=%i');
+  if (sockets.length > 0) service.push(`Sockets=${socketNames}`);
+  service.push(...limitLines(spec));
 
   if (written.user !== undefined) service.push(`User=${written.user}`);
   if (written.group !== undefined) service.push(`Group=${written.group}`);
@@ -153,7 +166,13 @@ export function exportUnit(
     `WantedBy=${target.user ? 'default.target' : 'multi-user.target'}`,
     '',
   ].join('\n');
-  return { file: `${unitBase(spec, target)}.service`, enable: unitsOf(spec, target), text, losses };
+  return {
+    file: `${unitBase(spec, target)}.service`,
+    enable: [...unitsOf(spec, target), ...sockets.map((s) => s.file)],
+    text,
+    sockets,
+    losses,
+  };
 }
 
 // ExecStart=: the argv, its program made absolute when given relative to the cwd (systemd wants

@@ -3,7 +3,9 @@
 // equivalent listed on stderr, never dropped without a word.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { ConfigSource } from '../../config/document.js';
+import { interpolate } from '../../config/variables.js';
 import type { ServiceSpec } from '../../config/types.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { EXIT, print, printError } from '../output.js';
@@ -33,17 +35,18 @@ export async function exportSystemd(options: ExportSystemdOptions): Promise<numb
     configDir: dirname(config.path),
   };
   const all = new Map<string, ServiceSpec>(config.services.map((s) => [s.name, s]));
-  const written = writtenServices(source.document);
+  const written = writtenServices(source, target.configDir);
   const units = config.services.map((s) => exportUnit(s, written[s.name] ?? {}, all, target));
   for (const loss of units.flatMap((u) => u.losses)) printError(`export: ${loss}`);
+  const files = units.flatMap((u) => [u, ...u.sockets]);
   if (options.dir === undefined) {
-    process.stdout.write(units.map((u) => `# ==> ${u.file} <==\n${u.text}`).join('\n'));
+    process.stdout.write(files.map((u) => `# ==> ${u.file} <==\n${u.text}`).join('\n'));
     return EXIT.ok;
   }
-  writeFiles(options.dir, units, EXPORT_MARK);
+  writeFiles(options.dir, files, EXPORT_MARK);
   const enable = units.flatMap((u) => u.enable).join(' ');
   const systemctl = target.user ? 'systemctl --user' : 'systemctl';
-  print(`wrote ${units.map((u) => join(options.dir ?? '.', u.file)).join(', ')}`);
+  print(`wrote ${files.map((u) => join(options.dir ?? '.', u.file)).join(', ')}`);
   print(
     `install: copy them to ${target.user ? '~/.config/systemd/user/' : '/etc/systemd/system/'}, then`,
   );
@@ -77,11 +80,23 @@ function systemdVersion(): number | null {
   return match === null ? null : Number(match[1]);
 }
 
-// What the file says of each service (names as written), from the checked document.
-function writtenServices(document: unknown): Record<string, WrittenService> {
-  const services = (document as { services?: unknown } | null)?.services;
+// What the file says of each service (names as written), from the checked document. With
+// `configDir`, `env_file` has its variables replaced (as the config was read here) and is made
+// absolute against the directory of the file that defines the service (`include`).
+function writtenServices(source: ConfigSource, configDir?: string): Record<string, WrittenService> {
+  const services = (source.document as { services?: unknown } | null)?.services;
   if (typeof services !== 'object' || services === null) return {};
-  return services as Record<string, WrittenService>;
+  return Object.fromEntries(
+    Object.entries(services as Record<string, WrittenService>).map(([name, written]) => {
+      if (written.env_file === undefined || configDir === undefined) return [name, written];
+      const path = interpolate(written.env_file, (v) => process.env[v]);
+      const dir = source.dirs?.[name] ?? configDir;
+      return [
+        name,
+        { ...written, env_file: resolve(dir, path.ok ? path.value : written.env_file) },
+      ];
+    }),
+  );
 }
 
 /** Options of `export kubernetes`. */
@@ -100,7 +115,7 @@ export interface ExportKubernetesOptions extends GlobalOptions {
 export async function exportKubernetes(options: ExportKubernetesOptions): Promise<number> {
   const { config, source } = await readConfigOrExit(options.file);
   const { stringify } = await import('yaml');
-  const written = writtenServices(source.document);
+  const written = writtenServices(source);
   const target = { image: options.image ?? null, prefix: options.prefix ?? '' };
   const objects = config.services.map((s) => exportDeployment(s, written[s.name] ?? {}, target));
   for (const loss of objects.flatMap((o) => o.losses)) printError(`export: ${loss}`);

@@ -2,6 +2,7 @@
 // in the foreground.
 import { formatIssue } from '../../config/format.js';
 import { loadConfig, type ConfigSource } from '../../config/load.js';
+import { variableNames } from '../../config/variables.js';
 import type { WardenConfig } from '../../config/types.js';
 import { instanceName } from '../../core/instance.js';
 import { isPidRunning } from '../../effects/containment/process-group.js';
@@ -85,6 +86,9 @@ export async function up(services: string[], options: UpOptions): Promise<number
         source,
         targets: services,
         ...(config.portBase === undefined ? {} : { portBase: config.portBase }),
+        variables: Object.fromEntries(
+          variableNames(source.document).map((name) => [name, process.env[name] ?? null]),
+        ),
       });
       configured = true;
       const quiet = options.quiet === true;

@@ -1,6 +1,7 @@
 // The command line PM2 runs for an app: its interpreter (chosen by the script's extension when
 // not given), the interpreter's arguments, the script, then `args`.
 import { extname } from 'node:path';
+import { escapeVariables } from '../../config/variables.js';
 import { shellQuote } from './model.js';
 
 // PM2's interpreters by extension; other scripts are run as they are.
@@ -36,5 +37,6 @@ export function pm2Command(app: Record<string, unknown>): string {
     interpreter === 'none'
       ? [program]
       : [shellQuote(interpreter), ...words(app.interpreter_args ?? app.node_args), program];
-  return [...head, ...words(app.args)].join(' ');
+  // PM2 interpolates nothing: a `${X}` in it is the shell's (docs/config/variables.md).
+  return escapeVariables([...head, ...words(app.args)].join(' '));
 }

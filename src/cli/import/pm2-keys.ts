@@ -166,14 +166,16 @@ export function translateKeys(app: Record<string, unknown>, name: string): KeyRe
       }
       case 'max_memory_restart': {
         const size = memoryOf(value);
-        r.comments.push(
-          `limits: {memory: ${size ?? String(value)}}   # from PM2 max_memory_restart; needs a warden with limits`,
-        );
+        if (size === undefined) {
+          note(key, value, 'not translated', 'not a size such as 300M or 1G');
+          break;
+        }
+        r.fields.limits = { memory: size };
         note(
           key,
           value,
-          'written as a comment: limits: {memory: ...}',
-          "PM2 restarts the app when its RSS passes the size; warden's limits.memory (cgroup memory.max) kills it at that size and restarts it as an OOM kill: uncomment it where your warden has `limits`",
+          `written as limits: {memory: ${size}}`,
+          "PM2 restarts the app when its RSS passes the size; warden's limits.memory (cgroup memory.max; RSS polled without cgroups) stops it at that size and restarts it as a failure (OOM killed)",
         );
         break;
       }

@@ -1,5 +1,6 @@
 // `warden import pm2 FILE [--env NAME]`: the apps of a PM2 ecosystem file as warden services.
 import { basename, dirname, extname, resolve } from 'node:path';
+import { escapeVariables } from '../../config/variables.js';
 import { loadEcosystem } from './pm2-load.js';
 import { pm2Command } from './pm2-command.js';
 import { translateKeys } from './pm2-keys.js';
@@ -88,8 +89,12 @@ export function translateApps(
     const dir = resolve(options.baseDir, typeof raw.cwd === 'string' ? raw.cwd : '.');
     const cwd = cwdFor(options.outDir, dir);
     const fields: Record<string, unknown> = { command: pm2Command(raw) };
-    if (cwd !== undefined) fields.cwd = cwd;
-    if (Object.keys(env).length > 0) fields.env = env;
+    // PM2 takes values as they are: a `${X}` in them is no variable of warden's either.
+    if (cwd !== undefined) fields.cwd = escapeVariables(cwd);
+    if (Object.keys(env).length > 0)
+      fields.env = Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? escapeVariables(v) : v]),
+      );
     const { env: _portEnv, ...rest } = keys.fields;
     return { name, fields: { ...fields, ...rest }, comments: keys.comments };
   });

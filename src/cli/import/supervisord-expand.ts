@@ -1,6 +1,7 @@
 // supervisord's `%(name)s` expansions (Python %-formatting over a dict of names), and its
 // `environment=KEY="value",KEY2=value2` syntax.
 import { hostname } from 'node:os';
+import { escapeVariables } from '../../config/variables.js';
 import { ImportError } from './model.js';
 
 /** The names a program's values may expand; `process_num` is per instance (see below). */
@@ -12,7 +13,10 @@ export interface ExpansionNames {
   here: string;
 }
 
-/** `${NAME}`: how a shell command reads `%(ENV_NAME)s` when it runs, as supervisord did at load. */
+/**
+ * `${NAME}`: `%(ENV_NAME)s` in a command, which warden interpolates from the daemon's environment
+ * when it reads the config, as supervisord expands it at load (docs/config/variables.md).
+ */
 export const shellVariable = (name: string): string => `\${${name}}`;
 
 // `%(ENV_NAME)s` outside a command: the value here and now, as supervisord reads it at load.
@@ -22,7 +26,7 @@ function variableHere(name: string, where: string): string {
     throw new ImportError(
       `${where}: %(ENV_${name})s: ${name} is not set in this environment (supervisord would refuse it too); set it and import again`,
     );
-  return value;
+  return escapeVariables(value);
 }
 
 /**
@@ -39,7 +43,8 @@ export function expand(
   processNum: (format: string) => string,
   variable: (name: string) => string = (name) => variableHere(name, where),
 ): string {
-  return value.replace(
+  // The text around the expansions is taken as it is: its `${` and `$$` are escaped.
+  return escapeVariables(value).replace(
     /%%|%\(([^)]+)\)(-?0?\d*[sd])/g,
     (whole, name: string | undefined, format: string) => {
       if (whole === '%%') return '%';

@@ -224,7 +224,14 @@ export function importSupervisord(file: string, options: SupervisordOptions): Im
   }
   if (services.length === 0)
     throw new ImportError(`${file}: has no [program:NAME] section (nor do the files it includes)`);
-  const fixed = services.map((s) => relativeCwd(s, options.outDir));
+  const own = sections.find((s) => s.name === 'supervisord');
+  const limits = own === undefined ? {} : inheritedLimits(own, notes);
+  const fixed = services.map((s) =>
+    relativeCwd(
+      Object.keys(limits).length === 0 ? s : { ...s, fields: { ...s.fields, limits } },
+      options.outDir,
+    ),
+  );
   return { from: `${file} (supervisord)`, services: fixed, notes: notes.notes };
 }
 
@@ -234,4 +241,31 @@ function relativeCwd(s: ImportedService, outDir: string): ImportedService {
   const { cwd: _absolute, ...rest } = s.fields;
   const cwd = cwdFor(outDir, s.fields.cwd);
   return { ...s, fields: cwd === undefined ? rest : { ...rest, cwd } };
+}
+
+// supervisord raises its own RLIMIT_NOFILE and RLIMIT_NPROC to `minfds` and `minprocs` at start,
+// and every program inherits them: as warden rlimits of every service (docs/config/limits.md).
+function inheritedLimits(section: IniSection, notes: NoteBook): Record<string, number> {
+  const limits: Record<string, number> = {};
+  const given: string[] = [];
+  for (const [key, rlimit] of [
+    ['minfds', 'nofile'],
+    ['minprocs', 'nproc'],
+  ] as const) {
+    const value = section.values[key];
+    if (value === undefined) continue;
+    given.push(`${key}=${value}`);
+    if (/^\d+$/.test(value.trim())) limits[rlimit] = Number(value.trim());
+  }
+  if (given.length === 0) return limits;
+  const written = Object.entries(limits).map(([k, v]) => `${k}: ${v}`);
+  const where = new NoteBook(section.file);
+  where.add({
+    line: section.line,
+    key: `[supervisord] ${given.join(' ')}`,
+    action: `written as limits: {${written.join(', ')}} on every service`,
+    why: 'supervisord raises its own limits to these and every program inherits them; warden sets them per service, soft and hard alike',
+  });
+  notes.notes.push(...where.notes);
+  return limits;
 }
