@@ -51,14 +51,18 @@ function toServiceSpec(
   fileEnv: Record<string, string> | undefined,
   defaults: Pick<RawConfig, 'logs' | 'limits'>,
   runAs: RunAs | null,
+  deps: { listed: boolean; kindOf: (service: string) => string | undefined },
 ): ServiceSpec {
+  // A list entry waits for a service to run; for a task, which ends, that means to succeed.
+  const { listed, kindOf } = deps;
   return {
     name,
     command: raw.command,
     cwd: resolve(dir, raw.cwd ?? '.'),
     env: { ...fileEnv, ...raw.env },
     instances: raw.instances,
-    restart: raw.restart,
+    kind: raw.kind,
+    restart: raw.restart ?? (raw.kind === 'task' ? 'never' : 'always'),
     backoff: {
       initialMs: raw.backoff.initial,
       maxMs: raw.backoff.max,
@@ -72,7 +76,9 @@ function toServiceSpec(
     ready: raw.ready ?? null,
     watchdogMs: raw.watchdog ?? null,
     runtimeMaxMs: raw.runtime_max ?? null,
-    dependsOn: raw.depends_on,
+    dependsOn: raw.depends_on.map((d) =>
+      listed && kindOf(d.service) === 'task' ? { ...d, condition: 'succeeded' } : d,
+    ),
     privileges: {
       runAs,
       umask: raw.umask ?? null,
@@ -120,8 +126,11 @@ function buildConfig(
   order: string[],
   envByService: Map<string, Record<string, string>>,
   runAsByService: Map<string, RunAs | null>,
+  mapForm: ReadonlySet<string>,
 ): WardenConfig {
   const dir = dirname(path);
+  const kindOf = (name: string) =>
+    Object.hasOwn(raw.services, name) ? raw.services[name]?.kind : undefined;
   const services = order.flatMap((name) => {
     const service = Object.hasOwn(raw.services, name) ? raw.services[name] : undefined;
     return service === undefined
@@ -134,6 +143,7 @@ function buildConfig(
             envByService.get(name),
             raw,
             runAsByService.get(name) ?? null,
+            { listed: !mapForm.has(name), kindOf },
           ),
         ];
   });
@@ -211,7 +221,14 @@ export async function checkDocument(
   ];
   const issues = [...pathIssues.map(place), ...files.envFileIssues];
   if (!parsed.success || issues.length > 0) return { ok: false, issues: sortIssues(path, issues) };
-  const config = buildConfig(path, parsed.data, order, files.envByService, runAsByService);
+  const config = buildConfig(
+    path,
+    parsed.data,
+    order,
+    files.envByService,
+    runAsByService,
+    mapForms(document),
+  );
   if (control.control !== undefined) config.control = control.control;
   if (parsed.data.http !== undefined) config.http = resolveHttp(parsed.data.http, dirname(path));
   return { ok: true, config, source };

@@ -22,6 +22,16 @@ import { didYouMean } from './suggest.js';
 export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const;
+const KINDS = ['service', 'task'] as const;
+
+/** A key that takes one of `values`, with a did-you-mean for a near miss. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, what: string) {
+  return z.enum(values, {
+    error: (issue) =>
+      `${showValue(issue.input)} is not ${what}; use ${values.join(' or ')}` +
+      (typeof issue.input === 'string' ? didYouMean(issue.input, values) : ''),
+  });
+}
 
 /** A duration key: `500ms`, `10s`, `5m`, `1h`, or a number of ms; parsed to integer ms. */
 function duration(defaultValue: string, description: string) {
@@ -131,6 +141,10 @@ const startLimitShape = {
 };
 
 const serviceShape = {
+  kind: oneOf(KINDS, 'a kind').prefault('service').meta({
+    description:
+      'service: meant to run until stopped; task: runs to its end, exit 0 is success. Default service.',
+  }),
   command,
   cwd: z.string().min(1).optional().meta({
     description:
@@ -160,8 +174,11 @@ const serviceShape = {
         `${showValue(issue.input)} is not a restart policy; use always, on-failure or never` +
         (typeof issue.input === 'string' ? didYouMean(issue.input, RESTART_POLICIES) : ''),
     })
-    .prefault('always')
-    .meta({ description: 'When to restart, as systemd Restart=. Default always.' }),
+    .optional()
+    .meta({
+      description:
+        'When to restart, as systemd Restart=. Default always; never for a task (whose exit 0 is never restarted).',
+    }),
   backoff,
   start_limit: z.strictObject(startLimitShape).prefault({}).meta({
     description: 'More than burst failed starts within interval marks the instance failed.',

@@ -121,8 +121,12 @@ export interface RunAs {
 /** One entry of `depends_on`. */
 export interface Dependency {
   service: string;
-  /** `running`: wait until the dependency is ready; `started`: until it has been spawned. */
-  condition: 'running' | 'started';
+  /**
+   * `running`: wait until the dependency is ready; `started`: until it has been spawned;
+   * `completed`: until it ended for good (`exited` or `failed`, any status); `succeeded`: until
+   * it ended with exit 0 (`exited`). A list entry naming a task is `succeeded`.
+   */
+  condition: 'running' | 'started' | 'completed' | 'succeeded';
 }
 
 /** A whole config file, validated. */

@@ -29,20 +29,25 @@ export type ForcedStop =
   /** No `WATCHDOG=1` for `watchdog` in `running`. */
   | 'watchdog'
   /** The tree's memory, polled (process-group mode), went past `limits.memory`. */
-  | 'memory-limit';
+  | 'memory-limit'
+  /** `runtime_max` elapsed for a task: it failed (a service is restarted instead). */
+  | 'runtime-max';
 
 /** Every ForcedStop, for tests that must cover each one (a new one is added here or fails to compile). */
 export const FORCED_STOPS = Object.keys({
   'ready-timeout': true,
   watchdog: true,
   'memory-limit': true,
+  'runtime-max': true,
 } satisfies Record<ForcedStop, true>) as ForcedStop[];
 
 /** Why an instance gave up. */
 export type FailReason =
   /** More than burst failed starts; `last` says how the last one ended (`exit 1`, `not ready in time, SIGTERM`). */
   | { kind: 'start-limit'; failedStarts: number; intervalMs: number; last: string }
-  | { kind: 'spawn-error'; error: SpawnFailure };
+  | { kind: 'spawn-error'; error: SpawnFailure }
+  /** A task ended other than by exit 0 and its restart policy says no more; `last`: `exit 1`. */
+  | { kind: 'task-failed'; last: string };
 
 /**
  * The state of an instance (DESIGN.md section 2). Each variant carries only what is valid in it.
@@ -96,7 +101,7 @@ export type ActiveState = Extract<InstanceState, { state: 'starting' | 'running'
 /** What state.json recorded of an instance, its process aside. */
 export type RecordedInstance = Pick<
   InstanceModel,
-  'current' | 'restarts' | 'consecutiveFailures' | 'failedStarts' | 'lastExit'
+  'current' | 'restarts' | 'consecutiveFailures' | 'failedStarts' | 'lastExit' | 'runStartedAt'
 >;
 
 /**
@@ -200,6 +205,11 @@ export interface InstanceModel {
    */
   failedStarts: number[];
   lastExit: LastExit | null;
+  /**
+   * When the last run began (it entered `starting`, ms since the epoch); null before any. With
+   * the `since` of `exited` or `failed` it gives how long the run lasted (a task's duration).
+   */
+  runStartedAt: number | null;
 }
 
 /** The result of one transition: the new model, what to do, and a reason for the log. */
@@ -231,6 +241,7 @@ export function newInstance(
     consecutiveFailures: 0,
     failedStarts: [],
     lastExit: null,
+    runStartedAt: null,
   };
 }
 

@@ -54,8 +54,15 @@ export interface ReadySpec {
   intervalMs: number;
 }
 
+/**
+ * `kind`: a `service` is meant to run until stopped; a `task` runs to its end, where exit 0 is
+ * success (`exited`, shown as done) and anything else a failure (docs/config/kind.md).
+ */
+export type ServiceKind = 'service' | 'task';
+
 /** The parts of a service's spec that drive its instances' state machine. */
 export interface InstancePolicy {
+  kind: ServiceKind;
   restart: RestartPolicy;
   backoff: BackoffSpec;
   startLimit: StartLimitSpec;

@@ -220,9 +220,15 @@ function onTimer(
     case 'kill':
       if (s.state !== 'stopping') return unchanged(m);
       return onKillTimer(m, s, now, p);
-    case 'runtime-max':
+    case 'runtime-max': {
       if (s.state !== 'running' || p.runtimeMaxMs === null) return unchanged(m);
-      return beginStop(m, s.pid, { kind: 'runtime-max' }, now, p, runtimeMaxReason(p));
+      // A task past its time limit failed (systemd: a oneshot past RuntimeMaxSec= fails).
+      const intent: StopIntent =
+        p.kind === 'task'
+          ? { kind: 'exit', failedStart: false, forced: 'runtime-max' }
+          : { kind: 'runtime-max' };
+      return beginStop(m, s.pid, intent, now, p, runtimeMaxReason(p));
+    }
     default:
       return assertNever(timer);
   }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { pidOf, type InstanceModel } from '../core/instance.js';
 import { parseSignal } from '../core/signals.js';
+import { isFine } from '../core/task.js';
 import { commandLine } from '../effects/containment/proc.js';
 import { proofOf } from '../ipc/daemon-proof.js';
 import {
@@ -170,7 +171,8 @@ function handlers(ctx: DaemonContext): MethodTable {
       clearTimeout(timer);
       abandon.abort();
       const statuses = runners.map((r) => r.status());
-      const notRunning = statuses.filter((s) => s.state !== 'running');
+      // A task that succeeded is as it is meant to be; one that failed is not.
+      const notRunning = statuses.filter((s) => !isFine(s.kind, s.state));
       if (notRunning.length === 0) return { instances: statuses };
       const why = outcome === 'timeout' ? `not running after ${p.timeoutMs}ms` : 'not running';
       const list = notRunning

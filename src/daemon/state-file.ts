@@ -67,6 +67,8 @@ const instanceRecord = z.object({
   consecutiveFailures: int,
   failedStarts: z.array(z.number()),
   lastExit: z.looseObject({}).nullable(),
+  // Came with tasks: a record written before has none.
+  runStartedAt: z.number().nullable().default(null),
   process: processRecord.nullable(),
 });
 const fileShape = z.object({
@@ -82,6 +84,8 @@ const fileShape = z.object({
         name: z.string(),
         instances: int.min(1),
         listen: z.array(z.unknown()).default([]),
+        // `kind` came later too.
+        kind: z.enum(['service', 'task']).default('service'),
       }),
       instances: z.array(instanceRecord),
     }),

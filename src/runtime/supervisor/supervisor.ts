@@ -77,7 +77,7 @@ export class Supervisor {
     });
     this.#gate = new StartGate<Runner>(
       (n) => this.#registry.depsOf(n),
-      (n) => this.#registry.statesOf(n),
+      (n) => this.#registry.viewsOf(n),
     );
   }
 
@@ -221,7 +221,14 @@ export class Supervisor {
   start(targets: readonly string[]): Runner[] {
     const runners = this.resolve(targets);
     if (this.#closing) throw new ShuttingDownError();
-    return startWithDependencies(this.#registry, this.#gate, runners);
+    // Named (not `all`): a task that is done runs again (docs/config/kind.md).
+    const isNamed = targets.length > 0 && !targets.includes('all');
+    return startWithDependencies(
+      this.#registry,
+      this.#gate,
+      runners,
+      new Set(isNamed ? runners : []),
+    );
   }
 
   /** True while `runner` waits for its service's dependencies. */
