@@ -62,6 +62,7 @@ function toServiceSpec(
     env: { ...fileEnv, ...raw.env },
     instances: raw.instances,
     kind: raw.kind,
+    onExit: raw.on_exit,
     restart: raw.restart ?? (raw.kind === 'task' ? 'never' : 'always'),
     backoff: {
       initialMs: raw.backoff.initial,
@@ -229,6 +230,8 @@ export async function checkDocument(
     runAsByService,
     mapForms(document),
   );
+  if (parsed.data.shutdown_timeout !== undefined)
+    config.shutdownTimeoutMs = parsed.data.shutdown_timeout;
   if (control.control !== undefined) config.control = control.control;
   if (parsed.data.http !== undefined) config.http = resolveHttp(parsed.data.http, dirname(path));
   return { ok: true, config, source };

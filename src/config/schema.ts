@@ -23,6 +23,7 @@ export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const;
 const KINDS = ['service', 'task'] as const;
+const ON_EXIT = ['continue', 'shutdown'] as const;
 
 /** A key that takes one of `values`, with a did-you-mean for a near miss. */
 function oneOf<const T extends readonly [string, ...string[]]>(values: T, what: string) {
@@ -203,6 +204,10 @@ const serviceShape = {
         'Restart an instance once it has been running this long (systemd RuntimeMaxSec=); not counted as a failure.',
     }),
   depends_on: dependsOnSchema,
+  on_exit: oneOf(ON_EXIT, 'an on_exit action').prefault('continue').meta({
+    description:
+      'shutdown: never restart it, and when it ends stop every service (warden run exits with its exit code). Default continue.',
+  }),
   limits: limitsSchema,
   ...privilegeShape,
   listen: listenSchema,
@@ -230,6 +235,13 @@ export const configSchema = z
       control: controlSchema,
       http: httpSchema,
       limits: limitsSchema,
+      shutdown_timeout: durationValue()
+        .refine((ms) => ms > 0, { error: 'must be more than 0' })
+        .optional()
+        .meta({
+          description:
+            'The longest a stop of every service may take; whatever still runs then gets SIGKILL.',
+        }),
     },
     {
       error: (issue) => {
@@ -250,7 +262,7 @@ export type RawService = z.output<typeof service>;
 export type RawConfig = z.output<typeof configSchema>;
 
 const KNOWN_KEYS = {
-  top: ['services', 'logs', 'control', 'http', 'limits'],
+  top: ['services', 'logs', 'control', 'http', 'limits', 'shutdown_timeout'],
   limits: Object.keys(limitsShape),
   control: Object.keys(controlShape),
   http: Object.keys(httpShape),

@@ -141,6 +141,11 @@ export interface WardenConfig {
   portBase?: number;
   /** `http`: the daemon's HTTP server (docs/config/http.md); absent: off. */
   http?: HttpSpec;
+  /**
+   * `shutdown_timeout`: the longest a stop of everything may take (ms); what still runs then
+   * gets SIGKILL (docs/config/shutdown_timeout.md). Absent: each instance's `stop_timeout` only.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /** `http`, checked (docs/config/http.md). */

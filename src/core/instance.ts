@@ -124,6 +124,11 @@ export type InstanceEvent =
   /** A start; `reason` says who asked when it is not the user (`dependencies ready`). */
   | { type: 'start'; reason?: string }
   | { type: 'stop' }
+  /**
+   * Stop at once: SIGKILL to the tree without waiting for `stop_timeout` (the daemon's
+   * `shutdown_timeout` elapsed); ends `stopped` like a stop.
+   */
+  | { type: 'kill' }
   | { type: 'restart' }
   | { type: 'spawned'; pid: number }
   | { type: 'spawn-failed'; error: SpawnFailure }
@@ -161,6 +166,7 @@ export type InstanceEvent =
 export const EVENT_TYPES = Object.keys({
   start: true,
   stop: true,
+  kill: true,
   restart: true,
   spawned: true,
   'spawn-failed': true,

@@ -60,9 +60,17 @@ export interface ReadySpec {
  */
 export type ServiceKind = 'service' | 'task';
 
+/**
+ * `on_exit`: what an instance's end does beyond the instance. `continue`: nothing, the restart
+ * policy applies; `shutdown`: it is never restarted, and its end stops everything
+ * (docs/config/on_exit.md).
+ */
+export type OnExit = 'continue' | 'shutdown';
+
 /** The parts of a service's spec that drive its instances' state machine. */
 export interface InstancePolicy {
   kind: ServiceKind;
+  onExit: OnExit;
   restart: RestartPolicy;
   backoff: BackoffSpec;
   startLimit: StartLimitSpec;

@@ -1,5 +1,6 @@
-// How an instance ended, in the terms of tasks: succeeded or completed (depends_on conditions),
-// the words for its end, and whether it is as it is meant to be.
+// How an instance ended, in the terms of tasks and of containers that end: succeeded or
+// completed (depends_on conditions), the words for its end, and the exit code a shell would
+// report for it (`warden run` with `on_exit: shutdown`).
 import {
   isSignalExit,
   isSpawnFailure,
@@ -8,6 +9,7 @@ import {
   type LastExit,
 } from './exit.js';
 import type { InstanceModel, StateName } from './instance.js';
+import { SIGNALS, isSignalName } from './signals.js';
 import type { ServiceKind } from './spec.js';
 
 /** True for exit code 0, a task's only success (not a signal, not an unknown status). */
@@ -41,6 +43,17 @@ export function describeEnd(name: string, exit: LastExit | null): string {
   if (isSignalExit(exit)) return `${name} killed by ${exit.signal}`;
   if (isUnknownExit(exit)) return `${name} ended (exit status unknown)`;
   return `${name} exited ${exit.code}`;
+}
+
+/**
+ * The exit status a shell reports for `exit` (`$?`): the code; 128+N for signal N; 127 for a
+ * program not found, 126 for one that could not be run; 1 when unknown or null.
+ */
+export function shellExitCode(exit: LastExit | null): number {
+  if (exit === null || isUnknownExit(exit)) return 1;
+  if (isSpawnFailure(exit)) return exit.spawnError === 'ENOENT' ? 127 : 126;
+  if (isSignalExit(exit)) return isSignalName(exit.signal) ? 128 + SIGNALS[exit.signal] : 1;
+  return exit.code;
 }
 
 /**

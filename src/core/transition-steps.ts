@@ -166,8 +166,10 @@ export function applyPolicy(
   }
   // A forced stop is a failure however the process took its signal; so is a task's other end.
   const isFailure = intent.forced !== null || isTask;
-  const again = isFailure ? p.restart !== 'never' : shouldRestart(p.restart, status);
-  const policy = `restart: ${p.restart}`;
+  const again =
+    p.onExit !== 'shutdown' &&
+    (isFailure ? p.restart !== 'never' : shouldRestart(p.restart, status));
+  const policy = p.onExit === 'shutdown' ? 'on_exit: shutdown' : `restart: ${p.restart}`;
   if (again) return retryLater(m, intent.failedStart, now, p, what);
   if (isTask) {
     const reason = { kind: 'task-failed', last: what } as const;

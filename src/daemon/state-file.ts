@@ -84,8 +84,9 @@ const fileShape = z.object({
         name: z.string(),
         instances: int.min(1),
         listen: z.array(z.unknown()).default([]),
-        // `kind` came later too.
+        // `kind` and `on_exit` came later too.
         kind: z.enum(['service', 'task']).default('service'),
+        onExit: z.enum(['continue', 'shutdown']).default('continue'),
       }),
       instances: z.array(instanceRecord),
     }),

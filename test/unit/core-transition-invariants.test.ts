@@ -1,6 +1,7 @@
 // Properties of the whole state machine: it is total, every change of state clears old timers
 // first, and a crash-looping instance is never shown as running, however long it loops. Tasks
-// are a policy of the same machine: a task's exit 0 is done and never restarted.
+// and `on_exit: shutdown` are policies of the same machine: a task's exit 0 is never restarted,
+// an `on_exit: shutdown` end never restarts, and `kill` leaves no process without a stop.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -51,6 +52,7 @@ type Samples = { [K in InstanceEvent['type']]: Extract<InstanceEvent, { type: K 
 const SAMPLES: Samples = {
   start: [{ type: 'start' }, { type: 'start', reason: 'dependencies ready' }],
   stop: [{ type: 'stop' }],
+  kill: [{ type: 'kill' }],
   restart: [{ type: 'restart' }],
   spawned: [
     { type: 'spawned', pid: 77 },
@@ -163,7 +165,7 @@ const READY: InstancePolicy['ready'] = {
   intervalMs: 100,
 };
 // A plain policy, one with a readiness check, one with a watchdog, one with runtime_max, as a
-// service and as a task: every timer and policy can act.
+// service and as a task, and with on_exit: shutdown: every timer and policy can act.
 const BASE: [string, InstancePolicy][] = [
   ['min_uptime', POLICY],
   ['ready', { ...POLICY, ready: READY }],
@@ -173,6 +175,7 @@ const BASE: [string, InstancePolicy][] = [
 const POLICIES: [string, InstancePolicy][] = BASE.flatMap(([name, p]) => [
   [name, p],
   [`${name}, task`, { ...p, kind: 'task' }],
+  [`${name}, on_exit: shutdown`, { ...p, onExit: 'shutdown' }],
 ]);
 // The exit statuses a model may carry when its tree goes (null: none recorded).
 const LAST_EXITS: InstanceModel['lastExit'][] = [
@@ -247,7 +250,7 @@ void describe('transition is total and orderly', () => {
   }
 });
 
-// The task properties of one transition from `from` by `event` to `to`.
+// The task, on_exit and kill properties of one transition from `from` by `event` to `to`.
 function checkPolicies(
   from: InstanceState,
   event: InstanceEvent,
@@ -263,12 +266,30 @@ function checkPolicies(
     from.intent.kind === 'exit' &&
     ((event.type === 'tree-gone' && from.pid === null) ||
       (event.type === 'timer' && event.timer === 'kill' && from.killSent));
+  const restarts = to.state === 'starting' || to.state === 'backoff';
+  if (ends && p.onExit === 'shutdown')
+    assert.ok(!restarts, `${where}: on_exit: shutdown restarted`);
   if (ends && p.kind === 'task' && from.state === 'stopping' && from.intent.kind === 'exit') {
     const isSuccess =
       from.intent.forced === null &&
       (m.lastExit === null || JSON.stringify(m.lastExit) === '{"code":0}');
     if (isSuccess) assert.equal(to.state, 'exited', `${where}: a task's exit 0 is done`);
     else assert.notEqual(to.state, 'exited', `${where}: a task's failure is not done`);
+  }
+  if (event.type === 'kill') {
+    const live = from.state === 'running' || (from.state === 'starting' && from.pid !== null);
+    const killing = from.state === 'stopping' && !from.killSent;
+    if (live || killing) {
+      assert.deepEqual(
+        effects.find((e) => e.kind === 'signal-tree'),
+        { kind: 'signal-tree', signal: 'SIGKILL' },
+        `${where}: SIGKILL now`,
+      );
+    }
+    assert.ok(
+      to.state === 'stopped' || (to.state === 'stopping' && to.intent.kind === 'stop'),
+      `${where}: kill ends in a stop`,
+    );
   }
 }
 
@@ -376,6 +397,16 @@ void describe('a task', () => {
     while (retried.fireNext());
     assert.equal(retried.model.current.state, 'failed');
     assert.equal(retried.model.restarts, 3, 'restarted up to the start limit');
+  });
+});
+
+void describe('on_exit: shutdown', () => {
+  void it('is never restarted, even with restart: always', () => {
+    const loop = new Loop({ ...POLICY, onExit: 'shutdown' });
+    loop.send({ type: 'start' });
+    while (loop.fireNext());
+    assert.equal(loop.model.current.state, 'exited');
+    assert.equal(loop.model.restarts, 0);
   });
 });
 
