@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { pidOf, type InstanceModel } from '../core/instance.js';
 import { parseSignal } from '../core/signals.js';
+import type { ServiceKind } from '../core/spec.js';
 import { isFine } from '../core/task.js';
 import { commandLine } from '../effects/containment/proc.js';
 import { proofOf } from '../ipc/daemon-proof.js';
@@ -165,7 +166,9 @@ function handlers(ctx: DaemonContext): MethodTable {
       peer.once('close', () => abandon.abort());
       // A service held for its dependencies is not settled: it starts once they are ready.
       const settled = Promise.all(
-        runners.map((r) => r.until((m) => isSettled(m) && !sup.isWaiting(r), abandon.signal)),
+        runners.map((r) =>
+          r.until((m) => isSettled(m, r.spec.kind) && !sup.isWaiting(r), abandon.signal),
+        ),
       );
       const outcome = await Promise.race([settled, timeout]);
       clearTimeout(timer);
@@ -226,8 +229,9 @@ function handlers(ctx: DaemonContext): MethodTable {
   };
 }
 
-// `wait` is over once an instance runs, or can no longer get there by itself.
-function isSettled(m: InstanceModel): boolean {
+// `wait` is over once an instance runs (a task: once it ended), or can no longer get there by itself.
+function isSettled(m: InstanceModel, kind: ServiceKind): boolean {
   const s = m.current.state;
-  return s === 'running' || s === 'failed' || s === 'exited' || s === 'stopped';
+  if (s === 'running') return kind !== 'task';
+  return s === 'failed' || s === 'exited' || s === 'stopped';
 }

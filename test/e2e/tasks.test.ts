@@ -57,6 +57,20 @@ void describe('kind: task', () => {
     assert.equal(waited.code, 0, `a done task is fine for wait: ${waited.stderr}`);
   });
 
+  void it('up --wait waits for a task to end, not only to run', async () => {
+    s = sandbox();
+    s.config(`
+services:
+  slow:
+    kind: task
+    command: sleep 1.5; exit 0
+    min_uptime: 100ms
+`);
+    const up = await s.warden(['up', '--wait', '--timeout', '20s']);
+    assert.equal(up.code, 0, up.stderr + up.stdout);
+    assert.equal((await instance(s, 'slow'))?.state, 'exited', 'done when up --wait returned');
+  });
+
   void it('exit 1 holds a succeeded dependent with the reason and the task stderr', async () => {
     s = sandbox();
     s.config(config(1, 'succeeded'));
