@@ -26,6 +26,7 @@ import type {
   Transition,
 } from './instance.js';
 import { assertNever } from './policy.js';
+import { onKill } from './kill.js';
 import { onRestored } from './restore.js';
 import {
   afterSpawn,
@@ -73,7 +74,7 @@ export function transition(
     case 'stop':
       return onStop(m, now, p);
     case 'kill':
-      return onKill(m, now);
+      return onKill(m, now, KILL_GRACE_MS);
     case 'spawned':
       if (s.state === 'starting' && s.pid === null) {
         return afterSpawn({ ...m, current: { ...s, pid: event.pid } }, now, p);
@@ -165,46 +166,6 @@ function onStop(m: InstanceModel, now: number, p: InstancePolicy): Transition {
     case 'failed':
     case 'exited':
       return move(m, stopped, [], 'stopped by user');
-    case 'stopped':
-      return unchanged(m);
-    default:
-      return assertNever(s);
-  }
-}
-
-// Stop at once (shutdown_timeout elapsed): SIGKILL now, then as a stop; the tree is still awaited.
-function onKill(m: InstanceModel, now: number): Transition {
-  const s = m.current;
-  const why = 'killed (shutdown_timeout): SIGKILL';
-  switch (s.state) {
-    case 'starting':
-    case 'running':
-    case 'stopping': {
-      if (s.pid === null && s.state === 'starting') {
-        return move(m, { state: 'stopped', since: now, reason: 'stopped by user' }, [], why);
-      }
-      if (s.state === 'stopping' && s.killSent) {
-        return unchanged({ ...m, current: { ...s, intent: { kind: 'stop' } } });
-      }
-      const current: InstanceState = {
-        state: 'stopping',
-        since: s.state === 'stopping' ? s.since : now,
-        pid: s.pid,
-        intent: { kind: 'stop' },
-        killSent: true,
-      };
-      const effects: Transition['effects'] = [
-        { kind: 'signal-tree', signal: 'SIGKILL' },
-        { kind: 'set-timer', timer: 'kill', delayMs: KILL_GRACE_MS },
-      ];
-      // Still `stopping`: its tree watch goes on, only the timer is replaced.
-      if (s.state === 'stopping') return { model: { ...m, current }, effects, reason: why };
-      return move(m, current, effects, why);
-    }
-    case 'backoff':
-    case 'failed':
-    case 'exited':
-      return move(m, { state: 'stopped', since: now, reason: 'stopped by user' }, [], why);
     case 'stopped':
       return unchanged(m);
     default:
