@@ -71,6 +71,7 @@ function program(): Command {
   verb('run', 'the supervisor in the foreground (containers, PID 1, under systemd)')
     .addOption(file)
     .addOption(portBase)
+    .option('--exit-on-failure', 'the first instance to reach failed stops everything; exit 1')
     .action(run(async () => (await import('./commands/lifecycle.js')).run, opts));
   verb('status', 'show every instance: state, pid, uptime, restarts, last exit')
     .argument('[service...]')

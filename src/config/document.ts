@@ -61,14 +61,19 @@ function toServiceSpec(
   fileEnv: Record<string, string> | undefined,
   defaults: Pick<RawConfig, 'logs' | 'limits'>,
   runAs: RunAs | null,
+  deps: { listed: boolean; kindOf: (service: string) => string | undefined },
 ): ServiceSpec {
+  // A list entry waits for a service to run; for a task, which ends, that means to succeed.
+  const { listed, kindOf } = deps;
   return {
     name,
     command: raw.command,
     cwd: resolve(dir, raw.cwd ?? '.'),
     env: { ...fileEnv, ...raw.env },
     instances: raw.instances,
-    restart: raw.restart,
+    kind: raw.kind,
+    onExit: raw.on_exit,
+    restart: raw.restart ?? (raw.kind === 'task' ? 'never' : 'always'),
     backoff: {
       initialMs: raw.backoff.initial,
       maxMs: raw.backoff.max,
@@ -84,7 +89,9 @@ function toServiceSpec(
     runtimeMaxMs: raw.runtime_max ?? null,
     health: raw.health ?? null,
     watch: toWatchSpec(raw.watch, (path) => resolve(dir, raw.cwd ?? '.', path)),
-    dependsOn: raw.depends_on,
+    dependsOn: raw.depends_on.map((d) =>
+      listed && kindOf(d.service) === 'task' ? { ...d, condition: 'succeeded' } : d,
+    ),
     privileges: {
       runAs,
       umask: raw.umask ?? null,
@@ -133,7 +140,10 @@ function buildConfig(
   order: string[],
   envByService: Map<string, Record<string, string>>,
   runAsByService: Map<string, RunAs | null>,
+  mapForm: ReadonlySet<string>,
 ): WardenConfig {
+  const kindOf = (name: string) =>
+    Object.hasOwn(raw.services, name) ? raw.services[name]?.kind : undefined;
   const services = order.flatMap((name) => {
     const service = Object.hasOwn(raw.services, name) ? raw.services[name] : undefined;
     return service === undefined
@@ -146,6 +156,7 @@ function buildConfig(
             envByService.get(name),
             raw,
             runAsByService.get(name) ?? null,
+            { listed: !mapForm.has(name), kindOf },
           ),
         ];
   });
@@ -245,7 +256,17 @@ export async function checkDocument(
   ];
   const issues = [...pathIssues.map(place), ...files.envFileIssues];
   if (!parsed.success || issues.length > 0) return { ok: false, issues: sortIssues(path, issues) };
-  const config = buildConfig(path, dirOf, parsed.data, order, files.envByService, runAsByService);
+  const config = buildConfig(
+    path,
+    dirOf,
+    parsed.data,
+    order,
+    files.envByService,
+    runAsByService,
+    mapForms(document),
+  );
+  if (parsed.data.shutdown_timeout !== undefined)
+    config.shutdownTimeoutMs = parsed.data.shutdown_timeout;
   if (control.control !== undefined) config.control = control.control;
   if (parsed.data.http !== undefined) config.http = resolveHttp(parsed.data.http, dirname(path));
   return { ok: true, config, source };

@@ -107,9 +107,13 @@ function toCheck(
   }
 }
 
-const CONDITIONS = ['running', 'started'] as const;
+const CONDITIONS = ['running', 'started', 'completed', 'succeeded'] as const;
+const CONDITION_WORDS = 'running, started, completed or succeeded';
 
-/** `depends_on`: `[a, b]` (each `running`) or `{a: running, b: started}`. */
+/**
+ * `depends_on`: `[a, b]` (each `running`; a task `succeeded`, see document.ts) or
+ * `{a: running, b: started, migrate: succeeded}`.
+ */
 export const dependsOnSchema = z
   .union(
     [
@@ -123,7 +127,7 @@ export const dependsOnSchema = z
           z.string().min(1),
           z.enum(CONDITIONS, {
             error: (issue) =>
-              `${showValue(issue.input)} is not a condition; use running or started`,
+              `${showValue(issue.input)} is not a condition; use ${CONDITION_WORDS}`,
           }),
         )
         .transform((map): Dependency[] =>
@@ -135,7 +139,7 @@ export const dependsOnSchema = z
   .prefault([])
   .meta({
     description:
-      'Services to start first (each after they are running, or started) and stop after this one.',
+      'Services to start first (each once running, started, or for a task completed or succeeded) and stop after this one.',
   });
 
 // One message for a bad depends_on, naming the bad entry (a union error has no better place).
@@ -149,7 +153,7 @@ function dependsOnMessage(input: unknown): string | undefined {
     const entries = Object.entries(input as Record<string, unknown>);
     const [name, condition] =
       entries.find(([, c]) => !(CONDITIONS as readonly unknown[]).includes(c)) ?? [];
-    return `${showValue(condition)} is not a condition for ${name ?? '?'}; use running or started`;
+    return `${showValue(condition)} is not a condition for ${name ?? '?'}; use ${CONDITION_WORDS}`;
   }
-  return `expected a list of service names or a map of name: running|started, got ${describeValue(input)}`;
+  return `expected a list of service names or a map of name: ${CONDITIONS.join('|')}, got ${describeValue(input)}`;
 }

@@ -24,6 +24,17 @@ import { didYouMean } from './suggest.js';
 export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const;
+const KINDS = ['service', 'task'] as const;
+const ON_EXIT = ['continue', 'shutdown'] as const;
+
+/** A key that takes one of `values`, with a did-you-mean for a near miss. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, what: string) {
+  return z.enum(values, {
+    error: (issue) =>
+      `${showValue(issue.input)} is not ${what}; use ${values.join(' or ')}` +
+      (typeof issue.input === 'string' ? didYouMean(issue.input, values) : ''),
+  });
+}
 
 /** A duration key: `500ms`, `10s`, `5m`, `1h`, or a number of ms; parsed to integer ms. */
 function duration(defaultValue: string, description: string) {
@@ -133,6 +144,10 @@ const startLimitShape = {
 };
 
 const serviceShape = {
+  kind: oneOf(KINDS, 'a kind').prefault('service').meta({
+    description:
+      'service: meant to run until stopped; task: runs to its end, exit 0 is success. Default service.',
+  }),
   command,
   cwd: z.string().min(1).optional().meta({
     description:
@@ -162,8 +177,11 @@ const serviceShape = {
         `${showValue(issue.input)} is not a restart policy; use always, on-failure or never` +
         (typeof issue.input === 'string' ? didYouMean(issue.input, RESTART_POLICIES) : ''),
     })
-    .prefault('always')
-    .meta({ description: 'When to restart, as systemd Restart=. Default always.' }),
+    .optional()
+    .meta({
+      description:
+        'When to restart, as systemd Restart=. Default always; never for a task (whose exit 0 is never restarted).',
+    }),
   backoff,
   start_limit: z.strictObject(startLimitShape).prefault({}).meta({
     description: 'More than burst failed starts within interval marks the instance failed.',
@@ -190,6 +208,10 @@ const serviceShape = {
   health: healthSchema(command, duration),
   watch: watchSchema(duration),
   depends_on: dependsOnSchema,
+  on_exit: oneOf(ON_EXIT, 'an on_exit action').prefault('continue').meta({
+    description:
+      'shutdown: never restart it, and when it ends stop every service (warden run exits with its exit code). Default continue.',
+  }),
   limits: limitsSchema,
   ...privilegeShape,
   listen: listenSchema,
@@ -221,6 +243,13 @@ export const configSchema = z
         description:
           'Other config files whose services this daemon runs too: paths or globs relative to this file (docs/config/include.md).',
       }),
+      shutdown_timeout: durationValue()
+        .refine((ms) => ms > 0, { error: 'must be more than 0' })
+        .optional()
+        .meta({
+          description:
+            'The longest a stop of every service may take; whatever still runs then gets SIGKILL.',
+        }),
     },
     {
       error: (issue) => {
@@ -241,7 +270,7 @@ export type RawService = z.output<typeof service>;
 export type RawConfig = z.output<typeof configSchema>;
 
 const KNOWN_KEYS = {
-  top: ['services', 'logs', 'control', 'http', 'limits', 'include'],
+  top: ['services', 'logs', 'control', 'http', 'limits', 'include', 'shutdown_timeout'],
   limits: Object.keys(limitsShape),
   control: Object.keys(controlShape),
   http: Object.keys(httpShape),

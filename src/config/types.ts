@@ -125,8 +125,12 @@ export interface RunAs {
 /** One entry of `depends_on`. */
 export interface Dependency {
   service: string;
-  /** `running`: wait until the dependency is ready; `started`: until it has been spawned. */
-  condition: 'running' | 'started';
+  /**
+   * `running`: wait until the dependency is ready; `started`: until it has been spawned;
+   * `completed`: until it ended for good (`exited` or `failed`, any status); `succeeded`: until
+   * it ended with exit 0 (`exited`). A list entry naming a task is `succeeded`.
+   */
+  condition: 'running' | 'started' | 'completed' | 'succeeded';
 }
 
 /** A whole config file, validated. */
@@ -141,6 +145,11 @@ export interface WardenConfig {
   portBase?: number;
   /** `http`: the daemon's HTTP server (docs/config/http.md); absent: off. */
   http?: HttpSpec;
+  /**
+   * `shutdown_timeout`: the longest a stop of everything may take (ms); what still runs then
+   * gets SIGKILL (docs/config/shutdown_timeout.md). Absent: each instance's `stop_timeout` only.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /** `http`, checked (docs/config/http.md). */

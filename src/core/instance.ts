@@ -31,7 +31,9 @@ export type ForcedStop =
   /** The tree's memory, polled (process-group mode), went past `limits.memory`. */
   | 'memory-limit'
   /** `health.failures` consecutive health probes failed in `running`. */
-  | 'health';
+  | 'health'
+  /** `runtime_max` elapsed for a task: it failed (a service is restarted instead). */
+  | 'runtime-max';
 
 /** Every ForcedStop, for tests that must cover each one (a new one is added here or fails to compile). */
 export const FORCED_STOPS = Object.keys({
@@ -39,13 +41,16 @@ export const FORCED_STOPS = Object.keys({
   watchdog: true,
   'memory-limit': true,
   health: true,
+  'runtime-max': true,
 } satisfies Record<ForcedStop, true>) as ForcedStop[];
 
 /** Why an instance gave up. */
 export type FailReason =
   /** More than burst failed starts; `last` says how the last one ended (`exit 1`, `not ready in time, SIGTERM`). */
   | { kind: 'start-limit'; failedStarts: number; intervalMs: number; last: string }
-  | { kind: 'spawn-error'; error: SpawnFailure };
+  | { kind: 'spawn-error'; error: SpawnFailure }
+  /** A task ended other than by exit 0 and its restart policy says no more; `last`: `exit 1`. */
+  | { kind: 'task-failed'; last: string };
 
 /**
  * The state of an instance (DESIGN.md section 2). Each variant carries only what is valid in it.
@@ -107,7 +112,7 @@ export type ActiveState = Extract<InstanceState, { state: 'starting' | 'running'
 /** What state.json recorded of an instance, its process aside. */
 export type RecordedInstance = Pick<
   InstanceModel,
-  'current' | 'restarts' | 'consecutiveFailures' | 'failedStarts' | 'lastExit'
+  'current' | 'restarts' | 'consecutiveFailures' | 'failedStarts' | 'lastExit' | 'runStartedAt'
 >;
 
 /**
@@ -130,6 +135,11 @@ export type InstanceEvent =
   /** A start; `reason` says who asked when it is not the user (`dependencies ready`). */
   | { type: 'start'; reason?: string }
   | { type: 'stop' }
+  /**
+   * Stop at once: SIGKILL to the tree without waiting for `stop_timeout` (the daemon's
+   * `shutdown_timeout` elapsed); ends `stopped` like a stop.
+   */
+  | { type: 'kill' }
   | { type: 'restart' }
   | { type: 'spawned'; pid: number }
   | { type: 'spawn-failed'; error: SpawnFailure }
@@ -169,6 +179,7 @@ export type InstanceEvent =
 export const EVENT_TYPES = Object.keys({
   start: true,
   stop: true,
+  kill: true,
   restart: true,
   spawned: true,
   'spawn-failed': true,
@@ -214,6 +225,11 @@ export interface InstanceModel {
    */
   failedStarts: number[];
   lastExit: LastExit | null;
+  /**
+   * When the last run began (it entered `starting`, ms since the epoch); null before any. With
+   * the `since` of `exited` or `failed` it gives how long the run lasted (a task's duration).
+   */
+  runStartedAt: number | null;
 }
 
 /** The result of one transition: the new model, what to do, and a reason for the log. */
@@ -245,6 +261,7 @@ export function newInstance(
     consecutiveFailures: 0,
     failedStarts: [],
     lastExit: null,
+    runStartedAt: null,
   };
 }
 

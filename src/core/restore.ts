@@ -64,6 +64,7 @@ export function onRestored(
           consecutiveFailures: r.consecutiveFailures,
           failedStarts: r.failedStarts,
           lastExit: r.lastExit,
+          runStartedAt: r.runStartedAt,
         };
   const found = e.found;
   switch (found.kind) {

@@ -37,7 +37,12 @@ export function afterRuntimeMax(
   }
   const restarts = m.restarts + 1;
   return {
-    model: { ...m, restarts, current: { state: 'starting', since: now, pid: null } },
+    model: {
+      ...m,
+      restarts,
+      runStartedAt: now,
+      current: { state: 'starting', since: now, pid: null },
+    },
     effects: [{ kind: 'clear-timers' }, { kind: 'spawn' }],
     reason: `${why}; automatic restart #${restarts}`,
   };

@@ -70,8 +70,23 @@ export interface HealthSpec {
   startPeriodMs: number;
 }
 
+/**
+ * `kind`: a `service` is meant to run until stopped; a `task` runs to its end, where exit 0 is
+ * success (`exited`, shown as done) and anything else a failure (docs/config/kind.md).
+ */
+export type ServiceKind = 'service' | 'task';
+
+/**
+ * `on_exit`: what an instance's end does beyond the instance. `continue`: nothing, the restart
+ * policy applies; `shutdown`: it is never restarted, and its end stops everything
+ * (docs/config/on_exit.md).
+ */
+export type OnExit = 'continue' | 'shutdown';
+
 /** The parts of a service's spec that drive its instances' state machine. */
 export interface InstancePolicy {
+  kind: ServiceKind;
+  onExit: OnExit;
   restart: RestartPolicy;
   backoff: BackoffSpec;
   startLimit: StartLimitSpec;

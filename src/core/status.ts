@@ -3,12 +3,15 @@ import type { LastExit } from './exit.js';
 import type { HealthStatus } from './health.js';
 import type { WatchStatus } from './watch.js';
 import { pidOf, type FailReason, type InstanceModel, type StateName } from './instance.js';
+import type { ServiceKind } from './spec.js';
 
 /** One instance in `status --json`. Times are ms since the epoch. */
 export interface InstanceStatus {
   /** `web` for one instance, `web:0` when the service has several. */
   name: string;
   service: string;
+  /** `service` or `task` (config `kind`). */
+  kind: ServiceKind;
   state: StateName;
   /** Main process pid while it has one, else null. */
   pid: number | null;
@@ -24,6 +27,11 @@ export interface InstanceStatus {
   attempt: number | null;
   /** Why the instance is `stopped` or `failed`, in words; else null. */
   reason: string | null;
+  /**
+   * In `exited` or `failed`: how long the last run lasted, from its start to its end (ms; a
+   * task's duration); null in other states or when unknown.
+   */
+  ranMs: number | null;
   /** The last stderr lines (oldest first) when the instance is not starting or running; else []. */
   lastStderr: string[];
   /**
@@ -135,7 +143,15 @@ export interface StatusReport {
  */
 export type InstanceObservations = Pick<
   InstanceStatus,
-  'readySource' | 'statusText' | 'waiting' | 'startedAt' | 'tree' | 'logs' | 'health' | 'watch'
+  | 'kind'
+  | 'readySource'
+  | 'statusText'
+  | 'waiting'
+  | 'startedAt'
+  | 'tree'
+  | 'logs'
+  | 'health'
+  | 'watch'
 > & { stderr: readonly string[]; stderrSummary: readonly string[] };
 
 /** Builds the status of one instance from its model and what the runtime observes of it. */
@@ -145,6 +161,7 @@ export function encodeInstance(m: InstanceModel, seen: InstanceObservations): In
   return {
     name: m.name,
     service: m.service,
+    kind: seen.kind,
     state: s.state,
     pid: pidOf(s),
     since: s.since,
@@ -154,6 +171,10 @@ export function encodeInstance(m: InstanceModel, seen: InstanceObservations): In
     attempt: s.state === 'backoff' ? s.attempt : null,
     reason:
       s.state === 'stopped' ? s.reason : s.state === 'failed' ? describeFailure(s.reason) : null,
+    ranMs:
+      (s.state === 'exited' || s.state === 'failed') && m.runStartedAt !== null
+        ? s.since - m.runStartedAt
+        : null,
     lastStderr: live ? [] : [...seen.stderr],
     stderrSummary: live ? [] : [...seen.stderrSummary],
     readySource: seen.readySource,
@@ -170,5 +191,6 @@ export function encodeInstance(m: InstanceModel, seen: InstanceObservations): In
 /** Words for a FailReason, e.g. `start limit: 6 failed starts within 60000ms; last: exit 1`. */
 export function describeFailure(reason: FailReason): string {
   if (reason.kind === 'spawn-error') return `spawn failed: ${reason.error.message}`;
+  if (reason.kind === 'task-failed') return `task failed: ${reason.last}`;
   return `start limit: ${reason.failedStarts} failed starts within ${reason.intervalMs}ms; last: ${reason.last}`;
 }

@@ -1,6 +1,7 @@
 // The moves of the instance state machine that several events share: how an instance begins,
 // stops, becomes running, ends and backs off. The table of events is in transition.ts.
 import { formatExit, type ExitStatus } from './exit.js';
+import { isSuccess } from './task.js';
 import type { SignalName } from './signals.js';
 import type {
   ForcedStop,
@@ -158,10 +159,23 @@ export function applyPolicy(
   const status = exit !== null && !('spawnError' in exit) ? exit : { code: 0 };
   const forced = intent.forced === null ? '' : `${FORCED[intent.forced]}, `;
   const what = `${note}${forced}${formatExit(status)}`;
-  // A forced stop is a failure however the process took its signal.
-  const again = intent.forced === null ? shouldRestart(p.restart, status) : p.restart !== 'never';
-  if (!again) return move(m, { state: 'exited', since: now }, [], `${what}; restart: ${p.restart}`);
-  return retryLater(m, intent.failedStart, now, p, what);
+  const isTask = p.kind === 'task';
+  // A task's exit 0 is its success, however short the run (min_uptime is no test of a task).
+  if (isTask && intent.forced === null && isSuccess(status)) {
+    return move(m, { state: 'exited', since: now }, [], `${what}; task done`);
+  }
+  // A forced stop is a failure however the process took its signal; so is a task's other end.
+  const isFailure = intent.forced !== null || isTask;
+  const again =
+    p.onExit !== 'shutdown' &&
+    (isFailure ? p.restart !== 'never' : shouldRestart(p.restart, status));
+  const policy = p.onExit === 'shutdown' ? 'on_exit: shutdown' : `restart: ${p.restart}`;
+  if (again) return retryLater(m, intent.failedStart, now, p, what);
+  if (isTask) {
+    const reason = { kind: 'task-failed', last: what } as const;
+    return move(m, { state: 'failed', since: now, reason }, [], `${what}; task failed; ${policy}`);
+  }
+  return move(m, { state: 'exited', since: now }, [], `${what}; ${policy}`);
 }
 
 const FORCED: Record<ForcedStop, string> = {
@@ -169,6 +183,7 @@ const FORCED: Record<ForcedStop, string> = {
   watchdog: 'watchdog timeout',
   'memory-limit': 'memory limit (polled)',
   health: 'health check failed',
+  'runtime-max': 'runtime_max reached',
 };
 
 /** A restart is due: counts a failed start against the start limit, then backs off. */
@@ -243,7 +258,8 @@ export function beginStop(
 
 /** Moves to `starting` and asks for a spawn. */
 export function begin(m: InstanceModel, now: number, why: string): Transition {
-  return move(m, { state: 'starting', since: now, pid: null }, [{ kind: 'spawn' }], why);
+  const started = { ...m, runStartedAt: now };
+  return move(started, { state: 'starting', since: now, pid: null }, [{ kind: 'spawn' }], why);
 }
 
 /** Forgets the restart history (a start asked for by a user). */

@@ -29,6 +29,7 @@ import type {
 } from './instance.js';
 import { assertNever } from './policy.js';
 import { onHealth } from './health.js';
+import { onKill } from './kill.js';
 import { onRestored } from './restore.js';
 import {
   afterSpawn,
@@ -75,6 +76,8 @@ export function transition(
       return onRestart(m, now, p);
     case 'stop':
       return onStop(m, now, p);
+    case 'kill':
+      return onKill(m, now, KILL_GRACE_MS);
     case 'spawned':
       if (s.state === 'starting' && s.pid === null) {
         return afterSpawn({ ...m, current: { ...s, pid: event.pid } }, now, p);
@@ -225,9 +228,15 @@ function onTimer(
     case 'kill':
       if (s.state !== 'stopping') return unchanged(m);
       return onKillTimer(m, s, now, p);
-    case 'runtime-max':
+    case 'runtime-max': {
       if (s.state !== 'running' || p.runtimeMaxMs === null) return unchanged(m);
-      return beginStop(m, s.pid, { kind: 'runtime-max' }, now, p, runtimeMaxReason(p));
+      // A task past its time limit failed (systemd: a oneshot past RuntimeMaxSec= fails).
+      const intent: StopIntent =
+        p.kind === 'task'
+          ? { kind: 'exit', failedStart: false, forced: 'runtime-max' }
+          : { kind: 'runtime-max' };
+      return beginStop(m, s.pid, intent, now, p, runtimeMaxReason(p));
+    }
     default:
       return assertNever(timer);
   }

@@ -33,6 +33,7 @@ import { asStartup, removeSocket, StartupError, takeHome } from '../home/take-ho
 import { syncControl } from './control-access.js';
 import { makeMethods, reload, type DaemonContext } from './methods.js';
 import { HttpHolder, httpSource } from './http-sync.js';
+import { runEndOf } from './run-end.js';
 
 /** How the daemon runs. */
 export interface DaemonOptions {
@@ -45,6 +46,8 @@ export interface DaemonOptions {
   onListening?: () => void;
   /** Speak sd_notify to $NOTIFY_SOCKET, if set (`warden run` under systemd Type=notify). */
   notifyManager?: boolean;
+  /** `warden run --exit-on-failure`: the first instance to reach `failed` ends the run (exit 1). */
+  exitOnFailure?: boolean;
 }
 
 /** Writes one line to the daemon's log (its stderr), stamped in UTC. Synchronous for files. */
@@ -141,6 +144,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         exec: { cwd: spec.cwd, env: { ...process.env, ...spec.env } },
       }),
     onChange: (runner, from, reason) => {
+      const end = runEndOf(runner, from, options.exitOnFailure === true);
+      if (end !== null && !ctx.isShuttingDown()) {
+        endCode = end.code;
+        void ctx.shutdown(end.why);
+      }
       const now = runner.model.current;
       events.publish({
         time: Date.now(),
@@ -161,6 +169,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       : undefined;
 
   let shuttingDown: Promise<void> | undefined;
+  // The exit code an ending service gave the run (on_exit: shutdown, --exit-on-failure).
+  let endCode: number | undefined;
   let control: ControlServer | undefined;
   let finish: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (finish = resolve));
@@ -236,7 +246,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
           closeSync(lock);
           manager?.close();
           for (const off of handlers) off();
-          finish(incomplete ? 1 : 0);
+          finish(endCode ?? (incomplete ? 1 : 0));
         });
       })();
       return shuttingDown;

@@ -3,6 +3,8 @@
 import { environmentWarnings } from '../config/variables.js';
 import { pidOf, type InstanceModel } from '../core/instance.js';
 import { parseSignal } from '../core/signals.js';
+import type { ServiceKind } from '../core/spec.js';
+import { isFine } from '../core/task.js';
 import { commandLine } from '../effects/containment/proc.js';
 import { proofOf } from '../ipc/daemon-proof.js';
 import { PROTOCOL_VERSION, ProtocolError } from '../ipc/protocol.js';
@@ -137,13 +139,16 @@ function handlers(ctx: DaemonContext): MethodTable {
       peer.once('close', () => abandon.abort());
       // A service held for its dependencies is not settled: it starts once they are ready.
       const settled = Promise.all(
-        runners.map((r) => r.until((m) => isSettled(m) && !sup.isWaiting(r), abandon.signal)),
+        runners.map((r) =>
+          r.until((m) => isSettled(m, r.spec.kind) && !sup.isWaiting(r), abandon.signal),
+        ),
       );
       const outcome = await Promise.race([settled, timeout]);
       clearTimeout(timer);
       abandon.abort();
       const statuses = runners.map((r) => r.status());
-      const notRunning = statuses.filter((s) => s.state !== 'running');
+      // A task that succeeded is as it is meant to be; one that failed is not.
+      const notRunning = statuses.filter((s) => !isFine(s.kind, s.state));
       if (notRunning.length === 0) return { instances: statuses };
       const why = outcome === 'timeout' ? `not running after ${p.timeoutMs}ms` : 'not running';
       const list = notRunning
@@ -202,8 +207,9 @@ function handlers(ctx: DaemonContext): MethodTable {
   };
 }
 
-// `wait` is over once an instance runs, or can no longer get there by itself.
-function isSettled(m: InstanceModel): boolean {
+// `wait` is over once an instance runs (a task: once it ended), or can no longer get there by itself.
+function isSettled(m: InstanceModel, kind: ServiceKind): boolean {
   const s = m.current.state;
-  return s === 'running' || s === 'failed' || s === 'exited' || s === 'stopped';
+  if (s === 'running') return kind !== 'task';
+  return s === 'failed' || s === 'exited' || s === 'stopped';
 }

@@ -67,6 +67,8 @@ const instanceRecord = z.object({
   consecutiveFailures: int,
   failedStarts: z.array(z.number()),
   lastExit: z.looseObject({}).nullable(),
+  // Came with tasks: a record written before has none.
+  runStartedAt: z.number().nullable().default(null),
   process: processRecord.nullable(),
 });
 const fileShape = z.object({
@@ -85,6 +87,9 @@ const fileShape = z.object({
         // `health` and `watch` came later too.
         health: z.unknown().default(null),
         watch: z.unknown().default(null),
+        // `kind` and `on_exit` came later too.
+        kind: z.enum(['service', 'task']).default('service'),
+        onExit: z.enum(['continue', 'shutdown']).default('continue'),
       }),
       instances: z.array(instanceRecord),
     }),

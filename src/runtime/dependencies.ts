@@ -1,38 +1,75 @@
 // Start order on readiness: what a service waiting for its dependencies should do now.
 import type { Dependency } from '../config/types.js';
+import type { LastExit } from '../core/exit.js';
 import type { StateName } from '../core/instance.js';
-
-/** Where a waiting service stands: go, keep waiting (and why), or give up (and why). */
-export type DependencyVerdict =
-  { kind: 'go' } | { kind: 'wait'; reason: string } | { kind: 'blocked'; reason: string };
+import { describeEnd, hasCompleted, hasSucceeded } from '../core/task.js';
 
 /**
- * Decides for a service with `deps`, given the instance states of each service and the set of
+ * Where a waiting service stands: go, keep waiting (and why), or give up (and why; `stderr`:
+ * the telling stderr lines of the task whose end holds it, else []).
+ */
+export type DependencyVerdict =
+  | { kind: 'go' }
+  | { kind: 'wait'; reason: string }
+  | { kind: 'blocked'; reason: string; stderr: readonly string[] };
+
+/** One instance of a dependency, as the gate sees it. */
+export interface DependencyView {
+  /** The instance's name (`migrate`, `db:1`). */
+  name: string;
+  state: StateName;
+  lastExit: LastExit | null;
+  /** The telling lines of its last run's stderr; read only when its end holds a dependent. */
+  stderr(): readonly string[];
+}
+
+/**
+ * Decides for a service with `deps`, given the instances of each service and the set of
  * services that are themselves still waiting.
  */
 export function judgeDependencies(
   deps: readonly Dependency[],
-  statesOf: (service: string) => StateName[],
+  viewsOf: (service: string) => DependencyView[],
   waiting: ReadonlySet<string>,
 ): DependencyVerdict {
   const pending: string[] = [];
   for (const d of deps) {
-    const states = statesOf(d.service);
-    if (states.every((s) => isSatisfied(s, d.condition))) continue;
-    const dead = states.find((s) => s === 'failed' || s === 'exited');
-    if (dead !== undefined) return { kind: 'blocked', reason: `dependency ${d.service} ${dead}` };
-    const idle = states.every((s) => s === 'stopped') && !waiting.has(d.service);
-    if (idle) return { kind: 'blocked', reason: `dependency ${d.service} stopped` };
+    const views = viewsOf(d.service);
+    if (views.every((v) => isSatisfied(v, d.condition))) continue;
+    const ended = views.find((v) => isHopeless(v, d.condition));
+    if (ended !== undefined) return blocked(d, ended);
+    const idle = views.every((v) => v.state === 'stopped') && !waiting.has(d.service);
+    if (idle) return { kind: 'blocked', reason: `dependency ${d.service} stopped`, stderr: [] };
     pending.push(`${d.service} (${d.condition})`);
   }
   if (pending.length === 0) return { kind: 'go' };
   return { kind: 'wait', reason: `waiting for ${pending.join(', ')}` };
 }
 
-function isSatisfied(state: StateName, condition: Dependency['condition']): boolean {
-  return condition === 'running'
-    ? state === 'running'
-    : state === 'starting' || state === 'running';
+function isSatisfied(v: DependencyView, condition: Dependency['condition']): boolean {
+  switch (condition) {
+    case 'running':
+      return v.state === 'running';
+    case 'started':
+      return v.state === 'starting' || v.state === 'running';
+    case 'completed':
+      return hasCompleted(v);
+    case 'succeeded':
+      return hasSucceeded(v);
+  }
+}
+
+// Ended in a way that can no longer meet the condition (nothing restarts it by itself).
+function isHopeless(v: DependencyView, condition: Dependency['condition']): boolean {
+  if (condition === 'completed') return false;
+  return hasCompleted(v) && !(condition === 'succeeded' && hasSucceeded(v));
+}
+
+// A task's end says how it ended (`migrate exited 1`) and shows its stderr; a service's, its state.
+function blocked(d: Dependency, v: DependencyView): DependencyVerdict {
+  if (d.condition === 'succeeded')
+    return { kind: 'blocked', reason: describeEnd(v.name, v.lastExit), stderr: v.stderr() };
+  return { kind: 'blocked', reason: `dependency ${d.service} ${v.state}`, stderr: [] };
 }
 
 /**
@@ -78,7 +115,9 @@ export function stopBatches(
 
 /** What a gate needs of the things it holds: to be started, or held with a reason. */
 export interface Gated {
-  dispatch(event: { type: 'start'; reason: string } | { type: 'hold'; reason: string }): void;
+  dispatch(event: { type: 'start'; reason: string }): void;
+  /** Holds it `stopped` with `reason`; `stderr`: the telling lines of the task that holds it. */
+  hold(reason: string, stderr: readonly string[]): void;
 }
 
 /**
@@ -93,7 +132,7 @@ export class StartGate<R extends Gated> {
 
   constructor(
     private readonly depsOf: (service: string) => readonly Dependency[],
-    private readonly statesOf: (service: string) => StateName[],
+    private readonly viewsOf: (service: string) => DependencyView[],
   ) {}
 
   /** `service` waits (with these of its runners) for its dependencies. */
@@ -132,13 +171,14 @@ export class StartGate<R extends Gated> {
         this.#again = false;
         const waiting = new Set(this.#pending.keys());
         for (const [service, runners] of this.#pending) {
-          const verdict = judgeDependencies(this.depsOf(service), this.statesOf, waiting);
+          const verdict = judgeDependencies(this.depsOf(service), this.viewsOf, waiting);
           if (verdict.kind === 'go') {
             this.#pending.delete(service);
             for (const r of runners) r.dispatch({ type: 'start', reason: 'dependencies ready' });
           } else {
+            const stderr = verdict.kind === 'blocked' ? verdict.stderr : [];
             if (verdict.kind === 'blocked') this.#pending.delete(service);
-            for (const r of runners) r.dispatch({ type: 'hold', reason: verdict.reason });
+            for (const r of runners) r.hold(verdict.reason, stderr);
           }
         }
       } while (this.#again);

@@ -12,6 +12,8 @@ export interface PlannedInstance {
   active: boolean;
   /** spawnIdentity of the definition its process was started from; null without a process. */
   spawnedAs: string | null;
+  /** It ran to its end (`exited` or `failed`): a task is run again when its definition changed. */
+  ended: boolean;
 }
 
 /** One service as the plan sees it. */
@@ -55,9 +57,12 @@ export function planReload(
     const from = old.spec.instances;
     if (from !== spec.instances) plan.scaled.push({ service: spec.name, from, to: spec.instances });
     const identity = spawnIdentity(spec);
+    const isNewTask = spec.kind === 'task' && spawnIdentity(old.spec) !== identity;
     // Instances past the new count are removed, not restarted.
     const stale = old.instances.filter(
-      (i) => i.index < spec.instances && i.active && i.spawnedAs !== identity,
+      (i) =>
+        i.index < spec.instances &&
+        ((i.active && i.spawnedAs !== identity) || (isNewTask && i.ended)),
     );
     plan.restarted.push(...stale.map((i) => i.name));
     if (spawnIdentity(old.spec) !== identity || stale.length > 0) plan.changed.push(spec.name);

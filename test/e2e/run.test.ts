@@ -36,7 +36,10 @@ services:
       const r = await s.warden(['status', '--json']);
       return r.code === 0 && r;
     });
-    assert.match(st.stdout, /"name":"quiet","service":"quiet","state":"(starting|running)"/);
+    assert.match(
+      st.stdout,
+      /"name":"quiet","service":"quiet","kind":"service","state":"(starting|running)"/,
+    );
     assert.equal(run.exitCode, null, 'warden run is still running');
     assert.doesNotMatch(stderr, /uncaught exception/, 'EPIPE is expected, not a crash');
     run.kill('SIGTERM');

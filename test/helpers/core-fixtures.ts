@@ -13,6 +13,8 @@ import type { InstanceTree } from '../../src/effects/containment/containment.js'
 
 /** The policy most tests use: always restart, 100ms..1s backoff, 3 failed starts in 10s. */
 export const POLICY: InstancePolicy = {
+  kind: 'service',
+  onExit: 'continue',
   restart: 'always',
   backoff: { initialMs: 100, maxMs: 1000, resetAfterMs: 5000 },
   startLimit: { burst: 3, intervalMs: 10_000 },

@@ -11,6 +11,7 @@ function instance(fields: Partial<InstanceStatus>): InstanceStatus {
   return {
     name: 'web',
     service: 'web',
+    kind: 'service',
     state: 'running',
     pid: 42,
     since: NOW - 5000,
@@ -19,6 +20,7 @@ function instance(fields: Partial<InstanceStatus>): InstanceStatus {
     nextRestartAt: null,
     attempt: null,
     reason: null,
+    ranMs: null,
     lastStderr: [],
     stderrSummary: [],
     readySource: 'notify',
@@ -50,6 +52,14 @@ void describe('renderTable', () => {
   void it('escapes control characters of the STATUS= text', () => {
     const table = renderTable([instance({ statusText: 'a\u001b[2Jb\u009bc' })], NOW);
     assert.equal(table.split('\n')[2], '    status: a\\x1b[2Jb\\x9bc');
+  });
+
+  void it('shows a task that succeeded as done, with how long it ran', () => {
+    const done = { state: 'exited', pid: null, startedAt: null, lastExit: { code: 0 } } as const;
+    const task = renderTable([instance({ ...done, kind: 'task', ranMs: 1234 })], NOW);
+    assert.match(task.split('\n')[1] ?? '', /^web\s+done \(1\.2s\)\s+-/);
+    const service = renderTable([instance({ ...done, ranMs: 1234 })], NOW);
+    assert.match(service.split('\n')[1] ?? '', /^web\s+exited\s+-/);
   });
 
   void it('shows the telling stderr lines, not the raw tail', () => {

@@ -102,7 +102,7 @@ void describe('ready, watchdog, depends_on', () => {
     [
       'bad condition',
       'services:\n  a:\n    command: x\n    depends_on: { b: healthy }\n  b:\n    command: x\n',
-      '4:17: services.a.depends_on: "healthy" is not a condition for b; use running or started',
+      '4:17: services.a.depends_on: "healthy" is not a condition for b; use running, started, completed or succeeded',
     ],
     [
       'cycle',

@@ -118,6 +118,8 @@ void describe('loadConfig accepts good configs', () => {
     await writeFile(join(base, '.env'), 'export NODE_ENV=development\nSECRET="a\\nb"\n');
     const web: ServiceSpec = {
       name: 'web',
+      kind: 'service',
+      onExit: 'continue',
       command: { kind: 'shell', script: 'node server.js --port 3000' },
       cwd: join(base, 'web'),
       env: { NODE_ENV: 'production', SECRET: 'a\nb', PORT: '3000', DEBUG: 'false' },
@@ -141,6 +143,8 @@ void describe('loadConfig accepts good configs', () => {
     };
     const db: ServiceSpec = {
       name: 'db',
+      kind: 'service',
+      onExit: 'continue',
       command: { kind: 'argv', argv: ['redis-server', '--port', '6390'] },
       cwd: base,
       env: {},

@@ -42,6 +42,27 @@ void describe('runtime_max in the core', () => {
     );
   });
 
+  void it('fails a task that runs past it (restart never: failed, not restarted)', () => {
+    const task: InstancePolicy = { ...MAX, kind: 'task', restart: 'never' };
+    const m = modelWithHistory(RUNNING);
+    const [stop, exited, gone] = play(
+      m,
+      [
+        [T0 + 2000, { type: 'timer', timer: 'runtime-max' }],
+        [T0 + 2010, { type: 'exited', status: { signal: 'SIGTERM', coreDumped: false } }],
+        [T0 + 2020, { type: 'tree-gone' }],
+      ],
+      task,
+    );
+    assert.equal(stop?.model.current.state, 'stopping');
+    assert.equal(exited?.model.current.state, 'stopping');
+    assert.deepEqual(gone?.model.current, {
+      state: 'failed',
+      since: T0 + 2020,
+      reason: { kind: 'task-failed', last: 'runtime_max reached, SIGTERM' },
+    });
+  });
+
   void it('arms nothing without runtime_max', () => {
     const m = modelWithHistory({ state: 'starting', since: T0, pid: 42 });
     const t = transition(m, { type: 'timer', timer: 'uptime' }, T0 + 500, POLICY);

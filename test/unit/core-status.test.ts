@@ -33,6 +33,7 @@ function seen(stderr: readonly string[]): InstanceObservations {
   return {
     stderr,
     stderrSummary: stderr.slice(-1),
+    kind: 'service',
     readySource: 'min_uptime',
     statusText: null,
     waiting: null,
@@ -47,10 +48,23 @@ function seen(stderr: readonly string[]): InstanceObservations {
 const base = {
   name: 'web:1',
   service: 'web',
+  kind: 'service',
+  ranMs: null,
   since: T0,
   restarts: 3,
   lastExit: { signal: 'SIGSEGV', coreDumped: true },
 };
+
+void describe('encodeInstance of a task', () => {
+  void it('gives the kind and how long its last run lasted once it ended', () => {
+    const done = { ...model({ state: 'exited', since: T0 + 1200 }), runStartedAt: T0 };
+    const status = encodeInstance(done, { ...seen([]), kind: 'task' });
+    assert.equal(status.kind, 'task');
+    assert.equal(status.ranMs, 1200);
+    const running = { ...model({ state: 'running', since: T0 + 500, pid: 9 }), runStartedAt: T0 };
+    assert.equal(encodeInstance(running, { ...seen([]), kind: 'task' }).ranMs, null);
+  });
+});
 
 void describe('encodeInstance', () => {
   const cases: [InstanceState, Record<string, unknown>][] = [
@@ -108,6 +122,10 @@ void describe('encodeInstance', () => {
       { state: 'exited', since: T0 },
       { pid: null, reason: null, lastStderr: STDERR },
     ],
+    [
+      { state: 'failed', since: T0, reason: { kind: 'task-failed', last: 'exit 1' } },
+      { pid: null, reason: 'task failed: exit 1', lastStderr: STDERR },
+    ],
   ];
   for (const [current, fields] of cases) {
     const pid = 'pid' in current ? ` pid ${String(current.pid)}` : '';
@@ -142,6 +160,7 @@ void describe('encodeInstance', () => {
     const observed: InstanceObservations = {
       stderr: [],
       stderrSummary: [],
+      kind: 'service',
       readySource: 'tcp',
       statusText: 'warming up',
       waiting: 'tcp 127.0.0.1:3000: ECONNREFUSED',
@@ -168,6 +187,7 @@ void describe('encodeInstance', () => {
     const { stderr: _, stderrSummary: __, ...fields } = observed;
     assert.deepEqual(
       {
+        kind: status.kind,
         readySource: status.readySource,
         statusText: status.statusText,
         waiting: status.waiting,
@@ -185,6 +205,7 @@ void describe('encodeInstance', () => {
     assert.deepEqual(encodeInstance(newInstance('db', 0, 1, T0), seen([])), {
       name: 'db',
       service: 'db',
+      kind: 'service',
       state: 'stopped',
       pid: null,
       since: T0,
@@ -193,6 +214,7 @@ void describe('encodeInstance', () => {
       nextRestartAt: null,
       attempt: null,
       reason: 'never started',
+      ranMs: null,
       lastStderr: [],
       stderrSummary: [],
       readySource: 'min_uptime',
@@ -245,6 +267,7 @@ void describe('instance helpers', () => {
       consecutiveFailures: 0,
       failedStarts: [],
       lastExit: null,
+      runStartedAt: null,
     });
   });
 

@@ -32,7 +32,14 @@ function alive(state: ActiveState, pid = 77): InstanceEvent {
 
 // The record of an instance restored in `current`, with other counters than the model's.
 function recorded(current: InstanceState): RecordedInstance {
-  return { current, restarts: 9, consecutiveFailures: 2, failedStarts: [T0 - 1], lastExit: null };
+  return {
+    current,
+    restarts: 9,
+    consecutiveFailures: 2,
+    failedStarts: [T0 - 1],
+    lastExit: null,
+    runStartedAt: null,
+  };
 }
 
 void describe('transition: restored, its process alive', () => {

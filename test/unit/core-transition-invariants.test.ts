@@ -1,5 +1,7 @@
 // Properties of the whole state machine: it is total, every change of state clears old timers
-// first, and a crash-looping instance is never shown as running, however long it loops.
+// first, and a crash-looping instance is never shown as running, however long it loops. Tasks
+// and `on_exit: shutdown` are policies of the same machine: a task's exit 0 is never restarted,
+// an `on_exit: shutdown` end never restarts, and `kill` leaves no process without a stop.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -31,6 +33,7 @@ const STATES: InstanceState[] = [
     reason: { kind: 'start-limit', failedStarts: 4, intervalMs: 1, last: 'exit 1' },
   },
   { state: 'exited', since: T0 },
+  { state: 'failed', since: T0, reason: { kind: 'task-failed', last: 'exit 1' } },
 ];
 const INTENTS: StopIntent[] = [{ kind: 'stop' }, { kind: 'restart' }];
 for (const forced of [null, ...FORCED_STOPS]) {
@@ -51,6 +54,7 @@ type Samples = { [K in InstanceEvent['type']]: Extract<InstanceEvent, { type: K 
 const SAMPLES: Samples = {
   start: [{ type: 'start' }, { type: 'start', reason: 'dependencies ready' }],
   stop: [{ type: 'stop' }],
+  kill: [{ type: 'kill' }],
   restart: [{ type: 'restart' }],
   spawned: [
     { type: 'spawned', pid: 77 },
@@ -123,6 +127,7 @@ const SAMPLES: Samples = {
         consecutiveFailures: 1,
         failedStarts: [],
         lastExit: null,
+        runStartedAt: null,
       },
       found: { kind: 'gone', state: { state: 'running', since: T0 - 9, pid: 77 } },
     },
@@ -134,6 +139,7 @@ const SAMPLES: Samples = {
         consecutiveFailures: 1,
         failedStarts: [],
         lastExit: { code: 1 },
+        runStartedAt: T0 - 20,
       },
       found: { kind: 'none' },
     },
@@ -145,6 +151,7 @@ const SAMPLES: Samples = {
         consecutiveFailures: 0,
         failedStarts: [],
         lastExit: null,
+        runStartedAt: null,
       },
       found: { kind: 'none' },
     },
@@ -163,12 +170,14 @@ const READY: InstancePolicy['ready'] = {
   timeoutMs: 3000,
   intervalMs: 100,
 };
-// A plain policy, one with a readiness check, one with a watchdog, one with health probes
-// (threshold 2, so that a sample state is at it): every timer and event can act.
-const POLICIES: [string, InstancePolicy][] = [
+// A plain policy, one with a readiness check, one with a watchdog, one with runtime_max, one
+// with health probes (threshold 2, so that a sample state is at it), each as a service and as a
+// task, and with on_exit: shutdown: every timer, event and policy can act.
+const BASE: [string, InstancePolicy][] = [
   ['min_uptime', POLICY],
   ['ready', { ...POLICY, ready: READY }],
   ['watchdog', { ...POLICY, watchdogMs: 2000 }],
+  ['runtime_max', { ...POLICY, runtimeMaxMs: 3000 }],
   [
     'health',
     {
@@ -182,6 +191,18 @@ const POLICIES: [string, InstancePolicy][] = [
       },
     },
   ],
+];
+const POLICIES: [string, InstancePolicy][] = BASE.flatMap(([name, p]) => [
+  [name, p],
+  [`${name}, task`, { ...p, kind: 'task' }],
+  [`${name}, on_exit: shutdown`, { ...p, onExit: 'shutdown' }],
+]);
+// The exit statuses a model may carry when its tree goes (null: none recorded).
+const LAST_EXITS: InstanceModel['lastExit'][] = [
+  null,
+  { code: 0 },
+  { code: 1 },
+  { signal: 'SIGKILL', coreDumped: false },
 ];
 
 function label(s: InstanceState): string {
@@ -210,10 +231,13 @@ void describe('transition is total and orderly', () => {
     for (const [kind, policy] of POLICIES) {
       void it(`every state x event x timer (restart ${restart}, ${kind}) gives a valid transition`, () => {
         for (const current of STATES) {
-          for (const event of EVENTS) {
-            const m: InstanceModel = { ...newInstance('web', 0, 1, 0), current };
-            const where = `${label(current)} + ${JSON.stringify(event)}`;
-            const t = transition(m, event, T0 + 5, { ...policy, restart });
+          for (const [event, lastExit] of EVENTS.flatMap((e) =>
+            LAST_EXITS.map((x) => [e, x] as const),
+          )) {
+            const m: InstanceModel = { ...newInstance('web', 0, 1, 0), current, lastExit };
+            const where = `${label(current)} + ${JSON.stringify(event)} (last ${JSON.stringify(lastExit)})`;
+            const p = { ...policy, restart };
+            const t = transition(m, event, T0 + 5, p);
             const to = t.model.current;
             if (to.state !== current.state) {
               assert.deepEqual(t.effects[0], { kind: 'clear-timers' }, `${where}: clear first`);
@@ -238,12 +262,56 @@ void describe('transition is total and orderly', () => {
               current.killSent;
             assert.equal(t.gaveUpOnTree === true, givesUp, `${where}: gives up on the tree`);
             if (givesUp) assert.notEqual(to.state, 'stopping', `${where}: moves on`);
+            checkPolicies(current, event, t.model, t.effects, p, where);
           }
         }
       });
     }
   }
 });
+
+// The task, on_exit and kill properties of one transition from `from` by `event` to `to`.
+function checkPolicies(
+  from: InstanceState,
+  event: InstanceEvent,
+  m: InstanceModel,
+  effects: Effect[],
+  p: InstancePolicy,
+  where: string,
+): void {
+  const to = m.current;
+  // An end after which the policy decides: the tree of an exited process is gone.
+  const ends =
+    from.state === 'stopping' &&
+    from.intent.kind === 'exit' &&
+    ((event.type === 'tree-gone' && from.pid === null) ||
+      (event.type === 'timer' && event.timer === 'kill' && from.killSent));
+  const restarts = to.state === 'starting' || to.state === 'backoff';
+  if (ends && p.onExit === 'shutdown')
+    assert.ok(!restarts, `${where}: on_exit: shutdown restarted`);
+  if (ends && p.kind === 'task' && from.state === 'stopping' && from.intent.kind === 'exit') {
+    const isSuccess =
+      from.intent.forced === null &&
+      (m.lastExit === null || JSON.stringify(m.lastExit) === '{"code":0}');
+    if (isSuccess) assert.equal(to.state, 'exited', `${where}: a task's exit 0 is done`);
+    else assert.notEqual(to.state, 'exited', `${where}: a task's failure is not done`);
+  }
+  if (event.type === 'kill') {
+    const live = from.state === 'running' || (from.state === 'starting' && from.pid !== null);
+    const killing = from.state === 'stopping' && !from.killSent;
+    if (live || killing) {
+      assert.deepEqual(
+        effects.find((e) => e.kind === 'signal-tree'),
+        { kind: 'signal-tree', signal: 'SIGKILL' },
+        `${where}: SIGKILL now`,
+      );
+    }
+    assert.ok(
+      to.state === 'stopped' || (to.state === 'stopping' && to.intent.kind === 'stop'),
+      `${where}: kill ends in a stop`,
+    );
+  }
+}
 
 /** A tiny runtime over the pure function: virtual timers, and processes that always crash. */
 class Loop {
@@ -253,7 +321,10 @@ class Loop {
   readonly seen: string[] = [];
   #pid = 100;
 
-  constructor(readonly policy: InstancePolicy) {
+  constructor(
+    readonly policy: InstancePolicy,
+    readonly code = 1,
+  ) {
     this.model = newInstance('web', 0, 1, T0);
   }
 
@@ -281,7 +352,7 @@ class Loop {
     if (e.kind === 'spawn') {
       this.send({ type: 'spawned', pid: ++this.#pid });
       this.now += 10; // dies 10ms after the spawn, well before min_uptime
-      this.send({ type: 'exited', status: { code: 1 } });
+      this.send({ type: 'exited', status: { code: this.code } });
       this.send({ type: 'tree-gone' });
     }
   }
@@ -317,6 +388,45 @@ void describe('a crash-looping instance', () => {
       if (!loop.fireNext()) break;
     }
     assert.equal(loop.model.current.state, 'failed');
+  });
+});
+
+void describe('a task', () => {
+  void it('that exits 0 at once is done, not a failed start, whatever its restart policy', () => {
+    for (const restart of ['always', 'on-failure', 'never'] as const) {
+      const loop = new Loop({ ...POLICY, kind: 'task', restart }, 0);
+      loop.send({ type: 'start' });
+      while (loop.fireNext());
+      assert.equal(loop.model.current.state, 'exited', restart);
+      const runs = loop.seen.filter((s, i) => s === 'starting' && loop.seen[i - 1] !== s);
+      assert.equal(runs.length, 1, `${restart}: ran once`);
+      assert.equal(loop.model.runStartedAt, T0);
+    }
+  });
+
+  void it('that fails follows restart, then ends failed', () => {
+    const never = new Loop({ ...POLICY, kind: 'task', restart: 'never' });
+    never.send({ type: 'start' });
+    while (never.fireNext());
+    assert.deepEqual(never.model.current.state === 'failed' && never.model.current.reason, {
+      kind: 'task-failed',
+      last: 'exit 1',
+    });
+    const retried = new Loop({ ...POLICY, kind: 'task', restart: 'always' });
+    retried.send({ type: 'start' });
+    while (retried.fireNext());
+    assert.equal(retried.model.current.state, 'failed');
+    assert.equal(retried.model.restarts, 3, 'restarted up to the start limit');
+  });
+});
+
+void describe('on_exit: shutdown', () => {
+  void it('is never restarted, even with restart: always', () => {
+    const loop = new Loop({ ...POLICY, onExit: 'shutdown' });
+    loop.send({ type: 'start' });
+    while (loop.fireNext());
+    assert.equal(loop.model.current.state, 'exited');
+    assert.equal(loop.model.restarts, 0);
   });
 });
 

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { findCycles, startOrder } from '../../src/config/dependencies.js';
 import { parseTcpTarget } from '../../src/config/readiness.js';
 import type { Dependency } from '../../src/config/types.js';
+import type { LastExit } from '../../src/core/exit.js';
 import type { StateName } from '../../src/core/instance.js';
 import {
   judgeDependencies,
@@ -65,7 +66,8 @@ void describe('dependency graph', () => {
 });
 
 void describe('judgeDependencies', () => {
-  const states = (m: Record<string, StateName[]>) => (n: string) => m[n] ?? [];
+  const states = (m: Record<string, StateName[]>) => (n: string) =>
+    (m[n] ?? []).map((state) => ({ name: n, state, lastExit: null, stderr: () => [] }));
   const none = new Set<string>();
 
   void it('goes once every dependency meets its condition', () => {
@@ -93,6 +95,7 @@ void describe('judgeDependencies', () => {
     assert.deepEqual(judgeDependencies(on('db'), states({ db: ['failed'] }), none), {
       kind: 'blocked',
       reason: 'dependency db failed',
+      stderr: [],
     });
     assert.equal(
       judgeDependencies(on('db'), states({ db: ['running', 'exited'] }), none).kind,
@@ -101,7 +104,35 @@ void describe('judgeDependencies', () => {
     assert.deepEqual(judgeDependencies(on('db'), states({ db: ['stopped'] }), none), {
       kind: 'blocked',
       reason: 'dependency db stopped',
+      stderr: [],
     });
+  });
+
+  void it('waits for a task to complete or succeed; a failed one holds with its end and stderr', () => {
+    const task = (state: StateName, lastExit: LastExit | null) => () => [
+      { name: 'migrate', state, lastExit, stderr: () => ['ERROR: no table'] },
+    ];
+    const when = (condition: Dependency['condition']): Dependency[] => [
+      { service: 'migrate', condition },
+    ];
+    const ok = task('exited', { code: 0 });
+    const bad = task('failed', { code: 1 });
+    assert.equal(judgeDependencies(when('succeeded'), ok, none).kind, 'go');
+    assert.equal(judgeDependencies(when('completed'), ok, none).kind, 'go');
+    assert.equal(judgeDependencies(when('completed'), bad, none).kind, 'go');
+    assert.deepEqual(judgeDependencies(when('succeeded'), bad, none), {
+      kind: 'blocked',
+      reason: 'migrate exited 1',
+      stderr: ['ERROR: no table'],
+    });
+    const killed = task('exited', { signal: 'SIGKILL', coreDumped: false });
+    assert.equal(judgeDependencies(when('succeeded'), killed, none).kind, 'blocked');
+    for (const condition of ['succeeded', 'completed'] as const) {
+      assert.deepEqual(judgeDependencies(when(condition), task('running', null), none), {
+        kind: 'wait',
+        reason: `waiting for migrate (${condition})`,
+      });
+    }
   });
 });
 

@@ -15,6 +15,7 @@ function running(spec: ServiceSpec, spawnedFrom: ServiceSpec = spec): PlannedSer
       index,
       active: true,
       spawnedAs: spawnIdentity(spawnedFrom),
+      ended: false,
     })),
   };
 }
@@ -84,6 +85,21 @@ void describe('planReload', () => {
     const p = plan([stoppedWeb], [{ ...web, env: { MODE: 'prod' } }]);
     assert.deepEqual(p.changed, ['web']);
     assert.deepEqual(p.restarted, []);
+  });
+
+  void it('runs a task that ended again only when what reaches its process changed', () => {
+    const migrate = makeSpec({ name: 'migrate', kind: 'task', restart: 'never' });
+    const done = running(migrate);
+    const ended = {
+      ...done,
+      instances: done.instances.map((i) => ({ ...i, active: false, spawnedAs: null, ended: true })),
+    };
+    assert.deepEqual(plan([ended], [migrate]).restarted, [], 'unchanged');
+    assert.deepEqual(plan([ended], [{ ...migrate, restart: 'on-failure' }]).restarted, []);
+    assert.deepEqual(plan([ended], [{ ...migrate, env: { V: '2' } }]).restarted, ['migrate']);
+    const service = { ...ended, spec: { ...migrate, kind: 'service' as const } };
+    const changed = { ...migrate, kind: 'service' as const, env: { V: '2' } };
+    assert.deepEqual(plan([service], [changed]).restarted, [], 'a service that ended stays');
   });
 
   void it('scales without restarting kept instances', () => {

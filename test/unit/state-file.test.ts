@@ -35,6 +35,7 @@ function sample(pid = 4242): DaemonState {
             consecutiveFailures: 0,
             failedStarts: [],
             lastExit: { code: 1 },
+            runStartedAt: 1_699_999_999_000,
             process: {
               pid,
               startTime: 123456,

@@ -225,9 +225,13 @@ export async function down(
   return EXIT.ok;
 }
 
-/** `warden run [-f FILE]`: the supervisor in the foreground; output lines go to stdout. */
+/**
+ * `warden run [-f FILE] [--exit-on-failure]`: the supervisor in the foreground; output lines go
+ * to stdout. Exits with the code of an `on_exit: shutdown` service that ended, 1 with
+ * `--exit-on-failure` when an instance failed (docs/cli/run.md).
+ */
 export async function run(
-  options: { file: string; portBase?: string } & GlobalOptions,
+  options: { file: string; portBase?: string; exitOnFailure?: boolean } & GlobalOptions,
 ): Promise<number> {
   const { config } = await readConfigOrExit(options.file, options.portBase);
   // `warden run` is the daemon in the foreground: the CLI's one door into the composition root.
@@ -243,6 +247,7 @@ export async function run(
       home: homeOf(options),
       config,
       notifyManager: true,
+      exitOnFailure: options.exitOnFailure === true,
       echo: (_time, instance, stream, line) => {
         if (!echoing) return;
         const tag = stream === 'err' ? paint('red', instance) : paint('cyan', instance);

@@ -63,7 +63,7 @@ export function renderTable(instances: InstanceStatus[], now: number, columns?: 
   ];
   const rows = instances.map((s) => [
     s.name,
-    s.state,
+    stateWords(s),
     s.pid === null ? '-' : String(s.pid),
     s.startedAt !== null && (s.state === 'running' || s.state === 'starting')
       ? formatSpan(now - s.startedAt)
@@ -93,6 +93,12 @@ export function renderTable(instances: InstanceStatus[], now: number, columns?: 
     for (const note of notes(s, now, columns)) out.push(`    ${paint('dim', note)}`);
   });
   return out.join('\n');
+}
+
+// A task that succeeded is `done`, with how long it ran (`done (1.2s)`); else the state.
+function stateWords(s: InstanceStatus): string {
+  if (s.kind !== 'task' || s.state !== 'exited') return s.state;
+  return s.ranMs === null ? 'done' : `done (${formatSpan(s.ranMs)})`;
 }
 
 // Lines under an instance: what it says of itself (STATUS=), or, when it is not fine, why, when

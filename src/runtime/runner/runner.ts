@@ -50,6 +50,8 @@ export class Runner {
   readonly #health: HealthSlot;
   /** Detached or closed: a spawn still waiting in the pacer does not happen. */
   #isLetGo = false;
+  /** The last hold for dependencies: its reason, and the stderr of the task that caused it. */
+  #held = { reason: '', stderr: [] as readonly string[] };
 
   constructor(options: RunnerOptions) {
     this.#o = options;
@@ -115,9 +117,11 @@ export class Runner {
 
   /** The instance's status, as in `status --json`. */
   status(): InstanceStatus {
+    const s = this.#model.current;
+    const isHeld = s.state === 'stopped' && s.reason === this.#held.reason;
     return instanceStatus(this.#model, this.#spec, this.#hold, {
       stderr: this.#output.stderrLines(),
-      stderrSummary: this.#output.tellingStderr(),
+      stderrSummary: isHeld ? this.#held.stderr : this.#output.tellingStderr(),
       statusText: this.#probes.statusText,
       waiting: this.#probes.waiting,
       logs: this.#o.sink.health(),
@@ -144,6 +148,12 @@ export class Runner {
   /** Feeds an event; events raised while one is handled are queued and handled in order. */
   dispatch(event: InstanceEvent): void {
     this.#events.push(event);
+  }
+
+  /** Held `stopped` for its dependencies; `stderr`: the telling lines of the task that holds it. */
+  hold(reason: string, stderr: readonly string[]): void {
+    this.#held = { reason, stderr };
+    this.dispatch({ type: 'hold', reason });
   }
 
   /** Sends `signal` to the instance's whole process tree. @returns false when nothing runs */

@@ -19,6 +19,7 @@ export function instanceRecord(m: InstanceModel, hold: ProcessHold): InstanceRec
     consecutiveFailures: m.consecutiveFailures,
     failedStarts: m.failedStarts,
     lastExit: m.lastExit,
+    runStartedAt: m.runStartedAt,
     process: live ? (hold.process ?? null) : null,
   };
 }
@@ -51,6 +52,7 @@ export function instanceStatus(
   return encodeInstance(m, {
     stderr: seen.stderr,
     stderrSummary: seen.stderrSummary,
+    kind: spec.kind,
     readySource: spec.ready?.check.kind ?? 'min_uptime',
     statusText: live ? seen.statusText : null,
     waiting: seen.waiting,

@@ -33,6 +33,7 @@ export function running(registry: Registry): Map<string, PlannedService> {
           index: r.model.index,
           active: isActive(r.model.current),
           spawnedAs: r.spawnedAs,
+          ended: r.model.current.state === 'exited' || r.model.current.state === 'failed',
         })),
       },
     ]),

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { startOrder } from '../../config/dependencies.js';
 import type { Dependency, ServiceSpec } from '../../config/types.js';
-import type { InstanceState, StateName } from '../../core/instance.js';
+import type { InstanceState } from '../../core/instance.js';
+import type { DependencyView } from '../dependencies.js';
 import { ServiceLog } from '../../logs/service-log.js';
 import type { Clock } from '../../core/clock.js';
 import type { LineSink, ProbeFactory, ProcessLayer } from '../runner/options.js';
@@ -123,9 +124,14 @@ export class Registry {
     return this.#services.get(name)?.spec.dependsOn ?? [];
   }
 
-  /** The states of service `name`'s instances. */
-  statesOf(name: string): StateName[] {
-    return (this.#services.get(name)?.runners ?? []).map((r) => r.model.current.state);
+  /** Service `name`'s instances as a dependent's start gate sees them. */
+  viewsOf(name: string): DependencyView[] {
+    return (this.#services.get(name)?.runners ?? []).map((r) => ({
+      name: r.name,
+      state: r.model.current.state,
+      lastExit: r.model.lastExit,
+      stderr: () => r.status().stderrSummary,
+    }));
   }
 
   /** Services in start order (each after its dependencies). */

@@ -1,19 +1,22 @@
 // Starting instances with their dependencies: a service without dependencies starts at once,
 // the others wait at the start gate until theirs are ready.
 import { isActive } from '../../core/instance.js';
+import { isFine } from '../../core/task.js';
 import { withDependencies, type StartGate } from '../dependencies.js';
 import type { Runner } from '../runner/runner.js';
 import type { Registry } from './registry.js';
 
 /**
  * Starts `runners` and, first, the services they depend on: each service starts once its own
- * dependencies are ready (held at `gate` until then).
+ * dependencies are ready (held at `gate` until then). A task that ran to its end (`exited`) runs
+ * again only when it is in `named` (the user asked for it by name: `warden start migrate`).
  * @returns the runners that were not active (those this call starts)
  */
 export function startWithDependencies(
   registry: Registry,
   gate: StartGate<Runner>,
   runners: readonly Runner[],
+  named: ReadonlySet<Runner> = new Set(runners),
 ): Runner[] {
   const names = withDependencies(
     [...new Set(runners.map((r) => r.spec.name))],
@@ -28,7 +31,10 @@ export function startWithDependencies(
   }
   const idle: Runner[] = [];
   for (const name of names) {
-    const chosen = byService.get(name) ?? registry.get(name)?.runners ?? [];
+    const chosen = (byService.get(name) ?? registry.get(name)?.runners ?? []).filter(
+      (r) => named.has(r) || !isDone(r),
+    );
+    if (chosen.length === 0) continue;
     const fresh = chosen.filter((r) => !isActive(r.model.current));
     idle.push(...fresh);
     if (registry.depsOf(name).length === 0) {
@@ -39,4 +45,9 @@ export function startWithDependencies(
   }
   gate.settle();
   return idle;
+}
+
+// A task that succeeded: done, not run again by `up` or by a dependent's start.
+function isDone(r: Runner): boolean {
+  return r.spec.kind === 'task' && isFine('task', r.model.current.state);
 }

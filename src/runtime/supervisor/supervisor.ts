@@ -19,6 +19,7 @@ import { LeftoverTrees } from './leftovers.js';
 import { Registry, type SupervisionContext } from './registry.js';
 import { restoreServices, type RecordedService } from './restore.js';
 import { dispatchInSlices, hasLeftStopping, stopAndWait } from './slices.js';
+import { capShutdown } from './shutdown-timeout.js';
 import { startWithDependencies } from './start.js';
 import { instancePids, ServiceSockets } from './sockets.js';
 import type { ListenStatus } from '../../core/status.js';
@@ -81,7 +82,7 @@ export class Supervisor {
     });
     this.#gate = new StartGate<Runner>(
       (n) => this.#registry.depsOf(n),
-      (n) => this.#registry.statesOf(n),
+      (n) => this.#registry.viewsOf(n),
     );
   }
 
@@ -251,7 +252,14 @@ export class Supervisor {
   start(targets: readonly string[]): Runner[] {
     const runners = this.resolve(targets);
     if (this.#closing) throw new ShuttingDownError();
-    return startWithDependencies(this.#registry, this.#gate, runners);
+    // Named (not `all`): a task that is done runs again (docs/config/kind.md).
+    const isNamed = targets.length > 0 && !targets.includes('all');
+    return startWithDependencies(
+      this.#registry,
+      this.#gate,
+      runners,
+      new Set(isNamed ? runners : []),
+    );
   }
 
   /** True while `runner` waits for its service's dependencies. */
@@ -285,16 +293,24 @@ export class Supervisor {
 
   /**
    * Stops every service, dependents before their dependencies (batches in parallel), until no
-   * instance is active (call beginShutdown first).
+   * instance is active (call beginShutdown first); past the config's `shutdown_timeout`, what
+   * is left gets SIGKILL at once.
    */
   async stopAll(): Promise<void> {
     this.#gate.clear();
     this.#leftovers.stopRest();
     const registry = this.#registry;
-    do {
-      for (const batch of stopBatches(registry.order(), (n) => registry.depsOf(n)))
-        await this.stop(batch);
-    } while (this.resolve([]).some((r) => isActive(r.model.current)));
+    const { clock, log } = this.#o;
+    const timeoutMs = this.#config?.shutdownTimeoutMs ?? null;
+    const disarm = capShutdown(timeoutMs, () => this.resolve([]), clock, log);
+    try {
+      do {
+        for (const batch of stopBatches(registry.order(), (n) => registry.depsOf(n)))
+          await this.stop(batch);
+      } while (this.resolve([]).some((r) => isActive(r.model.current)));
+    } finally {
+      disarm();
+    }
     await this.#leftovers.stopped();
   }
 
