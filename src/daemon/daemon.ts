@@ -5,7 +5,7 @@ import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WardenConfig } from '../config/types.js';
 import { openExitWatcher } from '../effects/exit/exit-watch.js';
-import { isDead, readProc } from '../effects/containment/proc.js';
+import { foreignProcReason, isDead, readProc } from '../effects/containment/proc.js';
 import { reopenOutputPipes } from '../effects/spawn/output-pipes.js';
 import { outputPipesOf, spawnInstance } from '../effects/spawn/spawn.js';
 import { pidOf } from '../core/instance.js';
@@ -58,10 +58,15 @@ export function logLine(line: string): void {
 /**
  * Runs the daemon until it is told to stop. Resolves with the exit code once every service has
  * stopped and the socket is closed (the caller then lets the process end).
- * @throws StartupError when the home is taken by another daemon, or its socket cannot be bound
+ * @throws StartupError when the home is taken by another daemon, its socket cannot be bound, or
+ *   /proc is not of this PID namespace (PROC_MISMATCH)
  */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
   const { home } = options;
+  // Every pid the daemon reads, waits for and signals comes from /proc: a foreign one is refused
+  // before anything is started.
+  const foreign = foreignProcReason();
+  if (foreign !== undefined) throw new StartupError('PROC_MISMATCH', foreign);
   // Signals that arrive before we can act on them are kept, not lost (or fatal).
   let early: string | undefined;
   let onSignal = (name: string): void => void (early ??= name);

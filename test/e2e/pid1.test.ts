@@ -82,4 +82,34 @@ void describe('PID 1 mode', () => {
       if (ns.exitCode === null) ns.kill('SIGKILL');
     }
   });
+
+  // Without --mount-proc the namespace sees the host's /proc: every pid there is another
+  // process's, and a PID 1 that took them for its orphans would signal strangers at shutdown.
+  void it('refuses to start where /proc is not of its PID namespace', async (t) => {
+    s = sandbox();
+    if (process.getuid?.() !== 0 || !existsSync('/usr/bin/unshare')) {
+      return t.skip('needs root and unshare(1) to make a PID namespace');
+    }
+    s.config(CONFIG);
+    const ns = spawn('/usr/bin/unshare', ['--pid', '--fork', '--kill-child', WARDEN, 'run'], {
+      env: s.env,
+      cwd: s.dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    let stderr = '';
+    ns.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const code = await new Promise((r) => ns.once('exit', r));
+      assert.equal(code, 1, stderr);
+      assert.match(
+        stderr,
+        /\/proc belongs to another PID namespace: it shows this process as pid \d+, but here it is pid 1/,
+      );
+      assert.equal(existsSync(join(s.dir, 'orphans.txt')), false, 'no service was started');
+      assert.deepEqual(processesOfHome(s.home), []);
+    } finally {
+      if (ns.exitCode === null) ns.kill('SIGKILL');
+    }
+  });
 });

@@ -1,6 +1,6 @@
 // Reading processes from /proc (proc(5)): identity (pid + start time), family (ppid, pgid, sid),
 // memory, CPU time, command line, and signalling one process without ever hitting a recycled pid.
-import { closeSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { SIGNALS, type SignalName } from '../../core/signals.js';
 import { pidfdOpen, pidfdSendSignal } from '../ffi/process.js';
 
@@ -119,4 +119,27 @@ function signalByKill(pid: number, startTime: number, signal: SignalName): boole
   } catch {
     return false;
   }
+}
+
+/**
+ * Why /proc does not show this process's own PID namespace; undefined when it does. /proc shows
+ * the namespace of whoever mounted it (pid_namespaces(7)): after `unshare --pid --fork` without
+ * `--mount-proc`, or in a container given the host's /proc, it lists other processes under other
+ * pids, so a supervisor that reads a pid there and signals it would hit another process, or
+ * take the host's processes for orphans of its own.
+ */
+export function foreignProcReason(): string | undefined {
+  let self: string;
+  try {
+    self = readlinkSync('/proc/self');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    return `/proc/self cannot be read (${code}): is /proc mounted?`;
+  }
+  if (self === String(process.pid)) return undefined;
+  return (
+    `/proc belongs to another PID namespace: it shows this process as pid ${self}, but here it ` +
+    `is pid ${process.pid}; mount a /proc of this namespace (unshare --mount-proc, or a ` +
+    `container's own /proc)`
+  );
 }
