@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { Deployment } from 'kubernetes-models/apps/v1';
+import { Job } from 'kubernetes-models/batch/v1';
 import { parseAllDocuments } from 'yaml';
 import { sandbox, type Sandbox } from '../helpers/cli.js';
 
@@ -100,5 +101,44 @@ void describe('warden export kubernetes', () => {
     const doc = parseAllDocuments(text)[0]?.toJS() as Record<string, unknown>;
     new Deployment(doc).validate();
     assert.match(text, /image: REPLACE-WITH-YOUR-IMAGE/);
+  });
+
+  void it('writes a task as a Job and a health check as a livenessProbe', async () => {
+    s = sandbox();
+    s.config(`
+services:
+  migrate:
+    kind: task
+    command: [./migrate]
+    runtime_max: 5m
+  web:
+    command: [node, server.js]
+    instances: 2
+    depends_on: { migrate: succeeded }
+    health: { http: "http://127.0.0.1:8080/live", interval: 5s, timeout: 2s, failures: 4, start_period: 30s }
+`);
+    const r = await s.warden(['export', 'kubernetes', '--image', 'registry.example/app:1']);
+    assert.equal(r.code, 0, r.stderr);
+    const [migrate, web] = parseAllDocuments(r.stdout).map(
+      (d) => d.toJS() as { kind: string; spec: Record<string, unknown> },
+    );
+    assert.equal(migrate?.kind, 'Job');
+    new Job(migrate as unknown as ConstructorParameters<typeof Job>[0]).validate();
+    assert.equal(migrate?.spec.backoffLimit, 0, "restart: never, a task's default");
+    assert.equal(migrate?.spec.activeDeadlineSeconds, 300);
+    const jobPod = (migrate?.spec.template as { spec: { restartPolicy: string } }).spec;
+    assert.equal(jobPod.restartPolicy, 'Never');
+    assert.equal(web?.kind, 'Deployment');
+    new Deployment(web as unknown as ConstructorParameters<typeof Deployment>[0]).validate();
+    const c = (web?.spec.template as { spec: { containers: Record<string, unknown>[] } }).spec
+      .containers[0];
+    assert.deepEqual(c?.livenessProbe, {
+      httpGet: { path: '/live', port: 8080, scheme: 'HTTP' },
+      periodSeconds: 5,
+      timeoutSeconds: 2,
+      failureThreshold: 4,
+      initialDelaySeconds: 30,
+    });
+    assert.doesNotMatch(r.stderr, /services\.migrate\.restart/);
   });
 });

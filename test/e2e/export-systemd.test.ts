@@ -92,6 +92,59 @@ void describe('warden export systemd', () => {
     },
   );
 
+  void it(
+    'writes a task as a oneshot that stays active, completed as Wants=, and lists health',
+    { skip: NO_ANALYZE },
+    async () => {
+      s = sandbox();
+      s.config(`
+services:
+  migrate:
+    kind: task
+    command: ["true"]
+  seed:
+    kind: task
+    command: ["true"]
+    restart: always
+    runtime_max: 10m
+  web:
+    command: [sleep, "600"]
+    depends_on: { migrate: succeeded, seed: completed }
+    health: { tcp: 80, interval: 5s, failures: 4 }
+`);
+      const out = join(s.dir, 'units');
+      const r = await s.warden(['export', 'systemd', '--dir', out]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = (name: string): string[] => readFileSync(join(out, name), 'utf8').split('\n');
+      for (const line of ['Type=oneshot', 'RemainAfterExit=yes', 'TimeoutStartSec=infinity'])
+        assert.ok(lines('migrate.service').includes(line), `migrate.service has ${line}`);
+      assert.ok(lines('migrate.service').includes('Restart=no'));
+      assert.ok(lines('seed.service').includes('TimeoutStartSec=600s'));
+      assert.ok(lines('seed.service').includes('Restart=on-failure'));
+      assert.match(
+        r.stderr,
+        /services\.seed\.restart: "always": a oneshot unit restarts only on-failure/,
+      );
+      const web = lines('web.service');
+      for (const line of [
+        'Requires=migrate.service',
+        'Wants=seed.service',
+        'After=migrate.service seed.service',
+        'Type=exec',
+      ])
+        assert.ok(web.includes(line), `web.service has ${line}:\n${web.join('\n')}`);
+      assert.ok(!web.some((l) => l.startsWith('Requires=') && l.includes('seed')));
+      assert.match(r.stderr, /services\.web\.health: no equivalent: systemd has no liveness probe/);
+      const verify = await runProcess(
+        ANALYZE,
+        ['verify', 'migrate.service', 'seed.service', 'web.service'],
+        { cwd: out, env: { ...process.env, SYSTEMD_UNIT_PATH: `${out}:` }, timeoutMs: 60_000 },
+      );
+      assert.equal(verify.code, 0, verify.stderr);
+      assert.equal(verify.stderr.trim(), '', 'systemd-analyze had something to say');
+    },
+  );
+
   void it('prints the units without --dir, and never writes over a file it did not write', async () => {
     s = sandbox();
     s.config(CONFIG);

@@ -2,6 +2,7 @@
 // reference for Deployment, Container, Probe and SecurityContext), and the list of what has no
 // exact equivalent there.
 import type { ServiceSpec } from '../../config/types.js';
+import type { HealthCheck } from '../../core/spec.js';
 import { containerPorts, resourceLimits } from './export-kubernetes-resources.js';
 import type { WrittenService } from './export-systemd-unit.js';
 
@@ -95,6 +96,24 @@ export function exportDeployment(
       failureThreshold: Math.max(1, Math.ceil(spec.ready.timeoutMs / 1000 / period)),
     };
   }
+  const health = spec.health;
+  if (health !== null) {
+    // warden's health check as the kubelet's: the same probe, every interval, failing after
+    // `failures` in a row; a start period as the probe's initial delay.
+    const liveness = probeOf(health.check);
+    container.livenessProbe = {
+      ...liveness,
+      periodSeconds: Math.max(1, Math.round(health.intervalMs / 1000)),
+      timeoutSeconds: Math.max(1, Math.round(health.timeoutMs / 1000)),
+      failureThreshold: health.failures,
+      ...(health.startPeriodMs > 0
+        ? { initialDelaySeconds: Math.round(health.startPeriodMs / 1000) }
+        : {}),
+    };
+  }
+  if (spec.watch !== null) lose('watch', 'no equivalent: build a new image and roll it out');
+  if (spec.onExit === 'shutdown')
+    lose('on_exit', 'no equivalent: each Deployment lives on its own; put the programs in one pod');
   const ports = containerPorts(spec, lose);
   if (ports.length > 0) container.ports = ports;
   const resources = resourceLimits(spec, lose);
@@ -102,7 +121,8 @@ export function exportDeployment(
   const security = securityContext(spec, written, lose);
   if (security !== undefined) container.securityContext = security;
 
-  if (spec.restart !== 'always')
+  const isTask = spec.kind === 'task';
+  if (spec.restart !== 'always' && !isTask)
     lose('restart', `"${spec.restart}": a Deployment's pods always restart (restartPolicy Always)`);
   if (spec.stopSignal !== 'SIGTERM')
     lose(
@@ -117,6 +137,11 @@ export function exportDeployment(
   if (spec.watchdogMs !== null) lose('watchdog', 'no equivalent: use a livenessProbe');
   lose('logs', 'stdout and stderr go to the kubelet (kubectl logs); no log files are kept');
 
+  const pod = {
+    containers: [container],
+    terminationGracePeriodSeconds: Math.ceil(spec.stopTimeoutMs / 1000),
+  };
+  if (isTask) return { name, object: taskJob(spec, name, labels, pod), losses };
   const object = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -124,16 +149,39 @@ export function exportDeployment(
     spec: {
       replicas: spec.instances,
       selector: { matchLabels: { 'app.kubernetes.io/name': name } },
-      template: {
-        metadata: { labels },
-        spec: {
-          containers: [container],
-          terminationGracePeriodSeconds: Math.ceil(spec.stopTimeoutMs / 1000),
-        },
-      },
+      template: { metadata: { labels }, spec: pod },
     },
   };
   return { name, object, losses };
+}
+
+// A task as a Job (batch/v1): its instances run once each, a failed one is run again as its
+// restart policy says (never: not at all; else up to its start limit), and runtime_max bounds
+// the whole run.
+function taskJob(
+  spec: ServiceSpec,
+  name: string,
+  labels: Record<string, string>,
+  pod: Record<string, unknown>,
+): Record<string, unknown> {
+  const never = spec.restart === 'never';
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, labels },
+    spec: {
+      completions: spec.instances,
+      parallelism: spec.instances,
+      backoffLimit: never ? 0 : spec.startLimit.burst,
+      ...(spec.runtimeMaxMs === null
+        ? {}
+        : { activeDeadlineSeconds: Math.ceil(spec.runtimeMaxMs / 1000) }),
+      template: {
+        metadata: { labels },
+        spec: { ...pod, restartPolicy: never ? 'Never' : 'OnFailure' },
+      },
+    },
+  };
 }
 
 function readinessProbe(
@@ -143,16 +191,30 @@ function readinessProbe(
   const ready = spec.ready;
   if (ready === null) return undefined;
   const periodSeconds = Math.max(1, Math.round(ready.intervalMs / 1000));
-  const timing = { periodSeconds };
   const check = ready.check;
   switch (check.kind) {
     case 'tcp':
-      return { tcpSocket: { port: check.port }, ...timing };
+    case 'http':
+    case 'exec':
+      return { ...probeOf(check), periodSeconds };
+    case 'notify':
+    case 'fd':
+    case 'log':
+      lose('ready', `a ${check.kind} check has no probe equivalent: the pod is ready once started`);
+      return undefined;
+  }
+}
+
+// A tcp, http or exec check as the kubelet's probe handler (the Probe of the Kubernetes API).
+function probeOf(check: HealthCheck): Record<string, unknown> {
+  switch (check.kind) {
+    case 'tcp':
+      return { tcpSocket: { port: check.port } };
     case 'http': {
       const url = new URL(check.url);
       const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
       const scheme = url.protocol === 'https:' ? 'HTTPS' : 'HTTP';
-      return { httpGet: { path: `${url.pathname}${url.search}`, port, scheme }, ...timing };
+      return { httpGet: { path: `${url.pathname}${url.search}`, port, scheme } };
     }
     case 'exec':
       return {
@@ -162,13 +224,7 @@ function readinessProbe(
               ? ['/bin/sh', '-c', check.command.script]
               : check.command.argv,
         },
-        ...timing,
       };
-    case 'notify':
-    case 'fd':
-    case 'log':
-      lose('ready', `a ${check.kind} check has no probe equivalent: the pod is ready once started`);
-      return undefined;
   }
 }
 

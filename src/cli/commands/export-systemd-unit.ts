@@ -75,11 +75,20 @@ export function exportUnit(
   const unit: string[] = [`Description=${specifiers(`warden service ${spec.name}`)}`];
   const service: string[] = [];
 
-  const deps = spec.dependsOn.flatMap((d) => {
-    const dep = all.get(d.service);
-    return dep === undefined ? [] : unitsOf(dep, target);
-  });
-  if (deps.length > 0) unit.push(`Requires=${deps.join(' ')}`, `After=${deps.join(' ')}`);
+  // `completed` (a task ended, whatever its status) only orders: Wants=, not Requires=, whose
+  // failed start would fail this one too (systemd.unit(5)).
+  const depsOf = (wanted: boolean) =>
+    spec.dependsOn
+      .filter((d) => (d.condition === 'completed') === wanted)
+      .flatMap((d) => {
+        const dep = all.get(d.service);
+        return dep === undefined ? [] : unitsOf(dep, target);
+      });
+  const deps = depsOf(false);
+  const wants = depsOf(true);
+  if (deps.length > 0) unit.push(`Requires=${deps.join(' ')}`);
+  if (wants.length > 0) unit.push(`Wants=${wants.join(' ')}`);
+  if (deps.length + wants.length > 0) unit.push(`After=${[...deps, ...wants].join(' ')}`);
   const sockets = socketUnits(spec, unitBase(spec, target), EXPORT_MARK);
   const socketNames = sockets.map((s) => s.file).join(' ');
   if (sockets.length > 0) unit.push(`Requires=${socketNames}`, `After=${socketNames}`);
@@ -96,8 +105,17 @@ export function exportUnit(
   );
 
   const check = spec.ready?.check;
-  const notify = check?.kind === 'notify' || spec.watchdogMs !== null;
-  service.push(`Type=${notify ? 'notify' : 'exec'}`);
+  const isTask = spec.kind === 'task';
+  const notify = !isTask && (check?.kind === 'notify' || spec.watchdogMs !== null);
+  // A task is a oneshot that stays active once done: a dependent's start does not run it again,
+  // as under warden. Its start lasts as long as it runs (runtime_max, else no bound).
+  if (isTask)
+    service.push(
+      'Type=oneshot',
+      'RemainAfterExit=yes',
+      `TimeoutStartSec=${spec.runtimeMaxMs === null ? 'infinity' : seconds(spec.runtimeMaxMs)}`,
+    );
+  else service.push(`Type=${notify ? 'notify' : 'exec'}`);
   // warden takes messages from any process of the instance's tree.
   if (notify) service.push('NotifyAccess=all');
   if (check !== undefined && check.kind !== 'notify')
@@ -105,7 +123,23 @@ export function exportUnit(
       'ready',
       `a ${check.kind} check has no systemd equivalent: the unit is started ${notify ? 'at READY=1 (watchdog)' : 'once its program is executed (Type=exec)'}`,
     );
-  if (spec.ready !== null) service.push(`TimeoutStartSec=${seconds(spec.ready.timeoutMs)}`);
+  if (spec.ready !== null && !isTask)
+    service.push(`TimeoutStartSec=${seconds(spec.ready.timeoutMs)}`);
+  if (spec.health !== null)
+    lose(
+      'health',
+      'no equivalent: systemd has no liveness probe (WatchdogSec= with sd_notify is the nearest)',
+    );
+  if (spec.watch !== null)
+    lose(
+      'watch',
+      'no equivalent: restart the unit after a change (systemctl restart), or use a .path unit',
+    );
+  if (spec.onExit === 'shutdown')
+    lose(
+      'on_exit',
+      'no equivalent for the other units: SuccessAction=/FailureAction= act on the whole system',
+    );
   if (spec.watchdogMs !== null) service.push(`WatchdogSec=${seconds(spec.watchdogMs)}`);
 
   service.push(`ExecStart=${execStart(spec)}`, `WorkingDirectory=${specifiers(spec.cwd)}`);
@@ -128,7 +162,14 @@ export function exportUnit(
   if (written.capabilities !== undefined && written.capabilities.length > 0)
     service.push(`AmbientCapabilities=${written.capabilities.map(capName).join(' ')}`);
 
-  service.push(`Restart=${spec.restart === 'never' ? 'no' : spec.restart}`);
+  // A oneshot may restart only on failure (systemd.service(5)).
+  if (isTask && spec.restart === 'always')
+    lose(
+      'restart',
+      '"always": a oneshot unit restarts only on-failure; a task that succeeded is done',
+    );
+  const restart = isTask && spec.restart === 'always' ? 'on-failure' : spec.restart;
+  service.push(`Restart=${restart === 'never' ? 'no' : restart}`);
   service.push(`RestartSec=${seconds(spec.backoff.initialMs)}`);
   if (spec.backoff.maxMs > spec.backoff.initialMs) {
     if (target.systemdVersion !== null && target.systemdVersion >= RESTART_STEPS_SINCE) {
