@@ -111,6 +111,7 @@ void describe('warden import supervisord / process-compose', () => {
       'pc.yaml',
     ]);
     assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /liveness_probe|exit_on_end|condition: process_completed/);
     const config = await load(join(s.dir, 'pc.yaml'));
     const db = service(config, 'db');
     assert.equal(db.ready?.check.kind, 'exec');
@@ -118,9 +119,9 @@ void describe('warden import supervisord / process-compose', () => {
     assert.equal(db.ready?.timeoutMs, 32_000);
     assert.equal(db.stopSignal, 'SIGINT');
     assert.equal(db.restart, 'never');
-    assert.deepEqual(service(config, 'migrate').dependsOn, [
-      { service: 'db', condition: 'running' },
-    ]);
+    const migrate = service(config, 'migrate');
+    assert.deepEqual(migrate.dependsOn, [{ service: 'db', condition: 'running' }]);
+    assert.equal(migrate.kind, 'task', 'api waits for it to complete');
     const api = service(config, 'api');
     assert.equal(api.instances, 2);
     assert.equal(api.cwd, join(s.dir, 'api'));
@@ -128,13 +129,19 @@ void describe('warden import supervisord / process-compose', () => {
     assert.equal(api.restart, 'on-failure');
     assert.equal(api.backoff.initialMs, 3000);
     assert.deepEqual(api.ready?.check, { kind: 'http', url: 'http://127.0.0.1:8080/healthz' });
-    assert.deepEqual(api.dependsOn, [{ service: 'migrate', condition: 'started' }]);
+    assert.deepEqual(api.dependsOn, [{ service: 'migrate', condition: 'succeeded' }]);
+    assert.deepEqual(api.health, {
+      check: { kind: 'http', url: 'http://127.0.0.1:8080/live' },
+      intervalMs: 5000,
+      timeoutMs: 1000,
+      failures: 4,
+      startPeriodMs: 0,
+    });
     const web = service(config, 'web');
     assert.deepEqual(web.ready?.check, { kind: 'log', pattern: 'ready in' });
     assert.deepEqual(web.dependsOn, [{ service: 'api', condition: 'started' }]);
+    assert.equal(web.onExit, 'shutdown', 'availability.exit_on_end');
     for (const note of [
-      /api: depends_on\.migrate\.condition: process_completed_successfully: written as started/,
-      /api: liveness_probe: .*not translated; .*health/,
       /log_location: .*not translated/,
       /db: shutdown|db: readiness_probe: .*written as ready/,
     ])

@@ -1,9 +1,11 @@
 // `warden import process-compose FILE`: the processes of a process-compose.yaml as warden
-// services; depends_on conditions and readiness probes become warden's depends_on and ready.
+// services; depends_on conditions and readiness and liveness probes become warden's depends_on,
+// ready and health, and a process another waits for to complete a task.
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseYamlOrJson } from './pm2-load.js';
+import { healthOf, readyOf } from './process-compose-probes.js';
 import {
   cwdFor,
   durationOf,
@@ -46,42 +48,28 @@ function signalName(signal: number): string | number {
   return found?.[0] ?? signal;
 }
 
-const seconds = (value: unknown, fallback: number) =>
-  (typeof value === 'number' ? value : fallback) * 1000;
-
-// A readiness_probe as warden's `ready`.
-function readyOf(probe: Raw, note: Note): Raw | undefined {
-  const ready: Raw = {};
-  const exec = isRecord(probe.exec) ? probe.exec : undefined;
-  const http = isRecord(probe.http_get) ? probe.http_get : undefined;
-  if (exec !== undefined) ready.exec = String(exec.command);
-  else if (http !== undefined) {
-    const scheme = typeof http.scheme === 'string' ? http.scheme : 'http';
-    const host = typeof http.host === 'string' ? http.host : '127.0.0.1';
-    const path = typeof http.path === 'string' ? http.path : '/';
-    ready.http = `${scheme}://${host}:${String(http.port)}${path.startsWith('/') ? path : `/${path}`}`;
-  } else return undefined;
-  const period = seconds(probe.period_seconds, 10);
-  ready.interval = durationOf(period);
-  const budget =
-    seconds(probe.initial_delay_seconds, 0) +
-    period * (typeof probe.failure_threshold === 'number' ? probe.failure_threshold : 3);
-  ready.timeout = durationOf(Math.max(budget, 1000));
-  note(
-    'readiness_probe',
-    probe,
-    `written as ready with interval ${durationOf(period)} and timeout ${durationOf(budget)}`,
-    'warden tries the check every interval until it passes or the timeout (initial_delay + period x failure_threshold) runs out; success_threshold and timeout_seconds have no equivalent',
-  );
-  return ready;
-}
-
 // process-compose conditions and warden's: process_healthy needs the dependency's ready check.
+// A dependency waited for until it completes is a one-shot: it becomes a task.
 const CONDITIONS: Readonly<Record<string, string>> = {
   process_started: 'started',
   process_healthy: 'running',
   process_log_ready: 'running',
+  process_completed: 'completed',
+  process_completed_successfully: 'succeeded',
 };
+const COMPLETES = new Set(['process_completed', 'process_completed_successfully']);
+
+// The processes another one waits for to complete (its depends_on condition says so).
+function awaitedToComplete(processes: Raw): Set<string> {
+  const awaited = new Set<string>();
+  for (const p of Object.values(processes)) {
+    const deps = isRecord(p) && isRecord(p.depends_on) ? p.depends_on : {};
+    for (const [dep, raw] of Object.entries(deps))
+      if (isRecord(raw) && typeof raw.condition === 'string' && COMPLETES.has(raw.condition))
+        awaited.add(dep);
+  }
+  return awaited;
+}
 
 /** One process as a service's fields. */
 function translate(
@@ -91,10 +79,12 @@ function translate(
   note: Note,
   outDir: string,
   baseDir: string,
+  isTask: boolean,
 ): Raw {
   if (typeof p.command !== 'string' || p.command.trim() === '')
     throw new ImportError(`processes.${name} has no command`);
   const fields: Raw = { command: p.command };
+  if (isTask) fields.kind = 'task';
   const cwd = cwdFor(
     outDir,
     resolve(baseDir, typeof p.working_dir === 'string' ? p.working_dir : '.'),
@@ -113,7 +103,7 @@ function translate(
       'availability.restart',
       restart,
       'written as restart: never',
-      'warden does not stop the other services when one fails',
+      'to stop every service when one fails, run "warden run --exit-on-failure" (it applies to all)',
     );
   } else fields.restart = 'never'; // process-compose's default is `no`
   if (typeof availability.backoff_seconds === 'number')
@@ -130,13 +120,7 @@ function translate(
       'warden counts failed starts within start_limit.interval (60s), process-compose all restarts',
     );
   }
-  if (availability.exit_on_end === true)
-    note(
-      'availability.exit_on_end',
-      true,
-      'not translated',
-      'warden keeps supervising the others when one ends',
-    );
+  if (availability.exit_on_end === true) fields.on_exit = 'shutdown';
   const probe = isRecord(p.readiness_probe) ? readyOf(p.readiness_probe, note) : undefined;
   if (probe !== undefined) fields.ready = probe;
   else if (typeof p.ready_log_line === 'string')
@@ -153,7 +137,7 @@ function translate(
           `depends_on.${dep}.condition`,
           condition,
           'written as started',
-          'warden cannot wait yet for a dependency to complete (kind: task is planned); it starts after it was started',
+          'not a condition this importer knows; it starts after it was started',
         );
     }
     fields.depends_on = deps;
@@ -171,7 +155,10 @@ function translate(
         'warden stops with stop_signal to the whole tree, then SIGKILL after stop_timeout',
       );
   }
+  const health = isRecord(p.liveness_probe) ? healthOf(p.liveness_probe, note) : undefined;
+  if (health !== undefined) fields.health = health;
   const handled = new Set([
+    'liveness_probe',
     'command',
     'working_dir',
     'environment',
@@ -185,7 +172,6 @@ function translate(
   for (const [key, value] of Object.entries(p)) {
     if (handled.has(key)) continue;
     const why: Record<string, string> = {
-      liveness_probe: 'warden has no health checks after readiness yet (health: is planned)',
       log_location: `warden keeps output in logs/${name}.log of its home ("warden logs ${name}")`,
       is_daemon:
         'warden follows the whole process tree of a daemon that forks, but a main process that exits counts as an exit',
@@ -218,6 +204,7 @@ export function importProcessCompose(file: string, options: ProcessComposeOption
       why: "process-compose's own setting; warden's are its home and docs/config/logs.md",
     });
   const global = envOf(doc.environment);
+  const tasks = awaitedToComplete(processes);
   const services = Object.entries(processes).map(([raw, p]) => {
     const name = serviceNameOf(raw, 'process');
     const note: Note = (key, value, action, why) =>
@@ -232,7 +219,15 @@ export function importProcessCompose(file: string, options: ProcessComposeOption
       );
     const { disabled: _disabled, ...rest } = p;
     try {
-      const fields = translate(name, rest, global, note, options.outDir, dirname(file));
+      const fields = translate(
+        name,
+        rest,
+        global,
+        note,
+        options.outDir,
+        dirname(file),
+        tasks.has(raw),
+      );
       return { name, fields, comments: typeof p.description === 'string' ? [p.description] : [] };
     } catch (error) {
       if (error instanceof ImportError) throw new ImportError(`${file}: ${error.message}`);
