@@ -35,7 +35,7 @@ http:
   read: ${read}
 services:
   web:
-    command: [sh, -c, 'echo "web listening, pid $$"; exec sleep 600']
+    command: [sh, -c, 'echo "web listening, pid $$$$"; exec sleep 600']
     instances: 2
     min_uptime: 100ms
     backoff: { initial: 100ms }

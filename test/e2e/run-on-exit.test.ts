@@ -91,7 +91,7 @@ services:
   other:
     command: [sleep, "600"]
   main:
-    command: sleep 0.5; kill -USR1 $$; sleep 5
+    command: sleep 0.5; kill -USR1 $$$$; sleep 5
     on_exit: shutdown
 `);
     const run = start(s, [WARDEN, 'run']);
