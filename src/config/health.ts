@@ -3,7 +3,7 @@
 import * as z from 'zod';
 import type { Command, HealthCheck, HealthSpec } from '../core/spec.js';
 import { showValue } from './issue-messages.js';
-import { parseTcpTarget } from './readiness.js';
+import { exactlyOne, parseTcpTarget } from './readiness.js';
 
 const SOURCES = ['tcp', 'http', 'exec'] as const;
 
@@ -42,18 +42,9 @@ export function healthSchema(
   };
   return z
     .strictObject(shape)
-    .superRefine(
-      (raw, ctx) => {
-        const given = SOURCES.filter((k) => raw[k] !== undefined);
-        if (given.length === 1) return;
-        const message =
-          given.length === 0
-            ? `needs one probe: ${SOURCES.join(', ')}`
-            : `has ${given.join(' and ')}; give exactly one probe`;
-        ctx.addIssue({ code: 'custom', message, input: raw });
-      },
-      { when: (payload) => payload.issues.length === 0 },
-    )
+    .superRefine(exactlyOne(SOURCES, 'probe'), {
+      when: (payload) => payload.issues.length === 0,
+    })
     .transform((raw, ctx): HealthSpec => {
       const check = toCheck(raw, ctx);
       if (check === undefined) return z.NEVER;

@@ -16,6 +16,22 @@ export function parseTcpTarget(value: string | number): { host: string; port: nu
 }
 
 /**
+ * A zod refinement: the object has exactly one of `keys` (a check's kinds, which `what` names:
+ * `source`, `probe`), else an issue that says which are missing or too many.
+ */
+export function exactlyOne<K extends string>(keys: readonly K[], what: string) {
+  return (raw: Partial<Record<K, unknown>>, ctx: z.RefinementCtx): void => {
+    const given = keys.filter((k) => raw[k] !== undefined);
+    if (given.length === 1) return;
+    const message =
+      given.length === 0
+        ? `needs one ${what}: ${keys.join(', ')}`
+        : `has ${given.join(' and ')}; give exactly one ${what}`;
+    ctx.addIssue({ code: 'custom', message, input: raw });
+  };
+}
+
+/**
  * Builds the `ready` schema around the service `command` schema (reused for `ready.exec`) and
  * the `duration` builder of schema.ts.
  */
@@ -50,19 +66,10 @@ export function readySchema(
   };
   return z
     .strictObject(shape)
-    .superRefine(
-      (raw, ctx) => {
-        const given = SOURCES.filter((k) => raw[k] !== undefined);
-        if (given.length === 1) return;
-        const message =
-          given.length === 0
-            ? `needs one source: ${SOURCES.join(', ')}`
-            : `has ${given.join(' and ')}; give exactly one source`;
-        ctx.addIssue({ code: 'custom', message, input: raw });
-      },
+    .superRefine(exactlyOne(SOURCES, 'source'), {
       // A typo in a source's key is the real problem: do not add "needs one source" to it.
-      { when: (payload) => payload.issues.length === 0 },
-    )
+      when: (payload) => payload.issues.length === 0,
+    })
     .transform((raw, ctx): ReadySpec => {
       const check = toCheck(raw, ctx);
       return check === undefined
