@@ -108,6 +108,10 @@ void describe('lifecycle through bin/warden', () => {
     const bad = await s.warden(['signal', 'SIGNOPE', 'ticker']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown signal "SIGNOPE"/);
+    // A refused subscribe ends `events` too, rather than leave it waiting on an open socket.
+    const events = await s.warden(['events', 'nope'], { timeoutMs: 15_000 });
+    assert.equal(events.code, 2, events.stderr);
+    assert.match(events.stderr, /unknown service "nope"/);
   });
 
   void it('logs show timestamped lines per instance and stream', async () => {

@@ -8,12 +8,16 @@ export async function events(services: string[], options: GlobalOptions): Promis
   const done = new Promise<number>((resolve) => (ended = resolve));
   // The answer timeout covers `subscribe`; the stream itself may stay quiet for ever.
   const client = await connect(options, { onEvent: (event) => print(JSON.stringify(event)) });
-  await client.call('subscribe', { targets: services });
-  process.once('SIGINT', () => ended(EXIT.ok));
-  process.once('SIGTERM', () => ended(EXIT.ok));
-  // The daemon went away (`down`): the stream is over.
-  client.onClose(() => ended(EXIT.ok));
-  const code = await done;
-  client.close();
-  return code;
+  try {
+    // Refused (an unknown service): the error is printed by the caller, and the open connection
+    // must not keep the process waiting.
+    await client.call('subscribe', { targets: services });
+    process.once('SIGINT', () => ended(EXIT.ok));
+    process.once('SIGTERM', () => ended(EXIT.ok));
+    // The daemon went away (`down`): the stream is over.
+    client.onClose(() => ended(EXIT.ok));
+    return await done;
+  } finally {
+    client.close();
+  }
 }
