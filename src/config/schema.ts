@@ -62,6 +62,17 @@ function durationValue() {
     });
 }
 
+// In a list, the first item that is not a string: YAML reads `[true]` or `[sleep, 5]` unquoted
+// as a boolean or a number.
+function listItemIssue(input: unknown): string | undefined {
+  if (!Array.isArray(input)) return undefined;
+  const at = input.findIndex((item) => typeof item !== 'string');
+  if (at < 0) return undefined;
+  const item: unknown = input[at];
+  const quote = ['boolean', 'number'].includes(typeof item) ? `; quote it: "${String(item)}"` : '';
+  return `item ${at} is ${describeValue(item)}, not a string${quote}`;
+}
+
 /** A string command (`/bin/sh -c`) or an argv list (exec'd directly). */
 const command = z
   .union(
@@ -77,7 +88,8 @@ const command = z
       error: (issue) =>
         issue.input === undefined
           ? undefined
-          : `expected a string or a list of strings, got ${describeValue(issue.input)}`,
+          : (listItemIssue(issue.input) ??
+            `expected a string or a list of strings, got ${describeValue(issue.input)}`),
     },
   )
   .transform((value, ctx): Command => {
