@@ -31,6 +31,7 @@ function instance(fields: Partial<InstanceStatus>): InstanceStatus {
     logs: { droppedLines: 0, error: null },
     health: null,
     watch: null,
+    schedule: null,
     ...fields,
   };
 }

@@ -47,7 +47,9 @@ export function startWithDependencies(
   return idle;
 }
 
-// A task that succeeded: done, not run again by `up` or by a dependent's start.
+// A task that succeeded: done, not run again by `up` or by a dependent's start. A scheduled
+// task runs at its times (or when named), never by `up`.
 function isDone(r: Runner): boolean {
-  return r.spec.kind === 'task' && isFine('task', r.model.current.state);
+  if (r.spec.kind !== 'task') return false;
+  return r.spec.schedule !== null || isFine('task', r.model.current.state);
 }

@@ -24,6 +24,7 @@ import { startWithDependencies } from './start.js';
 import { instancePids, ServiceSockets } from './sockets.js';
 import type { ListenStatus } from '../../core/status.js';
 import type { Watchers } from '../watch/watchers.js';
+import type { Schedules } from '../schedule/schedules.js';
 
 /** What a supervisor is built from. */
 export interface SupervisorOptions extends SupervisionContext {
@@ -52,6 +53,8 @@ export class Supervisor {
   readonly #sockets = new ServiceSockets((service) => instancePids(this.#registry, service));
   /** The services' `watch`es; loaded once a config has one. */
   #watchers: Watchers | undefined;
+  /** The tasks' `schedule`s; loaded (with croner) once a config has one. */
+  #schedules: Schedules | undefined;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -73,9 +76,11 @@ export class Supervisor {
       pace: new SpawnPacer(),
       socketsOf: (service) => this.#sockets.of(service),
       watchOf: (service) => this.#watchers?.status(service) ?? null,
+      scheduleOf: (service) => this.#schedules?.status(service) ?? null,
       onTransition: (runner, from, reason) => {
         // The change is told first, then what it lets start (events keep causal order).
         this.#o.onChange?.(runner, from, reason);
+        this.#schedules?.observe(runner, isActive(from));
         if (from.state !== runner.model.current.state) this.#gate.settle();
       },
       onRecordChange: () => this.#o.onRecordChange?.(),
@@ -121,6 +126,7 @@ export class Supervisor {
       closeUnused?.();
     }
     await this.#syncWatchers(config.services);
+    await this.#syncSchedules(config.services);
     this.#o.onRecordChange?.();
     return plan;
   }
@@ -159,6 +165,29 @@ export class Supervisor {
       if (!this.#closing) await this.#watchers.sync(specs);
     } catch (error) {
       this.#o.log(`watch: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  // Runs the tasks with `schedule` at their times (the schedule module loaded on first need).
+  async #syncSchedules(specs: readonly ServiceSpec[]): Promise<void> {
+    try {
+      if (this.#schedules === undefined) {
+        if (!specs.some((s) => s.schedule !== null)) return;
+        // By URL, as the watch module: the daemon's bundle keeps it (and croner) out.
+        const url = new URL('../schedule/schedules.js', import.meta.url).href;
+        const { Schedules } = (await import(url)) as typeof import('../schedule/schedules.js');
+        this.#schedules ??= new Schedules({
+          runners: (service) => this.#registry.get(service)?.runners ?? [],
+          start: (service) => {
+            if (!this.#closing) this.start([service]);
+          },
+          restart: (service) => this.restart([service]),
+          log: this.#o.log,
+        });
+      }
+      if (!this.#closing) this.#schedules.sync(specs, this.#o.clock.now());
+    } catch (error) {
+      this.#o.log(`schedule: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -225,6 +254,7 @@ export class Supervisor {
   detachAll(): void {
     this.#closing = true;
     void this.#watchers?.close();
+    this.#schedules?.close();
     this.#sockets.keepFiles();
     this.#gate.clear();
     for (const r of this.resolve([])) r.detach();
@@ -234,6 +264,7 @@ export class Supervisor {
   beginShutdown(): void {
     this.#closing = true;
     void this.#watchers?.close();
+    this.#schedules?.close();
   }
 
   /**
