@@ -82,6 +82,44 @@ services:
       if (lines[i] === 'start') assert.equal(lines[i + 1], 'end', lines.join(','));
   });
 
+  void it('overlap: queue runs a time that came during a run once that run ends', async () => {
+    s = sandbox();
+    s.config(`
+services:
+  job:
+    kind: task
+    schedule: "*/2 * * * * *"
+    overlap: queue
+    command: echo start >> runs.txt; sleep 3; echo end >> runs.txt
+`);
+    assert.equal((await s.warden(['up'])).code, 0);
+    await waitFor('a queued run', async () => (await job(s))?.schedule?.queued === true, 15_000);
+    await waitFor('the queued run', () => runs(s).filter((l) => l === 'start').length >= 2, 15_000);
+    const lines = runs(s);
+    for (let i = 0; i + 1 < lines.length; i++)
+      if (lines[i] === 'start') assert.equal(lines[i + 1], 'end', lines.join(','));
+  });
+
+  void it('overlap: replace stops the run still running and runs anew', async () => {
+    s = sandbox();
+    s.config(`
+services:
+  job:
+    kind: task
+    schedule: "*/2 * * * * *"
+    overlap: replace
+    stop_timeout: 2s
+    command: echo start >> runs.txt; sleep 5; echo end >> runs.txt
+`);
+    assert.equal((await s.warden(['up'])).code, 0);
+    await waitFor('a second start', () => runs(s).filter((l) => l === 'start').length >= 2, 15_000);
+    assert.deepEqual(
+      runs(s).slice(0, 2),
+      ['start', 'start'],
+      'the first run never ended on its own',
+    );
+  });
+
   void it('catch_up runs a job missed while no daemon ran, once, at start-up', async () => {
     s = sandbox();
     s.config(`
