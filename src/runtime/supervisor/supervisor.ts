@@ -25,6 +25,7 @@ import { instancePids, ServiceSockets } from './sockets.js';
 import type { ListenStatus } from '../../core/status.js';
 import type { Watchers } from '../watch/watchers.js';
 import type { Schedules } from '../schedule/schedules.js';
+import { loadSchedules } from './load-schedules.js';
 
 /** What a supervisor is built from. */
 export interface SupervisorOptions extends SupervisionContext {
@@ -171,21 +172,15 @@ export class Supervisor {
   // Runs the tasks with `schedule` at their times (the schedule module loaded on first need).
   async #syncSchedules(specs: readonly ServiceSpec[]): Promise<void> {
     try {
-      if (this.#schedules === undefined) {
-        if (!specs.some((s) => s.schedule !== null)) return;
-        // By URL, as the watch module: the daemon's bundle keeps it (and croner) out.
-        const url = new URL('../schedule/schedules.js', import.meta.url).href;
-        const { Schedules } = (await import(url)) as typeof import('../schedule/schedules.js');
-        this.#schedules ??= new Schedules({
-          runners: (service) => this.#registry.get(service)?.runners ?? [],
-          start: (service) => {
-            if (!this.#closing) this.start([service]);
-          },
-          restart: (service) => this.restart([service]),
-          log: this.#o.log,
-        });
-      }
-      if (!this.#closing) this.#schedules.sync(specs, this.#o.clock.now());
+      this.#schedules ??= await loadSchedules(this.#schedules, specs, {
+        runners: (service) => this.#registry.get(service)?.runners ?? [],
+        start: (service) => {
+          if (!this.#closing) this.start([service]);
+        },
+        restart: (service) => this.restart([service]),
+        log: this.#o.log,
+      });
+      if (!this.#closing) this.#schedules?.sync(specs, this.#o.clock.now());
     } catch (error) {
       this.#o.log(`schedule: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -379,6 +374,7 @@ export class Supervisor {
 
   /** Closes the log files and the listening sockets (after stopAll). */
   async close(): Promise<void> {
+    this.#schedules?.close();
     await this.#watchers?.close();
     this.#sockets.closeAll();
     for (const r of this.resolve([])) r.close();
