@@ -120,6 +120,25 @@ services:
     );
   });
 
+  void it('reload applies a new schedule live', async () => {
+    s = sandbox();
+    const config = (cron: string) => `
+services:
+  job:
+    kind: task
+    schedule: "${cron}"
+    command: echo run >> runs.txt
+`;
+    s.config(config('0 0 1 1 *'));
+    assert.equal((await s.warden(['up'])).code, 0);
+    assert.equal((await job(s))?.schedule?.cron, '0 0 1 1 *');
+    s.config(config('*/2 * * * * *'));
+    const reload = await s.warden(['reload']);
+    assert.equal(reload.code, 0, reload.stderr);
+    assert.equal((await job(s))?.schedule?.cron, '*/2 * * * * *');
+    await waitFor('runs at the new times', () => runs(s).length >= 2, 15_000);
+  });
+
   void it('catch_up runs a job missed while no daemon ran, once, at start-up', async () => {
     s = sandbox();
     s.config(`
