@@ -49,6 +49,8 @@ services:
       assert.deepEqual(run.exit, { code: 0 });
       assert.ok(run.durationMs !== null && run.durationMs >= 0);
     }
+    const log = readFileSync(join(s.home, 'warden.log'), 'utf8');
+    assert.match(log, /job: \w+ -> starting \(scheduled run\)/);
     const table = await s.warden(['status']);
     assert.match(table.stdout, /next run: in \d/);
     assert.match(table.stdout, /last run: .*exit 0/);
@@ -167,6 +169,8 @@ services:
     await writeState(path, state);
     assert.equal((await s.warden(['up'])).code, 0);
     await waitFor('the missed run', () => runs(s).length === 2);
+    const log = readFileSync(join(s.home, 'warden.log'), 'utf8');
+    assert.match(log, /job: exited -> starting \(catch_up: a scheduled run was missed/);
     await waitFor('done', async () => (await job(s))?.state === 'exited');
   });
 

@@ -44,7 +44,7 @@ export class Schedules {
     const starts = this.#host.runners(service).map((r) => r.model.runStartedAt ?? -1);
     const lastRunAt = Math.max(-1, ...starts);
     if (lastRunAt < 0 || !s.hasMissed(lastRunAt, now)) return;
-    s.runNow(`catch_up: a scheduled run was missed while no daemon ran; running it now`);
+    s.runNow('catch_up: a scheduled run was missed while no daemon ran');
   }
 
   /** After a transition of `runner`: tells its service's schedule, if any. */

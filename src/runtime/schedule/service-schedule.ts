@@ -14,8 +14,8 @@ export const KEPT_RUNS = 5;
 export interface ScheduleHost {
   /** The instances of `service` now. */
   runners: (service: string) => readonly Runner[];
-  /** Runs `service` (as `warden start SERVICE`). */
-  start: (service: string) => void;
+  /** Runs `service` (as `warden start SERVICE`); `reason` goes to the log of its start. */
+  start: (service: string, reason: string) => void;
   /** Stops `service`'s current run and runs it anew (as `warden restart SERVICE`). */
   restart: (service: string) => Promise<unknown>;
   /** The daemon's log. */
@@ -56,16 +56,15 @@ export class ServiceSchedule {
     return next !== null && next.getTime() <= now;
   }
 
-  /** Runs the task now, as at a scheduled time (`catch_up`). */
+  /** Runs the task now, as at a scheduled time (`catch_up`); `reason` goes to the log. */
   runNow(reason: string): void {
-    this.#host.log(`${this.#service}: ${reason}`);
-    this.#host.start(this.#service);
+    this.#host.start(this.#service, reason);
   }
 
   // A scheduled time: run, unless the last run still runs (then as `overlap` says).
   #fire(): void {
     if (!this.#isRunning()) {
-      this.#host.start(this.#service);
+      this.#host.start(this.#service, 'scheduled run');
       return;
     }
     switch (this.#spec.overlap) {
@@ -101,7 +100,7 @@ export class ServiceSchedule {
     }
     if (this.#queued && !this.#isRunning()) {
       this.#queued = false;
-      this.#host.start(this.#service);
+      this.#host.start(this.#service, 'scheduled run (queued)');
     }
   }
 

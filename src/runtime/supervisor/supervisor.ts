@@ -174,8 +174,8 @@ export class Supervisor {
     try {
       this.#schedules ??= await loadSchedules(this.#schedules, specs, {
         runners: (service) => this.#registry.get(service)?.runners ?? [],
-        start: (service) => {
-          if (!this.#closing) this.start([service]);
+        start: (service, reason) => {
+          if (!this.#closing) this.start([service], reason);
         },
         restart: (service) => this.restart([service]),
         log: this.#o.log,
@@ -271,11 +271,11 @@ export class Supervisor {
   }
 
   /**
-   * Starts the targets (those not already starting, running or stopping).
-   * @returns the runners this call started
+   * Starts the targets (those not already starting, running or stopping); `reason` says why
+   * (default `started by user`). @returns the runners this call started
    * @throws UnknownServiceError, ShuttingDownError
    */
-  start(targets: readonly string[]): Runner[] {
+  start(targets: readonly string[], reason?: string): Runner[] {
     const runners = this.resolve(targets);
     if (this.#closing) throw new ShuttingDownError();
     // Named (not `all`): a task that is done runs again (docs/config/kind.md).
@@ -285,6 +285,7 @@ export class Supervisor {
       this.#gate,
       runners,
       new Set(isNamed ? runners : []),
+      reason,
     );
   }
 
