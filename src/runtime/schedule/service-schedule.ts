@@ -37,9 +37,15 @@ export class ServiceSchedule {
     this.#service = service;
     this.#spec = spec;
     this.#host = host;
-    this.#job = new Cron(spec.cron, spec.timezone === null ? {} : { timezone: spec.timezone }, () =>
-      this.#fire(),
-    );
+    const options = spec.timezone === null ? {} : { timezone: spec.timezone };
+    this.#job = new Cron(spec.cron, options, () => {
+      // A throw here would reach croner's timer, and the daemon's uncaught handler.
+      try {
+        this.#fire();
+      } catch (error) {
+        host.log(`${service}: scheduled run failed to start: ${String(error)}`);
+      }
+    });
   }
 
   /** The definition this schedule runs. */
