@@ -87,10 +87,17 @@ await bundle('src/cli/main.ts', [
   './commands/top.js',
   '../http/http-service.js',
   '../config/include.js',
+  'croner',
 ]);
 // The YAML loader stays out: the daemon reads a config file itself only on SIGHUP or reload. So
 // does the HTTP server (with prom-client): loaded only for a config with `http`.
-await bundle('src/daemon/entry.ts', ['koffi', '../config/load.js', '../http/http-service.js']);
+// croner is loaded only for a config with a schedule (config/schedule.ts, runtime/schedule/).
+await bundle('src/daemon/entry.ts', [
+  'koffi',
+  '../config/load.js',
+  '../http/http-service.js',
+  'croner',
+]);
 // The dashboard: one script for browsers, nothing loaded from elsewhere at run time.
 await build({
   absWorkingDir: root,

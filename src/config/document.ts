@@ -13,6 +13,7 @@ import { interpolateServices, type Lookup } from './variables.js';
 import { dependencyIssues } from './dependencies.js';
 import { listenIssues } from './listen-checks.js';
 import { toWatchSpec } from './watch.js';
+import { scheduleIssues, toScheduleSpec } from './schedule.js';
 import type { ConfigIssue, Dependency, RunAs, ServiceSpec, WardenConfig } from './types.js';
 import { resolveLogSpec } from './logs.js';
 import { resolveLimits } from './limits.js';
@@ -89,6 +90,7 @@ function toServiceSpec(
     runtimeMaxMs: raw.runtime_max ?? null,
     health: raw.health ?? null,
     watch: toWatchSpec(raw.watch, (path) => resolve(dir, raw.cwd ?? '.', path)),
+    schedule: toScheduleSpec(raw),
     dependsOn: raw.depends_on.map((d) =>
       listed && kindOf(d.service) === 'task' ? { ...d, condition: 'succeeded' } : d,
     ),
@@ -249,6 +251,7 @@ export async function checkDocument(
       ? dependencyIssues(dependencyMap(parsed.data, order), mapForms(document))
       : []),
     ...(parsed.success ? listenIssues(listenOwners(parsed.data, order)) : []),
+    ...(parsed.success ? await scheduleIssues(parsed.data.services) : []),
     ...paths.issues,
     ...values.issues,
     ...(await checkCwds(document, dirOf)).filter((i) => !isNamed(values.issues, i.path)),

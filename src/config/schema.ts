@@ -16,6 +16,7 @@ import { limitsSchema, limitsShape } from './limits.js';
 import { dependsOnSchema, readySchema } from './readiness.js';
 import { HEALTH_KEYS, healthSchema } from './health.js';
 import { WATCH_KEYS, watchSchema } from './watch.js';
+import { scheduleShape } from './schedule.js';
 import { privilegeShape } from './privileges.js';
 import { LISTEN_ENTRY_KEYS, listenSchema } from './listen.js';
 import { didYouMean } from './suggest.js';
@@ -219,6 +220,7 @@ const serviceShape = {
     }),
   health: healthSchema(command, duration),
   watch: watchSchema(duration),
+  ...scheduleShape,
   depends_on: dependsOnSchema,
   on_exit: oneOf(ON_EXIT, 'an on_exit action').prefault('continue').meta({
     description:

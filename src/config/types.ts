@@ -10,12 +10,14 @@ import type {
 } from '../core/spec.js';
 import type { ListenSpec } from './listen.js';
 import type { WatchSpec } from './watch.js';
+import type { ScheduleSpec } from './schedule.js';
 
 // The parts of a service the state machine reads are the core's types (the core imports nothing
 // outside itself); the config produces them.
 export type { BackoffSpec, Command, ReadyCheck, ReadySpec, RestartPolicy, StartLimitSpec };
 export type { ListenAddress, ListenSpec } from './listen.js';
 export type { WatchSpec } from './watch.js';
+export type { ScheduleSpec } from './schedule.js';
 
 /** Log capture and rotation of one service (config `logs`; docs/config/logs.md). */
 export interface LogSpec {
@@ -60,6 +62,8 @@ export interface ServiceSpec extends InstancePolicy {
   limits: LimitSpec;
   /** `watch`: files whose changes restart the service (docs/config/watch.md); null: none. */
   watch: WatchSpec | null;
+  /** `schedule` (with `timezone`, `overlap`, `catch_up`): when a task runs on its own (docs/config/schedule.md); null: none. */
+  schedule: ScheduleSpec | null;
 }
 
 /** Resource limits of a service (config `limits`; docs/config/limits.md). null: not set. */

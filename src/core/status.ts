@@ -2,6 +2,7 @@
 import type { LastExit } from './exit.js';
 import type { HealthStatus } from './health.js';
 import type { WatchStatus } from './watch.js';
+import type { ScheduleStatus } from './schedule.js';
 import { pidOf, type FailReason, type InstanceModel, type StateName } from './instance.js';
 import type { ServiceKind } from './spec.js';
 
@@ -59,6 +60,8 @@ export interface InstanceStatus {
   health: HealthStatus | null;
   /** `watch`: a restart for changed files under way, the last change, why it was not applied; null without `watch`. */
   watch: WatchStatus | null;
+  /** `schedule`: its times, the next run, the last runs (start, duration, exit); null without `schedule`. */
+  schedule: ScheduleStatus | null;
 }
 
 /**
@@ -152,6 +155,7 @@ export type InstanceObservations = Pick<
   | 'logs'
   | 'health'
   | 'watch'
+  | 'schedule'
 > & { stderr: readonly string[]; stderrSummary: readonly string[] };
 
 /** Builds the status of one instance from its model and what the runtime observes of it. */
@@ -185,6 +189,7 @@ export function encodeInstance(m: InstanceModel, seen: InstanceObservations): In
     logs: seen.logs,
     health: seen.health,
     watch: seen.watch,
+    schedule: seen.schedule,
   };
 }
 

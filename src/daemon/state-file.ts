@@ -87,6 +87,7 @@ const fileShape = z.object({
         // `health` and `watch` came later too.
         health: z.unknown().default(null),
         watch: z.unknown().default(null),
+        schedule: z.unknown().default(null),
         // `kind` and `on_exit` came later too.
         kind: z.enum(['service', 'task']).default('service'),
         onExit: z.enum(['continue', 'shutdown']).default('continue'),

@@ -88,6 +88,23 @@ const instanceFields = {
   watch: nullable(
     object({ applying: bool, lastChangeAt: nullable(ms), notApplied: nullable(str) }),
   ),
+  schedule: nullable(
+    object({
+      cron: str,
+      timezone: nullable(str),
+      overlap: { type: 'string', enum: ['skip', 'queue', 'replace'] },
+      nextRunAt: nullable(ms),
+      lastRuns: arrayOf(
+        object({
+          startedAt: ms,
+          durationMs: nullable({ type: 'number', description: 'ms' }),
+          exit: nullable(lastExit),
+        }),
+      ),
+      skipped: int,
+      queued: bool,
+    }),
+  ),
 } satisfies Record<keyof InstanceStatus, JsonSchema>;
 const instance = object(instanceFields, [
   'name',

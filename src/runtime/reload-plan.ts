@@ -57,7 +57,9 @@ export function planReload(
     const from = old.spec.instances;
     if (from !== spec.instances) plan.scaled.push({ service: spec.name, from, to: spec.instances });
     const identity = spawnIdentity(spec);
-    const isNewTask = spec.kind === 'task' && spawnIdentity(old.spec) !== identity;
+    // A scheduled task that ended waits for its next time rather than running now.
+    const isNewTask =
+      spec.kind === 'task' && spec.schedule === null && spawnIdentity(old.spec) !== identity;
     // Instances past the new count are removed, not restarted.
     const stale = old.instances.filter(
       (i) =>

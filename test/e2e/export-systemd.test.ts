@@ -107,6 +107,7 @@ services:
     command: ["true"]
     restart: always
     runtime_max: 10m
+    schedule: "0 * * * *"
   web:
     command: [sleep, "600"]
     depends_on: { migrate: succeeded, seed: completed }
@@ -135,6 +136,7 @@ services:
         assert.ok(web.includes(line), `web.service has ${line}:\n${web.join('\n')}`);
       assert.ok(!web.some((l) => l.startsWith('Requires=') && l.includes('seed')));
       assert.match(r.stderr, /services\.web\.health: no equivalent: systemd has no liveness probe/);
+      assert.match(r.stderr, /services\.seed\.schedule: no timer written: add a \.timer unit/);
       const verify = await runProcess(
         ANALYZE,
         ['verify', 'migrate.service', 'seed.service', 'web.service'],

@@ -54,6 +54,7 @@ export function makeSpec(over: Partial<ServiceSpec> = {}): ServiceSpec {
     limits: NO_LIMITS,
     listen: [],
     watch: null,
+    schedule: null,
     ...over,
   };
 }

@@ -31,6 +31,7 @@ function instance(fields: Partial<InstanceStatus>): InstanceStatus {
     logs: { droppedLines: 0, error: null },
     health: null,
     watch: null,
+    schedule: null,
     ...fields,
   };
 }
@@ -123,5 +124,29 @@ void describe('renderTable', () => {
     };
     const lines = renderTable([instance({ watch })], NOW).split('\n');
     assert.deepEqual(lines.slice(2), ['    change not applied: new instance failed (exit 1)']);
+  });
+
+  void it("shows a scheduled task's next run, skips and last runs, newest first", () => {
+    const schedule: InstanceStatus['schedule'] = {
+      cron: '*/5 * * * *',
+      timezone: null,
+      overlap: 'skip',
+      nextRunAt: NOW + 252_000,
+      lastRuns: [
+        { startedAt: NOW - 348_000, durationMs: 300, exit: { code: 1 } },
+        { startedAt: NOW - 48_000, durationMs: 200, exit: { code: 0 } },
+      ],
+      skipped: 2,
+      queued: false,
+    };
+    const table = renderTable(
+      [instance({ kind: 'task', state: 'exited', pid: null, ranMs: 200, schedule })],
+      NOW,
+    );
+    assert.deepEqual(table.split('\n').slice(2), [
+      '    next run: in 4m12s (2 skipped)',
+      '    last run: 48s ago, ran 0.2s, exit 0',
+      '    last run: 5m48s ago, ran 0.3s, exit 1',
+    ]);
   });
 });

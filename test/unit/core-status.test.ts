@@ -42,6 +42,7 @@ function seen(stderr: readonly string[]): InstanceObservations {
     logs: { droppedLines: 0, error: null },
     health: null,
     watch: null,
+    schedule: null,
   };
 }
 
@@ -143,6 +144,7 @@ void describe('encodeInstance', () => {
         logs: { droppedLines: 0, error: null },
         health: null,
         watch: null,
+        schedule: null,
         stderrSummary: (fields.lastStderr as string[]).slice(-1),
         ...fields,
       });
@@ -182,6 +184,15 @@ void describe('encodeInstance', () => {
         lastRestart: null,
       },
       watch: { applying: true, lastChangeAt: T0, notApplied: 'new instance failed (exit 1)' },
+      schedule: {
+        cron: '*/5 * * * *',
+        timezone: null,
+        overlap: 'skip',
+        nextRunAt: T0 + 300_000,
+        lastRuns: [{ startedAt: T0 - 60_000, durationMs: 1200, exit: { code: 0 } }],
+        skipped: 1,
+        queued: false,
+      },
     };
     const status = encodeInstance(model({ state: 'running', since: T0, pid: 12 }), observed);
     const { stderr: _, stderrSummary: __, ...fields } = observed;
@@ -196,6 +207,7 @@ void describe('encodeInstance', () => {
         logs: status.logs,
         health: status.health,
         watch: status.watch,
+        schedule: status.schedule,
       },
       fields,
     );
@@ -225,6 +237,7 @@ void describe('encodeInstance', () => {
       logs: { droppedLines: 0, error: null },
       health: null,
       watch: null,
+      schedule: null,
     });
   });
 

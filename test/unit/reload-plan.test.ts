@@ -102,6 +102,24 @@ void describe('planReload', () => {
     assert.deepEqual(plan([service], [changed]).restarted, [], 'a service that ended stays');
   });
 
+  void it('does not run a scheduled task that ended when it changed: it waits for its time', () => {
+    const schedule = {
+      cron: '*/5 * * * *',
+      timezone: null,
+      overlap: 'skip' as const,
+      catchUp: false,
+    };
+    const job = makeSpec({ name: 'job', kind: 'task', restart: 'never', schedule });
+    const done = running(job);
+    const ended = {
+      ...done,
+      instances: done.instances.map((i) => ({ ...i, active: false, spawnedAs: null, ended: true })),
+    };
+    const p = plan([ended], [{ ...job, env: { V: '2' } }]);
+    assert.deepEqual(p.restarted, []);
+    assert.deepEqual(p.changed, ['job']);
+  });
+
   void it('scales without restarting kept instances', () => {
     const three = { ...web, instances: 3 };
     assert.deepEqual(plan([running(three)], [{ ...web, instances: 5 }]).scaled, [

@@ -112,6 +112,8 @@ export function exportDeployment(
     };
   }
   if (spec.watch !== null) lose('watch', 'no equivalent: build a new image and roll it out');
+  if (spec.schedule !== null)
+    lose('schedule', `not exported as a CronJob: write one with schedule "${spec.schedule.cron}"`);
   if (spec.onExit === 'shutdown')
     lose('on_exit', 'no equivalent: each Deployment lives on its own; put the programs in one pod');
   const ports = containerPorts(spec, lose);

@@ -135,6 +135,11 @@ export function exportUnit(
       'watch',
       'no equivalent: restart the unit after a change (systemctl restart), or use a .path unit',
     );
+  if (spec.schedule !== null)
+    lose(
+      'schedule',
+      `no timer written: add a .timer unit with OnCalendar= for "${spec.schedule.cron}" (Persistent=true for catch_up)`,
+    );
   if (spec.onExit === 'shutdown')
     lose(
       'on_exit',

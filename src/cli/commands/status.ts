@@ -14,6 +14,9 @@ const STATE_COLOUR: Record<InstanceStatus['state'], Colour> = {
   stopped: 'dim',
 };
 
+// How many of a scheduled task's last runs the table shows.
+const SCHEDULED_RUNS_SHOWN = 3;
+
 /** The last exit in words, or `-`. */
 export function describeExit(s: InstanceStatus): string {
   return s.lastExit === null ? '-' : formatExit(s.lastExit);
@@ -121,6 +124,7 @@ function notes(s: InstanceStatus, now: number, columns: number | undefined): str
     );
   }
   if (s.watch?.notApplied != null) lines.push(`change not applied: ${s.watch.notApplied}`);
+  if (s.schedule !== null) lines.push(...scheduleNotes(s.schedule, now));
   if (health?.lastRestart != null) {
     const ago = formatSpan(now - health.lastRestart.at);
     lines.push(`restarted: ${health.lastRestart.reason} (${ago} ago)`);
@@ -130,6 +134,20 @@ function notes(s: InstanceStatus, now: number, columns: number | undefined): str
   if (s.state === 'stopped' && !plain) lines.push(s.reason ?? '');
   for (const l of s.stderrSummary) lines.push(`stderr: ${l}`);
   return lines;
+}
+
+// A scheduled task: when it runs next, and its last runs (newest first): how long ago, how long, how it ended.
+function scheduleNotes(schedule: NonNullable<InstanceStatus['schedule']>, now: number): string[] {
+  const next = schedule.nextRunAt === null ? 'none' : `in ${formatSpan(schedule.nextRunAt - now)}`;
+  const runs = schedule.lastRuns.slice(-SCHEDULED_RUNS_SHOWN).reverse();
+  return [
+    `next run: ${next}${schedule.skipped > 0 ? ` (${schedule.skipped} skipped)` : ''}`,
+    ...runs.map((r) => {
+      const ran = r.durationMs === null ? '?' : formatSpan(r.durationMs);
+      const exit = r.exit === null ? '?' : formatExit(r.exit);
+      return `last run: ${formatSpan(now - r.startedAt)} ago, ran ${ran}, ${exit}`;
+    }),
+  ];
 }
 
 /** A service's own text, made safe for a terminal: C0 and C1 controls and DEL become `\xNN`. */

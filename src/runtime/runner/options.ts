@@ -14,6 +14,7 @@ import type { SpawnPace } from '../spawn-pacer.js';
 import type { PassedSocket } from '../../effects/spawn/listen-fds.js';
 import type { Runner } from './runner.js';
 import type { WatchStatus } from '../../core/watch.js';
+import type { ScheduleStatus } from '../../core/schedule.js';
 
 /**
  * The OS operations a runner needs; real ones in the daemon (see src/effects), fakes in tests.
@@ -69,6 +70,8 @@ export interface RunnerOptions {
   sockets?: () => readonly PassedSocket[];
   /** The service's `watch` status for `status`; default: none. */
   watch?: () => WatchStatus | null;
+  /** The service's `schedule` status for `status`; default: none. */
+  schedule?: () => ScheduleStatus | null;
 }
 
 /**

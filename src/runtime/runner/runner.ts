@@ -127,6 +127,7 @@ export class Runner {
       logs: this.#o.sink.health(),
       health: this.#health.status(this.#model, this.#spec),
       watch: this.#o.watch?.() ?? null,
+      schedule: this.#o.schedule?.() ?? null,
     });
   }
 

@@ -4,6 +4,7 @@ import type { ServiceSpec } from '../../config/types.js';
 import { isActive, pidOf, type InstanceModel } from '../../core/instance.js';
 import type { HealthStatus } from '../../core/health.js';
 import type { WatchStatus } from '../../core/watch.js';
+import type { ScheduleStatus } from '../../core/schedule.js';
 import { encodeInstance, type InstanceStatus, type LogHealth } from '../../core/status.js';
 import type { InstanceRecord } from '../instance-record.js';
 import type { ProcessHold } from './hold.js';
@@ -39,6 +40,8 @@ export interface Observed {
   health: HealthStatus | null;
   /** The service's `watch` status; null without `watch`. */
   watch: WatchStatus | null;
+  /** The service's `schedule` status; null without `schedule`. */
+  schedule: ScheduleStatus | null;
 }
 
 /** The status of instance `m` of `spec`: fields of a live process only while it is held. */
@@ -61,5 +64,6 @@ export function instanceStatus(
     logs: seen.logs,
     health: seen.health,
     watch: seen.watch,
+    schedule: seen.schedule,
   });
 }

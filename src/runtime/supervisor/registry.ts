@@ -13,6 +13,7 @@ import type { SpawnPace } from '../spawn-pacer.js';
 import { UnknownServiceError } from './errors.js';
 import type { PassedSocket } from '../../effects/spawn/listen-fds.js';
 import type { WatchStatus } from '../../core/watch.js';
+import type { ScheduleStatus } from '../../core/schedule.js';
 
 /** One service: its definition, its instances' runners and its log file. */
 export interface Service {
@@ -48,6 +49,8 @@ export interface RegistryOptions extends SupervisionContext {
   socketsOf?: (service: string) => readonly PassedSocket[];
   /** The `watch` status of `service` now (config `watch`); null without one. */
   watchOf?: (service: string) => WatchStatus | null;
+  /** The `schedule` status of `service` now (config `schedule`); null without one. */
+  scheduleOf?: (service: string) => ScheduleStatus | null;
   /** After each transition of any runner (logged already). */
   onTransition: (runner: Runner, from: InstanceState, reason: string) => void;
   onRecordChange: () => void;
@@ -176,6 +179,9 @@ export class Registry {
       pace: o.pace,
       ...(o.socketsOf === undefined ? {} : { sockets: () => o.socketsOf?.(svc.spec.name) ?? [] }),
       ...(o.watchOf === undefined ? {} : { watch: () => o.watchOf?.(svc.spec.name) ?? null }),
+      ...(o.scheduleOf === undefined
+        ? {}
+        : { schedule: () => o.scheduleOf?.(svc.spec.name) ?? null }),
       ...(o.probes === undefined ? {} : { probes: o.probes }),
     });
   }

@@ -10,6 +10,7 @@ import type { Registry } from './registry.js';
  * Starts `runners` and, first, the services they depend on: each service starts once its own
  * dependencies are ready (held at `gate` until then). A task that ran to its end (`exited`) runs
  * again only when it is in `named` (the user asked for it by name: `warden start migrate`).
+ * `reason` says why in the log and the `start` event (default `started by user`).
  * @returns the runners that were not active (those this call starts)
  */
 export function startWithDependencies(
@@ -17,6 +18,7 @@ export function startWithDependencies(
   gate: StartGate<Runner>,
   runners: readonly Runner[],
   named: ReadonlySet<Runner> = new Set(runners),
+  reason?: string,
 ): Runner[] {
   const names = withDependencies(
     [...new Set(runners.map((r) => r.spec.name))],
@@ -38,7 +40,8 @@ export function startWithDependencies(
     const fresh = chosen.filter((r) => !isActive(r.model.current));
     idle.push(...fresh);
     if (registry.depsOf(name).length === 0) {
-      for (const r of chosen) r.dispatch({ type: 'start' });
+      for (const r of chosen)
+        r.dispatch({ type: 'start', ...(reason === undefined ? {} : { reason }) });
     } else {
       gate.hold(name, fresh);
     }
@@ -47,7 +50,9 @@ export function startWithDependencies(
   return idle;
 }
 
-// A task that succeeded: done, not run again by `up` or by a dependent's start.
+// A task that succeeded: done, not run again by `up` or by a dependent's start. A scheduled
+// task runs at its times (or when named), never by `up`.
 function isDone(r: Runner): boolean {
-  return r.spec.kind === 'task' && isFine('task', r.model.current.state);
+  if (r.spec.kind !== 'task') return false;
+  return r.spec.schedule !== null || isFine('task', r.model.current.state);
 }

@@ -24,6 +24,8 @@ import { startWithDependencies } from './start.js';
 import { instancePids, ServiceSockets } from './sockets.js';
 import type { ListenStatus } from '../../core/status.js';
 import type { Watchers } from '../watch/watchers.js';
+import type { Schedules } from '../schedule/schedules.js';
+import { loadSchedules } from './load-schedules.js';
 
 /** What a supervisor is built from. */
 export interface SupervisorOptions extends SupervisionContext {
@@ -52,6 +54,8 @@ export class Supervisor {
   readonly #sockets = new ServiceSockets((service) => instancePids(this.#registry, service));
   /** The services' `watch`es; loaded once a config has one. */
   #watchers: Watchers | undefined;
+  /** The tasks' `schedule`s; loaded (with croner) once a config has one. */
+  #schedules: Schedules | undefined;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -73,9 +77,11 @@ export class Supervisor {
       pace: new SpawnPacer(),
       socketsOf: (service) => this.#sockets.of(service),
       watchOf: (service) => this.#watchers?.status(service) ?? null,
+      scheduleOf: (service) => this.#schedules?.status(service) ?? null,
       onTransition: (runner, from, reason) => {
         // The change is told first, then what it lets start (events keep causal order).
         this.#o.onChange?.(runner, from, reason);
+        this.#schedules?.observe(runner, isActive(from));
         if (from.state !== runner.model.current.state) this.#gate.settle();
       },
       onRecordChange: () => this.#o.onRecordChange?.(),
@@ -121,6 +127,7 @@ export class Supervisor {
       closeUnused?.();
     }
     await this.#syncWatchers(config.services);
+    await this.#syncSchedules(config.services);
     this.#o.onRecordChange?.();
     return plan;
   }
@@ -159,6 +166,23 @@ export class Supervisor {
       if (!this.#closing) await this.#watchers.sync(specs);
     } catch (error) {
       this.#o.log(`watch: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  // Runs the tasks with `schedule` at their times (the schedule module loaded on first need).
+  async #syncSchedules(specs: readonly ServiceSpec[]): Promise<void> {
+    try {
+      this.#schedules ??= await loadSchedules(this.#schedules, specs, {
+        runners: (service) => this.#registry.get(service)?.runners ?? [],
+        start: (service, reason) => {
+          if (!this.#closing) this.start([service], reason);
+        },
+        restart: (service) => this.restart([service]),
+        log: this.#o.log,
+      });
+      if (!this.#closing) this.#schedules?.sync(specs, this.#o.clock.now());
+    } catch (error) {
+      this.#o.log(`schedule: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -225,6 +249,7 @@ export class Supervisor {
   detachAll(): void {
     this.#closing = true;
     void this.#watchers?.close();
+    this.#schedules?.close();
     this.#sockets.keepFiles();
     this.#gate.clear();
     for (const r of this.resolve([])) r.detach();
@@ -234,6 +259,7 @@ export class Supervisor {
   beginShutdown(): void {
     this.#closing = true;
     void this.#watchers?.close();
+    this.#schedules?.close();
   }
 
   /**
@@ -245,11 +271,11 @@ export class Supervisor {
   }
 
   /**
-   * Starts the targets (those not already starting, running or stopping).
-   * @returns the runners this call started
+   * Starts the targets (those not already starting, running or stopping); `reason` says why
+   * (default `started by user`). @returns the runners this call started
    * @throws UnknownServiceError, ShuttingDownError
    */
-  start(targets: readonly string[]): Runner[] {
+  start(targets: readonly string[], reason?: string): Runner[] {
     const runners = this.resolve(targets);
     if (this.#closing) throw new ShuttingDownError();
     // Named (not `all`): a task that is done runs again (docs/config/kind.md).
@@ -259,6 +285,7 @@ export class Supervisor {
       this.#gate,
       runners,
       new Set(isNamed ? runners : []),
+      reason,
     );
   }
 
@@ -348,6 +375,7 @@ export class Supervisor {
 
   /** Closes the log files and the listening sockets (after stopAll). */
   async close(): Promise<void> {
+    this.#schedules?.close();
     await this.#watchers?.close();
     this.#sockets.closeAll();
     for (const r of this.resolve([])) r.close();
