@@ -78,6 +78,17 @@ export interface HealthFailing {
 /** The name of an instance state. */
 export type StateName = InstanceState['state'];
 
+/** Every state, in the order of docs/states.md; a state added above fails to compile here. */
+export const STATE_NAMES = Object.keys({
+  stopped: true,
+  starting: true,
+  running: true,
+  stopping: true,
+  backoff: true,
+  failed: true,
+  exited: true,
+} satisfies Record<StateName, true>) as readonly StateName[];
+
 /** Timers an instance may have pending; at most one of each. */
 export type TimerName =
   /** In `starting`: `min_uptime` elapsed, so the instance counts as running. */

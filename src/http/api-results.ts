@@ -2,22 +2,11 @@
 // shapes of ipc/protocol.ts and core/status.ts, written down once here (TypeScript types leave
 // no trace at run time). They describe the main fields; objects allow more, as newer daemons
 // add fields (docs/protocol.md "Compatibility").
-import type { StateName } from '../core/instance.js';
+import { STATE_NAMES } from '../core/instance.js';
 import type { InstanceStatus } from '../core/status.js';
 
 /** A JSON Schema, as plain data. */
 export type JsonSchema = { readonly [key: string]: unknown };
-
-/** Every state; a state added to the core fails to compile here. */
-export const STATE_NAMES = Object.keys({
-  stopped: true,
-  starting: true,
-  running: true,
-  stopping: true,
-  backoff: true,
-  failed: true,
-  exited: true,
-} satisfies Record<StateName, true>) as StateName[];
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;

@@ -4,25 +4,14 @@
 // (no pid): labels are service and instance names of the config, states, reasons, streams.
 import { createRequire as requireFor } from 'node:module';
 import type * as Prom from 'prom-client';
-import type { StateName } from '../core/instance.js';
+import { STATE_NAMES } from '../core/instance.js';
 import type { InstanceStatus } from '../core/status.js';
 import { InstanceCounters } from './instance-counters.js';
 import { formatLabels, formatSampled, type Emit, type SampledMetric } from './sampled-metric.js';
 import type { ObservedInstance, WardenSource } from './source.js';
 
-/** Every state, in the order of states.md; a state added to the core fails to compile here. */
-const STATES = Object.keys({
-  stopped: true,
-  starting: true,
-  running: true,
-  stopping: true,
-  backoff: true,
-  failed: true,
-  exited: true,
-} satisfies Record<StateName, true>) as StateName[];
-
 /** Each state and its label as a sample of warden_instance_state appends it. */
-const STATE_LABELS = STATES.map((state) => [state, `,state="${state}"`] as const);
+const STATE_LABELS = STATE_NAMES.map((state) => [state, `,state="${state}"`] as const);
 
 /** Spawn to `running`, seconds: min_uptime (1 s by default) and readiness checks of up to a minute. */
 const READY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];

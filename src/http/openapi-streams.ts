@@ -2,7 +2,7 @@
 // and the instances' figures about every second) and GET /api/v1/logs (log lines). OpenAPI 3.1
 // has no way to type the events of a stream, so each stream is `text/event-stream` and its
 // events are described in words and as schemas (StateEvent, Figures, LogLine) under components.
-import { STATE_NAMES } from './api-results.js';
+import { STATE_NAMES } from '../core/instance.js';
 
 const str = { type: 'string' } as const;
 const ms = { type: 'number', description: 'ms since the epoch' } as const;

@@ -6,7 +6,8 @@ import type { METHOD_PARAMS } from '../ipc/method-params.js';
 import type { MethodName } from '../ipc/protocol.js';
 import { STATUS_OF } from './answer.js';
 import { API_METHODS, pathOf } from './api-methods.js';
-import { RESULTS, STATE_NAMES, type JsonSchema } from './api-results.js';
+import { STATE_NAMES } from '../core/instance.js';
+import { RESULTS, type JsonSchema } from './api-results.js';
 import { servedMethods } from './api-routes.js';
 import { sse, STREAM_PATHS } from './openapi-streams.js';
 
