@@ -16,6 +16,27 @@ export function printError(text: string): void {
   console.error(`warden: ${text}`);
 }
 
+/**
+ * Instance names as one line lists them, in their order: a run of four or more instances of one
+ * service numbered one after another is written `web:0 ... web:999 (1000 instances)`, so that
+ * `up` of a large service prints one line, not a thousand names.
+ */
+export function instanceList(names: readonly string[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < names.length;) {
+    const numbered = /^(.+):(\d+)$/.exec(names[i]!);
+    let end = i + 1;
+    if (numbered !== null) {
+      const [, service, first] = numbered;
+      while (end < names.length && names[end] === `${service}:${Number(first) + end - i}`) end++;
+    }
+    if (end - i >= 4) parts.push(`${names[i]} ... ${names[end - 1]} (${end - i} instances)`);
+    else parts.push(...names.slice(i, end));
+    i = end;
+  }
+  return parts.join(', ');
+}
+
 const CODES = {
   red: 31,
   green: 32,

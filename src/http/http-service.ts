@@ -163,9 +163,12 @@ async function bind(
 function routes(metrics: WardenMetrics, events: EventsRoute, source: WardenSource): Router {
   const router = new Router()
     .add('GET', '/metrics', async (_req, res) => {
-      const { body, contentType } = await metrics.scrape();
-      res.writeHead(200, { 'Content-Type': contentType });
-      res.end(body);
+      // Written as it is formatted (sampled-metric.ts), never held whole.
+      await metrics.scrape((chunk) => {
+        if (!res.headersSent) res.writeHead(200, { 'Content-Type': metrics.contentType });
+        res.write(chunk);
+      });
+      res.end();
     })
     .add('GET', '/api/v1/events', events.handler)
     .add('GET', '/api/v1/logs', logsRoute(source));

@@ -2,6 +2,7 @@
 // prom-client. Names follow the Prometheus naming practices: one prefix (warden_), base units
 // (seconds, bytes), `_total` for counters, one-hot states; no label of unbounded cardinality
 // (no pid): labels are service and instance names of the config, states, reasons, streams.
+import { readdirSync, statSync } from 'node:fs';
 import { createRequire as requireFor } from 'node:module';
 import type * as Prom from 'prom-client';
 import { STATE_NAMES } from '../core/instance.js';
@@ -35,12 +36,12 @@ const Counter = load('prom-client/lib/counter.js') as typeof Prom.Counter;
 const Gauge = load('prom-client/lib/gauge.js') as typeof Prom.Gauge;
 const Histogram = load('prom-client/lib/histogram.js') as typeof Prom.Histogram;
 
-// prom-client's process_* metrics but CPU (below). Not its nodejs_* ones: gauges named `_total`
-// fail `promtool check metrics`, and the event-loop monitor would wake an idle daemon every 10 ms.
+// prom-client's process_* metrics but CPU and the open fds (below). Not its nodejs_* ones: gauges
+// named `_total` fail `promtool check metrics`, and the event-loop monitor would wake an idle
+// daemon every 10 ms.
 const PROCESS_METRICS = [
   'processStartTime', // process_start_time_seconds
   'osMemoryHeap', // process_resident_memory_bytes, process_virtual_memory_bytes, process_heap_bytes
-  'processOpenFileDescriptors', // process_open_fds
   'processMaxFileDescriptors', // process_max_fds
 ];
 
@@ -52,6 +53,15 @@ function registerProcessMetrics(registry: Prom.Registry): void {
     ) => void;
     register(registry, {});
   }
+  new Gauge({
+    name: 'process_open_fds',
+    help: 'Number of open file descriptors.',
+    registers: [registry],
+    collect() {
+      const fds = openFds();
+      if (fds !== undefined) this.set(fds);
+    },
+  });
   // The daemon's CPU time, named as prom-client's processCpuTotal names it (process.cpuUsage, µs).
   const cpu = (name: string, help: string, of: (u: NodeJS.CpuUsage) => number) =>
     new Counter({
@@ -76,6 +86,21 @@ function registerProcessMetrics(registry: Prom.Registry): void {
   );
 }
 
+/**
+ * The daemon's open fds. Linux 6.2 and later give their number as the size of /proc/self/fd; an
+ * older kernel says 0 there, and the directory is listed as prom-client lists it (less the fd of
+ * the listing). The listing cost 2.5 ms of CPU per scrape with the 4000 fds of 1000 instances'
+ * pipes. undefined where /proc cannot be read.
+ */
+function openFds(): number | undefined {
+  try {
+    const { size } = statSync('/proc/self/fd');
+    return size > 0 ? size : readdirSync('/proc/self/fd').length - 1;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One scrape's view of the instances, taken once and read by every collector. */
 interface Snapshot {
   /** Each instance's status, and its labels formatted (`service="web",instance="web:0"`). */
@@ -84,8 +109,13 @@ interface Snapshot {
 
 /** The daemon's metrics registry. */
 export interface WardenMetrics {
-  /** The exposition of every metric, and its Content-Type. */
-  scrape(): Promise<{ body: string; contentType: string }>;
+  /** The Content-Type of the exposition. */
+  contentType: string;
+  /**
+   * Writes the exposition of every metric through `write`, in chunks of about 16 KB (the first
+   * once every figure is read: an error thrown before it has written nothing).
+   */
+  scrape(write: (chunk: string) => void): Promise<void>;
   /** Stops following state changes. */
   close(): void;
 }
@@ -217,7 +247,8 @@ export function createMetrics(
   });
 
   return {
-    async scrape() {
+    contentType: registry.contentType,
+    async scrape(write) {
       const instances = source.instances();
       for (const inst of instances) counters.observe(inst);
       counters.keepOnly(new Set(instances.map((i) => i.name)));
@@ -231,8 +262,8 @@ export function createMetrics(
         }),
       };
       try {
-        const body = `${await registry.metrics()}\n${formatSampled(sampled)}`;
-        return { body, contentType: registry.contentType };
+        write(`${await registry.metrics()}\n`);
+        formatSampled(sampled, write);
       } finally {
         snap = { instances: [] };
       }

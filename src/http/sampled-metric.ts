@@ -1,10 +1,13 @@
 // The per-instance metrics, formatted here rather than by prom-client: at 1000 instances a
 // scrape has 13,000 of their samples, and prom-client's registry spent 150 ms formatting them
 // (label objects spread, filtered and joined per line) against 3 ms for `status --json` of the
-// same fleet. Here each instance's labels are escaped once per scrape, each sample goes straight
-// into one string (no object or array per line: an array of lines joined at the end cost twice
-// as much), and a scrape costs no more than `status --json` (`npm run bench:scrape`,
-// docs/benchmarks.md). Text exposition format 0.0.4, as prom-client writes it.
+// same fleet. Here each instance's labels are escaped once, and the lines are written in chunks
+// of a few hundred: the whole exposition as one string grown by `+=` was a rope of some 50,000
+// pieces (900 KB at 1000 instances) that the HTTP response had to flatten into a large object,
+// and it cost the daemon, with its 2 MB young generation, more in garbage collection than the
+// formatting itself (docs/benchmarks.md "A scrape against `status --json`"). Keeping each
+// sample's line from one scrape to the next saved nothing more and held 3 MB. Text exposition
+// format 0.0.4, as prom-client writes it.
 
 /** Hands one sample to the formatter: its labels already formatted, and its value. */
 export type Emit = (labels: string, value: number) => void;
@@ -38,17 +41,33 @@ function formatValue(v: number): string {
   return String(v);
 }
 
-/** The exposition of `metrics`: HELP, TYPE and sample lines of each, blank lines between. */
-export function formatSampled(metrics: readonly SampledMetric[]): string {
-  let out = '';
-  for (const m of metrics) {
+/** Lines per chunk written: about 16 KB at the 60 to 90 bytes of a line. */
+const CHUNK_LINES = 200;
+
+/**
+ * Writes the exposition of `metrics` (HELP, TYPE and sample lines of each, blank lines between)
+ * through `write`, in chunks of CHUNK_LINES lines: each chunk stays a small object of the young
+ * generation, where the whole as one string would be a large object.
+ */
+export function formatSampled(
+  metrics: readonly SampledMetric[],
+  write: (chunk: string) => void,
+): void {
+  let chunk = '';
+  let lines = 0;
+  const push = (text: string): void => {
+    chunk += text;
+    if (++lines === CHUNK_LINES) {
+      write(chunk);
+      chunk = '';
+      lines = 0;
+    }
+  };
+  metrics.forEach((m, i) => {
     const help = m.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-    if (out !== '') out += '\n';
-    out += `# HELP ${m.name} ${help}\n# TYPE ${m.name} ${m.type}\n`;
+    push(`${i === 0 ? '' : '\n'}# HELP ${m.name} ${help}\n# TYPE ${m.name} ${m.type}\n`);
     const open = `${m.name}{`;
-    m.samples((labels, value) => {
-      out += open + labels + '} ' + formatValue(value) + '\n';
-    });
-  }
-  return out;
+    m.samples((labels, value) => push(`${open}${labels}} ${formatValue(value)}\n`));
+  });
+  if (chunk !== '') write(chunk);
 }

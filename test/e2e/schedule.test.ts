@@ -35,6 +35,9 @@ services:
 `);
     const up = await s.warden(['up']);
     assert.equal(up.code, 0, up.stderr + up.stdout);
+    // `up` runs no scheduled task itself, and says so rather than "all were running".
+    assert.match(up.stdout, /^warden: started nothing \(all were running\)$/m, up.stdout);
+    assert.match(up.stdout, /^warden: scheduled job \(at its schedule; "warden start job"/m);
     // About 7 s for 3 runs, with room for a loaded machine.
     await waitFor('3 runs', () => runs(s).length >= 3, 15_000);
     const st = await waitFor('3 runs in status', async () => {

@@ -2,7 +2,7 @@
 import { parseDuration } from '../../config/duration.js';
 import type { ControlClient } from '../../ipc/client.js';
 import { CliError, withClient, type GlobalOptions } from '../context.js';
-import { EXIT, print, printError } from '../output.js';
+import { EXIT, instanceList, print, printError } from '../output.js';
 import { printPlan } from './apply-notes.js';
 import type { Goal } from './progress.js';
 import { describeExit } from './status.js';
@@ -67,7 +67,7 @@ export async function start(services: string[], options: GlobalOptions): Promise
   print(
     r.instances.length === 0
       ? 'warden: nothing to start (all were running)'
-      : `warden: starting ${r.instances.join(', ')}`,
+      : `warden: starting ${instanceList(r.instances)}`,
   );
   return EXIT.ok;
 }
@@ -114,7 +114,7 @@ export async function restart(
     withClient(options, (c) => c.call('restart', { targets: services, rolling })),
   );
   if (options.quiet !== true)
-    print(`warden: restarted ${rolling ? 'one by one ' : ''}${r.instances.join(', ')}`);
+    print(`warden: restarted ${rolling ? 'one by one ' : ''}${instanceList(r.instances)}`);
   return EXIT.ok;
 }
 
@@ -134,7 +134,7 @@ export async function signal(
   const r = await withClient(options, (c) => c.call('signal', { signal: sig, targets: services }));
   if (r.instances.length === 0)
     throw new CliError(`no running instance to send ${r.signal} to`, EXIT.failed);
-  print(`warden: sent ${r.signal} to ${r.instances.join(', ')}`);
+  print(`warden: sent ${r.signal} to ${instanceList(r.instances)}`);
   return EXIT.ok;
 }
 

@@ -17,7 +17,7 @@ import {
 } from '../../ipc/client.js';
 import { PROTOCOL_VERSION } from '../../ipc/protocol.js';
 import { answerTimeoutOf, CliError, homeOf, withClient, type GlobalOptions } from '../context.js';
-import { EXIT, paint, print, printError, write } from '../output.js';
+import { EXIT, instanceList, paint, print, printError, write } from '../output.js';
 import { DaemonStartError, ensureDaemon } from '../start-daemon.js';
 import { UntrustedError } from '../../effects/files/home-trust.js';
 import { closeHungUpTerminals, terminalFds } from '../../effects/files/controlling-terminal.js';
@@ -95,7 +95,12 @@ export async function up(services: string[], options: UpOptions): Promise<number
       if (!quiet) {
         const daemon = `${started ? 'started' : 'running'} (pid ${hello.pid}, home ${home.home})`;
         print(`warden: daemon ${daemon}`);
-        print(`warden: started ${result.started.join(', ') || 'nothing (all were running)'}`);
+        print(`warden: started ${instanceList(result.started) || 'nothing (all were running)'}`);
+        const scheduled = scheduledTargets(config, services, result.started);
+        if (scheduled.length > 0) {
+          const now = `"warden start ${scheduled.length === 1 ? scheduled[0]! : 'NAME'}" runs it now`;
+          print(`warden: scheduled ${scheduled.join(', ')} (at its schedule; ${now})`);
+        }
       }
       for (const warning of result.warnings ?? []) printError(`warning: ${warning}`);
       const { removed, changed, updated, scaled } = result;
@@ -149,6 +154,16 @@ async function stopUnconfigured(home: HomePaths, silenceMs: number): Promise<voi
 }
 
 // Unknown names are a usage error before anything is started.
+// The scheduled tasks among the targets of `up` (all when none are named) that it did not start:
+// their schedule will (a task named on the command line runs now, as with `start`).
+function scheduledTargets(config: WardenConfig, targets: string[], started: string[]): string[] {
+  const all = targets.length === 0 || targets.includes('all');
+  return config.services
+    .filter((s) => s.schedule !== null && (all || targets.includes(s.name)))
+    .map((s) => s.name)
+    .filter((name) => !started.includes(name));
+}
+
 function checkNames(config: WardenConfig, names: string[]): void {
   const known = new Set<string>(['all']);
   for (const s of config.services) {
