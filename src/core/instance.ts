@@ -151,7 +151,8 @@ export type InstanceEvent =
    * `shutdown_timeout` elapsed); ends `stopped` like a stop.
    */
   | { type: 'kill' }
-  | { type: 'restart' }
+  /** A restart; `reason` says who asked when it is not the user (`files changed`). */
+  | { type: 'restart'; reason?: string }
   | { type: 'spawned'; pid: number }
   | { type: 'spawn-failed'; error: SpawnFailure }
   /** Main process `pid` was forked but could not exec its program (it ended, exit 127). */

@@ -73,7 +73,7 @@ export function transition(
     case 'start':
       return onStart(m, now, p, event.reason ?? 'started by user');
     case 'restart':
-      return onRestart(m, now, p);
+      return onRestart(m, now, p, event.reason);
     case 'stop':
       return onStop(m, now, p);
     case 'kill':
@@ -146,13 +146,19 @@ function onStart(m: InstanceModel, now: number, p: InstancePolicy, why: string):
   }
 }
 
-function onRestart(m: InstanceModel, now: number, p: InstancePolicy): Transition {
+function onRestart(
+  m: InstanceModel,
+  now: number,
+  p: InstancePolicy,
+  reason: string | undefined,
+): Transition {
   const s = m.current;
   const pid = s.state === 'running' || s.state === 'starting' ? s.pid : null;
   if (pid !== null) {
-    return beginStop(resetCounters(m), pid, { kind: 'restart' }, now, p, 'restart by user');
+    const why = `restart ${reason === undefined ? 'by user' : `(${reason})`}`;
+    return beginStop(resetCounters(m), pid, { kind: 'restart' }, now, p, why);
   }
-  return onStart(m, now, p, 'restarted by user');
+  return onStart(m, now, p, reason === undefined ? 'restarted by user' : `restarted (${reason})`);
 }
 
 function onStop(m: InstanceModel, now: number, p: InstancePolicy): Transition {

@@ -27,6 +27,8 @@ export interface RollingService {
 
 /** What the supervisor lends a rolling restart: the service's extra instance, kept by it. */
 export interface RollingHooks {
+  /** Who asked, when it is not the user (`files changed`): the restart events' reason. */
+  reason?: string;
   /** The service's extra instance while there is one. */
   extra(): Runner | undefined;
   /** Makes the extra instance (index `instances`, stopped) and lists it with the service. */
@@ -76,7 +78,11 @@ export async function restartRolling(svc: RollingService, hooks: RollingHooks): 
       throw error;
     }
     for (const r of [...svc.runners]) {
-      r.dispatch({ type: 'restart' });
+      r.dispatch(
+        hooks.reason === undefined
+          ? { type: 'restart' }
+          : { type: 'restart', reason: hooks.reason },
+      );
       touched.push(r);
       const watch = new RunWatch(r);
       watches.push(watch);

@@ -78,6 +78,14 @@ services:
     await waitFor('four runs', () => runs(s).length === 4, 30_000);
     await settled(s, 'the last restart done');
     assert.equal(runs(s).length, 4, `runs: ${runs(s).join(',')}`);
+    // Each restart says why: the files, not a user.
+    const log = readFileSync(join(s.home, 'warden.log'), 'utf8');
+    assert.equal(
+      log.match(/running -> stopping \(restart \(files changed\): SIGTERM\)/g)?.length,
+      3,
+      log,
+    );
+    assert.doesNotMatch(log, /restart by user/);
   });
 
   void it('a change whose new instance fails leaves the old one serving', async () => {

@@ -11,7 +11,7 @@ const SLICE = 64;
  */
 export async function dispatchInSlices(
   runners: readonly Runner[],
-  event: { type: 'stop' } | { type: 'restart' },
+  event: { type: 'stop' } | { type: 'restart'; reason?: string },
 ): Promise<void> {
   for (let i = 0; i < runners.length; i += SLICE) {
     if (i > 0) await new Promise((resolve) => setImmediate(resolve));

@@ -27,6 +27,9 @@ import type { Watchers } from '../watch/watchers.js';
 import type { Schedules } from '../schedule/schedules.js';
 import { loadSchedules } from './load-schedules.js';
 
+/** The reason of a restart `watch` asks for (the log line before it names the files). */
+const WATCH_REASON = 'files changed';
+
 /** What a supervisor is built from. */
 export interface SupervisorOptions extends SupervisionContext {
   /** Called after every state change of any instance. */
@@ -158,8 +161,8 @@ export class Supervisor {
         this.#watchers ??= new Watchers({
           clock: this.#o.clock,
           runners: (service) => this.#registry.get(service)?.runners ?? [],
-          restart: (names) => this.restart(names),
-          rollingRestart: (service) => this.rollingRestart(service),
+          restart: (names) => this.restart(names, WATCH_REASON),
+          rollingRestart: (service) => this.rollingRestart(service, WATCH_REASON),
           log: this.#o.log,
         });
       }
@@ -177,7 +180,7 @@ export class Supervisor {
         start: (service, reason) => {
           if (!this.#closing) this.start([service], reason);
         },
-        restart: (service) => this.restart([service]),
+        restart: (service) => this.restart([service], 'schedule, overlap: replace'),
         log: this.#o.log,
       });
       if (!this.#closing) this.#schedules?.sync(specs, this.#o.clock.now());
@@ -202,11 +205,12 @@ export class Supervisor {
    * @returns the instances restarted, in order
    * @throws UnknownServiceError, ShuttingDownError, RollingRestartError (see restartRolling)
    */
-  async rollingRestart(service: string): Promise<string[]> {
+  async rollingRestart(service: string, reason?: string): Promise<string[]> {
     const svc = this.#registry.get(service);
     if (svc === undefined) throw new UnknownServiceError([service], this.#registry.names());
     if (this.#closing) throw new ShuttingDownError();
     return restartRolling(svc, {
+      ...(reason === undefined ? {} : { reason }),
       extra: () => svc.extra,
       addExtra: () => this.#registry.addExtra(svc),
       dropExtra: async (r) => {
@@ -302,11 +306,17 @@ export class Supervisor {
     return runners;
   }
 
-  /** Restarts the targets (stopping first where they run); resolves once each was spawned again. */
-  async restart(targets: readonly string[]): Promise<Runner[]> {
+  /**
+   * Restarts the targets (stopping first where they run); resolves once each was spawned again.
+   * `reason` says who asked when it is not the user (`files changed`: the log and the events).
+   */
+  async restart(targets: readonly string[], reason?: string): Promise<Runner[]> {
     const runners = this.resolve(targets);
     if (this.#closing) throw new ShuttingDownError();
-    await dispatchInSlices(runners, { type: 'restart' });
+    await dispatchInSlices(
+      runners,
+      reason === undefined ? { type: 'restart' } : { type: 'restart', reason },
+    );
     await Promise.all(runners.map((r) => r.until(hasLeftStopping)));
     return runners;
   }
