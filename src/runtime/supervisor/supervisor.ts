@@ -1,6 +1,7 @@
 // All services of one daemon: applies a config, resolves names, and turns start/stop/restart/
 // signal requests into runner events. Each job has its file in this folder: the registry of
-// services (registry.ts), applying a config (apply.ts), events in slices (slices.ts).
+// services (registry.ts), applying a config (apply.ts), events in slices (slices.ts), the
+// watches and schedules that start services on their own (triggers.ts).
 import type { ServiceSpec, WardenConfig } from '../../config/types.js';
 import { isActive, type InstanceState } from '../../core/instance.js';
 import type { RestoreOutcome } from '../../core/restore.js';
@@ -23,12 +24,7 @@ import { capShutdown } from './shutdown-timeout.js';
 import { startWithDependencies } from './start.js';
 import { instancePids, ServiceSockets } from './sockets.js';
 import type { ListenStatus } from '../../core/status.js';
-import type { Watchers } from '../watch/watchers.js';
-import type { Schedules } from '../schedule/schedules.js';
-import { loadSchedules } from './load-schedules.js';
-
-/** The reason of a restart `watch` asks for (the log line before it names the files). */
-const WATCH_REASON = 'files changed';
+import { Triggers } from './triggers.js';
 
 /** What a supervisor is built from. */
 export interface SupervisorOptions extends SupervisionContext {
@@ -55,10 +51,8 @@ export class Supervisor {
   readonly #gate: StartGate<Runner>;
   /** The `listen` sockets of the services. */
   readonly #sockets = new ServiceSockets((service) => instancePids(this.#registry, service));
-  /** The services' `watch`es; loaded once a config has one. */
-  #watchers: Watchers | undefined;
-  /** The tasks' `schedule`s; loaded (with croner) once a config has one. */
-  #schedules: Schedules | undefined;
+  /** The services' `watch`es and the tasks' `schedule`s. */
+  readonly #triggers: Triggers;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -79,15 +73,25 @@ export class Supervisor {
       // Every instance's spawns, a few an event-loop turn (a bring-up of thousands holds no turn).
       pace: new SpawnPacer(),
       socketsOf: (service) => this.#sockets.of(service),
-      watchOf: (service) => this.#watchers?.status(service) ?? null,
-      scheduleOf: (service) => this.#schedules?.status(service) ?? null,
+      watchOf: (service) => this.#triggers.watchOf(service),
+      scheduleOf: (service) => this.#triggers.scheduleOf(service),
       onTransition: (runner, from, reason) => {
         // The change is told first, then what it lets start (events keep causal order).
         this.#o.onChange?.(runner, from, reason);
-        this.#schedules?.observe(runner, isActive(from));
+        this.#triggers.observe(runner, isActive(from));
         if (from.state !== runner.model.current.state) this.#gate.settle();
       },
       onRecordChange: () => this.#o.onRecordChange?.(),
+    });
+    this.#triggers = new Triggers({
+      clock: options.clock,
+      runners: (service) => this.#registry.get(service)?.runners ?? [],
+      start: (service, reason) => {
+        if (!this.#closing) this.start([service], reason);
+      },
+      restart: (names, reason) => this.restart(names, reason),
+      rollingRestart: (service, reason) => this.rollingRestart(service, reason),
+      log: options.log,
     });
     this.#gate = new StartGate<Runner>(
       (n) => this.#registry.depsOf(n),
@@ -129,8 +133,7 @@ export class Supervisor {
     } finally {
       closeUnused?.();
     }
-    await this.#syncWatchers(config.services);
-    await this.#syncSchedules(config.services);
+    await this.#triggers.sync(config.services);
     this.#o.onRecordChange?.();
     return plan;
   }
@@ -147,46 +150,6 @@ export class Supervisor {
       config,
       plan,
     );
-  }
-
-  // Watches the files of the services with `watch` (the watch module loaded on first need).
-  async #syncWatchers(specs: readonly ServiceSpec[]): Promise<void> {
-    try {
-      if (this.#watchers === undefined) {
-        if (!specs.some((s) => s.watch !== null)) return;
-        // By URL: the daemon's bundle keeps it (and chokidar) out; it is loaded from tsc's
-        // output, so it must hold no state the bundle shares (as the reaper): it has none.
-        const url = new URL('../watch/watchers.js', import.meta.url).href;
-        const { Watchers } = (await import(url)) as typeof import('../watch/watchers.js');
-        this.#watchers ??= new Watchers({
-          clock: this.#o.clock,
-          runners: (service) => this.#registry.get(service)?.runners ?? [],
-          restart: (names) => this.restart(names, WATCH_REASON),
-          rollingRestart: (service) => this.rollingRestart(service, WATCH_REASON),
-          log: this.#o.log,
-        });
-      }
-      if (!this.#closing) await this.#watchers.sync(specs);
-    } catch (error) {
-      this.#o.log(`watch: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-
-  // Runs the tasks with `schedule` at their times (the schedule module loaded on first need).
-  async #syncSchedules(specs: readonly ServiceSpec[]): Promise<void> {
-    try {
-      this.#schedules ??= await loadSchedules(this.#schedules, specs, {
-        runners: (service) => this.#registry.get(service)?.runners ?? [],
-        start: (service, reason) => {
-          if (!this.#closing) this.start([service], reason);
-        },
-        restart: (service) => this.restart([service], 'schedule, overlap: replace'),
-        log: this.#o.log,
-      });
-      if (!this.#closing) this.#schedules?.sync(specs, this.#o.clock.now());
-    } catch (error) {
-      this.#o.log(`schedule: ${error instanceof Error ? error.message : String(error)}`);
-    }
   }
 
   // Stops runners that are no longer wanted and frees them.
@@ -252,8 +215,7 @@ export class Supervisor {
   /** Lets every process run on without this daemon (`down --keep-services`); see Runner.detach. */
   detachAll(): void {
     this.#closing = true;
-    void this.#watchers?.close();
-    this.#schedules?.close();
+    void this.#triggers.close();
     this.#sockets.keepFiles();
     this.#gate.clear();
     for (const r of this.resolve([])) r.detach();
@@ -262,8 +224,7 @@ export class Supervisor {
   /** From now on nothing starts: `start`, `restart` and `apply`'s callers get ShuttingDownError. */
   beginShutdown(): void {
     this.#closing = true;
-    void this.#watchers?.close();
-    this.#schedules?.close();
+    void this.#triggers.close();
   }
 
   /**
@@ -385,8 +346,7 @@ export class Supervisor {
 
   /** Closes the log files and the listening sockets (after stopAll). */
   async close(): Promise<void> {
-    this.#schedules?.close();
-    await this.#watchers?.close();
+    await this.#triggers.close();
     this.#sockets.closeAll();
     for (const r of this.resolve([])) r.close();
     await Promise.all(this.#registry.services().map((s) => s.logFile.close()));
