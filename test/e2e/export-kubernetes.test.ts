@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { Job } from 'kubernetes-models/batch/v1';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { parseAllDocuments } from 'yaml';
 import { sandbox, type Sandbox } from '../helpers/cli.js';
 
@@ -101,6 +101,46 @@ void describe('warden export kubernetes', () => {
     const doc = parseAllDocuments(text)[0]?.toJS() as Record<string, unknown>;
     new Deployment(doc).validate();
     assert.match(text, /image: REPLACE-WITH-YOUR-IMAGE/);
+  });
+
+  void it('writes a scheduled task as a CronJob, and one without a CronJob schedule as a Job', async () => {
+    s = sandbox();
+    s.config(`
+services:
+  backup:
+    kind: task
+    command: [./backup]
+    schedule: "0 30 3 * * MON-FRI"
+    timezone: Europe/Berlin
+    overlap: replace
+    catch_up: true
+  tick:
+    kind: task
+    command: [./tick]
+    schedule: "*/10 * * * * *"
+`);
+    const r = await s.warden(['export', 'kubernetes', '--image', 'registry.example/app:1']);
+    assert.equal(r.code, 0, r.stderr);
+    const [backup, tick] = parseAllDocuments(r.stdout).map(
+      (d) => d.toJS() as { kind: string; spec: Record<string, unknown> },
+    );
+    assert.equal(backup?.kind, 'CronJob');
+    new CronJob(backup as unknown as ConstructorParameters<typeof CronJob>[0]).validate();
+    assert.equal(backup?.spec.schedule, '30 3 * * MON-FRI');
+    assert.equal(backup?.spec.timeZone, 'Europe/Berlin');
+    assert.equal(backup?.spec.concurrencyPolicy, 'Replace');
+    const job = backup?.spec.jobTemplate as {
+      spec: { template: { spec: { restartPolicy: string } } };
+    };
+    assert.equal(job.spec.template.spec.restartPolicy, 'Never');
+    assert.doesNotMatch(r.stderr, /services\.backup\.(schedule|catch_up|overlap)/);
+    // Seconds: no CronJob runs that often.
+    assert.equal(tick?.kind, 'Job');
+    assert.match(
+      r.stderr,
+      /services\.tick\.schedule: "\*\/10 \* \* \* \* \*" has no CronJob schedule/,
+    );
+    assert.doesNotMatch(r.stderr, /services\.tick\.catch_up/);
   });
 
   void it('writes a task as a Job and a health check as a livenessProbe', async () => {

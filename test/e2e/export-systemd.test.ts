@@ -93,7 +93,7 @@ void describe('warden export systemd', () => {
   );
 
   void it(
-    'writes a task as a oneshot that stays active, completed as Wants=, and lists health',
+    'writes a task as a oneshot that stays active, a scheduled one with its timer, completed as Wants=, and lists health',
     { skip: NO_ANALYZE },
     async () => {
       s = sandbox();
@@ -108,6 +108,8 @@ services:
     restart: always
     runtime_max: 10m
     schedule: "0 * * * *"
+    catch_up: true
+    overlap: replace
   web:
     command: [sleep, "600"]
     depends_on: { migrate: succeeded, seed: completed }
@@ -121,6 +123,18 @@ services:
         assert.ok(lines('migrate.service').includes(line), `migrate.service has ${line}`);
       assert.ok(lines('migrate.service').includes('Restart=no'));
       assert.ok(lines('seed.service').includes('TimeoutStartSec=600s'));
+      // Scheduled: started by its timer, as often as its times come, never at boot.
+      assert.ok(!lines('seed.service').includes('RemainAfterExit=yes'));
+      assert.ok(!lines('seed.service').includes('[Install]'));
+      for (const line of [
+        'OnCalendar=*-*-* *:00:00',
+        'Unit=seed.service',
+        'Persistent=true',
+        'WantedBy=timers.target',
+      ])
+        assert.ok(lines('seed.timer').includes(line), `seed.timer has ${line}`);
+      assert.match(r.stdout, /enable --now migrate\.service seed\.timer web\.service/);
+      assert.match(r.stderr, /services\.seed\.overlap: "replace" has no equivalent/);
       assert.ok(lines('seed.service').includes('Restart=on-failure'));
       assert.match(
         r.stderr,
@@ -136,10 +150,10 @@ services:
         assert.ok(web.includes(line), `web.service has ${line}:\n${web.join('\n')}`);
       assert.ok(!web.some((l) => l.startsWith('Requires=') && l.includes('seed')));
       assert.match(r.stderr, /services\.web\.health: no equivalent: systemd has no liveness probe/);
-      assert.match(r.stderr, /services\.seed\.schedule: no timer written: add a \.timer unit/);
+      assert.doesNotMatch(r.stderr, /services\.seed\.schedule/);
       const verify = await runProcess(
         ANALYZE,
-        ['verify', 'migrate.service', 'seed.service', 'web.service'],
+        ['verify', 'migrate.service', 'seed.service', 'seed.timer', 'web.service'],
         { cwd: out, env: { ...process.env, SYSTEMD_UNIT_PATH: `${out}:` }, timeoutMs: 60_000 },
       );
       assert.equal(verify.code, 0, verify.stderr);

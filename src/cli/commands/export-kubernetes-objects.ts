@@ -3,6 +3,7 @@
 // exact equivalent there.
 import type { ServiceSpec } from '../../config/types.js';
 import type { HealthCheck } from '../../core/spec.js';
+import { scheduledJob, taskJob } from './export-kubernetes-jobs.js';
 import { containerPorts, resourceLimits } from './export-kubernetes-resources.js';
 import type { WrittenService } from './export-systemd-unit.js';
 
@@ -112,8 +113,6 @@ export function exportDeployment(
     };
   }
   if (spec.watch !== null) lose('watch', 'no equivalent: build a new image and roll it out');
-  if (spec.schedule !== null)
-    lose('schedule', `not exported as a CronJob: write one with schedule "${spec.schedule.cron}"`);
   if (spec.onExit === 'shutdown')
     lose('on_exit', 'no equivalent: each Deployment lives on its own; put the programs in one pod');
   const ports = containerPorts(spec, lose);
@@ -143,7 +142,11 @@ export function exportDeployment(
     containers: [container],
     terminationGracePeriodSeconds: Math.ceil(spec.stopTimeoutMs / 1000),
   };
-  if (isTask) return { name, object: taskJob(spec, name, labels, pod), losses };
+  if (isTask) {
+    const job = taskJob(spec, name, labels, pod);
+    const cronJob = spec.schedule === null ? null : scheduledJob(spec.schedule, job, lose);
+    return { name, object: cronJob ?? job, losses };
+  }
   const object = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -155,35 +158,6 @@ export function exportDeployment(
     },
   };
   return { name, object, losses };
-}
-
-// A task as a Job (batch/v1): its instances run once each, a failed one is run again as its
-// restart policy says (never: not at all; else up to its start limit), and runtime_max bounds
-// the whole run.
-function taskJob(
-  spec: ServiceSpec,
-  name: string,
-  labels: Record<string, string>,
-  pod: Record<string, unknown>,
-): Record<string, unknown> {
-  const never = spec.restart === 'never';
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: { name, labels },
-    spec: {
-      completions: spec.instances,
-      parallelism: spec.instances,
-      backoffLimit: never ? 0 : spec.startLimit.burst,
-      ...(spec.runtimeMaxMs === null
-        ? {}
-        : { activeDeadlineSeconds: Math.ceil(spec.runtimeMaxMs / 1000) }),
-      template: {
-        metadata: { labels },
-        spec: { ...pod, restartPolicy: never ? 'Never' : 'OnFailure' },
-      },
-    },
-  };
 }
 
 function readinessProbe(

@@ -3,6 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { ServiceSpec } from '../../config/types.js';
 import { limitLines, socketUnits, type ExtraUnit } from './export-systemd-sockets.js';
+import { timerUnit } from './export-systemd-timer.js';
 import { execArg, quote, specifiers } from './startup-unit.js';
 
 /** What the config file says of a service, as written (names rather than resolved ids). */
@@ -32,11 +33,14 @@ export interface ExportTarget {
 export interface ExportedUnit {
   /** File name: `web.service`, or the template `web@.service` for several instances. */
   file: string;
-  /** The units to enable: `web.service`, or `web@0.service`, `web@1.service`..., its sockets. */
+  /**
+   * The units to enable: `web.service`, or `web@0.service`, `web@1.service`..., its sockets; for
+   * a scheduled task only its timer.
+   */
   enable: string[];
   text: string;
-  /** Its `listen` sockets as .socket units. */
-  sockets: ExtraUnit[];
+  /** Its `listen` sockets as .socket units, its `schedule` as a .timer unit. */
+  extra: ExtraUnit[];
   /** `services.web.ready: tcp check has no systemd equivalent; ...`, one per lossy key. */
   losses: string[];
 }
@@ -106,13 +110,20 @@ export function exportUnit(
 
   const check = spec.ready?.check;
   const isTask = spec.kind === 'task';
+  // A scheduled task: its timer starts it at its times, as often as they come.
+  let timer: ExtraUnit | null = null;
+  if (spec.schedule !== null && spec.instances > 1)
+    lose('schedule', "no timer written: a timer starts one unit, not a template's instances");
+  else if (spec.schedule !== null)
+    timer = timerUnit(spec.schedule, unitBase(spec, target), EXPORT_MARK, lose);
   const notify = !isTask && (check?.kind === 'notify' || spec.watchdogMs !== null);
   // A task is a oneshot that stays active once done: a dependent's start does not run it again,
-  // as under warden. Its start lasts as long as it runs (runtime_max, else no bound).
+  // as under warden; a scheduled one does not, or its timer could start it only once. Its start
+  // lasts as long as it runs (runtime_max, else no bound).
   if (isTask)
     service.push(
       'Type=oneshot',
-      'RemainAfterExit=yes',
+      ...(spec.schedule === null ? ['RemainAfterExit=yes'] : []),
       `TimeoutStartSec=${spec.runtimeMaxMs === null ? 'infinity' : seconds(spec.runtimeMaxMs)}`,
     );
   else service.push(`Type=${notify ? 'notify' : 'exec'}`);
@@ -134,11 +145,6 @@ export function exportUnit(
     lose(
       'watch',
       'no equivalent: restart the unit after a change (systemctl restart), or use a .path unit',
-    );
-  if (spec.schedule !== null)
-    lose(
-      'schedule',
-      `no timer written: add a .timer unit with OnCalendar= for "${spec.schedule.cron}" (Persistent=true for catch_up)`,
     );
   if (spec.onExit === 'shutdown')
     lose(
@@ -208,15 +214,19 @@ export function exportUnit(
     '[Service]',
     ...service,
     '',
-    '[Install]',
-    `WantedBy=${target.user ? 'default.target' : 'multi-user.target'}`,
-    '',
+    // A scheduled task is started by its timer, not at boot.
+    ...(timer === null
+      ? ['[Install]', `WantedBy=${target.user ? 'default.target' : 'multi-user.target'}`, '']
+      : []),
   ].join('\n');
   return {
     file: `${unitBase(spec, target)}.service`,
-    enable: [...unitsOf(spec, target), ...sockets.map((s) => s.file)],
+    enable: [
+      ...(timer === null ? unitsOf(spec, target) : [timer.file]),
+      ...sockets.map((s) => s.file),
+    ],
     text,
-    sockets,
+    extra: [...sockets, ...(timer === null ? [] : [timer])],
     losses,
   };
 }

@@ -38,7 +38,7 @@ export async function exportSystemd(options: ExportSystemdOptions): Promise<numb
   const written = writtenServices(source, target.configDir);
   const units = config.services.map((s) => exportUnit(s, written[s.name] ?? {}, all, target));
   for (const loss of units.flatMap((u) => u.losses)) printError(`export: ${loss}`);
-  const files = units.flatMap((u) => [u, ...u.sockets]);
+  const files = units.flatMap((u) => [u, ...u.extra]);
   if (options.dir === undefined) {
     process.stdout.write(files.map((u) => `# ==> ${u.file} <==\n${u.text}`).join('\n'));
     return EXIT.ok;
