@@ -151,6 +151,7 @@ services:
       assert.ok(!web.some((l) => l.startsWith('Requires=') && l.includes('seed')));
       assert.match(r.stderr, /services\.web\.health: no equivalent: systemd has no liveness probe/);
       assert.doesNotMatch(r.stderr, /services\.seed\.schedule/);
+      assert.match(r.stderr, /services\.migrate\.min_uptime: no equivalent: a oneshot unit/);
       const verify = await runProcess(
         ANALYZE,
         ['verify', 'migrate.service', 'seed.service', 'seed.timer', 'web.service'],

@@ -196,7 +196,12 @@ export function exportUnit(
   }
   lose('backoff.reset_after', 'no equivalent: systemd resets nothing after a run that held');
   if (spec.minUptimeMs > 0 && spec.ready === null)
-    lose('min_uptime', 'no equivalent: a Type=exec unit is started once its program is executed');
+    lose(
+      'min_uptime',
+      isTask
+        ? 'no equivalent: a oneshot unit is started when its program ends, however soon'
+        : 'no equivalent: a Type=exec unit is started once its program is executed',
+    );
 
   // warden stops the whole tree with the stop signal, then SIGKILL: KillMode=control-group.
   service.push(
