@@ -2,7 +2,7 @@
 // instance serves, so that (with a readiness check) at least `instances` of them run throughout.
 import type { StateName } from '../core/instance.js';
 import type { Runner } from './runner/runner.js';
-import { lastError, lastExitOf, RunWatch } from './rolling-watch.js';
+import { lastError, lastExitOf, lastStderrLine, RunWatch } from './rolling-watch.js';
 
 /**
  * A rolling restart that could not go on (or begin); `instance` is the one in the way, `exit`
@@ -14,6 +14,8 @@ export class RollingRestartError extends Error {
     readonly instance: string,
     message: string,
     readonly exit: string | null = null,
+    /** The failed instance's last stderr line that says something (`Address already in use`). */
+    readonly stderr: string | null = null,
   ) {
     super(message);
   }
@@ -69,6 +71,7 @@ export async function restartRolling(svc: RollingService, hooks: RollingHooks): 
       w.runner.name,
       `rolling restart stopped: ${verdict(w)}${rest === '' ? '' : `; ${rest}`}`,
       lastExitOf(w.runner),
+      lastStderrLine(w.runner),
     );
   try {
     let failure = await step(serves, watches);

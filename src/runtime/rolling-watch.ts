@@ -50,12 +50,19 @@ export function lastExitOf(runner: Runner): string {
   return m.lastExit === null ? 'no exit status' : formatExit(m.lastExit);
 }
 
+/** The last stderr line of `runner`'s instance that says something, or null. */
+export function lastStderrLine(runner: Runner): string | null {
+  return (
+    runner
+      .stderrLines()
+      .filter((l) => l.trim() !== '')
+      .at(-1) ?? null
+  );
+}
+
 /** The last error of `runner`'s instance: its last exit and last stderr line, as known now. */
 export function lastError(runner: Runner): string {
   const exit = lastExitOf(runner);
-  const stderr = runner
-    .stderrLines()
-    .filter((l) => l.trim() !== '')
-    .at(-1);
-  return stderr === undefined ? exit : `${exit}, stderr: ${stderr}`;
+  const stderr = lastStderrLine(runner);
+  return stderr === null ? exit : `${exit}, stderr: ${stderr}`;
 }

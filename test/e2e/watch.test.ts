@@ -112,9 +112,13 @@ services:
     );
     assert.equal(kept.pid, old.pid);
     assert.equal(kept.state, 'running');
-    assert.equal(kept.watch?.notApplied, 'new instance failed (exit 1)');
+    // With its telling stderr line: what a user needs to fix it.
+    assert.equal(kept.watch?.notApplied, 'new instance failed (exit 1): Error: broken build');
     const table = await s.warden(['status']);
-    assert.match(table.stdout, /change not applied: new instance failed \(exit 1\)/);
+    assert.match(
+      table.stdout,
+      /change not applied: new instance failed \(exit 1\): Error: broken build/,
+    );
     assert.equal((await s.status()).instances.length, 1, 'the extra instance is gone');
     // A fix is applied: a new instance replaces the old one, and the note is gone.
     writeApp(s, 'echo ready\nexec sleep 300');

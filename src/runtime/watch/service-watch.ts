@@ -141,12 +141,13 @@ function isUnderWay(state: StateName): boolean {
   return state === 'starting' || state === 'stopping';
 }
 
-// `new instance failed (exit 1)`, or what else stopped the restart.
+// `new instance failed (exit 1): its last stderr line`, or what else stopped the restart.
 function notAppliedReason(error: unknown): string {
   // Not instanceof: this module is loaded apart from the daemon's bundle, with its own classes.
   const rolling = error as Partial<RollingRestartError> | null;
   if (rolling?.code === 'ROLLING_RESTART_FAILED' && typeof rolling.exit === 'string') {
-    return `new instance failed (${rolling.exit})`;
+    const said = typeof rolling.stderr === 'string' ? `: ${rolling.stderr}` : '';
+    return `new instance failed (${rolling.exit})${said}`;
   }
   return error instanceof Error ? error.message : String(error);
 }
