@@ -91,7 +91,7 @@ function rlimitKey(name: RlimitName, isBytes: boolean) {
 /** The keys of a `limits` map. */
 export const limitsShape = {
   memory: sizeKey(
-    'cgroup memory.max: the OOM killer ends the instance past it. Without cgroups: the tree RSS polled every memory_poll, the instance restarted past it.',
+    'cgroup memory.max: the OOM killer ends the instance past it. Without cgroups or the memory controller: the tree RSS polled every memory_poll, the instance restarted past it.',
   ),
   memory_high: sizeKey('cgroup memory.high: reclaim and throttling above it, before memory.'),
   cpu: z
@@ -126,7 +126,7 @@ export const limitsShape = {
     .optional()
     .meta({
       description:
-        'Without cgroups: how often the tree memory is compared with memory. Default 1s.',
+        'Without cgroups or the memory controller: how often the tree memory is compared with memory. Default 1s.',
     }),
   core: rlimitKey('core', true),
   stack: rlimitKey('stack', true),

@@ -1,6 +1,6 @@
 // Whether a config's cgroup limits can be applied by this daemon's containment: a limit whose
 // controller is missing (process-group mode, or a controller cgroup v2 does not offer here) is a
-// config error that says why, except `memory` in process-group mode, which is polled.
+// config error that says why, except `memory`, which is then polled.
 import { CGROUP_KEYS, cgroupLimitKeys } from '../config/limits.js';
 import type { ConfigIssue, WardenConfig } from '../config/types.js';
 import type { ContainmentMode } from '../effects/containment/containment.js';
@@ -26,7 +26,8 @@ const WHAT_TO_DO: Record<ContainmentMode, string> = {
 export function limitIssues(config: WardenConfig, support: LimitSupport): ConfigIssue[] {
   return config.services.flatMap((spec) =>
     cgroupLimitKeys(spec.limits).flatMap((key): ConfigIssue[] => {
-      if (key === 'memory' && support.mode === 'process-group') return [];
+      // Polled where no controller enforces it (MemoryPoll), in either mode.
+      if (key === 'memory') return [];
       const why = support.missing.get(CGROUP_KEYS[key]);
       if (why === undefined) return [];
       const message = `cannot be applied: ${why}; ${WHAT_TO_DO[support.mode]}`;
@@ -46,6 +47,8 @@ export function limitSupportLines(support: LimitSupport): string[] {
     const keys = Object.entries(CGROUP_KEYS)
       .filter(([, c]) => c === controller)
       .map(([key]) => key);
+    if (controller === 'memory')
+      return `limits: memory is polled, ${keys.filter((k) => k !== 'memory').join(', ')} cannot be applied: ${why}`;
     return `limits: ${keys.join(', ')} cannot be applied: ${why}`;
   });
 }

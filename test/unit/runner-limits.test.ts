@@ -100,7 +100,7 @@ void describe('Runner: limits', () => {
   });
 
   void it('does not poll where the cgroup enforces the limit', () => {
-    const h = setup(() => 500 * MB, { enforcesLimits: true });
+    const h = setup(() => 500 * MB, { enforcesMemory: true });
     h.runner.dispatch({ type: 'start' });
     h.clock.advance(10_000);
     assert.equal(h.runner.model.current.state, 'running');
@@ -109,7 +109,7 @@ void describe('Runner: limits', () => {
 
   void it('calls a SIGKILL an OOM kill only when the cgroup counted one', () => {
     let oom = false;
-    const h = setup(() => 0, { enforcesLimits: true, oomKilled: () => oom });
+    const h = setup(() => 0, { enforcesMemory: true, oomKilled: () => oom });
     h.runner.dispatch({ type: 'start' });
     h.clock.advance(200);
     h.last().emit('exit', { signal: 'SIGKILL', coreDumped: false });

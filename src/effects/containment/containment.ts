@@ -57,8 +57,11 @@ export interface InstanceTree {
    * (cgroup memory.events `oom_kill` grew); absent where it cannot tell (process groups).
    */
   oomKilled?(): boolean;
-  /** True when the kernel enforces the cgroup limits of the spawn request (cgroup mode). */
-  readonly enforcesLimits?: boolean;
+  /**
+   * True when the kernel enforces `limits.memory` of the spawn request (cgroup mode with the
+   * memory controller); else the runner polls the tree's memory against it.
+   */
+  readonly enforcesMemory?: boolean;
   /** The tree is empty: frees what only this tree needed (an adopted cgroup). */
   release(): void;
   /** The identity of the current tree (after attach or adopt); else undefined. */
@@ -174,7 +177,8 @@ function cgroupContainment(
     fallbackReason: undefined,
     startMode: () => starter.mode,
     missingControllers: missing,
-    tree: (instance) => new CgroupTree(cgroup.base, instance, starter, homeId),
+    tree: (instance) =>
+      new CgroupTree(cgroup.base, instance, starter, homeId, !missing.has('memory')),
     leftovers: () => cgroupLeftovers(cgroup.base, homeId),
     // Every process of an instance is in its leaf, reparented or not: nothing to attribute.
     killUnattributed: () => Promise.resolve([]),

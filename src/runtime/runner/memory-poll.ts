@@ -1,5 +1,6 @@
-// `limits.memory` where no cgroup enforces it (process-group mode): the tree's memory compared
-// with the limit every `limits.memory_poll`, PM2's max_memory_restart named honestly.
+// `limits.memory` where no cgroup enforces it (process-group mode, or cgroup mode without the
+// memory controller): the tree's memory compared with the limit every `limits.memory_poll`,
+// PM2's max_memory_restart named honestly.
 import type { Clock } from '../../core/clock.js';
 import type { InstanceEvent, InstanceModel } from '../../core/instance.js';
 import type { ServiceSpec } from '../../config/types.js';
@@ -52,7 +53,7 @@ export class MemoryPoll {
   #isWanted(): boolean {
     const s = this.instance.model.current;
     const isLive = (s.state === 'starting' || s.state === 'running') && s.pid !== null;
-    const isUnenforced = this.tree.enforcesLimits !== true;
+    const isUnenforced = this.tree.enforcesMemory !== true;
     return (
       isLive && !this.isLetGo() && isUnenforced && this.instance.spec.limits.memoryBytes !== null
     );

@@ -45,17 +45,18 @@ export class CgroupTree implements InstanceTree {
   #isLimited = false;
   /** memory.events `oom_kill` at the last start. */
   #oomBase = 0;
-  readonly enforcesLimits = true;
 
   /**
    * `starter` starts the instance in its leaf (the containment's one); `homeId` names the
-   * daemon's home in the markers (leftovers.ts).
+   * daemon's home in the markers (leftovers.ts); `enforcesMemory`: the leaves have the memory
+   * controller (else `limits.memory` is polled by the runner and memory.max left alone).
    */
   constructor(
     base: string,
     instance: string,
     private readonly starter: CgroupStarter,
     private readonly homeId = '',
+    readonly enforcesMemory = true,
   ) {
     this.#path = join(base, leafName(instance));
     this.#own = new CgroupLeaf(this.#path);
@@ -88,9 +89,12 @@ export class CgroupTree implements InstanceTree {
         message: `cannot create cgroup ${this.#leaf.path}: ${code}`,
       };
     }
-    const limited = req.limits !== undefined && cgroupLimitKeys(req.limits).length > 0;
+    // Without the memory controller, memory is polled (MemoryPoll), not written here.
+    const given = req.limits ?? NO_LIMITS;
+    const limits = this.enforcesMemory ? given : { ...given, memoryBytes: null };
+    const limited = cgroupLimitKeys(limits).length > 0;
     if (limited || this.#isLimited) {
-      const error = writeLimits(this.#leaf.path, req.limits ?? NO_LIMITS);
+      const error = writeLimits(this.#leaf.path, limits);
       if (error !== undefined)
         return { spawnError: 'EINVAL', path: this.#leaf.path, message: error };
       this.#isLimited = limited;
