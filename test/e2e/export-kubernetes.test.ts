@@ -110,7 +110,7 @@ services:
   backup:
     kind: task
     command: [./backup]
-    schedule: "0 30 3 * * MON-FRI"
+    schedule: "0 30 3 * JUL,DEC MON-WED"
     timezone: Europe/Berlin
     overlap: replace
     catch_up: true
@@ -126,7 +126,8 @@ services:
     );
     assert.equal(backup?.kind, 'CronJob');
     new CronJob(backup as unknown as ConstructorParameters<typeof CronJob>[0]).validate();
-    assert.equal(backup?.spec.schedule, '30 3 * * MON-FRI');
+    // Month and day names stay (no L or W for croner's "last" and "weekday" is in them).
+    assert.equal(backup?.spec.schedule, '30 3 * JUL,DEC MON-WED');
     assert.equal(backup?.spec.timeZone, 'Europe/Berlin');
     assert.equal(backup?.spec.concurrencyPolicy, 'Replace');
     const job = backup?.spec.jobTemplate as {

@@ -1,6 +1,7 @@
 // A task as Kubernetes workloads that run to their end (the Kubernetes API reference for Job
 // and CronJob): a Job, and a CronJob for a scheduled one.
 import type { ScheduleSpec, ServiceSpec } from '../../config/types.js';
+import { onCalendar } from './export-systemd-timer.js';
 
 /**
  * A task as a Job (batch/v1): its instances run once each, a failed one is run again as its
@@ -45,7 +46,9 @@ export function scheduledJob(
 ): Record<string, unknown> | null {
   const fields = schedule.cron.trim().split(/\s+/);
   if (fields.length === 6 && fields[0] === '0') fields.shift();
-  if (fields.length === 6 || /[LW#]/i.test(schedule.cron.replace(/^@\w+$/, ''))) {
+  // What a calendar event can say (numbers, names, ranges, steps, lists, nicknames), a CronJob
+  // can too: its schedule has cron's syntax without croner's L, W and #.
+  if (fields.length === 6 || onCalendar(schedule.cron, null) === null) {
     lose(
       'schedule',
       `"${schedule.cron}" has no CronJob schedule (5 fields, no seconds, no L, W or #): exported as a Job that runs once`,
