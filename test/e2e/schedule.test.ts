@@ -20,6 +20,12 @@ function runs(s: Sandbox): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
 }
 
+// Never two runs at once: every `start` in runs.txt is followed by its `end` before the next.
+function assertOneAtATime(lines: string[]): void {
+  for (let i = 0; i + 1 < lines.length; i++)
+    if (lines[i] === 'start') assert.equal(lines[i + 1], 'end', lines.join(','));
+}
+
 void describe('schedule', () => {
   let s: Sandbox;
   afterEach(() => s.cleanup());
@@ -82,9 +88,7 @@ services:
     assert.equal(st.state, 'running');
     // Never two at once: every start is followed by its end before the next start.
     await waitFor('a second run', () => runs(s).filter((l) => l === 'start').length >= 2, 20_000);
-    const lines = runs(s);
-    for (let i = 0; i + 1 < lines.length; i++)
-      if (lines[i] === 'start') assert.equal(lines[i + 1], 'end', lines.join(','));
+    assertOneAtATime(runs(s));
   });
 
   void it('overlap: queue runs a time that came during a run once that run ends', async () => {
@@ -100,9 +104,7 @@ services:
     assert.equal((await s.warden(['up'])).code, 0);
     await waitFor('a queued run', async () => (await job(s))?.schedule?.queued === true, 15_000);
     await waitFor('the queued run', () => runs(s).filter((l) => l === 'start').length >= 2, 15_000);
-    const lines = runs(s);
-    for (let i = 0; i + 1 < lines.length; i++)
-      if (lines[i] === 'start') assert.equal(lines[i + 1], 'end', lines.join(','));
+    assertOneAtATime(runs(s));
   });
 
   void it('overlap: replace stops the run still running and runs anew', async () => {
